@@ -1,0 +1,1 @@
+"""Verilog generation, synthesis reports and the command line helpers."""

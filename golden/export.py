@@ -1,0 +1,133 @@
+"""Export of a trained PyTorch WCC layer (with what follows it) to a ``LayerBundle``."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+from torch import nn
+
+from .bundle import ACTIVATIONS, LayerBundle
+from .config import WccConfig, check_bits, check_positive_int
+from .fixed_point import MAX_SHIFT, quantize_multiplier, symmetric_limit
+from .quantizers import weight_scale
+from .wcc_conv import WCCConv2d
+
+__all__ = ["apply_tail", "calibrate_output_scale", "export_layer", "input_codes"]
+
+
+def _check_layer(layer):
+    if not isinstance(layer, WCCConv2d):
+        raise TypeError(f"layer: must be a WCCConv2d, got {type(layer).__name__}")
+    for quantizer in (layer.input_quant, layer.coef_quant):
+        if not bool(quantizer.initialized):
+            raise ValueError("layer: its activation clips are not set yet; run it on calibration data first")
+
+
+def apply_tail(y, batchnorm=None, activation="none"):
+    """Apply the batch-norm (eval statistics) and activation that follow a WCC layer."""
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"activation: must be one of {ACTIVATIONS}, got {activation!r}")
+    if batchnorm is not None:
+        y = nn.functional.batch_norm(y, batchnorm.running_mean, batchnorm.running_var, batchnorm.weight,
+                                     batchnorm.bias, training=False, eps=batchnorm.eps)
+    if activation == "relu":
+        y = torch.relu(y)
+    elif activation == "relu6":
+        y = torch.clamp(y, 0.0, 6.0)
+    return y
+
+
+def calibrate_output_scale(layer, x, batchnorm=None, activation="none", out_bits=8):
+    """Output scale that maps the largest output magnitude on ``x`` to the largest code."""
+    out_bits = check_bits(out_bits, "out_bits")
+    with torch.no_grad():
+        peak = float(apply_tail(layer(x), batchnorm, activation).abs().max())
+    return (peak if peak > 0 else 1.0) / symmetric_limit(out_bits)
+
+
+def input_codes(layer, x):
+    """The integer input frames the layer's input quantizer makes of ``x``, shape (N, C, H, W)."""
+    _check_layer(layer)
+    limit = symmetric_limit(layer.in_bits)
+    codes = torch.clamp(torch.round(x.detach().double() / layer.input_quant.scale), -limit, limit)
+    return codes.to(torch.int64).numpy()
+
+
+def export_layer(layer, height, width, *, output_scale, batchnorm=None, activation="none", out_bits=8, name=""):
+    """Fold a :class:`WCCConv2d`, its batch-norm and activation into integers.
+
+    Parameters
+    ----------
+    layer : WCCConv2d
+        Trained (or at least calibrated) layer.
+    height, width : int
+        Frame size the hardware is built for.
+    output_scale : float
+        Real value of one output LSB (for example the next layer's input scale,
+        or :func:`calibrate_output_scale`).
+    batchnorm : torch.nn.BatchNorm2d, optional
+        Folded into the per-channel multiplier and bias (eval statistics).
+    activation : {"none", "relu", "relu6"}
+    out_bits : int
+    name : str
+
+    Returns
+    -------
+    LayerBundle
+    """
+    _check_layer(layer)
+    height = check_positive_int(height, "height")
+    width = check_positive_int(width, "width")
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"activation: must be one of {ACTIVATIONS}, got {activation!r}")
+    if not (isinstance(output_scale, (int, float)) and math.isfinite(output_scale) and output_scale > 0):
+        raise ValueError(f"output_scale: must be a positive finite number, got {output_scale!r}")
+    config = WccConfig(height=height, width=width, channels_in=layer.in_channels, channels_out=layer.out_channels,
+                       levels=layer.levels, rate=layer.rate, in_bits=layer.in_bits, bit_a=layer.bit_a,
+                       bit_w=layer.bit_w, out_bits=out_bits, energy=layer.energy)
+    input_scale, coef_scale = layer.input_quant.scale, layer.coef_quant.scale
+
+    # Coefficients: a level-l integer coefficient times input_scale / 2**l is the orthonormal value.
+    multiplier, shift = quantize_multiplier(input_scale / coef_scale, "coef_multiplier")
+    if shift + config.levels > MAX_SHIFT:
+        raise ValueError(f"coef_multiplier: {input_scale / coef_scale:.6g} is too small to encode")
+    coef_multiplier = np.full(config.levels, multiplier, dtype=np.int64)
+    coef_shift = shift + np.arange(1, config.levels + 1, dtype=np.int64)
+
+    with torch.no_grad():
+        weight = layer.weight.detach().double().flatten(1)
+        w_scale = float(weight_scale(layer.weight.detach().double(), layer.bit_w))
+        weights = torch.clamp(torch.round(weight / w_scale), -config.weight_limit, config.weight_limit)
+        weights = weights.to(torch.int64).numpy()
+        # The tail as y * gain + offset per output channel.
+        bias = layer.bias.detach().double() if layer.bias is not None else torch.zeros(layer.out_channels, dtype=torch.float64)
+        if batchnorm is not None:
+            if batchnorm.num_features != layer.out_channels:
+                raise ValueError(f"batchnorm: has {batchnorm.num_features} features, the layer {layer.out_channels} outputs")
+            gain = batchnorm.weight.detach().double() / torch.sqrt(batchnorm.running_var.double() + batchnorm.eps)
+            offset = batchnorm.bias.detach().double() + gain * (bias - batchnorm.running_mean.double())
+        else:
+            gain, offset = torch.ones_like(bias), bias
+
+    # The inverse Haar output carries 2**levels * weight_scale * coef_scale per LSB.
+    out_multiplier, out_shift, out_bias = [], [], []
+    for o in range(layer.out_channels):
+        real = float(gain[o]) * w_scale * coef_scale / ((1 << config.levels) * output_scale)
+        m, s = quantize_multiplier(real, f"out_multiplier[{o}]")
+        out_multiplier.append(m)
+        out_shift.append(s)
+        out_bias.append(round(float(offset[o]) / output_scale * 2.0 ** s))
+    limit = config.out_limit
+    out_min, out_max = -limit, limit
+    if activation in ("relu", "relu6"):
+        out_min = 0
+    if activation == "relu6":
+        out_max = min(limit, round(6.0 / output_scale))
+    return LayerBundle(config=config, weights=weights, coef_multiplier=coef_multiplier, coef_shift=coef_shift,
+                       out_multiplier=np.array(out_multiplier), out_shift=np.array(out_shift),
+                       out_bias=np.array(out_bias), out_min=out_min, out_max=out_max, activation=activation,
+                       scales={"input_scale": input_scale, "coef_scale": coef_scale, "weight_scale": w_scale,
+                               "output_scale": float(output_scale)},
+                       name=name)

@@ -1,0 +1,49 @@
+"""Real photographs from ``skimage.data`` and activations computed from them."""
+
+from __future__ import annotations
+
+import numpy as np
+import skimage.data
+import torch
+from skimage.transform import resize
+
+from .config import check_positive_int
+
+__all__ = ["PHOTOGRAPHS", "photograph", "photograph_features"]
+
+#: Photographs shipped inside scikit-image (no download).
+PHOTOGRAPHS = ("astronaut", "camera", "coffee", "chelsea", "rocket", "brick", "grass", "gravel", "coins", "moon")
+
+
+def photograph(name="astronaut", height=None, width=None):
+    """A photograph as a float32 tensor of shape (1, 3, H, W) in [0, 1].
+
+    Grey-scale photographs are repeated over three channels; ``height`` and
+    ``width`` resize it (anti-aliased) when given.
+    """
+    if name not in PHOTOGRAPHS:
+        raise ValueError(f"photograph: unknown name {name!r}; choose one of {', '.join(PHOTOGRAPHS)}")
+    image = getattr(skimage.data, name)().astype(np.float64) / 255.0
+    if image.ndim == 2:
+        image = np.repeat(image[:, :, None], 3, axis=2)
+    image = image[:, :, :3]
+    if height is not None or width is not None:
+        height = check_positive_int(height if height is not None else image.shape[0], "height")
+        width = check_positive_int(width if width is not None else image.shape[1], "width")
+        image = resize(image, (height, width), anti_aliasing=True)
+    return torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1), dtype=np.float32))[None]
+
+
+def photograph_features(name="astronaut", height=64, width=64, channels=16, seed=0):
+    """Feature maps of a photograph: a seeded 3x3 convolution and ReLU6 over its pixels.
+
+    A stand-in first layer that gives a WCC layer real image structure to
+    compress (edges, textures, smooth areas) with ``channels`` channels.
+    """
+    channels = check_positive_int(channels, "channels")
+    generator = torch.Generator().manual_seed(seed)
+    conv = torch.nn.Conv2d(3, channels, 3, padding=1)
+    with torch.no_grad():
+        conv.weight.copy_(torch.randn(conv.weight.shape, generator=generator) * 0.5)
+        conv.bias.copy_(torch.randn(conv.bias.shape, generator=generator) * 0.1)
+        return torch.clamp(conv(photograph(name, height, width)), 0.0, 6.0)

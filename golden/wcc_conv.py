@@ -1,0 +1,122 @@
+"""The WCC 1x1 convolution as a trainable PyTorch layer (float reference)."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from .config import ENERGY_MODES, check_bits, check_levels, check_positive_int, check_rate, keep_count, padded_size
+from .quantizers import ActivationQuantizer, quantize_weight
+from .torch_haar import haar_forward_float, haar_inverse_float
+
+__all__ = ["WCCConv2d", "select_positions"]
+
+
+def select_positions(energy, keep):
+    """Indices of the ``keep`` largest energies per image, ascending; ties go to the lower index.
+
+    Parameters
+    ----------
+    energy : torch.Tensor, shape (N, P)
+    keep : int
+
+    Returns
+    -------
+    torch.Tensor of int64, shape (N, keep)
+    """
+    order = torch.argsort(-energy, dim=1, stable=True)
+    return torch.sort(order[:, :keep], dim=1).values
+
+
+class WCCConv2d(nn.Module):
+    """Wavelet Compressed Convolution: a 1x1 convolution on kept Haar coefficients.
+
+    Forward pass, per image: quantize the input to ``in_bits`` (the format
+    activations travel in between layers), orthonormal ``levels``-level Haar
+    transform, energy of every position summed over channels, keep the
+    ``k = floor(H'W' * rate)`` strongest positions (one mask for all channels),
+    quantize the kept coefficients to ``bit_a`` bits, apply the ``bit_w``-bit
+    1x1 convolution to them, scatter them back into a zero frame, inverse
+    transform, crop, add the bias.
+
+    Parameters
+    ----------
+    in_channels, out_channels : int
+    levels : int
+        Haar levels (default 3).
+    rate : float
+        Kept fraction of positions, ``(0, 1]``.
+    bit_w, bit_a : int
+        Weight and coefficient-code widths.
+    in_bits : int
+        Width of the input activations (default 8).
+    bias : bool
+        Add a learnable bias after the inverse transform.
+    energy : {"square", "abs"}
+        Sum of squares (the reference) or of magnitudes over channels.
+    """
+
+    def __init__(self, in_channels, out_channels, levels=3, rate=0.5, bit_w=8, bit_a=8, in_bits=8,
+                 bias=True, energy="square"):
+        super().__init__()
+        self.in_channels = check_positive_int(in_channels, "in_channels")
+        self.out_channels = check_positive_int(out_channels, "out_channels")
+        self.levels = check_levels(levels)
+        self.rate = check_rate(rate)
+        self.bit_w = check_bits(bit_w, "bit_w")
+        self.bit_a = check_bits(bit_a, "bit_a")
+        self.in_bits = check_bits(in_bits, "in_bits")
+        if energy not in ENERGY_MODES:
+            raise ValueError(f"energy: must be one of {ENERGY_MODES}, got {energy!r}")
+        self.energy = energy
+        self.weight = nn.Parameter(torch.empty(out_channels, in_channels, 1, 1))
+        self.bias = nn.Parameter(torch.zeros(out_channels)) if bias else None
+        nn.init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        self.input_quant = ActivationQuantizer(self.in_bits)
+        self.coef_quant = ActivationQuantizer(self.bit_a)
+
+    @classmethod
+    def from_conv(cls, conv, **kwargs):
+        """A WCC layer with the weights and bias of a 1x1, stride-1, ungrouped ``nn.Conv2d``."""
+        if conv.kernel_size != (1, 1) or conv.stride != (1, 1) or conv.groups != 1 or conv.padding not in ((0, 0), "valid"):
+            raise ValueError(
+                f"conv: WCC replaces 1x1, stride-1, ungrouped, unpadded convolutions only; got kernel {conv.kernel_size}, "
+                f"stride {conv.stride}, groups {conv.groups}, padding {conv.padding}"
+            )
+        layer = cls(conv.in_channels, conv.out_channels, bias=conv.bias is not None, **kwargs)
+        with torch.no_grad():
+            layer.weight.copy_(conv.weight)
+            if conv.bias is not None:
+                layer.bias.copy_(conv.bias)
+        return layer
+
+    def keep(self, height, width):
+        """Positions kept of an ``height x width`` input."""
+        return keep_count(padded_size(height, self.levels) * padded_size(width, self.levels), self.rate)
+
+    def forward(self, x):
+        if x.dim() != 4 or x.shape[1] != self.in_channels:
+            raise ValueError(f"x: must have shape (N, {self.in_channels}, H, W), got {tuple(x.shape)}")
+        batch, _, height, width = x.shape
+        coeffs = haar_forward_float(self.input_quant(x), self.levels)
+        padded_height, padded_width = coeffs.shape[-2:]
+        flat = coeffs.flatten(2)  # (N, C, P)
+        energy = flat.detach().square().sum(1) if self.energy == "square" else flat.detach().abs().sum(1)
+        indices = select_positions(energy, self.keep(height, width))  # (N, k)
+        gather_index = indices[:, None, :].expand(-1, self.in_channels, -1)
+        kept = self.coef_quant(torch.gather(flat, 2, gather_index))  # (N, C_in, k)
+        weight = quantize_weight(self.weight, self.bit_w).flatten(1)  # (C_out, C_in)
+        out_kept = torch.einsum("oc,nck->nok", weight, kept)
+        frame = flat.new_zeros(batch, self.out_channels, padded_height * padded_width)
+        frame = frame.scatter(2, indices[:, None, :].expand(-1, self.out_channels, -1), out_kept)
+        out = haar_inverse_float(frame.view(batch, self.out_channels, padded_height, padded_width),
+                                 self.levels, height, width)
+        if self.bias is not None:
+            out = out + self.bias[None, :, None, None]
+        return out
+
+    def extra_repr(self):
+        return (f"{self.in_channels}, {self.out_channels}, levels={self.levels}, rate={self.rate}, "
+                f"bit_w={self.bit_w}, bit_a={self.bit_a}, in_bits={self.in_bits}, energy={self.energy!r}")

@@ -1,0 +1,1 @@
+"""Amaranth components of a WCC layer (one block per module)."""

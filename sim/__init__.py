@@ -1,0 +1,1 @@
+"""cocotb testbenches and the harness that builds and runs them."""
