@@ -13,6 +13,7 @@ from .export import apply_tail, calibrate_output_scale, export_layer, input_code
 from .haar_forward import haar_forward
 from .haar_inverse import align_levels, haar_inverse
 from .pack import pack, stream_bits
+from .photographs import PHOTOGRAPHS, photograph, photograph_features
 from .pointwise_mac import pointwise_mac
 from .quant_conv import QuantConv2d
 from .quantize import quantize
@@ -25,8 +26,8 @@ from .wcc_layer import WccTrace, wcc_layer
 from .wccify import wccify
 
 __all__ = [
-    "BundleError", "LayerBundle", "QuantConv2d", "StreamError", "WCCConv2d", "WccConfig", "WccTrace",
+    "PHOTOGRAPHS", "BundleError", "LayerBundle", "QuantConv2d", "StreamError", "WCCConv2d", "WccConfig", "WccTrace",
     "align_levels", "apply_tail", "calibrate_output_scale", "energy", "export_layer", "haar_forward",
-    "haar_inverse", "input_codes", "keep_count", "level_map", "pack", "pointwise_mac", "quantize",
+    "haar_inverse", "input_codes", "keep_count", "level_map", "pack", "photograph", "photograph_features", "pointwise_mac", "quantize",
     "requantize", "scatter", "stream_bits", "topk_select", "unpack", "wcc_layer", "wccify",
 ]

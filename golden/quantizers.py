@@ -53,6 +53,11 @@ class ActivationQuantizer(nn.Module):
         """Quantization step ``clip / (2**(bits-1) - 1)`` as a float."""
         return float(self.clip.detach().abs()) / symmetric_limit(self.bits)
 
+    def codes(self, x):
+        """The integer codes (as float64) of ``x``, which must be this quantizer's output."""
+        step = self.clip.detach().abs() / symmetric_limit(self.bits)
+        return torch.round(x.detach() / step).double()
+
     def forward(self, x):
         if not bool(self.initialized):
             with torch.no_grad():

@@ -100,10 +100,15 @@ class WCCConv2d(nn.Module):
         if x.dim() != 4 or x.shape[1] != self.in_channels:
             raise ValueError(f"x: must have shape (N, {self.in_channels}, H, W), got {tuple(x.shape)}")
         batch, _, height, width = x.shape
-        coeffs = haar_forward_float(self.input_quant(x), self.levels)
+        x = self.input_quant(x)
+        coeffs = haar_forward_float(x, self.levels)
         padded_height, padded_width = coeffs.shape[-2:]
         flat = coeffs.flatten(2)  # (N, C, P)
-        energy = flat.detach().square().sum(1) if self.energy == "square" else flat.detach().abs().sum(1)
+        with torch.no_grad():
+            # Energies of the integer input codes are exact in float64, so ties and
+            # near-ties resolve exactly as in the integer model and the hardware.
+            exact = haar_forward_float(self.input_quant.codes(x), self.levels).flatten(2)
+            energy = exact.square().sum(1) if self.energy == "square" else exact.abs().sum(1)
         indices = select_positions(energy, self.keep(height, width))  # (N, k)
         gather_index = indices[:, None, :].expand(-1, self.in_channels, -1)
         kept = self.coef_quant(torch.gather(flat, 2, gather_index))  # (N, C_in, k)
