@@ -6,7 +6,7 @@ after the block) defines bit for bit what the hardware computes. docs/numerics.m
 is the contract between the two and the hardware.
 """
 
-from .bundle import BundleError, LayerBundle
+from .bundle import BundleError, LayerBundle, random_bundle
 from .config import WccConfig, keep_count, level_map
 from .energy import energy
 from .export import apply_tail, calibrate_output_scale, export_layer, input_codes
@@ -28,6 +28,6 @@ from .wccify import wccify
 __all__ = [
     "PHOTOGRAPHS", "BundleError", "LayerBundle", "QuantConv2d", "StreamError", "WCCConv2d", "WccConfig", "WccTrace",
     "align_levels", "apply_tail", "calibrate_output_scale", "energy", "export_layer", "haar_forward",
-    "haar_inverse", "input_codes", "keep_count", "level_map", "pack", "photograph", "photograph_features", "pointwise_mac", "quantize",
+    "haar_inverse", "input_codes", "keep_count", "level_map", "pack", "photograph", "photograph_features", "pointwise_mac", "quantize", "random_bundle",
     "requantize", "scatter", "stream_bits", "topk_select", "unpack", "wcc_layer", "wccify",
 ]

@@ -21,7 +21,7 @@ import numpy as np
 from .config import WccConfig
 from .fixed_point import MAX_SHIFT, MULTIPLIER_BITS
 
-__all__ = ["ACTIVATIONS", "BundleError", "LayerBundle", "SCHEMA_VERSION", "bundle_paths"]
+__all__ = ["ACTIVATIONS", "BundleError", "LayerBundle", "SCHEMA_VERSION", "bundle_paths", "random_bundle"]
 
 #: Version of the file format written by :meth:`LayerBundle.save`.
 SCHEMA_VERSION = 1
@@ -241,7 +241,7 @@ class LayerBundle:
 
 def _field(mapping, name, path, prefix=""):
     if name not in mapping:
-        raise BundleError(f"{path}: missing field {prefix}{name!r}")
+        raise BundleError(f"{path}: missing field '{prefix}{name}'")
     return mapping[name]
 
 
@@ -252,3 +252,31 @@ def _check_range(name, array, lo, hi):
         raise BundleError(
             f"{name}: value {int(array[index])} at index {tuple(int(i) for i in index)} outside [{lo}, {hi}]"
         )
+
+
+def random_bundle(config, seed=0, activation="none"):
+    """A bundle with random weights and factors that exercise ``config``'s ranges.
+
+    The factors scale typical coefficients and outputs into the middle of their
+    code ranges, so random frames use most codes and the largest ones clamp.
+    For tests of the integer model and the hardware; not a trained layer.
+    """
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"activation: must be one of {ACTIVATIONS}, got {activation!r}")
+    rng = np.random.default_rng(seed)
+    cfg = config
+    frac = MULTIPLIER_BITS - 1
+    weights = rng.integers(-cfg.weight_limit, cfg.weight_limit + 1, size=(cfg.channels_out, cfg.channels_in))
+    coef_multiplier = rng.integers(1 << (frac - 1), 1 << frac, size=cfg.levels)
+    base = max(1, frac + cfg.in_bits - cfg.bit_a)
+    coef_shift = base + np.arange(1, cfg.levels + 1)
+    out_multiplier = rng.integers(1 << (frac - 1), 1 << frac, size=cfg.channels_out)
+    out_multiplier *= rng.choice([-1, 1], size=cfg.channels_out)
+    out_shift = np.full(cfg.channels_out, max(1, frac + cfg.inverse_width - cfg.out_bits - 4))
+    bias_span = 1 << int(out_shift[0] + cfg.out_bits - 3)
+    out_bias = rng.integers(-bias_span, bias_span + 1, size=cfg.channels_out)
+    out_min = 0 if activation != "none" else -cfg.out_limit
+    out_max = cfg.out_limit if activation != "relu6" else cfg.out_limit // 2
+    return LayerBundle(config=cfg, weights=weights, coef_multiplier=coef_multiplier, coef_shift=coef_shift,
+                       out_multiplier=out_multiplier, out_shift=out_shift, out_bias=out_bias,
+                       out_min=out_min, out_max=out_max, activation=activation, name="random")

@@ -10,7 +10,7 @@ from torch import nn
 
 from .bundle import ACTIVATIONS, LayerBundle
 from .config import WccConfig, check_bits, check_positive_int
-from .fixed_point import MAX_SHIFT, quantize_multiplier, symmetric_limit
+from .fixed_point import quantize_multiplier, symmetric_limit
 from .quantizers import weight_scale
 from .wcc_conv import WCCConv2d
 
@@ -50,9 +50,8 @@ def calibrate_output_scale(layer, x, batchnorm=None, activation="none", out_bits
 def input_codes(layer, x):
     """The integer input frames the layer's input quantizer makes of ``x``, shape (N, C, H, W)."""
     _check_layer(layer)
-    limit = symmetric_limit(layer.in_bits)
-    codes = torch.clamp(torch.round(x.detach().double() / layer.input_quant.scale), -limit, limit)
-    return codes.to(torch.int64).numpy()
+    with torch.no_grad():
+        return layer.input_quant.codes(layer.input_quant(x)).to(torch.int64).numpy()
 
 
 def export_layer(layer, height, width, *, output_scale, batchnorm=None, activation="none", out_bits=8, name=""):
@@ -89,12 +88,7 @@ def export_layer(layer, height, width, *, output_scale, batchnorm=None, activati
                        bit_w=layer.bit_w, out_bits=out_bits, energy=layer.energy)
     input_scale, coef_scale = layer.input_quant.scale, layer.coef_quant.scale
 
-    # Coefficients: a level-l integer coefficient times input_scale / 2**l is the orthonormal value.
-    multiplier, shift = quantize_multiplier(input_scale / coef_scale, "coef_multiplier")
-    if shift + config.levels > MAX_SHIFT:
-        raise ValueError(f"coef_multiplier: {input_scale / coef_scale:.6g} is too small to encode")
-    coef_multiplier = np.full(config.levels, multiplier, dtype=np.int64)
-    coef_shift = shift + np.arange(1, config.levels + 1, dtype=np.int64)
+    coef_multiplier, coef_shift = layer.coefficient_factors()
 
     with torch.no_grad():
         weight = layer.weight.detach().double().flatten(1)
@@ -125,7 +119,7 @@ def export_layer(layer, height, width, *, output_scale, batchnorm=None, activati
         out_min = 0
     if activation == "relu6":
         out_max = min(limit, round(6.0 / output_scale))
-    return LayerBundle(config=config, weights=weights, coef_multiplier=coef_multiplier, coef_shift=coef_shift,
+    return LayerBundle(config=config, weights=weights, coef_multiplier=np.array(coef_multiplier), coef_shift=np.array(coef_shift),
                        out_multiplier=np.array(out_multiplier), out_shift=np.array(out_shift),
                        out_bias=np.array(out_bias), out_min=out_min, out_max=out_max, activation=activation,
                        scales={"input_scale": input_scale, "coef_scale": coef_scale, "weight_scale": w_scale,

@@ -53,20 +53,33 @@ class ActivationQuantizer(nn.Module):
         """Quantization step ``clip / (2**(bits-1) - 1)`` as a float."""
         return float(self.clip.detach().abs()) / symmetric_limit(self.bits)
 
+    def initialize(self, x):
+        """Set the clip to the largest magnitude of ``x`` unless it is set already."""
+        if not bool(self.initialized):
+            with torch.no_grad():
+                peak = float(x.detach().abs().max())
+                self.clip.fill_(peak if peak > 0 else 1.0)
+                self.initialized.fill_(True)
+
     def codes(self, x):
         """The integer codes (as float64) of ``x``, which must be this quantizer's output."""
         step = self.clip.detach().abs() / symmetric_limit(self.bits)
         return torch.round(x.detach() / step).double()
 
-    def forward(self, x):
-        if not bool(self.initialized):
-            with torch.no_grad():
-                peak = x.detach().abs().max()
-                self.clip.fill_(float(peak) if float(peak) > 0 else 1.0)
-                self.initialized.fill_(True)
+    def forward(self, x, codes=None):
+        """Fake-quantize ``x``.
+
+        ``codes``, when given, are the integer codes of ``x`` computed exactly
+        elsewhere (as the hardware computes them); they replace ``round(x / step)``
+        in the forward value while gradients still flow as for the rounding.
+        """
+        self.initialize(x)
         clip = self.clip.abs()
+        step = clip / symmetric_limit(self.bits)
         clipped = torch.maximum(torch.minimum(x, clip), -clip)
-        return fake_quantize(clipped, clip / symmetric_limit(self.bits), self.bits)
+        if codes is None:
+            return fake_quantize(clipped, step, self.bits)
+        return clipped + (codes.to(x.dtype) * step - clipped).detach()
 
     def extra_repr(self):
         return f"bits={self.bits}"

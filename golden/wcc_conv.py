@@ -7,7 +7,9 @@ import math
 import torch
 from torch import nn
 
-from .config import ENERGY_MODES, check_bits, check_levels, check_positive_int, check_rate, keep_count, padded_size
+from .config import (ENERGY_MODES, check_bits, check_levels, check_positive_int, check_rate, keep_count, level_map,
+                     padded_size)
+from .fixed_point import MAX_SHIFT, quantize_multiplier, symmetric_limit
 from .quantizers import ActivationQuantizer, quantize_weight
 from .torch_haar import haar_forward_float, haar_inverse_float
 
@@ -96,22 +98,47 @@ class WCCConv2d(nn.Module):
         """Positions kept of an ``height x width`` input."""
         return keep_count(padded_size(height, self.levels) * padded_size(width, self.levels), self.rate)
 
+    def coefficient_factors(self):
+        """Per-level multiplier and shift of the coefficient quantizer.
+
+        A level-``l`` integer coefficient times ``input_scale / 2**l`` is the
+        orthonormal coefficient, so its code is
+        ``round(coef * input_scale / (2**l * coef_scale))``: one multiplier,
+        and a shift that grows by one per level.
+
+        Returns
+        -------
+        (list of int, list of int)
+            Multiplier and shift for levels ``1..levels``.
+        """
+        real = self.input_quant.scale / self.coef_quant.scale
+        multiplier, shift = quantize_multiplier(real, "coef_multiplier")
+        if shift + self.levels > MAX_SHIFT:
+            raise ValueError(f"coef_multiplier: {real:.6g} is too small to encode")
+        return [multiplier] * self.levels, [shift + level for level in range(1, self.levels + 1)]
+
     def forward(self, x):
         if x.dim() != 4 or x.shape[1] != self.in_channels:
             raise ValueError(f"x: must have shape (N, {self.in_channels}, H, W), got {tuple(x.shape)}")
+        if x.numel() == 0:
+            raise ValueError(f"x: empty tensor, shape {tuple(x.shape)}")
         batch, _, height, width = x.shape
+        keep = self.keep(height, width)  # refuse a frame too small for the rate before touching any state
         x = self.input_quant(x)
-        coeffs = haar_forward_float(x, self.levels)
-        padded_height, padded_width = coeffs.shape[-2:]
-        flat = coeffs.flatten(2)  # (N, C, P)
+        flat = haar_forward_float(x, self.levels).flatten(2)  # (N, C, P)
+        padded_height, padded_width = padded_size(height, self.levels), padded_size(width, self.levels)
         with torch.no_grad():
-            # Energies of the integer input codes are exact in float64, so ties and
-            # near-ties resolve exactly as in the integer model and the hardware.
+            # The transform of the integer input codes is exact in float64, so the
+            # energies, their ties and the codes come out exactly as in the
+            # integer model and the hardware.
             exact = haar_forward_float(self.input_quant.codes(x), self.levels).flatten(2)
             energy = exact.square().sum(1) if self.energy == "square" else exact.abs().sum(1)
-        indices = select_positions(energy, self.keep(height, width))  # (N, k)
+        indices = select_positions(energy, keep)  # (N, k)
         gather_index = indices[:, None, :].expand(-1, self.in_channels, -1)
-        kept = self.coef_quant(torch.gather(flat, 2, gather_index))  # (N, C_in, k)
+        kept = torch.gather(flat, 2, gather_index)  # (N, C_in, k)
+        self.coef_quant.initialize(kept)
+        codes = self._coefficient_codes(torch.gather(exact, 2, gather_index), indices, padded_height, padded_width)
+        kept = self.coef_quant(kept, codes)
         weight = quantize_weight(self.weight, self.bit_w).flatten(1)  # (C_out, C_in)
         out_kept = torch.einsum("oc,nck->nok", weight, kept)
         frame = flat.new_zeros(batch, self.out_channels, padded_height * padded_width)
@@ -121,6 +148,17 @@ class WCCConv2d(nn.Module):
         if self.bias is not None:
             out = out + self.bias[None, :, None, None]
         return out
+
+    @torch.no_grad()
+    def _coefficient_codes(self, exact_kept, indices, padded_height, padded_width):
+        """Codes of the kept coefficients, computed as the integer quantizer does (float64, exact)."""
+        multiplier, shift = self.coefficient_factors()
+        levels = torch.from_numpy(level_map(padded_height, padded_width, self.levels).ravel())[indices]  # (N, k)
+        integer = exact_kept * torch.pow(2.0, levels.double())[:, None, :]  # level-l coefficient = 2**l * orthonormal
+        multiplier = torch.tensor(multiplier, dtype=torch.float64)[levels - 1][:, None, :]
+        divisor = torch.pow(2.0, torch.tensor(shift, dtype=torch.float64)[levels - 1])[:, None, :]
+        limit = symmetric_limit(self.bit_a)
+        return torch.clamp(torch.floor((integer * multiplier + divisor / 2) / divisor), -limit, limit)
 
     def extra_repr(self):
         return (f"{self.in_channels}, {self.out_channels}, levels={self.levels}, rate={self.rate}, "

@@ -1,0 +1,84 @@
+"""The integer model against the float PyTorch layer on activations of a real photograph.
+
+docs/numerics.md states the bound checked here: the float layer keeps the same
+positions and computes the same codes as the integer model, so every integer
+output pixel lies within 0.51 LSB of the float output divided by the output
+scale (0.5 from the final rounding, the rest from the 15-bit multipliers and
+float32 arithmetic).
+"""
+
+import numpy as np
+import pytest
+import torch
+
+from wccgen.golden import (WCCConv2d, apply_tail, calibrate_output_scale, export_layer, input_codes,
+                           photograph_features, wcc_layer)
+from wccgen.golden.torch_haar import haar_forward_float
+from wccgen.golden.wcc_conv import select_positions
+
+BOUND_LSB = 0.51
+
+
+def build(height, width, channels_in, channels_out, levels, rate, activation, energy="square", photo="astronaut"):
+    torch.manual_seed(7)
+    x = photograph_features(photo, height, width, channels_in, seed=1)
+    layer = WCCConv2d(channels_in, channels_out, levels=levels, rate=rate, energy=energy)
+    batchnorm = nn_batchnorm(channels_out)
+    layer.eval()
+    scale = calibrate_output_scale(layer, x, batchnorm, activation)
+    bundle = export_layer(layer, height, width, output_scale=scale, batchnorm=batchnorm, activation=activation)
+    with torch.no_grad():
+        reference = (apply_tail(layer(x), batchnorm, activation) / scale).double().numpy()[0]
+    return x, layer, bundle, reference
+
+
+def nn_batchnorm(channels):
+    batchnorm = torch.nn.BatchNorm2d(channels)
+    with torch.no_grad():
+        batchnorm.running_mean.uniform_(-0.5, 0.5)
+        batchnorm.running_var.uniform_(0.5, 2.0)
+        batchnorm.weight.uniform_(-1.5, 1.5)  # negative gains too: signed multipliers
+        batchnorm.bias.uniform_(-0.5, 0.5)
+    return batchnorm.eval()
+
+
+@pytest.mark.parametrize("height,width,levels,rate,activation,energy,photo", [
+    (60, 76, 3, 0.5, "relu6", "square", "astronaut"),
+    (60, 76, 3, 0.25, "none", "square", "coffee"),
+    (64, 64, 2, 0.125, "relu", "square", "camera"),
+    (37, 53, 4, 0.5, "relu6", "abs", "chelsea"),
+    (48, 40, 3, 1.0, "none", "square", "rocket"),
+])
+def test_integer_model_within_bound_of_float_layer(height, width, levels, rate, activation, energy, photo):
+    x, layer, bundle, reference = build(height, width, 16, 24, levels, rate, activation, energy, photo)
+    trace = wcc_layer(input_codes(layer, x)[0], bundle)
+    difference = np.abs(trace.output - reference)
+    assert difference.max() <= BOUND_LSB, f"max difference {difference.max():.3f} LSB"
+    # The output really varies: the comparison is not between two constant maps.
+    assert np.unique(trace.output).size > 20
+
+
+def test_float_layer_keeps_the_integer_models_positions():
+    x, layer, bundle, _ = build(60, 76, 16, 24, 3, 0.25, "none")
+    with torch.no_grad():
+        quantized = layer.input_quant(x)
+        exact = haar_forward_float(layer.input_quant.codes(quantized), 3).flatten(2)
+        indices = select_positions(exact.square().sum(1), bundle.config.keep)[0].numpy()
+    codes = input_codes(layer, x)[0]
+    assert np.array_equal(codes, layer.input_quant.codes(quantized)[0].numpy().astype(np.int64))
+    assert np.array_equal(indices, wcc_layer(codes, bundle).indices)
+
+
+def test_export_needs_calibration_and_valid_arguments():
+    layer = WCCConv2d(4, 4)
+    with pytest.raises(ValueError, match="^layer: its activation clips are not set"):
+        export_layer(layer, 8, 8, output_scale=0.1)
+    layer(torch.rand(1, 4, 8, 8))
+    with pytest.raises(ValueError, match="^output_scale"):
+        export_layer(layer, 8, 8, output_scale=0.0)
+    with pytest.raises(ValueError, match="^activation"):
+        export_layer(layer, 8, 8, output_scale=0.1, activation="gelu")
+    with pytest.raises(ValueError, match="^batchnorm"):
+        export_layer(layer, 8, 8, output_scale=0.1, batchnorm=torch.nn.BatchNorm2d(5))
+    with pytest.raises(TypeError, match="^layer"):
+        export_layer(torch.nn.Conv2d(4, 4, 1), 8, 8, output_scale=0.1)
