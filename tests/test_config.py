@@ -31,6 +31,9 @@ def test_derived_facts():
     assert cfg.coef_width_max == 14 and cfg.coef_width(1) == 10
     assert cfg.acc_width == (8 * 127 * 127).bit_length() + 1
     assert cfg.macs == 192 * 8 * 6
+    # docs/numerics.md: a 27 + floor(log2 C)-bit energy and a 21-bit accumulator for 8/8, C = 64, L = 3.
+    wide = WccConfig(height=8, width=8, channels_in=64, channels_out=1, levels=3)
+    assert (wide.energy_width, wide.acc_width) == (33, 21)
 
 
 @pytest.mark.parametrize("rate,bits_per_activation", [(0.5, 4), (0.25, 2), (0.125, 1)])

@@ -58,15 +58,22 @@ def test_integer_model_within_bound_of_float_layer(height, width, levels, rate, 
     assert np.unique(trace.output).size > 20
 
 
-def test_float_layer_keeps_the_integer_models_positions():
+def test_float_layer_keeps_the_integer_models_positions_and_codes():
     x, layer, bundle, _ = build(60, 76, 16, 24, 3, 0.25, "none")
+    seen = []
+    hook = layer.coef_quant.register_forward_hook(lambda module, inputs, output: seen.append(output.detach()))
     with torch.no_grad():
+        layer(x)
         quantized = layer.input_quant(x)
         exact = haar_forward_float(layer.input_quant.codes(quantized), 3).flatten(2)
         indices = select_positions(exact.square().sum(1), bundle.config.keep)[0].numpy()
-    codes = input_codes(layer, x)[0]
-    assert np.array_equal(codes, layer.input_quant.codes(quantized)[0].numpy().astype(np.int64))
-    assert np.array_equal(indices, wcc_layer(codes, bundle).indices)
+    hook.remove()
+    trace = wcc_layer(input_codes(layer, x)[0], bundle)
+    assert np.array_equal(indices, trace.indices)
+    # The float layer's fake-quantized coefficients are the integer codes times the code step.
+    float_codes = (seen[0][0].double() / layer.coef_quant.scale).numpy()
+    np.testing.assert_allclose(float_codes, trace.codes, atol=1e-3)
+    assert np.abs(trace.codes).max() == bundle.config.code_limit  # the calibrated clip is reached
 
 
 def test_export_needs_calibration_and_valid_arguments():
