@@ -1,0 +1,346 @@
+"""Streaming multi-level 2-D Haar forward transform (golden: ``golden.haar_forward``)."""
+
+from amaranth.hdl import Array, Cat, Module, Mux, Signal, signed
+from amaranth.lib import data, stream, wiring
+from amaranth.lib.memory import Memory
+from amaranth.lib.wiring import In, Out
+from amaranth.utils import ceil_log2
+
+from ..golden.config import padded_size
+from .frame_beat import frame_beat
+from .params import check_bits, check_lanes, check_levels, check_positive_int
+
+__all__ = ["HaarForward"]
+
+# Pipeline depth of one level: input register, row sums, column sums.
+LEVEL_DEPTH = 3
+
+
+class HaarForward(wiring.Component):
+    """Multi-level 2-D Haar transform of a pixel stream, emitted in Mallat order.
+
+    Pixels arrive in raster order, ``lanes`` channels of one pixel per beat
+    (``channels / lanes`` beats per pixel, channel group 0 first). The unit
+    pads the frame with zero beats at the bottom and right on its own (the
+    pixel stream is not ready meanwhile), runs one pipelined level per Haar
+    level with a line buffer each, and writes every subband into its own
+    double-buffered memory. Once a frame is complete it is read out in the
+    coefficient order of docs/numerics.md: raster order over the Mallat layout
+    of the padded frame, ``channels / lanes`` beats per position. While one
+    frame is read out the next ones are transformed; with three frame banks
+    (a frame is held from its first pixel until its last coefficient leaves)
+    the unit sustains one beat per clock. No multipliers: every level is adds
+    and subtracts.
+
+    Parameters
+    ----------
+    height, width : int
+        Frame size in pixels (before padding).
+    channels : int
+        Channels per pixel.
+    lanes : int
+        Channels per beat; must divide ``channels``.
+    levels : int
+        Haar levels, 1..6.
+    in_bits : int
+        Width of a pixel value (signed).
+    banks : int
+        Frames the subband memories hold (2 halves the memory but stalls the
+        input for about the latency every frame; 3 sustains one beat per clock).
+
+    Attributes
+    ----------
+    pixels : In(stream.Signature(frame_beat(in_bits, lanes)))
+        Input pixels. ``first``/``last`` are not needed: frames are delimited
+        by the geometry.
+    coefficients : Out(stream.Signature(frame_beat(coef_bits, lanes)))
+        Coefficients, level-``l`` ones exactly ``2**l`` times orthonormal.
+    """
+
+    def __init__(self, *, height, width, channels, lanes=1, levels=3, in_bits=8, banks=3):
+        self.height = check_positive_int(height, "height")
+        self.width = check_positive_int(width, "width")
+        self.channels = check_positive_int(channels, "channels")
+        self.lanes = check_lanes(lanes, self.channels)
+        self.levels = check_levels(levels)
+        self.in_bits = check_bits(in_bits, "in_bits")
+        self.banks = check_positive_int(banks, "banks")
+        if self.banks < 2:
+            raise ValueError(f"banks: must be >= 2, got {banks}")
+        super().__init__({
+            "pixels": In(stream.Signature(frame_beat(self.in_bits, self.lanes))),
+            "coefficients": Out(stream.Signature(frame_beat(self.coef_bits, self.lanes))),
+        })
+
+    # -- derived facts ------------------------------------------------------
+    @property
+    def padded_height(self):
+        return padded_size(self.height, self.levels)
+
+    @property
+    def padded_width(self):
+        return padded_size(self.width, self.levels)
+
+    @property
+    def groups(self):
+        """Beats per pixel or position: ``channels / lanes``."""
+        return self.channels // self.lanes
+
+    @property
+    def coef_bits(self):
+        """Width of an output coefficient: ``in_bits + 2 * levels``."""
+        return self.in_bits + 2 * self.levels
+
+    @property
+    def beats_in(self):
+        """Pixel beats of one frame."""
+        return self.height * self.width * self.groups
+
+    @property
+    def beats_out(self):
+        """Coefficient beats of one frame (the padded frame)."""
+        return self.padded_height * self.padded_width * self.groups
+
+    @property
+    def cycles_per_frame(self):
+        """Clock cycles per frame when pixels and the sink never stall: one per padded beat."""
+        return self.beats_out
+
+    @property
+    def latency(self):
+        """Cycles from the last pixel beat of a frame to its first coefficient beat (no stalls)."""
+        padding_after = ((self.padded_width - self.width)
+                         + (self.padded_height - self.height) * self.padded_width) * self.groups
+        return padding_after + LEVEL_DEPTH * self.levels + 2
+
+    def subband_depth(self, level):
+        """Entries of one level-``level`` subband of one frame."""
+        return (self.padded_height >> level) * (self.padded_width >> level) * self.groups
+
+    @property
+    def memory_bits(self):
+        """Bits of all subband memories and line buffers."""
+        bits = self.banks * self.subband_depth(self.levels) * self.lanes * self.coef_bits
+        for level in range(1, self.levels + 1):
+            width = self.in_bits + 2 * level
+            bits += 3 * self.banks * self.subband_depth(level) * self.lanes * width
+            bits += (self.padded_width >> (level - 1)) * self.groups * self.lanes * (width - 2)
+        return bits
+
+    # -- hardware -----------------------------------------------------------
+    def elaborate(self, platform):
+        m = Module()
+        groups, lanes, levels = self.groups, self.lanes, self.levels
+        padded_height, padded_width = self.padded_height, self.padded_width
+
+        # Frame banks: `loaded` from a frame's first pixel, `complete` once its
+        # last coefficient is in memory; both clear when it has been read out.
+        banks = self.banks
+        loaded = Array(Signal(name=f"loaded{b}") for b in range(banks))
+        complete = Array(Signal(name=f"complete{b}") for b in range(banks))
+
+        # -- input: pixels plus generated zero padding -----------------------
+        row = Signal(range(padded_height))
+        col = Signal(range(padded_width))
+        group = Signal(range(groups))
+        in_bank = Signal(range(banks))
+        at_frame_start = (row == 0) & (col == 0) & (group == 0)
+        bank_free = ~loaded[in_bank]
+        go = ~at_frame_start | bank_free
+        real = (row < self.height) & (col < self.width)
+        beat_valid = Signal()
+        beat_data = Signal(data.ArrayLayout(signed(self.in_bits), lanes))
+        m.d.comb += [
+            self.pixels.ready.eq(go & real),
+            beat_valid.eq(go & (~real | self.pixels.valid)),
+            beat_data.eq(Mux(real, self.pixels.payload.data.as_value(), 0)),
+        ]
+        last_group = group == groups - 1
+        last_col = col == padded_width - 1
+        with m.If(beat_valid):
+            m.d.sync += group.eq(Mux(last_group, 0, group + 1))
+            with m.If(last_group):
+                m.d.sync += col.eq(Mux(last_col, 0, col + 1))
+                with m.If(last_col):
+                    m.d.sync += row.eq(Mux(row == padded_height - 1, 0, row + 1))
+                    with m.If(row == padded_height - 1):
+                        m.d.sync += in_bank.eq(_next_bank(in_bank, banks))
+            with m.If(at_frame_start):
+                m.d.sync += loaded[in_bank].eq(1)
+
+        # -- one pipelined stage per level; each subband in its own memory ---
+        subbands = []  # (memory, level) in read-out decode order
+        level_valid, level_data, width = beat_valid, beat_data, self.in_bits
+        write_done = Signal()  # the last LL of the deepest level is being written
+        for level in range(1, levels + 1):
+            out_valid, ll, details = self._level(m, level, level_valid, level_data, width)
+            width += 2
+            depth = self.subband_depth(level)
+            for name, value in zip(("top_right", "bottom_left", "bottom_right"), details):
+                memory = self._subband_memory(m, f"l{level}_{name}", width, depth)
+                self._write_in_order(m, memory, out_valid, value, depth, f"l{level}_{name}")
+                subbands.append((memory, level, name))
+            level_valid, level_data = out_valid, ll
+        ll_memory = self._subband_memory(m, f"l{levels}_ll", width, self.subband_depth(levels))
+        ll_count = self._write_in_order(m, ll_memory, level_valid, level_data, self.subband_depth(levels),
+                                        f"l{levels}_ll")
+        subbands.append((ll_memory, levels, "ll"))
+        ll_depth = self.subband_depth(levels)
+        m.d.comb += write_done.eq(level_valid & Cat(ll_count == (b + 1) * ll_depth - 1 for b in range(banks)).any())
+        write_bank = Signal(range(banks))
+        with m.If(write_done):
+            m.d.sync += [write_bank.eq(_next_bank(write_bank, banks)), complete[write_bank].eq(1)]
+
+        # -- read-out in Mallat raster order ----------------------------------
+        out_row = Signal(range(padded_height))
+        out_col = Signal(range(padded_width))
+        out_group = Signal(range(groups))
+        read_bank = Signal(range(banks))
+        out_valid = Signal()
+        out_first = Signal()
+        out_last = Signal()
+        selected = Signal(range(len(subbands)))
+        advance = ~out_valid | self.coefficients.ready
+        can_issue = complete[read_bank]
+        issue = advance & can_issue
+        frame_last = ((out_row == padded_height - 1) & (out_col == padded_width - 1)
+                      & (out_group == groups - 1))
+
+        for index, (memory, level, name) in enumerate(subbands):
+            port = memory.read_port()
+            count = Signal(range(memory.depth), name=f"rd_l{level}_{name}")
+            hit = self._region(out_row, out_col, level, name)
+            with m.If(issue & hit):
+                m.d.comb += [port.en.eq(1)]
+                m.d.sync += [count.eq(Mux(count == memory.depth - 1, 0, count + 1)), selected.eq(index)]
+            with m.Else():
+                m.d.comb += port.en.eq(0)
+            m.d.comb += port.addr.eq(count)
+            with m.If(selected == index):
+                for lane in range(lanes):
+                    m.d.comb += self.coefficients.payload.data[lane].eq(port.data[lane])
+
+        with m.If(advance):
+            m.d.sync += [out_valid.eq(can_issue), out_first.eq(issue & (out_row == 0) & (out_col == 0)
+                                                                & (out_group == 0)),
+                         out_last.eq(issue & frame_last)]
+        with m.If(issue):
+            out_last_group = out_group == groups - 1
+            out_last_col = out_col == padded_width - 1
+            m.d.sync += out_group.eq(Mux(out_last_group, 0, out_group + 1))
+            with m.If(out_last_group):
+                m.d.sync += out_col.eq(Mux(out_last_col, 0, out_col + 1))
+                with m.If(out_last_col):
+                    m.d.sync += out_row.eq(Mux(out_row == padded_height - 1, 0, out_row + 1))
+            with m.If(frame_last):
+                m.d.sync += [read_bank.eq(_next_bank(read_bank, banks)),
+                             loaded[read_bank].eq(0), complete[read_bank].eq(0)]
+        m.d.comb += [
+            self.coefficients.valid.eq(out_valid),
+            self.coefficients.payload.first.eq(out_first),
+            self.coefficients.payload.last.eq(out_last),
+        ]
+        return m
+
+    def _region(self, row, col, level, name):
+        """True where Mallat position ``(row, col)`` lies in the named subband of ``level``."""
+        height, width = self.padded_height >> level, self.padded_width >> level
+        right, bottom = col >= width, row >= height
+        inside = (row < 2 * height) & (col < 2 * width)
+        return {
+            "top_right": inside & right & ~bottom,
+            "bottom_left": inside & bottom & ~right,
+            "bottom_right": inside & right & bottom,
+            "ll": ~right & ~bottom,
+        }[name]
+
+    def _subband_memory(self, m, name, width, depth):
+        # The banks back to back: a frame's entries, then the next frame's.
+        memory = Memory(shape=data.ArrayLayout(signed(width), self.lanes), depth=self.banks * depth, init=[])
+        m.submodules[f"mem_{name}"] = memory
+        return memory
+
+    def _write_in_order(self, m, memory, valid, value, depth, name):
+        """Write ``value`` at consecutive addresses, wrapping over all banks; return the counter."""
+        port = memory.write_port()
+        count = Signal(range(memory.depth), name=f"wr_{name}")
+        m.d.comb += [port.addr.eq(count), port.data.eq(value), port.en.eq(valid)]
+        with m.If(valid):
+            m.d.sync += count.eq(Mux(count == memory.depth - 1, 0, count + 1))
+        return count
+
+    def _level(self, m, level, in_valid, in_data, width):
+        """One level: 2x2 blocks of the incoming raster of the previous LL.
+
+        Returns ``(valid, ll, (top_right, bottom_left, bottom_right))``, each
+        value ``lanes`` wide, in raster order of the level's subbands.
+        """
+        lanes, groups = self.lanes, self.groups
+        grid_width = self.padded_width >> (level - 1)
+        vector = lambda w: data.ArrayLayout(signed(w), lanes)
+        prefix = f"l{level}_"
+
+        # Position of the incoming beat within this level's grid.
+        odd_row = Signal(name=prefix + "odd_row")
+        odd_col = Signal(name=prefix + "odd_col")
+        group = Signal(range(groups), name=prefix + "group")
+        row_pos = Signal(range(grid_width * groups), name=prefix + "row_pos")
+        with m.If(in_valid):
+            m.d.sync += [
+                group.eq(Mux(group == groups - 1, 0, group + 1)),
+                row_pos.eq(Mux(row_pos == grid_width * groups - 1, 0, row_pos + 1)),
+            ]
+            with m.If(group == groups - 1):
+                m.d.sync += odd_col.eq(~odd_col)
+            with m.If(row_pos == grid_width * groups - 1):
+                m.d.sync += odd_row.eq(~odd_row)
+
+        # Stage 0: even rows go into the line buffer, odd rows read the row above.
+        line = Memory(shape=vector(width), depth=grid_width * groups, init=[])
+        m.submodules[prefix + "line"] = line
+        line_write, line_read = line.write_port(), line.read_port()
+        m.d.comb += [
+            line_write.addr.eq(row_pos), line_write.data.eq(in_data), line_write.en.eq(in_valid & ~odd_row),
+            line_read.addr.eq(row_pos),
+        ]
+        valid1 = Signal(name=prefix + "valid1")
+        below = Signal(vector(width), name=prefix + "below")
+        odd_col1 = Signal(name=prefix + "odd_col1")
+        group1 = Signal(range(groups), name=prefix + "group1")
+        m.d.sync += [valid1.eq(in_valid & odd_row), below.eq(in_data), odd_col1.eq(odd_col), group1.eq(group)]
+
+        # Stage 1: vertical sum and difference; even columns wait in the pair buffer.
+        pair = data.StructLayout({"sum": vector(width + 1), "diff": vector(width + 1)})
+        column = Signal(pair, name=prefix + "column")
+        for lane in range(lanes):
+            above = line_read.data[lane]
+            m.d.comb += [column.sum[lane].eq(above + below[lane]), column.diff[lane].eq(above - below[lane])]
+        pairs = Memory(shape=pair, depth=max(groups, 2), init=[])
+        m.submodules[prefix + "pairs"] = pairs
+        pair_write, pair_read = pairs.write_port(), pairs.read_port()
+        m.d.comb += [
+            pair_write.addr.eq(group1), pair_write.data.eq(column), pair_write.en.eq(valid1 & ~odd_col1),
+            pair_read.addr.eq(group1),
+        ]
+        valid2 = Signal(name=prefix + "valid2")
+        right = Signal(pair, name=prefix + "right")
+        m.d.sync += [valid2.eq(valid1 & odd_col1), right.eq(column)]
+
+        # Stage 2: horizontal sum and difference give the four subbands.
+        valid3 = Signal(name=prefix + "valid3")
+        ll, top_right, bottom_left, bottom_right = (Signal(vector(width + 2), name=prefix + n)
+                                                    for n in ("ll", "top_right", "bottom_left", "bottom_right"))
+        left = pair_read.data
+        for lane in range(lanes):
+            m.d.sync += [
+                ll[lane].eq(left.sum[lane] + right.sum[lane]),
+                bottom_left[lane].eq(left.sum[lane] - right.sum[lane]),
+                top_right[lane].eq(left.diff[lane] + right.diff[lane]),
+                bottom_right[lane].eq(left.diff[lane] - right.diff[lane]),
+            ]
+        m.d.sync += valid3.eq(valid2)
+        return valid3, ll, (top_right, bottom_left, bottom_right)
+
+
+def _next_bank(bank, banks):
+    return Mux(bank == banks - 1, 0, bank + 1)

@@ -1,0 +1,90 @@
+"""Build a block's Verilog, simulate it on Icarus with the shared testbench, return the report."""
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+from cocotb_tools.runner import get_runner
+
+from ..gen.verilog import emit_verilog
+from .blocks import BLOCKS
+
+__all__ = ["SimulationError", "run_block", "toplevel_name"]
+
+
+class SimulationError(RuntimeError):
+    """The simulation did not produce a report (build failure, crash, time-out)."""
+
+
+def toplevel_name(block):
+    """Verilog module name of a block: ``HaarForward`` -> ``haar_forward``."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", block).lower()
+
+
+def _save_frames(path, frames):
+    np.savez(path, **{f"frame{i}": np.asarray(frame, dtype=np.int64) for i, frame in enumerate(frames)})
+
+
+def run_block(block, params, frames, expected, build_dir, *, idle=0.0, backpressure=0.0, seed=0,
+              reset_after_beats=None, partial_frame=None, timeout_cycles=None):
+    """Simulate ``block`` on ``frames`` and compare its output with ``expected``.
+
+    Parameters
+    ----------
+    block : str
+        Key of :data:`wccgen.sim.blocks.BLOCKS`.
+    params : dict
+        Component parameters.
+    frames, expected : list of numpy.ndarray, each (C, H, W)
+        Input frames and the frames the golden model produces from them.
+    build_dir : path
+        Private directory for the Verilog, the simulator build and the report.
+    idle, backpressure : float
+        Probability that the source idles / the sink refuses a beat in a cycle.
+    seed : int
+        Seed of the random idle and backpressure.
+    reset_after_beats : int, optional
+        First send this many beats of ``partial_frame``, then reset the DUT.
+
+    Returns
+    -------
+    dict
+        The testbench report: ``passed``, ``mismatch`` (first difference or
+        ``None``), ``latency``, ``cycles_per_frame`` and the raw cycle lists.
+    """
+    spec = BLOCKS[block]
+    component = spec.build(**params)
+    build_dir = Path(build_dir)
+    build_dir.mkdir(parents=True, exist_ok=True)
+    toplevel = toplevel_name(block)
+    verilog_path = build_dir / f"{toplevel}.v"
+    verilog_path.write_text(emit_verilog(component, toplevel, params))
+    _save_frames(build_dir / "inputs.npz", frames)
+    _save_frames(build_dir / "expected.npz", expected)
+    job = {
+        "block": block, "params": params, "seed": seed, "idle": idle, "backpressure": backpressure,
+        "inputs": str(build_dir / "inputs.npz"), "expected": str(build_dir / "expected.npz"),
+        "report": str(build_dir / "report.json"),
+    }
+    if reset_after_beats is not None:
+        _save_frames(build_dir / "partial.npz", [partial_frame])
+        job.update(reset_after_beats=reset_after_beats, partial_frame=str(build_dir / "partial.npz"))
+    if timeout_cycles is not None:
+        job["timeout_cycles"] = timeout_cycles
+    job_path = build_dir / "job.json"
+    job_path.write_text(json.dumps(job, indent=2))
+
+    runner = get_runner("icarus")
+    sim_build = build_dir / "sim_build"
+    runner.build(sources=[verilog_path], hdl_toplevel=toplevel, build_dir=sim_build,
+                 build_args=["-g2005"], timescale=("1ns", "1ps"), always=True)
+    report_path = Path(job["report"])
+    report_path.unlink(missing_ok=True)
+    runner.test(test_module="wccgen.sim.tb", hdl_toplevel=toplevel, build_dir=sim_build,
+                extra_env={"WCCGEN_JOB": str(job_path)}, results_xml=str(build_dir / "results.xml"),
+                log_file=str(build_dir / "sim.log"))
+    if not report_path.is_file():
+        log = (build_dir / "sim.log").read_text(errors="replace")[-3000:] if (build_dir / "sim.log").is_file() else ""
+        raise SimulationError(f"{block}: the simulation wrote no report; end of its log:\n{log}")
+    return json.loads(report_path.read_text())
