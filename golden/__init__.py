@@ -4,30 +4,42 @@ The PyTorch layers (float, trainable) define what the layer computes; the
 integer reference model (NumPy int64, one function per hardware block, named
 after the block) defines bit for bit what the hardware computes. docs/numerics.md
 is the contract between the two and the hardware.
+
+The integer model imports only NumPy; the PyTorch names load PyTorch on first use.
 """
+
+import importlib
 
 from .bundle import BundleError, LayerBundle, random_bundle
 from .config import WccConfig, keep_count, level_map
 from .energy import energy
-from .export import apply_tail, calibrate_output_scale, export_layer, input_codes
 from .haar_forward import haar_forward
 from .haar_inverse import align_levels, haar_inverse
 from .pack import pack, stream_bits
-from .photographs import PHOTOGRAPHS, photograph, photograph_features
 from .pointwise_mac import pointwise_mac
-from .quant_conv import QuantConv2d
 from .quantize import quantize
 from .requantize import requantize
 from .scatter import scatter
 from .topk_select import topk_select
 from .unpack import StreamError, unpack
-from .wcc_conv import WCCConv2d
 from .wcc_layer import WccTrace, wcc_layer
-from .wccify import wccify
+
+# Names that need PyTorch (or scikit-image), by the module that defines them.
+_LAZY = {
+    "QuantConv2d": "quant_conv", "WCCConv2d": "wcc_conv", "wccify": "wccify",
+    "apply_tail": "export", "calibrate_output_scale": "export", "export_layer": "export", "input_codes": "export",
+    "PHOTOGRAPHS": "photographs", "photograph": "photographs", "photograph_features": "photographs",
+}
 
 __all__ = [
-    "PHOTOGRAPHS", "BundleError", "LayerBundle", "QuantConv2d", "StreamError", "WCCConv2d", "WccConfig", "WccTrace",
-    "align_levels", "apply_tail", "calibrate_output_scale", "energy", "export_layer", "haar_forward",
-    "haar_inverse", "input_codes", "keep_count", "level_map", "pack", "photograph", "photograph_features", "pointwise_mac", "quantize", "random_bundle",
-    "requantize", "scatter", "stream_bits", "topk_select", "unpack", "wcc_layer", "wccify",
+    "BundleError", "LayerBundle", "StreamError", "WccConfig", "WccTrace", "align_levels", "energy",
+    "haar_forward", "haar_inverse", "keep_count", "level_map", "pack", "pointwise_mac", "quantize",
+    "random_bundle", "requantize", "scatter", "stream_bits", "topk_select", "unpack", "wcc_layer",
+    *_LAZY,
 ]
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

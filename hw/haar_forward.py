@@ -4,11 +4,12 @@ from amaranth.hdl import Array, Cat, Module, Mux, Signal, signed
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
-from amaranth.utils import ceil_log2
 
 from ..golden.config import padded_size
 from .frame_beat import frame_beat
 from .params import check_bits, check_lanes, check_levels, check_positive_int
+from .raster import raster_position
+from .subbands import DETAILS, in_subband, subband_memory, write_in_order
 
 __all__ = ["HaarForward"]
 
@@ -130,144 +131,81 @@ class HaarForward(wiring.Component):
     # -- hardware -----------------------------------------------------------
     def elaborate(self, platform):
         m = Module()
-        groups, lanes, levels = self.groups, self.lanes, self.levels
+        groups, lanes, levels, banks = self.groups, self.lanes, self.levels, self.banks
         padded_height, padded_width = self.padded_height, self.padded_width
 
         # Frame banks: `loaded` from a frame's first pixel, `complete` once its
         # last coefficient is in memory; both clear when it has been read out.
-        banks = self.banks
         loaded = Array(Signal(name=f"loaded{b}") for b in range(banks))
         complete = Array(Signal(name=f"complete{b}") for b in range(banks))
 
         # -- input: pixels plus generated zero padding -----------------------
-        row = Signal(range(padded_height))
-        col = Signal(range(padded_width))
-        group = Signal(range(groups))
-        in_bank = Signal(range(banks))
-        at_frame_start = (row == 0) & (col == 0) & (group == 0)
-        bank_free = ~loaded[in_bank]
-        go = ~at_frame_start | bank_free
-        real = (row < self.height) & (col < self.width)
         beat_valid = Signal()
         beat_data = Signal(data.ArrayLayout(signed(self.in_bits), lanes))
+        inp = raster_position(m, beat_valid, padded_height, padded_width, groups, "in")
+        in_bank = Signal(range(banks))
+        go = ~inp.first | ~loaded[in_bank]
+        real = (inp.row < self.height) & (inp.col < self.width)
         m.d.comb += [
             self.pixels.ready.eq(go & real),
             beat_valid.eq(go & (~real | self.pixels.valid)),
             beat_data.eq(Mux(real, self.pixels.payload.data.as_value(), 0)),
         ]
-        last_group = group == groups - 1
-        last_col = col == padded_width - 1
-        with m.If(beat_valid):
-            m.d.sync += group.eq(Mux(last_group, 0, group + 1))
-            with m.If(last_group):
-                m.d.sync += col.eq(Mux(last_col, 0, col + 1))
-                with m.If(last_col):
-                    m.d.sync += row.eq(Mux(row == padded_height - 1, 0, row + 1))
-                    with m.If(row == padded_height - 1):
-                        m.d.sync += in_bank.eq(_next_bank(in_bank, banks))
-            with m.If(at_frame_start):
-                m.d.sync += loaded[in_bank].eq(1)
+        with m.If(beat_valid & inp.first):
+            m.d.sync += loaded[in_bank].eq(1)
+        with m.If(beat_valid & inp.frame_last):
+            m.d.sync += in_bank.eq(_next_bank(in_bank, banks))
 
         # -- one pipelined stage per level; each subband in its own memory ---
-        subbands = []  # (memory, level) in read-out decode order
+        memories = []
         level_valid, level_data, width = beat_valid, beat_data, self.in_bits
-        write_done = Signal()  # the last LL of the deepest level is being written
         for level in range(1, levels + 1):
-            out_valid, ll, details = self._level(m, level, level_valid, level_data, width)
+            level_valid_out, ll, details = self._level(m, level, level_valid, level_data, width)
             width += 2
-            depth = self.subband_depth(level)
-            for name, value in zip(("top_right", "bottom_left", "bottom_right"), details):
-                memory = self._subband_memory(m, f"l{level}_{name}", width, depth)
-                self._write_in_order(m, memory, out_valid, value, depth, f"l{level}_{name}")
-                subbands.append((memory, level, name))
-            level_valid, level_data = out_valid, ll
-        ll_memory = self._subband_memory(m, f"l{levels}_ll", width, self.subband_depth(levels))
-        ll_count = self._write_in_order(m, ll_memory, level_valid, level_data, self.subband_depth(levels),
-                                        f"l{levels}_ll")
-        subbands.append((ll_memory, levels, "ll"))
+            for name, value in zip(DETAILS, details):
+                memory = subband_memory(m, f"l{level}_{name}", width, lanes, self.subband_depth(level), banks)
+                write_in_order(m, memory, level_valid_out, value, f"l{level}_{name}")
+                memories.append((memory, level, name))
+            level_valid, level_data = level_valid_out, ll
         ll_depth = self.subband_depth(levels)
-        m.d.comb += write_done.eq(level_valid & Cat(ll_count == (b + 1) * ll_depth - 1 for b in range(banks)).any())
+        ll_memory = subband_memory(m, f"l{levels}_ll", width, lanes, ll_depth, banks)
+        ll_count = write_in_order(m, ll_memory, level_valid, level_data, f"l{levels}_ll")
+        memories.append((ll_memory, levels, "ll"))
+        # The deepest LL is written last: its last entry of a bank completes the frame.
         write_bank = Signal(range(banks))
-        with m.If(write_done):
+        with m.If(level_valid & Cat(ll_count == (b + 1) * ll_depth - 1 for b in range(banks)).any()):
             m.d.sync += [write_bank.eq(_next_bank(write_bank, banks)), complete[write_bank].eq(1)]
 
         # -- read-out in Mallat raster order ----------------------------------
-        out_row = Signal(range(padded_height))
-        out_col = Signal(range(padded_width))
-        out_group = Signal(range(groups))
-        read_bank = Signal(range(banks))
-        out_valid = Signal()
-        out_first = Signal()
-        out_last = Signal()
-        selected = Signal(range(len(subbands)))
+        out_valid, out_first, out_last = Signal(), Signal(), Signal()
         advance = ~out_valid | self.coefficients.ready
-        can_issue = complete[read_bank]
-        issue = advance & can_issue
-        frame_last = ((out_row == padded_height - 1) & (out_col == padded_width - 1)
-                      & (out_group == groups - 1))
-
-        for index, (memory, level, name) in enumerate(subbands):
+        read_bank = Signal(range(banks))
+        issue = Signal()
+        out = raster_position(m, issue, padded_height, padded_width, groups, "out")
+        m.d.comb += issue.eq(advance & complete[read_bank])
+        selected = Signal(range(len(memories)))
+        for index, (memory, level, name) in enumerate(memories):
+            # Each memory is read in its own raster order: a counter is its address.
             port = memory.read_port()
             count = Signal(range(memory.depth), name=f"rd_l{level}_{name}")
-            hit = self._region(out_row, out_col, level, name)
-            with m.If(issue & hit):
-                m.d.comb += [port.en.eq(1)]
+            hit = issue & in_subband(out.row, out.col, padded_height, padded_width, level, name)
+            m.d.comb += [port.addr.eq(count), port.en.eq(hit)]
+            with m.If(hit):
                 m.d.sync += [count.eq(Mux(count == memory.depth - 1, 0, count + 1)), selected.eq(index)]
-            with m.Else():
-                m.d.comb += port.en.eq(0)
-            m.d.comb += port.addr.eq(count)
             with m.If(selected == index):
                 for lane in range(lanes):
                     m.d.comb += self.coefficients.payload.data[lane].eq(port.data[lane])
-
         with m.If(advance):
-            m.d.sync += [out_valid.eq(can_issue), out_first.eq(issue & (out_row == 0) & (out_col == 0)
-                                                                & (out_group == 0)),
-                         out_last.eq(issue & frame_last)]
-        with m.If(issue):
-            out_last_group = out_group == groups - 1
-            out_last_col = out_col == padded_width - 1
-            m.d.sync += out_group.eq(Mux(out_last_group, 0, out_group + 1))
-            with m.If(out_last_group):
-                m.d.sync += out_col.eq(Mux(out_last_col, 0, out_col + 1))
-                with m.If(out_last_col):
-                    m.d.sync += out_row.eq(Mux(out_row == padded_height - 1, 0, out_row + 1))
-            with m.If(frame_last):
-                m.d.sync += [read_bank.eq(_next_bank(read_bank, banks)),
-                             loaded[read_bank].eq(0), complete[read_bank].eq(0)]
+            m.d.sync += [out_valid.eq(issue), out_first.eq(out.first), out_last.eq(out.frame_last)]
+        with m.If(issue & out.frame_last):
+            m.d.sync += [read_bank.eq(_next_bank(read_bank, banks)),
+                         loaded[read_bank].eq(0), complete[read_bank].eq(0)]
         m.d.comb += [
             self.coefficients.valid.eq(out_valid),
             self.coefficients.payload.first.eq(out_first),
             self.coefficients.payload.last.eq(out_last),
         ]
         return m
-
-    def _region(self, row, col, level, name):
-        """True where Mallat position ``(row, col)`` lies in the named subband of ``level``."""
-        height, width = self.padded_height >> level, self.padded_width >> level
-        right, bottom = col >= width, row >= height
-        inside = (row < 2 * height) & (col < 2 * width)
-        return {
-            "top_right": inside & right & ~bottom,
-            "bottom_left": inside & bottom & ~right,
-            "bottom_right": inside & right & bottom,
-            "ll": ~right & ~bottom,
-        }[name]
-
-    def _subband_memory(self, m, name, width, depth):
-        # The banks back to back: a frame's entries, then the next frame's.
-        memory = Memory(shape=data.ArrayLayout(signed(width), self.lanes), depth=self.banks * depth, init=[])
-        m.submodules[f"mem_{name}"] = memory
-        return memory
-
-    def _write_in_order(self, m, memory, valid, value, depth, name):
-        """Write ``value`` at consecutive addresses, wrapping over all banks; return the counter."""
-        port = memory.write_port()
-        count = Signal(range(memory.depth), name=f"wr_{name}")
-        m.d.comb += [port.addr.eq(count), port.data.eq(value), port.en.eq(valid)]
-        with m.If(valid):
-            m.d.sync += count.eq(Mux(count == memory.depth - 1, 0, count + 1))
-        return count
 
     def _level(self, m, level, in_valid, in_data, width):
         """One level: 2x2 blocks of the incoming raster of the previous LL.
