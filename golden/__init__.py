@@ -28,7 +28,8 @@ from .wcc_layer import WccTrace, wcc_layer
 _LAZY = {
     "QuantConv2d": "quant_conv", "WCCConv2d": "wcc_conv", "wccify": "wccify",
     "apply_tail": "export", "calibrate_output_scale": "export", "export_layer": "export", "input_codes": "export",
-    "PHOTOGRAPHS": "photographs", "photograph": "photographs", "photograph_features": "photographs",
+    "PHOTOGRAPHS": "photographs", "photograph": "photographs", "photograph_codes": "photographs",
+    "photograph_features": "photographs",
 }
 
 __all__ = [

@@ -9,7 +9,7 @@ from skimage.transform import resize
 
 from .config import check_positive_int
 
-__all__ = ["PHOTOGRAPHS", "photograph", "photograph_features"]
+__all__ = ["PHOTOGRAPHS", "photograph", "photograph_codes", "photograph_features"]
 
 #: Photographs shipped inside scikit-image (no download).
 PHOTOGRAPHS = ("astronaut", "camera", "coffee", "chelsea", "rocket", "brick", "grass", "gravel", "coins", "moon")
@@ -47,3 +47,17 @@ def photograph_features(name="astronaut", height=64, width=64, channels=16, seed
         conv.weight.copy_(torch.randn(conv.weight.shape, generator=generator) * 0.5)
         conv.bias.copy_(torch.randn(conv.bias.shape, generator=generator) * 0.1)
         return torch.clamp(conv(photograph(name, height, width)), 0.0, 6.0)
+
+
+def photograph_codes(name="astronaut", height=64, width=64, channels=16, bits=8, seed=0):
+    """:func:`photograph_features` of one photograph quantized to ``bits``-bit codes, shape (C, H, W).
+
+    Symmetric, per tensor, scaled so the largest feature maps to the largest
+    code: real activations as integers, for driving the integer model and the
+    hardware.
+    """
+    features = photograph_features(name, height, width, channels, seed)[0].double()
+    limit = (1 << (bits - 1)) - 1
+    peak = float(features.abs().max())
+    scale = peak / limit if peak > 0 else 1.0
+    return torch.clamp(torch.round(features / scale), -limit, limit).to(torch.int64).numpy()

@@ -7,9 +7,9 @@ from amaranth.lib.wiring import In, Out
 
 from ..golden.config import padded_size
 from .frame_beat import frame_beat
-from .params import check_bits, check_lanes, check_levels, check_positive_int
+from .params import validating, check_bits, check_lanes, check_levels, check_positive_int
 from .raster import raster_position
-from .subbands import DETAILS, in_subband, subband_memory, write_in_order
+from .subbands import DETAILS, in_subband, next_bank, subband_memory, write_in_order
 
 __all__ = ["HaarForward"]
 
@@ -59,15 +59,16 @@ class HaarForward(wiring.Component):
     """
 
     def __init__(self, *, height, width, channels, lanes=1, levels=3, in_bits=8, banks=3):
-        self.height = check_positive_int(height, "height")
-        self.width = check_positive_int(width, "width")
-        self.channels = check_positive_int(channels, "channels")
-        self.lanes = check_lanes(lanes, self.channels)
-        self.levels = check_levels(levels)
-        self.in_bits = check_bits(in_bits, "in_bits")
-        self.banks = check_positive_int(banks, "banks")
-        if self.banks < 2:
-            raise ValueError(f"banks: must be >= 2, got {banks}")
+        with validating(self):
+            self.height = check_positive_int(height, "height")
+            self.width = check_positive_int(width, "width")
+            self.channels = check_positive_int(channels, "channels")
+            self.lanes = check_lanes(lanes, self.channels)
+            self.levels = check_levels(levels)
+            self.in_bits = check_bits(in_bits, "in_bits")
+            self.banks = check_positive_int(banks, "banks")
+            if self.banks < 2:
+                raise ValueError(f"banks: must be >= 2, got {banks}")
         super().__init__({
             "pixels": In(stream.Signature(frame_beat(self.in_bits, self.lanes))),
             "coefficients": Out(stream.Signature(frame_beat(self.coef_bits, self.lanes))),
@@ -154,7 +155,7 @@ class HaarForward(wiring.Component):
         with m.If(beat_valid & inp.first):
             m.d.sync += loaded[in_bank].eq(1)
         with m.If(beat_valid & inp.frame_last):
-            m.d.sync += in_bank.eq(_next_bank(in_bank, banks))
+            m.d.sync += in_bank.eq(next_bank(in_bank, banks))
 
         # -- one pipelined stage per level; each subband in its own memory ---
         memories = []
@@ -174,7 +175,7 @@ class HaarForward(wiring.Component):
         # The deepest LL is written last: its last entry of a bank completes the frame.
         write_bank = Signal(range(banks))
         with m.If(level_valid & Cat(ll_count == (b + 1) * ll_depth - 1 for b in range(banks)).any()):
-            m.d.sync += [write_bank.eq(_next_bank(write_bank, banks)), complete[write_bank].eq(1)]
+            m.d.sync += [write_bank.eq(next_bank(write_bank, banks)), complete[write_bank].eq(1)]
 
         # -- read-out in Mallat raster order ----------------------------------
         out_valid, out_first, out_last = Signal(), Signal(), Signal()
@@ -198,7 +199,7 @@ class HaarForward(wiring.Component):
         with m.If(advance):
             m.d.sync += [out_valid.eq(issue), out_first.eq(out.first), out_last.eq(out.frame_last)]
         with m.If(issue & out.frame_last):
-            m.d.sync += [read_bank.eq(_next_bank(read_bank, banks)),
+            m.d.sync += [read_bank.eq(next_bank(read_bank, banks)),
                          loaded[read_bank].eq(0), complete[read_bank].eq(0)]
         m.d.comb += [
             self.coefficients.valid.eq(out_valid),
@@ -278,7 +279,3 @@ class HaarForward(wiring.Component):
             ]
         m.d.sync += valid3.eq(valid2)
         return valid3, ll, (top_right, bottom_left, bottom_right)
-
-
-def _next_bank(bank, banks):
-    return Mux(bank == banks - 1, 0, bank + 1)

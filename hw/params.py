@@ -1,8 +1,14 @@
 """Validation of component parameters, shared by every block."""
 
+from contextlib import contextmanager
+
 from ..golden.config import MAX_LEVELS, check_bits, check_levels, check_positive_int
 
-__all__ = ["check_bits", "check_lanes", "check_levels", "check_positive_int", "MAX_LEVELS"]
+__all__ = ["MAX_LEVELS", "MAX_WORD_BITS", "check_bits", "check_lanes", "check_levels", "check_positive_int",
+           "check_word_bits", "for_inspection", "validating"]
+
+#: Widest internal word (coefficients, accumulators) a block accepts.
+MAX_WORD_BITS = 48
 
 
 def check_lanes(lanes, channels):
@@ -11,3 +17,26 @@ def check_lanes(lanes, channels):
     if channels % lanes:
         raise ValueError(f"lanes: must divide channels ({channels}), got {lanes}")
     return lanes
+
+
+def check_word_bits(bits, name):
+    """Validate an internal word width: an integer in ``[2, MAX_WORD_BITS]``."""
+    if isinstance(bits, bool) or not isinstance(bits, int):
+        raise TypeError(f"{name}: must be an integer, got {type(bits).__name__}")
+    if not 2 <= bits <= MAX_WORD_BITS:
+        raise ValueError(f"{name}: must lie in [2, {MAX_WORD_BITS}], got {bits}")
+    return bits
+
+
+def for_inspection(component):
+    """Mark a component built only to read its properties or signature, never elaborated."""
+    component._MustUse__silence = True
+    return component
+
+
+@contextmanager
+def validating(component):
+    """Validate a component's parameters; one refused by validation is not reported as unused."""
+    component._MustUse__silence = True
+    yield
+    component._MustUse__silence = False

@@ -10,7 +10,7 @@ from amaranth.hdl import Mux, Signal, signed
 from amaranth.lib import data
 from amaranth.lib.memory import Memory
 
-__all__ = ["DETAILS", "in_subband", "subband_memory", "subbands", "write_in_order"]
+__all__ = ["DETAILS", "in_subband", "next_bank", "subband_memory", "subbands", "write_in_order"]
 
 #: Detail subbands of a level, by their place in the level's square.
 DETAILS = ("top_right", "bottom_left", "bottom_right")
@@ -52,3 +52,8 @@ def write_in_order(m, memory, valid, value, name):
     with m.If(valid):
         m.d.sync += count.eq(Mux(count == memory.depth - 1, 0, count + 1))
     return count
+
+
+def next_bank(bank, banks):
+    """The bank after ``bank``, wrapping after ``banks - 1``."""
+    return Mux(bank == banks - 1, 0, bank + 1)

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 from ..hw.haar_forward import HaarForward
+from ..hw.haar_inverse import HaarInverse
 
 __all__ = ["BLOCKS", "BlockSpec"]
 
@@ -18,4 +19,5 @@ class BlockSpec:
 
 BLOCKS = {
     "HaarForward": BlockSpec(HaarForward, source="pixels", sink="coefficients"),
+    "HaarInverse": BlockSpec(HaarInverse, source="coefficients", sink="pixels"),
 }

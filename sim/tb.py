@@ -17,6 +17,7 @@ from cocotb.clock import Clock
 from cocotb.simtime import get_sim_time
 from cocotb.triggers import RisingEdge, Timer
 
+from ..hw.params import for_inspection
 from .blocks import BLOCKS
 from .compare import frame_mismatch
 from .frames import beats_to_frame, frame_to_beats
@@ -121,7 +122,7 @@ class StreamTestbench:
         self.job = job
         spec = BLOCKS[job["block"]]
         self.spec = spec
-        self.component = spec.build(**job["params"])
+        self.component = for_inspection(spec.build(**job["params"]))
         members = self.component.signature.members
         rng = random.Random(job.get("seed", 0))
         self.source = StreamSource(dut, spec.source, _payload_layout(members[spec.source]), rng, job.get("idle", 0.0))

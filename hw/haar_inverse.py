@@ -1,0 +1,249 @@
+"""Streaming multi-level 2-D Haar inverse transform (golden: ``golden.haar_inverse``)."""
+
+from amaranth.hdl import Array, Module, Mux, Signal, signed
+from amaranth.lib import data, stream, wiring
+from amaranth.lib.wiring import In, Out
+from amaranth.utils import ceil_log2
+
+from ..golden.config import padded_size
+from .frame_beat import frame_beat
+from .params import validating, check_lanes, check_levels, check_positive_int, check_word_bits
+from .raster import raster_position
+from .subbands import DETAILS, in_subband, next_bank, subband_memory, subbands, write_in_order
+
+__all__ = ["HaarInverse"]
+
+
+class HaarInverse(wiring.Component):
+    """Inverse multi-level Haar transform of a coefficient stream, emitted as cropped pixels.
+
+    Coefficients arrive in the order :class:`HaarForward` emits them (raster
+    order over the Mallat layout of the padded frame, ``channels / lanes``
+    beats per position), all on one scale, as a WCC layer's scattered
+    products are. Each subband goes into its own memory (``banks`` frames).
+    Once a frame is in, every output pixel is computed directly: it is the LL
+    coefficient above it plus, for each level ``l``, its three detail
+    coefficients shifted left by ``levels - l`` with the signs of the pixel's
+    place in the level's 2x2 block, summed by a pipelined adder tree. This is
+    exactly ``2**levels`` times the orthonormal inverse. Only the pixels of
+    the unpadded ``height x width`` frame are emitted, in raster order. No
+    multipliers: shifts, negations and adds.
+
+    Parameters
+    ----------
+    height, width : int
+        Output frame size (the padded size follows from ``levels``).
+    channels, lanes : int
+        Channels, and channels per beat (a divisor of ``channels``).
+    levels : int
+        Haar levels, 1..6.
+    in_bits : int
+        Width of an input coefficient (signed), up to 48.
+    banks : int
+        Frames the subband memories hold; 3 sustains one beat per clock.
+
+    Attributes
+    ----------
+    coefficients : In(stream.Signature(frame_beat(in_bits, lanes)))
+    pixels : Out(stream.Signature(frame_beat(out_bits, lanes)))
+    """
+
+    def __init__(self, *, height, width, channels, lanes=1, levels=3, in_bits=16, banks=3):
+        with validating(self):
+            self.height = check_positive_int(height, "height")
+            self.width = check_positive_int(width, "width")
+            self.channels = check_positive_int(channels, "channels")
+            self.lanes = check_lanes(lanes, self.channels)
+            self.levels = check_levels(levels)
+            self.in_bits = check_word_bits(in_bits, "in_bits")
+            self.banks = check_positive_int(banks, "banks")
+            if self.banks < 2:
+                raise ValueError(f"banks: must be >= 2, got {banks}")
+        super().__init__({
+            "coefficients": In(stream.Signature(frame_beat(self.in_bits, self.lanes))),
+            "pixels": Out(stream.Signature(frame_beat(self.out_bits, self.lanes))),
+        })
+
+    # -- derived facts ------------------------------------------------------
+    @property
+    def padded_height(self):
+        return padded_size(self.height, self.levels)
+
+    @property
+    def padded_width(self):
+        return padded_size(self.width, self.levels)
+
+    @property
+    def groups(self):
+        """Beats per position: ``channels / lanes``."""
+        return self.channels // self.lanes
+
+    @property
+    def out_bits(self):
+        """Width of an output pixel: ``in_bits + levels + 2`` (the gain is below ``3 * 2**levels``)."""
+        return self.in_bits + self.levels + 2
+
+    @property
+    def beats_in(self):
+        """Coefficient beats of one frame (the padded frame)."""
+        return self.padded_height * self.padded_width * self.groups
+
+    @property
+    def beats_out(self):
+        """Pixel beats of one frame (cropped)."""
+        return self.height * self.width * self.groups
+
+    @property
+    def cycles_per_frame(self):
+        """Clock cycles per frame when the source and the sink never stall."""
+        return max(self.beats_in, self.beats_out)
+
+    @property
+    def adder_stages(self):
+        """Register stages of the adder tree over ``3 * levels + 1`` terms."""
+        return ceil_log2(3 * self.levels + 1)
+
+    @property
+    def latency(self):
+        """Cycles from the last coefficient beat of a frame to its first pixel beat (no stalls)."""
+        return 3 + self.adder_stages
+
+    def subband_depth(self, level):
+        """Entries of one level-``level`` subband of one frame."""
+        return (self.padded_height >> level) * (self.padded_width >> level) * self.groups
+
+    @property
+    def memory_bits(self):
+        """Bits of all subband memories."""
+        return sum(self.banks * self.subband_depth(level) * self.lanes * self.in_bits
+                   for level, _ in subbands(self.levels))
+
+    # -- hardware -----------------------------------------------------------
+    def elaborate(self, platform):
+        m = Module()
+        groups, lanes, levels, banks = self.groups, self.lanes, self.levels, self.banks
+        padded_height, padded_width = self.padded_height, self.padded_width
+
+        loaded = Array(Signal(name=f"loaded{b}") for b in range(banks))
+        complete = Array(Signal(name=f"complete{b}") for b in range(banks))
+
+        # -- write side: each coefficient into its subband's memory ----------
+        accept = Signal()
+        inp = raster_position(m, accept, padded_height, padded_width, groups, "in")
+        in_bank = Signal(range(banks))
+        m.d.comb += [
+            self.coefficients.ready.eq(~inp.first | ~loaded[in_bank]),
+            accept.eq(self.coefficients.valid & self.coefficients.ready),
+        ]
+        memories = {}
+        for level, name in subbands(levels):
+            memory = subband_memory(m, f"l{level}_{name}", self.in_bits, lanes, self.subband_depth(level), banks)
+            hit = accept & in_subband(inp.row, inp.col, padded_height, padded_width, level, name)
+            write_in_order(m, memory, hit, self.coefficients.payload.data, f"l{level}_{name}")
+            memories[level, name] = memory
+        with m.If(accept & inp.first):
+            m.d.sync += loaded[in_bank].eq(1)
+        with m.If(accept & inp.frame_last):
+            m.d.sync += [complete[in_bank].eq(1), in_bank.eq(next_bank(in_bank, banks))]
+
+        # -- read side: one output pixel per beat, straight from the subbands -
+        advance = Signal()  # every pipeline register moves only when the output can
+        issue = Signal()
+        read_bank = Signal(range(banks))
+        out = raster_position(m, issue, self.height, self.width, groups, "out")
+        m.d.comb += issue.eq(advance & complete[read_bank])
+        with m.If(issue & out.frame_last):
+            m.d.sync += [read_bank.eq(next_bank(read_bank, banks)),
+                         loaded[read_bank].eq(0), complete[read_bank].eq(0)]
+
+        read = {}
+        for level in range(1, levels + 1):
+            address = self._level_address(m, level, issue, out)
+            names = DETAILS + ("ll",) if level == levels else DETAILS
+            for name in names:
+                port = memories[level, name].read_port()
+                m.d.comb += [port.addr.eq(address), port.en.eq(advance)]
+                read[level, name] = port.data
+
+        # Signs of the pixel's place in each level's 2x2 block, delayed to meet the data.
+        valid_r, first_r, last_r = Signal(), Signal(), Signal()
+        lower = Signal(levels)  # bit l-1: odd row within the level-l block
+        righter = Signal(levels)  # bit l-1: odd column within the level-l block
+        with m.If(advance):
+            m.d.sync += [valid_r.eq(issue), first_r.eq(out.first), last_r.eq(out.frame_last),
+                         lower.eq(out.row), righter.eq(out.col)]
+
+        lane_terms = []
+        for lane in range(lanes):
+            terms = [read[levels, "ll"][lane]]
+            for level in range(1, levels + 1):
+                shift = levels - level
+                odd_row, odd_col = lower[level - 1], righter[level - 1]
+                # a = LL+H+V+D, b = LL+H-V-D, c = LL-H+V-D, d = LL-H-V+D.
+                for name, negative in (("top_right", odd_row), ("bottom_left", odd_col),
+                                       ("bottom_right", odd_row ^ odd_col)):
+                    value = read[level, name][lane] << shift
+                    terms.append(Mux(negative, -value, value))
+            lane_terms.append(terms)
+
+        # Register the signed terms, then add pairs, one register stage per level of the tree.
+        wide = signed(self.out_bits)
+        valid, first, last = valid_r, first_r, last_r
+        stage = 0
+        while stage == 0 or len(lane_terms[0]) > 1:
+            groups_of = (lambda terms: [[t] for t in terms]) if stage == 0 else \
+                (lambda terms: [terms[i:i + 2] for i in range(0, len(terms), 2)])
+            next_terms = []
+            for lane, terms in enumerate(lane_terms):
+                sums = []
+                for index, operands in enumerate(groups_of(terms)):
+                    total = Signal(wide, name=f"sum{stage}_lane{lane}_{index}")
+                    with m.If(advance):
+                        m.d.sync += total.eq(sum(operands[1:], operands[0]))
+                    sums.append(total)
+                next_terms.append(sums)
+            stage_valid, stage_first, stage_last = (Signal(name=f"sum{stage}_{n}") for n in ("valid", "first", "last"))
+            with m.If(advance):
+                m.d.sync += [stage_valid.eq(valid), stage_first.eq(first), stage_last.eq(last)]
+            lane_terms, valid, first, last = next_terms, stage_valid, stage_first, stage_last
+            stage += 1
+
+        m.d.comb += [
+            advance.eq(~valid | self.pixels.ready),
+            self.pixels.valid.eq(valid),
+            self.pixels.payload.first.eq(first),
+            self.pixels.payload.last.eq(last),
+        ]
+        for lane in range(lanes):
+            m.d.comb += self.pixels.payload.data[lane].eq(lane_terms[lane][0])
+        return m
+
+    def _level_address(self, m, level, issue, out):
+        """Address of the level-``level`` coefficients above the pixel being issued.
+
+        ``row_base`` is the bank's entry of the pixel's block row and ``column``
+        the block column times ``groups`` plus the group; both are updated
+        incrementally, so no multiplier is needed.
+        """
+        groups = self.groups
+        depth = self.subband_depth(level)
+        stride = (self.padded_width >> level) * groups
+        block_mask = (1 << level) - 1
+        bank_base = Signal(range(self.banks * depth), name=f"l{level}_bank_base")
+        row_base = Signal(range(self.banks * depth), name=f"l{level}_row_base")
+        column = Signal(range(max(stride, 2)), name=f"l{level}_column")
+        with m.If(issue):
+            with m.If(out.frame_last):
+                next_bank = Mux(bank_base == (self.banks - 1) * depth, 0, bank_base + depth)
+                m.d.sync += [bank_base.eq(next_bank), row_base.eq(next_bank), column.eq(0)]
+            with m.Elif(out.row_last):
+                m.d.sync += column.eq(0)
+                with m.If((out.row & block_mask) == block_mask):
+                    m.d.sync += row_base.eq(row_base + stride)
+            with m.Elif(~out.group_last):
+                m.d.sync += column.eq(column + 1)
+            with m.Elif((out.col & block_mask) == block_mask):
+                m.d.sync += column.eq(column + 1)  # the next pixel starts a new block
+            with m.Else():
+                m.d.sync += column.eq(column - (groups - 1))  # same block: back to group 0
+        return row_base + column
