@@ -9,12 +9,12 @@ from ..golden.config import padded_size
 from .frame_beat import frame_beat
 from .params import validating, check_bits, check_lanes, check_levels, check_positive_int
 from .raster import raster_position
-from .subbands import DETAILS, in_subband, next_bank, subband_memory, write_in_order
+from .subbands import DETAILS, in_subband, next_bank, read_registered, subband_memory, write_in_order
 
 __all__ = ["HaarForward"]
 
-# Pipeline depth of one level: input register, row sums, column sums.
-LEVEL_DEPTH = 3
+# Pipeline depth of one level: line buffer read (2), vertical sums, pair buffer read (2), horizontal sums.
+LEVEL_DEPTH = 6
 
 
 class HaarForward(wiring.Component):
@@ -113,7 +113,7 @@ class HaarForward(wiring.Component):
         """Cycles from the last pixel beat of a frame to its first coefficient beat (no stalls)."""
         padding_after = ((self.padded_width - self.width)
                          + (self.padded_height - self.height) * self.padded_width) * self.groups
-        return padding_after + LEVEL_DEPTH * self.levels + 2
+        return padding_after + LEVEL_DEPTH * self.levels + 4
 
     def subband_depth(self, level):
         """Entries of one level-``level`` subband of one frame."""
@@ -178,33 +178,48 @@ class HaarForward(wiring.Component):
             m.d.sync += [write_bank.eq(next_bank(write_bank, banks)), complete[write_bank].eq(1)]
 
         # -- read-out in Mallat raster order ----------------------------------
-        out_valid, out_first, out_last = Signal(), Signal(), Signal()
-        advance = ~out_valid | self.coefficients.ready
+        # Three stages move together while the sink takes beats: issue (the
+        # subband of the position is known from a register), block RAM, output
+        # register after the multiplexer.
+        advance = Signal()
         read_bank = Signal(range(banks))
         issue = Signal()
         out = raster_position(m, issue, padded_height, padded_width, groups, "out")
         m.d.comb += issue.eq(advance & complete[read_bank])
-        selected = Signal(range(len(memories)))
-        for index, (memory, level, name) in enumerate(memories):
-            # Each memory is read in its own raster order: a counter is its address.
-            port = memory.read_port()
-            count = Signal(range(memory.depth), name=f"rd_l{level}_{name}")
-            hit = issue & in_subband(out.row, out.col, padded_height, padded_width, level, name)
-            m.d.comb += [port.addr.eq(count), port.en.eq(hit)]
-            with m.If(hit):
-                m.d.sync += [count.eq(Mux(count == memory.depth - 1, 0, count + 1)), selected.eq(index)]
-            with m.If(selected == index):
-                for lane in range(lanes):
-                    m.d.comb += self.coefficients.payload.data[lane].eq(port.data[lane])
-        with m.If(advance):
-            m.d.sync += [out_valid.eq(issue), out_first.eq(out.first), out_last.eq(out.frame_last)]
+        region = Signal(len(memories), init=1 << (len(memories) - 1))  # one-hot; the frame starts in the LL
+        with m.If(issue):
+            m.d.sync += region.eq(Cat(in_subband(out.next_row, out.next_col, padded_height, padded_width, level, name)
+                                      for _, level, name in memories))
         with m.If(issue & out.frame_last):
             m.d.sync += [read_bank.eq(next_bank(read_bank, banks)),
                          loaded[read_bank].eq(0), complete[read_bank].eq(0)]
+        read = []
+        for index, (memory, level, name) in enumerate(memories):
+            # Each memory is read in its own raster order: a counter is its address.
+            count = Signal(range(memory.depth), name=f"rd_l{level}_{name}")
+            with m.If(issue & region[index]):
+                m.d.sync += count.eq(Mux(count == memory.depth - 1, 0, count + 1))
+            read.append(read_registered(m, memory, count, advance, f"rd_l{level}_{name}"))
+        pipe = [(issue, region, out.first, out.frame_last)]
+        for stage in ("ram", "reg"):
+            valid, select, first, last = (Signal(name=f"{stage}_valid"), Signal(len(memories), name=f"{stage}_select"),
+                                          Signal(name=f"{stage}_first"), Signal(name=f"{stage}_last"))
+            with m.If(advance):
+                m.d.sync += [valid.eq(pipe[-1][0]), select.eq(pipe[-1][1]), first.eq(pipe[-1][2]), last.eq(pipe[-1][3])]
+            pipe.append((valid, select, first, last))
+        valid, select, first, last = pipe[-1]
+        out_valid = Signal()
+        out_payload = Signal.like(self.coefficients.payload)
+        with m.If(advance):
+            m.d.sync += [out_valid.eq(valid), out_payload.first.eq(first), out_payload.last.eq(last)]
+            for index, data_read in enumerate(read):
+                with m.If(select[index]):
+                    for lane in range(lanes):
+                        m.d.sync += out_payload.data[lane].eq(data_read[lane])
         m.d.comb += [
+            advance.eq(~out_valid | self.coefficients.ready),
             self.coefficients.valid.eq(out_valid),
-            self.coefficients.payload.first.eq(out_first),
-            self.coefficients.payload.last.eq(out_last),
+            self.coefficients.payload.eq(out_payload),
         ]
         return m
 
@@ -234,42 +249,43 @@ class HaarForward(wiring.Component):
             with m.If(row_pos == grid_width * groups - 1):
                 m.d.sync += odd_row.eq(~odd_row)
 
-        # Stage 0: even rows go into the line buffer, odd rows read the row above.
+        def delay(value, name):
+            register = Signal.like(value, name=prefix + name)
+            m.d.sync += register.eq(value)
+            return register
+
+        # Stages 0-1: even rows go into the line buffer, odd rows read the row above.
         line = Memory(shape=vector(width), depth=grid_width * groups, init=[])
         m.submodules[prefix + "line"] = line
-        line_write, line_read = line.write_port(), line.read_port()
-        m.d.comb += [
-            line_write.addr.eq(row_pos), line_write.data.eq(in_data), line_write.en.eq(in_valid & ~odd_row),
-            line_read.addr.eq(row_pos),
-        ]
-        valid1 = Signal(name=prefix + "valid1")
-        below = Signal(vector(width), name=prefix + "below")
-        odd_col1 = Signal(name=prefix + "odd_col1")
-        group1 = Signal(range(groups), name=prefix + "group1")
-        m.d.sync += [valid1.eq(in_valid & odd_row), below.eq(in_data), odd_col1.eq(odd_col), group1.eq(group)]
+        line_write = line.write_port()
+        m.d.comb += [line_write.addr.eq(row_pos), line_write.data.eq(in_data),
+                     line_write.en.eq(in_valid & ~odd_row)]
+        above = read_registered(m, line, row_pos, 1, prefix + "line")
+        valid2 = delay(delay(in_valid & odd_row, "valid1"), "valid2")
+        below = delay(delay(in_data, "below1"), "below2")
+        odd_col2 = delay(delay(odd_col, "odd_col1"), "odd_col2")
+        group2 = delay(delay(group, "group1"), "group2")
 
-        # Stage 1: vertical sum and difference; even columns wait in the pair buffer.
+        # Stage 2: vertical sum and difference; even columns wait in the pair buffer.
         pair = data.StructLayout({"sum": vector(width + 1), "diff": vector(width + 1)})
         column = Signal(pair, name=prefix + "column")
         for lane in range(lanes):
-            above = line_read.data[lane]
-            m.d.comb += [column.sum[lane].eq(above + below[lane]), column.diff[lane].eq(above - below[lane])]
+            m.d.sync += [column.sum[lane].eq(above[lane] + below[lane]),
+                         column.diff[lane].eq(above[lane] - below[lane])]
+        valid3, odd_col3, group3 = delay(valid2, "valid3"), delay(odd_col2, "odd_col3"), delay(group2, "group3")
+
+        # Stages 3-4: an odd column meets its even neighbour from the pair buffer.
         pairs = Memory(shape=pair, depth=max(groups, 2), init=[])
         m.submodules[prefix + "pairs"] = pairs
-        pair_write, pair_read = pairs.write_port(), pairs.read_port()
-        m.d.comb += [
-            pair_write.addr.eq(group1), pair_write.data.eq(column), pair_write.en.eq(valid1 & ~odd_col1),
-            pair_read.addr.eq(group1),
-        ]
-        valid2 = Signal(name=prefix + "valid2")
-        right = Signal(pair, name=prefix + "right")
-        m.d.sync += [valid2.eq(valid1 & odd_col1), right.eq(column)]
+        pair_write = pairs.write_port()
+        m.d.comb += [pair_write.addr.eq(group3), pair_write.data.eq(column), pair_write.en.eq(valid3 & ~odd_col3)]
+        left = read_registered(m, pairs, group3, 1, prefix + "pairs")
+        valid5 = delay(delay(valid3 & odd_col3, "valid4"), "valid5")
+        right = delay(delay(column, "right4"), "right5")
 
-        # Stage 2: horizontal sum and difference give the four subbands.
-        valid3 = Signal(name=prefix + "valid3")
+        # Stage 5: horizontal sum and difference give the four subbands.
         ll, top_right, bottom_left, bottom_right = (Signal(vector(width + 2), name=prefix + n)
                                                     for n in ("ll", "top_right", "bottom_left", "bottom_right"))
-        left = pair_read.data
         for lane in range(lanes):
             m.d.sync += [
                 ll[lane].eq(left.sum[lane] + right.sum[lane]),
@@ -277,5 +293,5 @@ class HaarForward(wiring.Component):
                 top_right[lane].eq(left.diff[lane] + right.diff[lane]),
                 bottom_right[lane].eq(left.diff[lane] - right.diff[lane]),
             ]
-        m.d.sync += valid3.eq(valid2)
-        return valid3, ll, (top_right, bottom_left, bottom_right)
+        valid6 = delay(valid5, "valid6")
+        return valid6, ll, (top_right, bottom_left, bottom_right)

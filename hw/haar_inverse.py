@@ -1,6 +1,6 @@
 """Streaming multi-level 2-D Haar inverse transform (golden: ``golden.haar_inverse``)."""
 
-from amaranth.hdl import Array, Module, Mux, Signal, signed
+from amaranth.hdl import Array, Cat, Module, Mux, Signal, signed
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import ceil_log2
@@ -9,7 +9,7 @@ from ..golden.config import padded_size
 from .frame_beat import frame_beat
 from .params import validating, check_lanes, check_levels, check_positive_int, check_word_bits
 from .raster import raster_position
-from .subbands import DETAILS, in_subband, next_bank, subband_memory, subbands, write_in_order
+from .subbands import DETAILS, in_subband, next_bank, read_registered, subband_memory, subbands, write_in_order
 
 __all__ = ["HaarInverse"]
 
@@ -106,7 +106,8 @@ class HaarInverse(wiring.Component):
     @property
     def latency(self):
         """Cycles from the last coefficient beat of a frame to its first pixel beat (no stalls)."""
-        return 3 + self.adder_stages
+        # write register, issue, block RAM, read register, signed terms, adder tree
+        return 5 + self.adder_stages
 
     def subband_depth(self, level):
         """Entries of one level-``level`` subband of one frame."""
@@ -135,16 +136,26 @@ class HaarInverse(wiring.Component):
             self.coefficients.ready.eq(~inp.first | ~loaded[in_bank]),
             accept.eq(self.coefficients.valid & self.coefficients.ready),
         ]
+        # The beat and its subband are registered before the write, off the input's path.
+        write_valid, write_first, write_last = Signal(), Signal(), Signal()
+        write_data = Signal.like(self.coefficients.payload.data)
+        write_region = Signal(len(subbands(levels)))
+        m.d.sync += [write_valid.eq(accept), write_first.eq(inp.first), write_last.eq(inp.frame_last),
+                     write_data.eq(self.coefficients.payload.data),
+                     write_region.eq(Cat(in_subband(inp.row, inp.col, padded_height, padded_width, level, name)
+                                         for level, name in subbands(levels)))]
         memories = {}
-        for level, name in subbands(levels):
+        for index, (level, name) in enumerate(subbands(levels)):
             memory = subband_memory(m, f"l{level}_{name}", self.in_bits, lanes, self.subband_depth(level), banks)
-            hit = accept & in_subband(inp.row, inp.col, padded_height, padded_width, level, name)
-            write_in_order(m, memory, hit, self.coefficients.payload.data, f"l{level}_{name}")
+            write_in_order(m, memory, write_valid & write_region[index], write_data, f"l{level}_{name}")
             memories[level, name] = memory
         with m.If(accept & inp.first):
             m.d.sync += loaded[in_bank].eq(1)
         with m.If(accept & inp.frame_last):
-            m.d.sync += [complete[in_bank].eq(1), in_bank.eq(next_bank(in_bank, banks))]
+            m.d.sync += in_bank.eq(next_bank(in_bank, banks))
+        write_bank = Signal(range(banks))
+        with m.If(write_valid & write_last):
+            m.d.sync += [complete[write_bank].eq(1), write_bank.eq(next_bank(write_bank, banks))]
 
         # -- read side: one output pixel per beat, straight from the subbands -
         advance = Signal()  # every pipeline register moves only when the output can
@@ -161,17 +172,17 @@ class HaarInverse(wiring.Component):
             address = self._level_address(m, level, issue, out)
             names = DETAILS + ("ll",) if level == levels else DETAILS
             for name in names:
-                port = memories[level, name].read_port()
-                m.d.comb += [port.addr.eq(address), port.en.eq(advance)]
-                read[level, name] = port.data
+                read[level, name] = read_registered(m, memories[level, name], address, advance, f"rd_l{level}_{name}")
 
         # Signs of the pixel's place in each level's 2x2 block, delayed to meet the data.
-        valid_r, first_r, last_r = Signal(), Signal(), Signal()
-        lower = Signal(levels)  # bit l-1: odd row within the level-l block
-        righter = Signal(levels)  # bit l-1: odd column within the level-l block
-        with m.If(advance):
-            m.d.sync += [valid_r.eq(issue), first_r.eq(out.first), last_r.eq(out.frame_last),
-                         lower.eq(out.row), righter.eq(out.col)]
+        issued = (issue, out.first, out.frame_last, out.row, out.col)
+        for stage in ("ram", "reg"):
+            delayed = tuple(Signal.like(value, name=f"{stage}_{n}") for value, n in
+                            zip(issued, ("valid", "first", "last", "row", "col")))
+            with m.If(advance):
+                m.d.sync += [d.eq(v) for d, v in zip(delayed, issued)]
+            issued = delayed
+        valid_r, first_r, last_r, lower, righter = issued  # row and column bit l-1: odd within the level-l block
 
         lane_terms = []
         for lane in range(lanes):

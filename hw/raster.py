@@ -14,6 +14,8 @@ class RasterPosition:
     row: Signal
     col: Signal
     group: Signal
+    next_row: Value  #: ``row`` after the next step
+    next_col: Value  #: ``col`` after the next step
     first: Value  #: at the first beat of a frame
     group_last: Value  #: at the last group of a position
     row_last: Value  #: at the last beat of a row
@@ -32,11 +34,9 @@ def raster_position(m, step, height, width, groups, name):
     group_last = group == groups - 1
     row_last = group_last & (col == width - 1)
     frame_last = row_last & (row == height - 1)
+    next_col = Mux(group_last, Mux(col == width - 1, 0, col + 1), col)
+    next_row = Mux(row_last, Mux(row == height - 1, 0, row + 1), row)
     with m.If(step):
-        m.d.sync += group.eq(Mux(group_last, 0, group + 1))
-        with m.If(group_last):
-            m.d.sync += col.eq(Mux(col == width - 1, 0, col + 1))
-        with m.If(row_last):
-            m.d.sync += row.eq(Mux(row == height - 1, 0, row + 1))
+        m.d.sync += [group.eq(Mux(group_last, 0, group + 1)), col.eq(next_col), row.eq(next_row)]
     first = (row == 0) & (col == 0) & (group == 0)
-    return RasterPosition(row, col, group, first, group_last, row_last, frame_last)
+    return RasterPosition(row, col, group, next_row, next_col, first, group_last, row_last, frame_last)

@@ -10,7 +10,7 @@ from amaranth.hdl import Mux, Signal, signed
 from amaranth.lib import data
 from amaranth.lib.memory import Memory
 
-__all__ = ["DETAILS", "in_subband", "next_bank", "subband_memory", "subbands", "write_in_order"]
+__all__ = ["DETAILS", "in_subband", "next_bank", "read_registered", "subband_memory", "subbands", "write_in_order"]
 
 #: Detail subbands of a level, by their place in the level's square.
 DETAILS = ("top_right", "bottom_left", "bottom_right")
@@ -57,3 +57,18 @@ def write_in_order(m, memory, valid, value, name):
 def next_bank(bank, banks):
     """The bank after ``bank``, wrapping after ``banks - 1``."""
     return Mux(bank == banks - 1, 0, bank + 1)
+
+
+def read_registered(m, memory, addr, en, name):
+    """A read port of ``memory`` followed by a register: data two cycles after the address.
+
+    Nothing but a register follows a block RAM's output, because its
+    clock-to-output delay alone takes most of a 200 MHz cycle. Both stages
+    move only while ``en`` is high, so a stalled pipeline keeps its data.
+    """
+    port = memory.read_port()
+    m.d.comb += [port.addr.eq(addr), port.en.eq(en)]
+    data = Signal(memory.shape, name=f"{name}_data")
+    with m.If(en):
+        m.d.sync += data.eq(port.data)
+    return data

