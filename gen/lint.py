@@ -14,11 +14,11 @@ class LintError(RuntimeError):
     """Verilator found a problem in generated Verilog."""
 
 
-def lint_verilog(path, top=None):
-    """Run ``verilator --lint-only`` on ``path``; raise :class:`LintError` with its messages on failure."""
+def lint_verilog(path, top=None, models=()):
+    """Run ``verilator --lint-only`` on ``path`` (with primitive ``models``); raise :class:`LintError` on failure."""
     if shutil.which("verilator") is None:
         raise LintError("verilator: not found; install it (apt-get install verilator)")
-    command = ["verilator", "--lint-only", *(f"-Wno-{w}" for w in STYLE_WARNINGS), str(path)]
+    command = ["verilator", "--lint-only", *(f"-Wno-{w}" for w in STYLE_WARNINGS), str(path), *map(str, models)]
     if top:
         command += ["--top-module", top]
     done = subprocess.run(command, capture_output=True, text=True)

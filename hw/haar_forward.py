@@ -2,19 +2,20 @@
 
 from amaranth.hdl import Array, Cat, Module, Mux, Signal, signed
 from amaranth.lib import data, stream, wiring
-from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from ..golden.config import padded_size
+from .block_ram import BlockRAM
 from .frame_beat import frame_beat
 from .params import validating, check_bits, check_lanes, check_levels, check_positive_int
 from .raster import raster_position
-from .subbands import DETAILS, in_subband, next_bank, read_registered, subband_memory, write_in_order
+from .pipeline import delay
+from .subbands import DETAILS, mallat_region, next_bank, read_registered, subband_memory, write_in_order
 
 __all__ = ["HaarForward"]
 
-# Pipeline depth of one level: line buffer read (2), vertical sums, pair buffer read (2), horizontal sums.
-LEVEL_DEPTH = 6
+# Pipeline depth of one level: line buffer read, vertical sums, pair buffer read, horizontal sums.
+LEVEL_DEPTH = 2 * BlockRAM.LATENCY + 2
 
 
 class HaarForward(wiring.Component):
@@ -113,7 +114,8 @@ class HaarForward(wiring.Component):
         """Cycles from the last pixel beat of a frame to its first coefficient beat (no stalls)."""
         padding_after = ((self.padded_width - self.width)
                          + (self.padded_height - self.height) * self.padded_width) * self.groups
-        return padding_after + LEVEL_DEPTH * self.levels + 4
+        # + completion flag, issue, block RAM read, output register
+        return padding_after + LEVEL_DEPTH * self.levels + 2 + BlockRAM.LATENCY
 
     def subband_depth(self, level):
         """Entries of one level-``level`` subband of one frame."""
@@ -186,10 +188,8 @@ class HaarForward(wiring.Component):
         issue = Signal()
         out = raster_position(m, issue, padded_height, padded_width, groups, "out")
         m.d.comb += issue.eq(advance & complete[read_bank])
-        region = Signal(len(memories), init=1 << (len(memories) - 1))  # one-hot; the frame starts in the LL
-        with m.If(issue):
-            m.d.sync += region.eq(Cat(in_subband(out.next_row, out.next_col, padded_height, padded_width, level, name)
-                                      for _, level, name in memories))
+        where = mallat_region(m, issue, out, padded_height, padded_width, levels, "out")
+        region = Cat(where[level, name] for _, level, name in memories)
         with m.If(issue & out.frame_last):
             m.d.sync += [read_bank.eq(next_bank(read_bank, banks)),
                          loaded[read_bank].eq(0), complete[read_bank].eq(0)]
@@ -199,15 +199,9 @@ class HaarForward(wiring.Component):
             count = Signal(range(memory.depth), name=f"rd_l{level}_{name}")
             with m.If(issue & region[index]):
                 m.d.sync += count.eq(Mux(count == memory.depth - 1, 0, count + 1))
-            read.append(read_registered(m, memory, count, advance, f"rd_l{level}_{name}"))
-        pipe = [(issue, region, out.first, out.frame_last)]
-        for stage in ("ram", "reg"):
-            valid, select, first, last = (Signal(name=f"{stage}_valid"), Signal(len(memories), name=f"{stage}_select"),
-                                          Signal(name=f"{stage}_first"), Signal(name=f"{stage}_last"))
-            with m.If(advance):
-                m.d.sync += [valid.eq(pipe[-1][0]), select.eq(pipe[-1][1]), first.eq(pipe[-1][2]), last.eq(pipe[-1][3])]
-            pipe.append((valid, select, first, last))
-        valid, select, first, last = pipe[-1]
+            read.append(read_registered(m, memory, count, advance))
+        valid, select, first, last = (delay(m, value, BlockRAM.LATENCY, f"rd_{n}", en=advance) for value, n in
+                                      ((issue, "valid"), (region, "select"), (out.first, "first"), (out.frame_last, "last")))
         out_valid = Signal()
         out_payload = Signal.like(self.coefficients.payload)
         with m.If(advance):
@@ -249,39 +243,34 @@ class HaarForward(wiring.Component):
             with m.If(row_pos == grid_width * groups - 1):
                 m.d.sync += odd_row.eq(~odd_row)
 
-        def delay(value, name):
-            register = Signal.like(value, name=prefix + name)
-            m.d.sync += register.eq(value)
-            return register
+        latency = BlockRAM.LATENCY
 
-        # Stages 0-1: even rows go into the line buffer, odd rows read the row above.
-        line = Memory(shape=vector(width), depth=grid_width * groups, init=[])
+        # Even rows go into the line buffer, odd rows read the row above.
+        line = BlockRAM(shape=vector(width), depth=grid_width * groups)
         m.submodules[prefix + "line"] = line
-        line_write = line.write_port()
-        m.d.comb += [line_write.addr.eq(row_pos), line_write.data.eq(in_data),
-                     line_write.en.eq(in_valid & ~odd_row)]
-        above = read_registered(m, line, row_pos, 1, prefix + "line")
-        valid2 = delay(delay(in_valid & odd_row, "valid1"), "valid2")
-        below = delay(delay(in_data, "below1"), "below2")
-        odd_col2 = delay(delay(odd_col, "odd_col1"), "odd_col2")
-        group2 = delay(delay(group, "group1"), "group2")
+        m.d.comb += [line.write_addr.eq(row_pos), line.write_data.eq(in_data), line.write_en.eq(in_valid & ~odd_row)]
+        above = read_registered(m, line, row_pos, 1)
+        valid_a, below, odd_col_a, group_a = (delay(m, value, latency, prefix + n) for value, n in
+                                              ((in_valid & odd_row, "valid"), (in_data, "below"),
+                                               (odd_col, "odd_col"), (group, "group")))
 
-        # Stage 2: vertical sum and difference; even columns wait in the pair buffer.
+        # Vertical sum and difference; even columns wait in the pair buffer.
         pair = data.StructLayout({"sum": vector(width + 1), "diff": vector(width + 1)})
         column = Signal(pair, name=prefix + "column")
         for lane in range(lanes):
             m.d.sync += [column.sum[lane].eq(above[lane] + below[lane]),
                          column.diff[lane].eq(above[lane] - below[lane])]
-        valid3, odd_col3, group3 = delay(valid2, "valid3"), delay(odd_col2, "odd_col3"), delay(group2, "group3")
+        valid_b, odd_col_b, group_b = (delay(m, value, 1, prefix + n) for value, n in
+                                       ((valid_a, "valid_a"), (odd_col_a, "odd_col_a"), (group_a, "group_a")))
 
-        # Stages 3-4: an odd column meets its even neighbour from the pair buffer.
-        pairs = Memory(shape=pair, depth=max(groups, 2), init=[])
+        # An odd column meets its even neighbour from the pair buffer.
+        pairs = BlockRAM(shape=pair, depth=groups)
         m.submodules[prefix + "pairs"] = pairs
-        pair_write = pairs.write_port()
-        m.d.comb += [pair_write.addr.eq(group3), pair_write.data.eq(column), pair_write.en.eq(valid3 & ~odd_col3)]
-        left = read_registered(m, pairs, group3, 1, prefix + "pairs")
-        valid5 = delay(delay(valid3 & odd_col3, "valid4"), "valid5")
-        right = delay(delay(column, "right4"), "right5")
+        m.d.comb += [pairs.write_addr.eq(group_b), pairs.write_data.eq(column),
+                     pairs.write_en.eq(valid_b & ~odd_col_b)]
+        left = read_registered(m, pairs, group_b, 1)
+        valid_c = delay(m, valid_b & odd_col_b, latency, prefix + "valid_b")
+        right = delay(m, column, latency, prefix + "right")
 
         # Stage 5: horizontal sum and difference give the four subbands.
         ll, top_right, bottom_left, bottom_right = (Signal(vector(width + 2), name=prefix + n)
@@ -293,5 +282,4 @@ class HaarForward(wiring.Component):
                 top_right[lane].eq(left.diff[lane] + right.diff[lane]),
                 bottom_right[lane].eq(left.diff[lane] - right.diff[lane]),
             ]
-        valid6 = delay(valid5, "valid6")
-        return valid6, ll, (top_right, bottom_left, bottom_right)
+        return delay(m, valid_c, 1, prefix + "valid_c"), ll, (top_right, bottom_left, bottom_right)

@@ -9,7 +9,9 @@ from ..golden.config import padded_size
 from .frame_beat import frame_beat
 from .params import validating, check_lanes, check_levels, check_positive_int, check_word_bits
 from .raster import raster_position
-from .subbands import DETAILS, in_subband, next_bank, read_registered, subband_memory, subbands, write_in_order
+from .block_ram import BlockRAM
+from .pipeline import delay
+from .subbands import DETAILS, mallat_region, next_bank, read_registered, subband_memory, subbands, write_in_order
 
 __all__ = ["HaarInverse"]
 
@@ -106,8 +108,8 @@ class HaarInverse(wiring.Component):
     @property
     def latency(self):
         """Cycles from the last coefficient beat of a frame to its first pixel beat (no stalls)."""
-        # write register, issue, block RAM, read register, signed terms, adder tree
-        return 5 + self.adder_stages
+        # write register, completion flag, block RAM read, signed terms, adder tree
+        return 3 + BlockRAM.LATENCY + self.adder_stages
 
     def subband_depth(self, level):
         """Entries of one level-``level`` subband of one frame."""
@@ -137,13 +139,13 @@ class HaarInverse(wiring.Component):
             accept.eq(self.coefficients.valid & self.coefficients.ready),
         ]
         # The beat and its subband are registered before the write, off the input's path.
+        where = mallat_region(m, accept, inp, padded_height, padded_width, levels, "in")
         write_valid, write_first, write_last = Signal(), Signal(), Signal()
         write_data = Signal.like(self.coefficients.payload.data)
         write_region = Signal(len(subbands(levels)))
         m.d.sync += [write_valid.eq(accept), write_first.eq(inp.first), write_last.eq(inp.frame_last),
                      write_data.eq(self.coefficients.payload.data),
-                     write_region.eq(Cat(in_subband(inp.row, inp.col, padded_height, padded_width, level, name)
-                                         for level, name in subbands(levels)))]
+                     write_region.eq(Cat(where[key] for key in subbands(levels)))]
         memories = {}
         for index, (level, name) in enumerate(subbands(levels)):
             memory = subband_memory(m, f"l{level}_{name}", self.in_bits, lanes, self.subband_depth(level), banks)
@@ -172,17 +174,13 @@ class HaarInverse(wiring.Component):
             address = self._level_address(m, level, issue, out)
             names = DETAILS + ("ll",) if level == levels else DETAILS
             for name in names:
-                read[level, name] = read_registered(m, memories[level, name], address, advance, f"rd_l{level}_{name}")
+                read[level, name] = read_registered(m, memories[level, name], address, advance)
 
         # Signs of the pixel's place in each level's 2x2 block, delayed to meet the data.
-        issued = (issue, out.first, out.frame_last, out.row, out.col)
-        for stage in ("ram", "reg"):
-            delayed = tuple(Signal.like(value, name=f"{stage}_{n}") for value, n in
-                            zip(issued, ("valid", "first", "last", "row", "col")))
-            with m.If(advance):
-                m.d.sync += [d.eq(v) for d, v in zip(delayed, issued)]
-            issued = delayed
-        valid_r, first_r, last_r, lower, righter = issued  # row and column bit l-1: odd within the level-l block
+        valid_r, first_r, last_r, lower, righter = (
+            delay(m, value, BlockRAM.LATENCY, f"rd_{n}", en=advance) for value, n in
+            ((issue, "valid"), (out.first, "first"), (out.frame_last, "last"), (out.row, "row"), (out.col, "col")))
+        # Bit l-1 of the row and the column: odd within the level-l block.
 
         lane_terms = []
         for lane in range(lanes):

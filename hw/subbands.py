@@ -6,11 +6,12 @@ subband's positions in its own raster order, so a free-running counter that
 wraps over all banks is each memory's address.
 """
 
-from amaranth.hdl import Mux, Signal, signed
+from amaranth.hdl import Cat, Mux, Signal, signed
 from amaranth.lib import data
-from amaranth.lib.memory import Memory
 
-__all__ = ["DETAILS", "in_subband", "next_bank", "read_registered", "subband_memory", "subbands", "write_in_order"]
+from .block_ram import BlockRAM
+
+__all__ = ["DETAILS", "mallat_region", "next_bank", "read_registered", "subband_memory", "subbands", "write_in_order"]
 
 #: Detail subbands of a level, by their place in the level's square.
 DETAILS = ("top_right", "bottom_left", "bottom_right")
@@ -21,36 +22,58 @@ def subbands(levels):
     return [(level, name) for level in range(1, levels + 1) for name in DETAILS] + [(levels, "ll")]
 
 
-def in_subband(row, col, padded_height, padded_width, level, name):
-    """True where Mallat position ``(row, col)`` lies in subband ``name`` of ``level``."""
-    height, width = padded_height >> level, padded_width >> level
-    right, bottom = col >= width, row >= height
-    inside = (row < 2 * height) & (col < 2 * width)
-    return {
-        "top_right": inside & right & ~bottom,
-        "bottom_left": inside & bottom & ~right,
-        "bottom_right": inside & right & bottom,
-        "ll": ~right & ~bottom,
-    }[name]
+def mallat_region(m, step, position, padded_height, padded_width, levels, name):
+    """Which subband a raster counter's current position lies in, from two small zone registers.
+
+    The column zone counts the subband boundaries (``W' >> L``, ``W' >> (L-1)``,
+    ..., ``W' >> 1``) the column has passed, the row zone likewise; both
+    follow ``position`` (a :class:`RasterPosition` advancing with ``step``)
+    one equality test at a time, so the decode below is a few LUTs deep
+    whatever the frame size.
+
+    Returns
+    -------
+    dict
+        ``(level, name) -> Value``, true for the current position's subband.
+    """
+    row_zone = Signal(range(levels + 1), name=f"{name}_row_zone")
+    col_zone = Signal(range(levels + 1), name=f"{name}_col_zone")
+    col_edge = Cat(position.col == (padded_width >> k) - 1 for k in range(levels, 0, -1)).any()
+    row_edge = Cat(position.row == (padded_height >> k) - 1 for k in range(levels, 0, -1)).any()
+    with m.If(step & position.group_last):
+        with m.If(position.row_last):
+            m.d.sync += col_zone.eq(0)
+            with m.If(position.frame_last):
+                m.d.sync += row_zone.eq(0)
+            with m.Elif(row_edge):
+                m.d.sync += row_zone.eq(row_zone + 1)
+        with m.Elif(col_edge):
+            m.d.sync += col_zone.eq(col_zone + 1)
+    region = {(levels, "ll"): (row_zone == 0) & (col_zone == 0)}
+    for level in range(1, levels + 1):
+        zone = levels - level + 1
+        region[level, "top_right"] = (col_zone == zone) & (row_zone < zone)
+        region[level, "bottom_left"] = (row_zone == zone) & (col_zone < zone)
+        region[level, "bottom_right"] = (row_zone == zone) & (col_zone == zone)
+    return region
 
 
 def subband_memory(m, name, width, lanes, depth, banks):
-    """A memory of ``banks`` frames of ``depth`` entries, each ``lanes`` signed values."""
-    memory = Memory(shape=data.ArrayLayout(signed(width), lanes), depth=banks * depth, init=[])
-    m.submodules[f"mem_{name}"] = memory
-    return memory
+    """A :class:`BlockRAM` of ``banks`` frames of ``depth`` entries, each ``lanes`` signed values."""
+    ram = BlockRAM(shape=data.ArrayLayout(signed(width), lanes), depth=banks * depth)
+    m.submodules[f"mem_{name}"] = ram
+    return ram
 
 
-def write_in_order(m, memory, valid, value, name):
-    """Write ``value`` at consecutive addresses of ``memory``, wrapping over all banks.
+def write_in_order(m, ram, valid, value, name):
+    """Write ``value`` at consecutive addresses of ``ram``, wrapping over all banks.
 
     Returns the address counter (its value is the address being written).
     """
-    port = memory.write_port()
-    count = Signal(range(memory.depth), name=f"wr_{name}")
-    m.d.comb += [port.addr.eq(count), port.data.eq(value), port.en.eq(valid)]
+    count = Signal(range(ram.depth), name=f"wr_{name}")
+    m.d.comb += [ram.write_addr.eq(count), ram.write_data.eq(value), ram.write_en.eq(valid)]
     with m.If(valid):
-        m.d.sync += count.eq(Mux(count == memory.depth - 1, 0, count + 1))
+        m.d.sync += count.eq(Mux(count == ram.depth - 1, 0, count + 1))
     return count
 
 
@@ -59,16 +82,7 @@ def next_bank(bank, banks):
     return Mux(bank == banks - 1, 0, bank + 1)
 
 
-def read_registered(m, memory, addr, en, name):
-    """A read port of ``memory`` followed by a register: data two cycles after the address.
-
-    Nothing but a register follows a block RAM's output, because its
-    clock-to-output delay alone takes most of a 200 MHz cycle. Both stages
-    move only while ``en`` is high, so a stalled pipeline keeps its data.
-    """
-    port = memory.read_port()
-    m.d.comb += [port.addr.eq(addr), port.en.eq(en)]
-    data = Signal(memory.shape, name=f"{name}_data")
-    with m.If(en):
-        m.d.sync += data.eq(port.data)
-    return data
+def read_registered(m, ram, addr, en):
+    """Read ``ram`` at ``addr`` while ``en``; the data arrives ``BlockRAM.LATENCY`` cycles later."""
+    m.d.comb += [ram.read_addr.eq(addr), ram.read_en.eq(en)]
+    return ram.read_data

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 from cocotb_tools.runner import get_runner
 
-from ..gen.verilog import emit_verilog
+from ..gen.verilog import emit_verilog, simulation_models
 from .blocks import BLOCKS
 
 __all__ = ["SimulationError", "run_block", "toplevel_name"]
@@ -27,7 +27,7 @@ def _save_frames(path, frames):
 
 
 def run_block(block, params, frames, expected, build_dir, *, idle=0.0, backpressure=0.0, seed=0,
-              reset_after_beats=None, partial_frame=None, timeout_cycles=None):
+              reset_after_beats=None, partial_frame=None, timeout_cycles=None, target="generic"):
     """Simulate ``block`` on ``frames`` and compare its output with ``expected``.
 
     Parameters
@@ -46,6 +46,9 @@ def run_block(block, params, frames, expected, build_dir, *, idle=0.0, backpress
         Seed of the random idle and backpressure.
     reset_after_beats : int, optional
         First send this many beats of ``partial_frame``, then reset the DUT.
+    target : str
+        Verilog target (``generic`` or ``ecp5``); device primitives are
+        simulated with the models of ``sim/models``.
 
     Returns
     -------
@@ -59,7 +62,7 @@ def run_block(block, params, frames, expected, build_dir, *, idle=0.0, backpress
     build_dir.mkdir(parents=True, exist_ok=True)
     toplevel = toplevel_name(block)
     verilog_path = build_dir / f"{toplevel}.v"
-    verilog_path.write_text(emit_verilog(component, toplevel, params))
+    verilog_path.write_text(emit_verilog(component, toplevel, params, target=target))
     _save_frames(build_dir / "inputs.npz", frames)
     _save_frames(build_dir / "expected.npz", expected)
     job = {
@@ -77,7 +80,7 @@ def run_block(block, params, frames, expected, build_dir, *, idle=0.0, backpress
 
     runner = get_runner("icarus")
     sim_build = build_dir / "sim_build"
-    runner.build(sources=[verilog_path], hdl_toplevel=toplevel, build_dir=sim_build,
+    runner.build(sources=[verilog_path, *simulation_models(target)], hdl_toplevel=toplevel, build_dir=sim_build,
                  build_args=["-g2005"], timescale=("1ns", "1ps"), always=True)
     report_path = Path(job["report"])
     report_path.unlink(missing_ok=True)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from wccgen.gen.lint import lint_verilog
-from wccgen.gen.verilog import emit_verilog
+from wccgen.gen.verilog import emit_verilog, simulation_models
 from wccgen.golden import align_levels, haar_forward, haar_inverse, photograph_codes
 from wccgen.hw.haar_forward import HaarForward
 from wccgen.hw.haar_inverse import HaarInverse
@@ -74,6 +74,25 @@ def test_forward_real_photograph(tmp_path, photo):
     params = dict(height=24, width=30, channels=4, lanes=2, levels=3, in_bits=8)
     report = run_block("HaarForward", params, frames, [haar_forward(f, 3) for f in frames], tmp_path,
                        idle=0.2, backpressure=0.2)
+    assert_exact(report)
+
+
+@pytest.mark.parametrize("block", ["HaarForward", "HaarInverse"])
+def test_ecp5_primitives_are_bit_exact(tmp_path, block):
+    """The ECP5 variant (DP16KD block RAMs with output registers) computes the same as the generic one."""
+    levels, height, width = 2, 36, 40
+    if block == "HaarForward":
+        frames = [photograph_codes("rocket", height, width, 4, seed=s) for s in (0, 1, 2)]
+        expected = [haar_forward(f, levels) for f in frames]
+        in_bits = 8
+    else:
+        frames = [align_levels(haar_forward(photograph_codes("brick", height, width, 4, seed=s), levels), levels)
+                  for s in (0, 1, 2)]
+        expected = [haar_inverse(f, levels, height, width) for f in frames]
+        in_bits = 12
+    params = dict(height=height, width=width, channels=4, lanes=2, levels=levels, in_bits=in_bits)
+    report = run_block(block, params, frames, expected, tmp_path, idle=0.2, backpressure=0.3, target="ecp5")
+    assert "DP16KD" in (tmp_path / f"{block.replace('Haar', 'haar_').lower()}.v").read_text()
     assert_exact(report)
 
 
@@ -163,18 +182,20 @@ def test_inverse_reset_mid_frame(tmp_path):
 
 # -- generated Verilog and parameters -------------------------------------------
 
+@pytest.mark.parametrize("target", ["generic", "ecp5"])
 @pytest.mark.parametrize("unit,name", [
-    (lambda: HaarForward(height=13, width=10, channels=4, lanes=2, levels=3), "haar_forward"),
-    (lambda: HaarInverse(height=13, width=10, channels=4, lanes=2, levels=3, in_bits=16), "haar_inverse"),
+    (lambda: HaarForward(height=40, width=36, channels=4, lanes=2, levels=3), "haar_forward"),
+    (lambda: HaarInverse(height=40, width=36, channels=4, lanes=2, levels=3, in_bits=16), "haar_inverse"),
 ])
-def test_verilog_is_deterministic_and_lints(tmp_path, unit, name):
-    first = emit_verilog(unit(), name, {"case": 1})
-    second = emit_verilog(unit(), name, {"case": 1})
+def test_verilog_is_deterministic_and_lints(tmp_path, unit, name, target):
+    first = emit_verilog(unit(), name, {"case": 1}, target=target)
+    second = emit_verilog(unit(), name, {"case": 1}, target=target)
     assert first == second
     path = tmp_path / f"{name}.v"
     path.write_text(first)
-    lint_verilog(path)
+    lint_verilog(path, top=name, models=simulation_models(target))
     assert "clk" in first and "rst" in first and "__payload" in first and "MULT" not in first
+    assert ("DP16KD" in first) == (target == "ecp5")
 
 
 @pytest.mark.parametrize("cls", [HaarForward, HaarInverse])

@@ -1,0 +1,29 @@
+"""Generation targets: how device-specific blocks are built for each.
+
+``generic`` Verilog is portable (memories are inferred). ``ecp5`` Verilog
+instantiates ECP5 primitives where inference would be slow (block RAMs with
+their output registers); it simulates with the models in ``sim/models``.
+"""
+
+from ..hw.ecp5_block_ram import ecp5_block_ram
+
+__all__ = ["TARGET_PLATFORMS", "platform_for"]
+
+
+class ECP5Primitives:
+    """Platform stand-in for ``verilog.convert`` that maps ``BlockRAM`` onto DP16KD."""
+
+    name = "ecp5"
+
+    def block_ram(self, ram, read_data):
+        return ecp5_block_ram(ram, read_data)
+
+
+TARGET_PLATFORMS = {"generic": None, "ecp5": ECP5Primitives()}
+
+
+def platform_for(target):
+    """The platform object of ``target`` (``None`` for generic)."""
+    if target not in TARGET_PLATFORMS:
+        raise ValueError(f"target: unknown target {target!r}; choose one of {', '.join(TARGET_PLATFORMS)}")
+    return TARGET_PLATFORMS[target]
