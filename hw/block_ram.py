@@ -9,18 +9,22 @@ __all__ = ["BlockRAM"]
 
 
 class BlockRAM(wiring.Component):
-    """Simple dual-port memory whose read data arrives ``LATENCY`` (3) cycles after the address.
+    """Simple dual-port memory, read ``LATENCY`` (4) cycles after the address, written one cycle late.
 
-    The stages are the RAM's address register, its output register and a
-    register in the fabric: a block RAM's output delay without its output
-    register takes most of a 200 MHz cycle, and the route from a RAM to logic
-    is long, so only registers follow it. All read stages move only while
-    ``read_en`` is high, so a stalled pipeline keeps its data. A write is
-    visible to reads from the next cycle on.
+    The read stages are an input register, the RAM's address register, its
+    output register and a register in the fabric; writes pass an input
+    register too. A design spreads its block RAMs over the whole device, so
+    every signal to or from one crosses the chip: each gets a cycle of its own
+    and no logic. (A block RAM's output delay without its output register
+    would also take most of a 200 MHz cycle.) Reads never stall: a pipeline
+    around a ``BlockRAM`` absorbs backpressure at its end (see
+    :class:`~wccgen.hw.output_queue.OutputQueue`). A write is visible to
+    reads requested from the next cycle on.
 
-    The generic implementation is an Amaranth ``Memory`` plus a register. A
-    target platform may provide ``block_ram(ram)`` to build it from device
-    primitives (see ``wccgen.hw.ecp5_block_ram``), with the same behaviour.
+    The generic implementation is an Amaranth ``Memory`` plus registers. A
+    target platform may provide ``block_ram(ram, read_data)`` to build the RAM
+    from device primitives (see :mod:`wccgen.hw.ecp5_block_ram`) with the same
+    behaviour.
 
     Parameters
     ----------
@@ -31,7 +35,7 @@ class BlockRAM(wiring.Component):
     """
 
     #: Cycles from a read address to its data.
-    LATENCY = 3
+    LATENCY = 4
 
     def __init__(self, *, shape, depth):
         self.shape = shape
@@ -41,20 +45,27 @@ class BlockRAM(wiring.Component):
             "write_data": In(shape),
             "write_en": In(1),
             "read_addr": In(range(max(depth, 2))),
-            "read_en": In(1),
             "read_data": Out(shape),
         })
+        # The RAM proper sees these registered copies of the ports.
+        self.ram_write_addr = Signal.like(self.write_addr, name="ram_write_addr")
+        self.ram_write_data = Signal.like(self.write_data, name="ram_write_data")
+        self.ram_write_en = Signal(name="ram_write_en")
+        self.ram_read_addr = Signal.like(self.read_addr, name="ram_read_addr")
 
     def elaborate(self, platform):
         m = Module()
-        # The RAM proper delivers its data two cycles after the address.
+        m.d.sync += [
+            self.ram_write_addr.eq(self.write_addr), self.ram_write_data.eq(self.write_data),
+            self.ram_write_en.eq(self.write_en), self.ram_read_addr.eq(self.read_addr),
+        ]
+        # The RAM proper delivers its data two cycles after its (registered) address.
         ram_data = Signal(self.shape)
         if platform is not None and hasattr(platform, "block_ram"):
             m.submodules.ram = platform.block_ram(self, ram_data)
         else:
             m.submodules.ram = self.elaborate_generic(ram_data)
-        with m.If(self.read_en):
-            m.d.sync += self.read_data.eq(ram_data)
+        m.d.sync += self.read_data.eq(ram_data)
         return m
 
     def elaborate_generic(self, read_data):
@@ -63,9 +74,8 @@ class BlockRAM(wiring.Component):
         m.submodules.memory = memory = Memory(shape=self.shape, depth=max(self.depth, 2), init=[])
         write, read = memory.write_port(), memory.read_port()
         m.d.comb += [
-            write.addr.eq(self.write_addr), write.data.eq(self.write_data), write.en.eq(self.write_en),
-            read.addr.eq(self.read_addr), read.en.eq(self.read_en),
+            write.addr.eq(self.ram_write_addr), write.data.eq(self.ram_write_data), write.en.eq(self.ram_write_en),
+            read.addr.eq(self.ram_read_addr),
         ]
-        with m.If(self.read_en):
-            m.d.sync += read_data.eq(read.data)
+        m.d.sync += read_data.eq(read.data)
         return m

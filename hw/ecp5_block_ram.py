@@ -28,11 +28,11 @@ def ecp5_block_ram(ram, read_data):
     mode = next(w for w, depth in DP16KD_MODES if depth >= ram.depth)
     shift = _ADDRESS_SHIFT[mode]
     m = Module()
-    write_data, read_data = ram.write_data.as_value(), read_data.as_value()
+    write_data, read_data = ram.ram_write_data.as_value(), read_data.as_value()
     for tile, low in enumerate(range(0, width, mode)):
         bits = min(mode, width - low)
         pins = {}
-        for port, addr in (("A", ram.write_addr), ("B", ram.read_addr)):
+        for port, addr in (("A", ram.ram_write_addr), ("B", ram.ram_read_addr)):
             for i in range(14):
                 if i >= shift:
                     bit = addr[i - shift] if i - shift < len(addr) else Const(0)
@@ -55,8 +55,8 @@ def ecp5_block_ram(ram, read_data):
             p_DATA_WIDTH_A=mode, p_DATA_WIDTH_B=mode, p_REGMODE_A="NOREG", p_REGMODE_B="OUTREG",
             p_CSDECODE_A="0b000", p_CSDECODE_B="0b000", p_WRITEMODE_A="NORMAL", p_WRITEMODE_B="NORMAL",
             p_RESETMODE="SYNC", p_ASYNC_RESET_RELEASE="SYNC", p_GSR="DISABLED",
-            i_CLKA=ClockSignal(), i_CEA=ram.write_en, i_OCEA=Const(1), i_WEA=ram.write_en, i_RSTA=Const(0),
-            i_CLKB=ClockSignal(), i_CEB=ram.read_en, i_OCEB=ram.read_en, i_WEB=Const(0), i_RSTB=Const(0),
+            i_CLKA=ClockSignal(), i_CEA=ram.ram_write_en, i_OCEA=Const(1), i_WEA=ram.ram_write_en, i_RSTA=Const(0),
+            i_CLKB=ClockSignal(), i_CEB=Const(1), i_OCEB=Const(1), i_WEB=Const(0), i_RSTB=Const(0),
             **pins,
         )
     return m

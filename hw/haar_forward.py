@@ -7,6 +7,7 @@ from amaranth.lib.wiring import In, Out
 from ..golden.config import padded_size
 from .block_ram import BlockRAM
 from .frame_beat import frame_beat
+from .output_queue import OutputQueue
 from .params import validating, check_bits, check_lanes, check_levels, check_positive_int
 from .raster import raster_position
 from .pipeline import delay
@@ -16,6 +17,8 @@ __all__ = ["HaarForward"]
 
 # Pipeline depth of one level: line buffer read, vertical sums, pair buffer read, horizontal sums.
 LEVEL_DEPTH = 2 * BlockRAM.LATENCY + 2
+# Read-out: block RAM read, then the register after the subband multiplexer.
+READ_DEPTH = BlockRAM.LATENCY + 1
 
 
 class HaarForward(wiring.Component):
@@ -114,8 +117,8 @@ class HaarForward(wiring.Component):
         """Cycles from the last pixel beat of a frame to its first coefficient beat (no stalls)."""
         padding_after = ((self.padded_width - self.width)
                          + (self.padded_height - self.height) * self.padded_width) * self.groups
-        # + completion flag, issue, block RAM read, output register
-        return padding_after + LEVEL_DEPTH * self.levels + 2 + BlockRAM.LATENCY
+        # + completion flag, the read pipeline, the output queue
+        return padding_after + LEVEL_DEPTH * self.levels + 1 + READ_DEPTH + OutputQueue.LATENCY
 
     def subband_depth(self, level):
         """Entries of one level-``level`` subband of one frame."""
@@ -180,14 +183,16 @@ class HaarForward(wiring.Component):
             m.d.sync += [write_bank.eq(next_bank(write_bank, banks)), complete[write_bank].eq(1)]
 
         # -- read-out in Mallat raster order ----------------------------------
-        # Three stages move together while the sink takes beats: issue (the
-        # subband of the position is known from a register), block RAM, output
-        # register after the multiplexer.
-        advance = Signal()
+        # The read pipeline never stalls: a position is issued only when the
+        # output queue has room for it, and reaches the queue READ_DEPTH cycles
+        # later (block RAM read, then the multiplexer's register).
+        queue = OutputQueue(self.coefficients.payload.shape(), READ_DEPTH)
+        m.submodules.queue = queue
+        wiring.connect(m, queue.o, wiring.flipped(self.coefficients))
         read_bank = Signal(range(banks))
         issue = Signal()
         out = raster_position(m, issue, padded_height, padded_width, groups, "out")
-        m.d.comb += issue.eq(advance & complete[read_bank])
+        m.d.comb += [issue.eq(queue.room & complete[read_bank]), queue.issue.eq(issue)]
         where = mallat_region(m, issue, out, padded_height, padded_width, levels, "out")
         region = Cat(where[level, name] for _, level, name in memories)
         with m.If(issue & out.frame_last):
@@ -199,22 +204,16 @@ class HaarForward(wiring.Component):
             count = Signal(range(memory.depth), name=f"rd_l{level}_{name}")
             with m.If(issue & region[index]):
                 m.d.sync += count.eq(Mux(count == memory.depth - 1, 0, count + 1))
-            read.append(read_registered(m, memory, count, advance))
-        valid, select, first, last = (delay(m, value, BlockRAM.LATENCY, f"rd_{n}", en=advance) for value, n in
+            read.append(read_registered(m, memory, count))
+        valid, select, first, last = (delay(m, value, BlockRAM.LATENCY, f"rd_{n}") for value, n in
                                       ((issue, "valid"), (region, "select"), (out.first, "first"), (out.frame_last, "last")))
-        out_valid = Signal()
-        out_payload = Signal.like(self.coefficients.payload)
-        with m.If(advance):
-            m.d.sync += [out_valid.eq(valid), out_payload.first.eq(first), out_payload.last.eq(last)]
-            for index, data_read in enumerate(read):
-                with m.If(select[index]):
-                    for lane in range(lanes):
-                        m.d.sync += out_payload.data[lane].eq(data_read[lane])
-        m.d.comb += [
-            advance.eq(~out_valid | self.coefficients.ready),
-            self.coefficients.valid.eq(out_valid),
-            self.coefficients.payload.eq(out_payload),
-        ]
+        payload = Signal.like(queue.push_payload)
+        m.d.sync += [queue.push_valid.eq(valid), payload.first.eq(first), payload.last.eq(last)]
+        for index, data_read in enumerate(read):
+            with m.If(select[index]):
+                for lane in range(lanes):
+                    m.d.sync += payload.data[lane].eq(data_read[lane])
+        m.d.comb += queue.push_payload.eq(payload)
         return m
 
     def _level(self, m, level, in_valid, in_data, width):
@@ -249,7 +248,7 @@ class HaarForward(wiring.Component):
         line = BlockRAM(shape=vector(width), depth=grid_width * groups)
         m.submodules[prefix + "line"] = line
         m.d.comb += [line.write_addr.eq(row_pos), line.write_data.eq(in_data), line.write_en.eq(in_valid & ~odd_row)]
-        above = read_registered(m, line, row_pos, 1)
+        above = read_registered(m, line, row_pos)
         valid_a, below, odd_col_a, group_a = (delay(m, value, latency, prefix + n) for value, n in
                                               ((in_valid & odd_row, "valid"), (in_data, "below"),
                                                (odd_col, "odd_col"), (group, "group")))
@@ -268,7 +267,7 @@ class HaarForward(wiring.Component):
         m.submodules[prefix + "pairs"] = pairs
         m.d.comb += [pairs.write_addr.eq(group_b), pairs.write_data.eq(column),
                      pairs.write_en.eq(valid_b & ~odd_col_b)]
-        left = read_registered(m, pairs, group_b, 1)
+        left = read_registered(m, pairs, group_b)
         valid_c = delay(m, valid_b & odd_col_b, latency, prefix + "valid_b")
         right = delay(m, column, latency, prefix + "right")
 

@@ -7,6 +7,7 @@ from amaranth.utils import ceil_log2
 
 from ..golden.config import padded_size
 from .frame_beat import frame_beat
+from .output_queue import OutputQueue
 from .params import validating, check_lanes, check_levels, check_positive_int, check_word_bits
 from .raster import raster_position
 from .block_ram import BlockRAM
@@ -106,10 +107,15 @@ class HaarInverse(wiring.Component):
         return ceil_log2(3 * self.levels + 1)
 
     @property
+    def read_depth(self):
+        """Cycles from issuing a pixel to its sum: block RAM read, signed terms, adder tree."""
+        return BlockRAM.LATENCY + 1 + self.adder_stages
+
+    @property
     def latency(self):
         """Cycles from the last coefficient beat of a frame to its first pixel beat (no stalls)."""
-        # write register, completion flag, block RAM read, signed terms, adder tree
-        return 3 + BlockRAM.LATENCY + self.adder_stages
+        # write register, completion flag, read pipeline, output queue
+        return 2 + self.read_depth + OutputQueue.LATENCY
 
     def subband_depth(self, level):
         """Entries of one level-``level`` subband of one frame."""
@@ -160,11 +166,15 @@ class HaarInverse(wiring.Component):
             m.d.sync += [complete[write_bank].eq(1), write_bank.eq(next_bank(write_bank, banks))]
 
         # -- read side: one output pixel per beat, straight from the subbands -
-        advance = Signal()  # every pipeline register moves only when the output can
+        # The pipeline never stalls: a pixel is issued only when the output
+        # queue has room for it (block RAM read, signed terms, adder tree).
+        queue = OutputQueue(self.pixels.payload.shape(), self.read_depth)
+        m.submodules.queue = queue
+        wiring.connect(m, queue.o, wiring.flipped(self.pixels))
         issue = Signal()
         read_bank = Signal(range(banks))
         out = raster_position(m, issue, self.height, self.width, groups, "out")
-        m.d.comb += issue.eq(advance & complete[read_bank])
+        m.d.comb += [issue.eq(queue.room & complete[read_bank]), queue.issue.eq(issue)]
         with m.If(issue & out.frame_last):
             m.d.sync += [read_bank.eq(next_bank(read_bank, banks)),
                          loaded[read_bank].eq(0), complete[read_bank].eq(0)]
@@ -174,14 +184,12 @@ class HaarInverse(wiring.Component):
             address = self._level_address(m, level, issue, out)
             names = DETAILS + ("ll",) if level == levels else DETAILS
             for name in names:
-                read[level, name] = read_registered(m, memories[level, name], address, advance)
+                read[level, name] = read_registered(m, memories[level, name], address)
 
-        # Signs of the pixel's place in each level's 2x2 block, delayed to meet the data.
-        valid_r, first_r, last_r, lower, righter = (
-            delay(m, value, BlockRAM.LATENCY, f"rd_{n}", en=advance) for value, n in
+        # Bit l-1 of the row and the column (odd within the level-l block) gives the signs.
+        valid, first, last, lower, righter = (
+            delay(m, value, BlockRAM.LATENCY, f"rd_{n}") for value, n in
             ((issue, "valid"), (out.first, "first"), (out.frame_last, "last"), (out.row, "row"), (out.col, "col")))
-        # Bit l-1 of the row and the column: odd within the level-l block.
-
         lane_terms = []
         for lane in range(lanes):
             terms = [read[levels, "ll"][lane]]
@@ -195,36 +203,30 @@ class HaarInverse(wiring.Component):
                     terms.append(Mux(negative, -value, value))
             lane_terms.append(terms)
 
-        # Register the signed terms, then add pairs, one register stage per level of the tree.
+        # Register the signed terms, then add pairs: one register stage per level of the tree.
         wide = signed(self.out_bits)
-        valid, first, last = valid_r, first_r, last_r
-        stage = 0
-        while stage == 0 or len(lane_terms[0]) > 1:
-            groups_of = (lambda terms: [[t] for t in terms]) if stage == 0 else \
+        for stage in range(1 + self.adder_stages):
+            operands_of = (lambda terms: [[t] for t in terms]) if stage == 0 else \
                 (lambda terms: [terms[i:i + 2] for i in range(0, len(terms), 2)])
             next_terms = []
             for lane, terms in enumerate(lane_terms):
                 sums = []
-                for index, operands in enumerate(groups_of(terms)):
+                for index, operands in enumerate(operands_of(terms)):
                     total = Signal(wide, name=f"sum{stage}_lane{lane}_{index}")
-                    with m.If(advance):
-                        m.d.sync += total.eq(sum(operands[1:], operands[0]))
+                    m.d.sync += total.eq(sum(operands[1:], operands[0]))
                     sums.append(total)
                 next_terms.append(sums)
-            stage_valid, stage_first, stage_last = (Signal(name=f"sum{stage}_{n}") for n in ("valid", "first", "last"))
-            with m.If(advance):
-                m.d.sync += [stage_valid.eq(valid), stage_first.eq(first), stage_last.eq(last)]
-            lane_terms, valid, first, last = next_terms, stage_valid, stage_first, stage_last
-            stage += 1
+            lane_terms = next_terms
+            valid, first, last = (delay(m, value, 1, f"sum{stage}_{n}") for value, n in
+                                  ((valid, "valid"), (first, "first"), (last, "last")))
 
         m.d.comb += [
-            advance.eq(~valid | self.pixels.ready),
-            self.pixels.valid.eq(valid),
-            self.pixels.payload.first.eq(first),
-            self.pixels.payload.last.eq(last),
+            queue.push_valid.eq(valid),
+            queue.push_payload.first.eq(first),
+            queue.push_payload.last.eq(last),
         ]
         for lane in range(lanes):
-            m.d.comb += self.pixels.payload.data[lane].eq(lane_terms[lane][0])
+            m.d.comb += queue.push_payload.data[lane].eq(lane_terms[lane][0])
         return m
 
     def _level_address(self, m, level, issue, out):

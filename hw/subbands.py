@@ -82,7 +82,7 @@ def next_bank(bank, banks):
     return Mux(bank == banks - 1, 0, bank + 1)
 
 
-def read_registered(m, ram, addr, en):
-    """Read ``ram`` at ``addr`` while ``en``; the data arrives ``BlockRAM.LATENCY`` cycles later."""
-    m.d.comb += [ram.read_addr.eq(addr), ram.read_en.eq(en)]
+def read_registered(m, ram, addr):
+    """Read ``ram`` at ``addr``; the data arrives ``BlockRAM.LATENCY`` cycles later."""
+    m.d.comb += ram.read_addr.eq(addr)
     return ram.read_data
