@@ -10,15 +10,13 @@ from .frame_beat import frame_beat
 from .output_queue import OutputQueue
 from .params import validating, check_bits, check_lanes, check_levels, check_positive_int
 from .raster import raster_position
-from .pipeline import delay
+from .pipeline import delay, or_tree, or_tree_depth
 from .subbands import DETAILS, mallat_region, next_bank, read_registered, subband_memory, write_in_order
 
 __all__ = ["HaarForward"]
 
 # Pipeline depth of one level: line buffer read, vertical sums, pair buffer read, horizontal sums.
 LEVEL_DEPTH = 2 * BlockRAM.LATENCY + 2
-# Read-out: block RAM read, then the register after the subband multiplexer.
-READ_DEPTH = BlockRAM.LATENCY + 1
 
 
 class HaarForward(wiring.Component):
@@ -118,7 +116,17 @@ class HaarForward(wiring.Component):
         padding_after = ((self.padded_width - self.width)
                          + (self.padded_height - self.height) * self.padded_width) * self.groups
         # + completion flag, the read pipeline, the output queue
-        return padding_after + LEVEL_DEPTH * self.levels + 1 + READ_DEPTH + OutputQueue.LATENCY
+        return padding_after + LEVEL_DEPTH * self.levels + 1 + self.read_depth + OutputQueue.LATENCY
+
+    @property
+    def mux_depth(self):
+        """Register stages of the subband multiplexer: the masks, then the OR tree."""
+        return 1 + or_tree_depth(3 * self.levels + 1)
+
+    @property
+    def read_depth(self):
+        """Cycles from issuing a position to its coefficient: block RAM read, multiplexer, payload register."""
+        return BlockRAM.LATENCY + self.mux_depth + 1
 
     def subband_depth(self, level):
         """Entries of one level-``level`` subband of one frame."""
@@ -186,7 +194,7 @@ class HaarForward(wiring.Component):
         # The read pipeline never stalls: a position is issued only when the
         # output queue has room for it, and reaches the queue READ_DEPTH cycles
         # later (block RAM read, then the multiplexer's register).
-        queue = OutputQueue(self.coefficients.payload.shape(), READ_DEPTH)
+        queue = OutputQueue(self.coefficients.payload.shape(), self.read_depth)
         m.submodules.queue = queue
         wiring.connect(m, queue.o, wiring.flipped(self.coefficients))
         read_bank = Signal(range(banks))
@@ -207,12 +215,23 @@ class HaarForward(wiring.Component):
             read.append(read_registered(m, memory, count))
         valid, select, first, last = (delay(m, value, BlockRAM.LATENCY, f"rd_{n}") for value, n in
                                       ((issue, "valid"), (region, "select"), (out.first, "first"), (out.frame_last, "last")))
-        payload = Signal.like(queue.push_payload)
-        m.d.sync += [queue.push_valid.eq(valid), payload.first.eq(first), payload.last.eq(last)]
+        # The multiplexer in registered steps: each subband's data, sign-extended
+        # and masked by its select bit next to its RAM, then a registered OR tree.
+        word = self.coefficients.payload.data.shape()
+        masked = []
         for index, data_read in enumerate(read):
-            with m.If(select[index]):
-                for lane in range(lanes):
-                    m.d.sync += payload.data[lane].eq(data_read[lane])
+            extended = Signal(word, name=f"rd_extended{index}")
+            for lane in range(lanes):
+                m.d.comb += extended[lane].eq(data_read[lane])
+            register = Signal(word.size, name=f"rd_masked{index}")
+            m.d.sync += register.eq(Mux(select[index], extended.as_value(), 0))
+            masked.append(register)
+        merged = or_tree(m, masked, "rd_or")
+        valid, first, last = (delay(m, value, self.mux_depth, f"rd_{n}_mux") for value, n in
+                              ((valid, "valid"), (first, "first"), (last, "last")))
+        payload = Signal.like(queue.push_payload)
+        m.d.sync += [payload.data.eq(merged), payload.first.eq(first), payload.last.eq(last),
+                     queue.push_valid.eq(valid)]
         m.d.comb += queue.push_payload.eq(payload)
         return m
 

@@ -103,8 +103,8 @@ class HaarInverse(wiring.Component):
 
     @property
     def adder_stages(self):
-        """Register stages of the adder tree over ``3 * levels + 1`` terms."""
-        return ceil_log2(3 * self.levels + 1)
+        """Register stages of the adder tree over ``3 * levels + 1`` terms and the negation count."""
+        return ceil_log2(3 * self.levels + 2)
 
     @property
     def read_depth(self):
@@ -190,33 +190,39 @@ class HaarInverse(wiring.Component):
         valid, first, last, lower, righter = (
             delay(m, value, BlockRAM.LATENCY, f"rd_{n}") for value, n in
             ((issue, "valid"), (out.first, "first"), (out.frame_last, "last"), (out.row, "row"), (out.col, "col")))
+        # A negated term is its ones' complement plus one: the XOR stays in the
+        # first (carry-free) stage and the ones are added in the tree as a count.
+        wide = signed(self.out_bits)
+        negatives = []
+        for level in range(1, levels + 1):
+            odd_row, odd_col = lower[level - 1], righter[level - 1]
+            # a = LL+H+V+D, b = LL+H-V-D, c = LL-H+V-D, d = LL-H-V+D.
+            negatives += [("top_right", level, odd_row), ("bottom_left", level, odd_col),
+                          ("bottom_right", level, odd_row ^ odd_col)]
+        count = Signal(range(len(negatives) + 1), name="negated")
+        m.d.sync += count.eq(sum(negative for _, _, negative in negatives))
         lane_terms = []
         for lane in range(lanes):
-            terms = [read[levels, "ll"][lane]]
-            for level in range(1, levels + 1):
-                shift = levels - level
-                odd_row, odd_col = lower[level - 1], righter[level - 1]
-                # a = LL+H+V+D, b = LL+H-V-D, c = LL-H+V-D, d = LL-H-V+D.
-                for name, negative in (("top_right", odd_row), ("bottom_left", odd_col),
-                                       ("bottom_right", odd_row ^ odd_col)):
-                    value = read[level, name][lane] << shift
-                    terms.append(Mux(negative, -value, value))
+            ll = Signal(wide, name=f"term_lane{lane}_ll")
+            m.d.sync += ll.eq(read[levels, "ll"][lane])
+            terms = [ll, count]
+            for name, level, negative in negatives:
+                term = Signal(wide, name=f"term_lane{lane}_l{level}_{name}")
+                shifted = Signal(wide)
+                m.d.comb += shifted.eq(read[level, name][lane] << (levels - level))
+                m.d.sync += term.eq(shifted ^ negative.replicate(self.out_bits))
+                terms.append(term)
             lane_terms.append(terms)
+        valid, first, last = (delay(m, value, 1, f"term_{n}") for value, n in
+                              ((valid, "valid"), (first, "first"), (last, "last")))
 
-        # Register the signed terms, then add pairs: one register stage per level of the tree.
-        wide = signed(self.out_bits)
-        for stage in range(1 + self.adder_stages):
-            operands_of = (lambda terms: [[t] for t in terms]) if stage == 0 else \
-                (lambda terms: [terms[i:i + 2] for i in range(0, len(terms), 2)])
-            next_terms = []
-            for lane, terms in enumerate(lane_terms):
-                sums = []
-                for index, operands in enumerate(operands_of(terms)):
-                    total = Signal(wide, name=f"sum{stage}_lane{lane}_{index}")
-                    m.d.sync += total.eq(sum(operands[1:], operands[0]))
-                    sums.append(total)
-                next_terms.append(sums)
-            lane_terms = next_terms
+        # Add pairs: one register stage per level of the tree.
+        for stage in range(self.adder_stages):
+            lane_terms = [
+                [self._register_sum(m, terms[i:i + 2], wide, f"sum{stage}_lane{lane}_{i // 2}")
+                 for i in range(0, len(terms), 2)]
+                for lane, terms in enumerate(lane_terms)
+            ]
             valid, first, last = (delay(m, value, 1, f"sum{stage}_{n}") for value, n in
                                   ((valid, "valid"), (first, "first"), (last, "last")))
 
@@ -228,6 +234,12 @@ class HaarInverse(wiring.Component):
         for lane in range(lanes):
             m.d.comb += queue.push_payload.data[lane].eq(lane_terms[lane][0])
         return m
+
+    @staticmethod
+    def _register_sum(m, operands, shape, name):
+        total = Signal(shape, name=name)
+        m.d.sync += total.eq(sum(operands[1:], operands[0]))
+        return total
 
     def _level_address(self, m, level, issue, out):
         """Address of the level-``level`` coefficients above the pixel being issued.

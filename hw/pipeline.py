@@ -1,8 +1,14 @@
 """Pipeline registers."""
 
+import functools
+import operator
+
 from amaranth.hdl import Signal
 
-__all__ = ["delay"]
+__all__ = ["delay", "or_tree", "or_tree_depth"]
+
+#: Inputs per OR gate of :func:`or_tree`: one LUT level with the routing to reach it.
+OR_FAN_IN = 4
 
 
 def delay(m, value, cycles, name, en=None):
@@ -17,3 +23,26 @@ def delay(m, value, cycles, name, en=None):
                 m.d.sync += update
         value = register
     return value
+
+
+def or_tree_depth(count):
+    """Register stages :func:`or_tree` takes for ``count`` values."""
+    depth = 0
+    while count > 1:
+        count = -(-count // OR_FAN_IN)
+        depth += 1
+    return depth
+
+
+def or_tree(m, values, name):
+    """The OR of ``values``, ``OR_FAN_IN`` at a time with a register after each level."""
+    level = 0
+    while len(values) > 1:
+        merged = []
+        for index in range(0, len(values), OR_FAN_IN):
+            group = values[index:index + OR_FAN_IN]
+            register = Signal(len(group[0]), name=f"{name}{level}_{index // OR_FAN_IN}")
+            m.d.sync += register.eq(functools.reduce(operator.or_, group))
+            merged.append(register)
+        values, level = merged, level + 1
+    return values[0]
