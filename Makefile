@@ -10,7 +10,7 @@ SYSTEM_TOOLS := iverilog yosys verilator
 # Parallel test workers; CI machines have 2 cores.
 JOBS ?= auto
 
-.PHONY: demo test system venv clean
+.PHONY: demo test bench system venv clean
 
 demo: system $(STAMP)
 	$(BIN)/wccgen demo
@@ -40,3 +40,7 @@ $(STAMP): pyproject.toml
 
 clean:
 	rm -rf $(VENV) build *.egg-info
+
+# Benchmarks (synthesis, place and route, simulation): results in bench/results/.
+bench: system $(STAMP)
+	$(BIN)/python bench/haar.py

@@ -17,6 +17,8 @@ __all__ = ["HaarForward"]
 
 # Pipeline depth of one level: line buffer read, vertical sums, pair buffer read, horizontal sums.
 LEVEL_DEPTH = 2 * BlockRAM.LATENCY + 2
+# Registers between the read-out's issue logic and the memories' address counters.
+STROBE_DEPTH = 2
 
 
 class HaarForward(wiring.Component):
@@ -125,8 +127,8 @@ class HaarForward(wiring.Component):
 
     @property
     def read_depth(self):
-        """Cycles from issuing a position to its coefficient: block RAM read, multiplexer, payload register."""
-        return BlockRAM.LATENCY + self.mux_depth + 1
+        """Cycles from issuing a position to its coefficient: strobe, block RAM read, multiplexer, payload."""
+        return STROBE_DEPTH + BlockRAM.LATENCY + self.mux_depth + 1
 
     def subband_depth(self, level):
         """Entries of one level-``level`` subband of one frame."""
@@ -206,14 +208,17 @@ class HaarForward(wiring.Component):
         with m.If(issue & out.frame_last):
             m.d.sync += [read_bank.eq(next_bank(read_bank, banks)),
                          loaded[read_bank].eq(0), complete[read_bank].eq(0)]
+        # Which memory reads travels to the memories' counters through two
+        # registers: the memories are spread over the device.
+        strobe = delay(m, Mux(issue, region, 0), STROBE_DEPTH, "rd_strobe")
         read = []
         for index, (memory, level, name) in enumerate(memories):
             # Each memory is read in its own raster order: a counter is its address.
             count = Signal(range(memory.depth), name=f"rd_l{level}_{name}")
-            with m.If(issue & region[index]):
+            with m.If(strobe[index]):
                 m.d.sync += count.eq(Mux(count == memory.depth - 1, 0, count + 1))
             read.append(read_registered(m, memory, count))
-        valid, select, first, last = (delay(m, value, BlockRAM.LATENCY, f"rd_{n}") for value, n in
+        valid, select, first, last = (delay(m, value, STROBE_DEPTH + BlockRAM.LATENCY, f"rd_{n}") for value, n in
                                       ((issue, "valid"), (region, "select"), (out.first, "first"), (out.frame_last, "last")))
         # The multiplexer in registered steps: each subband's data, sign-extended
         # and masked by its select bit next to its RAM, then a registered OR tree.

@@ -108,8 +108,8 @@ class HaarInverse(wiring.Component):
 
     @property
     def read_depth(self):
-        """Cycles from issuing a pixel to its sum: block RAM read, signed terms, adder tree."""
-        return BlockRAM.LATENCY + 1 + self.adder_stages
+        """Cycles from issuing a pixel to its sum: address register, block RAM read, signed terms, adder tree."""
+        return 1 + BlockRAM.LATENCY + 1 + self.adder_stages
 
     @property
     def latency(self):
@@ -188,7 +188,7 @@ class HaarInverse(wiring.Component):
 
         # Bit l-1 of the row and the column (odd within the level-l block) gives the signs.
         valid, first, last, lower, righter = (
-            delay(m, value, BlockRAM.LATENCY, f"rd_{n}") for value, n in
+            delay(m, value, 1 + BlockRAM.LATENCY, f"rd_{n}") for value, n in
             ((issue, "valid"), (out.first, "first"), (out.frame_last, "last"), (out.row, "row"), (out.col, "col")))
         # A negated term is its ones' complement plus one: the XOR stays in the
         # first (carry-free) stage and the ones are added in the tree as a count.
@@ -269,4 +269,7 @@ class HaarInverse(wiring.Component):
                 m.d.sync += column.eq(column + 1)  # the next pixel starts a new block
             with m.Else():
                 m.d.sync += column.eq(column - (groups - 1))  # same block: back to group 0
-        return row_base + column
+        # Registered here, the sum then travels to the spread-out memories alone.
+        address = Signal(range(self.banks * depth), name=f"l{level}_address")
+        m.d.sync += address.eq(row_base + column)
+        return address
