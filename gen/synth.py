@@ -69,8 +69,13 @@ def synthesize(verilog_path, top, workdir, target="ecp5-85f", clock_mhz=200.0):
     workdir.mkdir(parents=True, exist_ok=True)
     netlist = workdir / f"{top}.json"
     stat_path = workdir / f"{top}.stat.json"
-    script = (f"read_verilog {verilog_path}; {spec['synth']} -top {top} -json {netlist}; "
-              f"tee -q -o {stat_path} stat -json")
+    # Each BlockRAM registers its ports beside its RAM; RAMs that read the same
+    # address would otherwise share one merged register far from most of them.
+    port_registers = " ".join(f"w:*{name}*" for name in ("ram_read_addr", "ram_write_addr", "ram_write_data",
+                                                         "ram_write_en"))
+    script = (f"read_verilog {verilog_path}; hierarchy -top {top}; proc; flatten; "
+              f"select -set ports {port_registers} %ci1:+$dff[Q]; setattr -set keep 1 @ports; select -clear; "
+              f"{spec['synth']} -top {top} -json {netlist}; tee -q -o {stat_path} stat -json")
     _run([_tool("yosys"), "-q", "-p", script], workdir / "yosys.log")
     cells = json.loads(stat_path.read_text())["design"]["num_cells_by_type"]
 

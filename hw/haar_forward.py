@@ -117,8 +117,8 @@ class HaarForward(wiring.Component):
         """Cycles from the last pixel beat of a frame to its first coefficient beat (no stalls)."""
         padding_after = ((self.padded_width - self.width)
                          + (self.padded_height - self.height) * self.padded_width) * self.groups
-        # + completion flag, the read pipeline, the output queue
-        return padding_after + LEVEL_DEPTH * self.levels + 1 + self.read_depth + OutputQueue.LATENCY
+        # + input register, completion flag, the read pipeline, the output queue
+        return padding_after + 1 + LEVEL_DEPTH * self.levels + 1 + self.read_depth + OutputQueue.LATENCY
 
     @property
     def mux_depth(self):
@@ -174,7 +174,8 @@ class HaarForward(wiring.Component):
 
         # -- one pipelined stage per level; each subband in its own memory ---
         memories = []
-        level_valid, level_data, width = beat_valid, beat_data, self.in_bits
+        level_valid, level_data = delay(m, beat_valid, 1, "beat_valid"), delay(m, beat_data, 1, "beat_data")
+        width = self.in_bits
         for level in range(1, levels + 1):
             level_valid_out, ll, details = self._level(m, level, level_valid, level_data, width)
             width += 2
