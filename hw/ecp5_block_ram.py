@@ -6,8 +6,9 @@ __all__ = ["DP16KD_MODES", "ecp5_block_ram", "SMALL_DEPTH"]
 
 #: DP16KD data widths and the depth each gives (18 kbit per block).
 DP16KD_MODES = ((18, 1024), (9, 2048), (4, 4096), (2, 8192), (1, 16384))
-#: Memories this shallow are left to LUT RAM, where a block RAM would be wasted.
-SMALL_DEPTH = 64
+#: Memories this shallow are left to LUT RAM (one TRELLIS_DPR16X4 deep, so no
+#: multiplexer follows it), where a block RAM would be wasted.
+SMALL_DEPTH = 16
 # Lowest address bit of each width's word address (the bits below are 0, or byte enables at 18).
 _ADDRESS_SHIFT = {18: 4, 9: 3, 4: 2, 2: 1, 1: 0}
 

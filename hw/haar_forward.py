@@ -11,7 +11,7 @@ from .output_queue import OutputQueue
 from .params import validating, check_bits, check_lanes, check_levels, check_positive_int
 from .raster import raster_position
 from .pipeline import delay, or_tree, or_tree_depth
-from .subbands import DETAILS, mallat_region, next_bank, read_registered, subband_memory, write_in_order
+from .subbands import DETAILS, bank_gate, mallat_region, next_bank, read_registered, subband_memory, write_in_order
 
 __all__ = ["HaarForward"]
 
@@ -160,7 +160,7 @@ class HaarForward(wiring.Component):
         beat_data = Signal(data.ArrayLayout(signed(self.in_bits), lanes))
         inp = raster_position(m, beat_valid, padded_height, padded_width, groups, "in")
         in_bank = Signal(range(banks))
-        go = ~inp.first | ~loaded[in_bank]
+        go = bank_gate(m, beat_valid, inp, loaded, in_bank, banks, "in")
         real = (inp.row < self.height) & (inp.col < self.width)
         m.d.comb += [
             self.pixels.ready.eq(go & real),

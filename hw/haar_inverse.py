@@ -12,7 +12,7 @@ from .params import validating, check_lanes, check_levels, check_positive_int, c
 from .raster import raster_position
 from .block_ram import BlockRAM
 from .pipeline import delay
-from .subbands import DETAILS, mallat_region, next_bank, read_registered, subband_memory, subbands, write_in_order
+from .subbands import DETAILS, bank_gate, mallat_region, next_bank, read_registered, subband_memory, subbands, write_in_order
 
 __all__ = ["HaarInverse"]
 
@@ -141,7 +141,7 @@ class HaarInverse(wiring.Component):
         inp = raster_position(m, accept, padded_height, padded_width, groups, "in")
         in_bank = Signal(range(banks))
         m.d.comb += [
-            self.coefficients.ready.eq(~inp.first | ~loaded[in_bank]),
+            self.coefficients.ready.eq(bank_gate(m, accept, inp, loaded, in_bank, banks, "in")),
             accept.eq(self.coefficients.valid & self.coefficients.ready),
         ]
         # The beat and its subband are registered before the write, off the input's path.

@@ -11,7 +11,7 @@ from amaranth.lib import data
 
 from .block_ram import BlockRAM
 
-__all__ = ["DETAILS", "mallat_region", "next_bank", "read_registered", "subband_memory", "subbands", "write_in_order"]
+__all__ = ["DETAILS", "bank_gate", "mallat_region", "next_bank", "read_registered", "subband_memory", "subbands", "write_in_order"]
 
 #: Detail subbands of a level, by their place in the level's square.
 DETAILS = ("top_right", "bottom_left", "bottom_right")
@@ -75,6 +75,32 @@ def write_in_order(m, ram, valid, value, name):
     with m.If(valid):
         m.d.sync += count.eq(Mux(count == ram.depth - 1, 0, count + 1))
     return count
+
+
+def bank_gate(m, step, position, loaded, bank, banks, name):
+    """Whether a frame's next beat may enter: always within a frame, at its start only into a free bank.
+
+    Both terms come from registers (one cycle behind the bank flags), so the
+    gate is one LUT between flip-flops and the stream's ``ready``.
+
+    Parameters
+    ----------
+    step : Value
+        A beat enters this cycle.
+    position : RasterPosition
+        The entering beats' counter.
+    loaded : Array of Signal
+        Per bank: holds a frame that has not been read out yet.
+    bank : Signal
+        The bank the entering frame goes to; advances after the frame's last beat.
+    """
+    at_first = Signal(init=1, name=f"{name}_at_first")
+    free = Signal(name=f"{name}_bank_free")
+    upcoming = Mux(step & position.frame_last, next_bank(bank, banks), bank)
+    m.d.sync += free.eq(~loaded[upcoming])
+    with m.If(step):
+        m.d.sync += at_first.eq(position.frame_last)
+    return ~at_first | free
 
 
 def next_bank(bank, banks):
