@@ -69,10 +69,11 @@ def synthesize(verilog_path, top, workdir, target="ecp5-85f", clock_mhz=200.0):
     workdir.mkdir(parents=True, exist_ok=True)
     netlist = workdir / f"{top}.json"
     stat_path = workdir / f"{top}.stat.json"
-    # Each BlockRAM registers its ports beside its RAM; RAMs that read the same
-    # address would otherwise share one merged register far from most of them.
+    # Each BlockRAM registers its ports beside its RAM, and relays feed them;
+    # RAMs that see the same values would otherwise share one merged register
+    # far from most of them.
     port_registers = " ".join(f"w:*{name}*" for name in ("ram_read_addr", "ram_write_addr", "ram_write_data",
-                                                         "ram_write_en"))
+                                                         "ram_write_en", "_relay_"))
     script = (f"read_verilog {verilog_path}; hierarchy -top {top}; proc; flatten; "
               f"select -set ports {port_registers} %ci1:+$dff[Q]; setattr -set keep 1 @ports; select -clear; "
               f"{spec['synth']} -top {top} -json {netlist}; tee -q -o {stat_path} stat -json")

@@ -117,8 +117,8 @@ class HaarForward(wiring.Component):
         """Cycles from the last pixel beat of a frame to its first coefficient beat (no stalls)."""
         padding_after = ((self.padded_width - self.width)
                          + (self.padded_height - self.height) * self.padded_width) * self.groups
-        # + input register, completion flag, the read pipeline, the output queue
-        return padding_after + 1 + LEVEL_DEPTH * self.levels + 1 + self.read_depth + OutputQueue.LATENCY
+        # + input register, write relay, completion flag, the read pipeline, the output queue
+        return padding_after + 1 + LEVEL_DEPTH * self.levels + 2 + self.read_depth + OutputQueue.LATENCY
 
     @property
     def mux_depth(self):
@@ -186,11 +186,11 @@ class HaarForward(wiring.Component):
             level_valid, level_data = level_valid_out, ll
         ll_depth = self.subband_depth(levels)
         ll_memory = subband_memory(m, f"l{levels}_ll", width, lanes, ll_depth, banks)
-        ll_count = write_in_order(m, ll_memory, level_valid, level_data, f"l{levels}_ll")
+        ll_count, ll_written = write_in_order(m, ll_memory, level_valid, level_data, f"l{levels}_ll")
         memories.append((ll_memory, levels, "ll"))
         # The deepest LL is written last: its last entry of a bank completes the frame.
         write_bank = Signal(range(banks))
-        with m.If(level_valid & Cat(ll_count == (b + 1) * ll_depth - 1 for b in range(banks)).any()):
+        with m.If(ll_written & Cat(ll_count == (b + 1) * ll_depth - 1 for b in range(banks)).any()):
             m.d.sync += [write_bank.eq(next_bank(write_bank, banks)), complete[write_bank].eq(1)]
 
         # -- read-out in Mallat raster order ----------------------------------

@@ -68,13 +68,23 @@ def subband_memory(m, name, width, lanes, depth, banks):
 def write_in_order(m, ram, valid, value, name):
     """Write ``value`` at consecutive addresses of ``ram``, wrapping over all banks.
 
-    Returns the address counter (its value is the address being written).
+    The write is relayed through a register of this memory's own (the
+    memories are spread over the device), then counted here.
+
+    Returns
+    -------
+    (Signal, Signal)
+        The address counter and the relayed valid: the entry being written is
+        ``count`` whenever ``written`` is high.
     """
+    valid_relay = Signal(name=f"wr_{name}_relay_valid")
+    value_relay = Signal.like(value, name=f"wr_{name}_relay_data")
+    m.d.sync += [valid_relay.eq(valid), value_relay.eq(value)]
     count = Signal(range(ram.depth), name=f"wr_{name}")
-    m.d.comb += [ram.write_addr.eq(count), ram.write_data.eq(value), ram.write_en.eq(valid)]
-    with m.If(valid):
+    m.d.comb += [ram.write_addr.eq(count), ram.write_data.eq(value_relay), ram.write_en.eq(valid_relay)]
+    with m.If(valid_relay):
         m.d.sync += count.eq(Mux(count == ram.depth - 1, 0, count + 1))
-    return count
+    return count, valid_relay
 
 
 def bank_gate(m, step, position, loaded, bank, banks, name):
