@@ -13,8 +13,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 from wccgen.gen.synth import synthesize
 from wccgen.gen.verilog import emit_verilog
 from wccgen.golden import align_levels, haar_forward, haar_inverse, photograph_codes

@@ -4,13 +4,13 @@ from amaranth.hdl import Array, Cat, Module, Mux, Signal, signed
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from ..golden.config import padded_size
 from .block_ram import BlockRAM
 from .frame_beat import frame_beat
+from .frame_geometry import FrameGeometry
 from .output_queue import OutputQueue
-from .params import validating, check_bits, check_lanes, check_levels, check_positive_int
-from .raster import raster_position
+from .params import check_bits, validating
 from .pipeline import delay, or_tree, or_tree_depth
+from .raster import raster_position
 from .subbands import DETAILS, bank_gate, mallat_region, next_bank, read_registered, subband_memory, write_in_order
 
 __all__ = ["HaarForward"]
@@ -21,7 +21,7 @@ LEVEL_DEPTH = 2 * BlockRAM.LATENCY + 2
 STROBE_DEPTH = 2
 
 
-class HaarForward(wiring.Component):
+class HaarForward(FrameGeometry, wiring.Component):
     """Multi-level 2-D Haar transform of a pixel stream, emitted in Mallat order.
 
     Pixels arrive in raster order, ``lanes`` channels of one pixel per beat
@@ -64,34 +64,14 @@ class HaarForward(wiring.Component):
 
     def __init__(self, *, height, width, channels, lanes=1, levels=3, in_bits=8, banks=3):
         with validating(self):
-            self.height = check_positive_int(height, "height")
-            self.width = check_positive_int(width, "width")
-            self.channels = check_positive_int(channels, "channels")
-            self.lanes = check_lanes(lanes, self.channels)
-            self.levels = check_levels(levels)
+            self._init_geometry(height, width, channels, lanes, levels, banks)
             self.in_bits = check_bits(in_bits, "in_bits")
-            self.banks = check_positive_int(banks, "banks")
-            if self.banks < 2:
-                raise ValueError(f"banks: must be >= 2, got {banks}")
         super().__init__({
             "pixels": In(stream.Signature(frame_beat(self.in_bits, self.lanes))),
             "coefficients": Out(stream.Signature(frame_beat(self.coef_bits, self.lanes))),
         })
 
     # -- derived facts ------------------------------------------------------
-    @property
-    def padded_height(self):
-        return padded_size(self.height, self.levels)
-
-    @property
-    def padded_width(self):
-        return padded_size(self.width, self.levels)
-
-    @property
-    def groups(self):
-        """Beats per pixel or position: ``channels / lanes``."""
-        return self.channels // self.lanes
-
     @property
     def coef_bits(self):
         """Width of an output coefficient: ``in_bits + 2 * levels``."""
@@ -129,10 +109,6 @@ class HaarForward(wiring.Component):
     def read_depth(self):
         """Cycles from issuing a position to its coefficient: strobe, block RAM read, multiplexer, payload."""
         return STROBE_DEPTH + BlockRAM.LATENCY + self.mux_depth + 1
-
-    def subband_depth(self, level):
-        """Entries of one level-``level`` subband of one frame."""
-        return (self.padded_height >> level) * (self.padded_width >> level) * self.groups
 
     @property
     def memory_bits(self):

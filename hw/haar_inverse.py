@@ -1,23 +1,23 @@
 """Streaming multi-level 2-D Haar inverse transform (golden: ``golden.haar_inverse``)."""
 
 from amaranth.hdl import Array, Cat, Module, Mux, Signal, signed
-from amaranth.lib import data, stream, wiring
+from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import ceil_log2
 
-from ..golden.config import padded_size
-from .frame_beat import frame_beat
-from .output_queue import OutputQueue
-from .params import validating, check_lanes, check_levels, check_positive_int, check_word_bits
-from .raster import raster_position
 from .block_ram import BlockRAM
+from .frame_beat import frame_beat
+from .frame_geometry import FrameGeometry
+from .output_queue import OutputQueue
+from .params import check_word_bits, validating
 from .pipeline import delay
+from .raster import raster_position
 from .subbands import DETAILS, bank_gate, mallat_region, next_bank, read_registered, subband_memory, subbands, write_in_order
 
 __all__ = ["HaarInverse"]
 
 
-class HaarInverse(wiring.Component):
+class HaarInverse(FrameGeometry, wiring.Component):
     """Inverse multi-level Haar transform of a coefficient stream, emitted as cropped pixels.
 
     Coefficients arrive in the order :class:`HaarForward` emits them (raster
@@ -53,34 +53,14 @@ class HaarInverse(wiring.Component):
 
     def __init__(self, *, height, width, channels, lanes=1, levels=3, in_bits=16, banks=3):
         with validating(self):
-            self.height = check_positive_int(height, "height")
-            self.width = check_positive_int(width, "width")
-            self.channels = check_positive_int(channels, "channels")
-            self.lanes = check_lanes(lanes, self.channels)
-            self.levels = check_levels(levels)
+            self._init_geometry(height, width, channels, lanes, levels, banks)
             self.in_bits = check_word_bits(in_bits, "in_bits")
-            self.banks = check_positive_int(banks, "banks")
-            if self.banks < 2:
-                raise ValueError(f"banks: must be >= 2, got {banks}")
         super().__init__({
             "coefficients": In(stream.Signature(frame_beat(self.in_bits, self.lanes))),
             "pixels": Out(stream.Signature(frame_beat(self.out_bits, self.lanes))),
         })
 
     # -- derived facts ------------------------------------------------------
-    @property
-    def padded_height(self):
-        return padded_size(self.height, self.levels)
-
-    @property
-    def padded_width(self):
-        return padded_size(self.width, self.levels)
-
-    @property
-    def groups(self):
-        """Beats per position: ``channels / lanes``."""
-        return self.channels // self.lanes
-
     @property
     def out_bits(self):
         """Width of an output pixel: ``in_bits + levels + 2`` (the gain is below ``3 * 2**levels``)."""
@@ -116,10 +96,6 @@ class HaarInverse(wiring.Component):
         """Cycles from the last coefficient beat of a frame to its first pixel beat (no stalls)."""
         # write register, completion flag, read pipeline, output queue
         return 2 + self.read_depth + OutputQueue.LATENCY
-
-    def subband_depth(self, level):
-        """Entries of one level-``level`` subband of one frame."""
-        return (self.padded_height >> level) * (self.padded_width >> level) * self.groups
 
     @property
     def memory_bits(self):

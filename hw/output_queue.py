@@ -1,8 +1,8 @@
 """Output queue of a fixed-latency pipeline: the pipeline never stalls, the queue absorbs backpressure."""
 
-from amaranth.hdl import Module, Signal
+from amaranth.hdl import Module, Mux, Signal
 from amaranth.lib import stream, wiring
-from amaranth.lib.fifo import SyncFIFOBuffered
+from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 __all__ = ["OutputQueue"]
@@ -10,6 +10,9 @@ __all__ = ["OutputQueue"]
 
 class OutputQueue(wiring.Component):
     """A FIFO with room reserved for every beat issued into a pipeline of ``latency`` cycles.
+
+    (The FIFO is its own, not ``amaranth.lib.fifo``: its level logic sat on the
+    critical path from the sink's ``ready``.)
 
     A producer issues a beat only while ``room`` is high and tells the queue
     with ``issue``; the beat arrives on ``push_valid``/``push_payload`` exactly
@@ -33,7 +36,7 @@ class OutputQueue(wiring.Component):
     o : Out(stream.Signature(payload_shape))
     """
 
-    #: Cycles from ``push_valid`` to the beat on ``o`` (the buffered FIFO's own latency).
+    #: Cycles from ``push_valid`` to the beat on ``o``.
     LATENCY = 2
 
     def __init__(self, payload_shape, latency):
@@ -51,17 +54,30 @@ class OutputQueue(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         width = len(self.push_payload.as_value())
-        m.submodules.fifo = fifo = SyncFIFOBuffered(width=width, depth=self.depth)
-        # Beats issued and not yet taken by the sink: in the pipeline or in the FIFO.
+        # LUT RAM with a read pointer and an output register: the sink's ready
+        # reaches only the output register, the read pointer and a counter.
+        entries = self.depth + 1  # the credit count keeps it from ever filling
+        m.submodules.storage = storage = Memory(shape=width, depth=entries, init=[])
+        write, read = storage.write_port(), storage.read_port(domain="comb")
+        write_pointer = Signal(range(entries))
+        read_pointer = Signal(range(entries))
+        m.d.comb += [write.addr.eq(write_pointer), write.data.eq(self.push_payload.as_value()),
+                     write.en.eq(self.push_valid), read.addr.eq(read_pointer)]
+        with m.If(self.push_valid):
+            m.d.sync += write_pointer.eq(Mux(write_pointer == entries - 1, 0, write_pointer + 1))
+
+        out_valid = Signal()
+        out_data = Signal(width)
+        load = ~out_valid | self.o.ready
+        stored = write_pointer != read_pointer
+        with m.If(load):
+            m.d.sync += [out_valid.eq(stored), out_data.eq(read.data)]
+            with m.If(stored):
+                m.d.sync += read_pointer.eq(Mux(read_pointer == entries - 1, 0, read_pointer + 1))
+        m.d.comb += [self.o.valid.eq(out_valid), self.o.payload.eq(out_data)]
+
+        # Beats issued and not yet taken by the sink: in the pipeline, stored or in the output register.
         outstanding = Signal(range(self.depth + 1))
-        popped = self.o.valid & self.o.ready
-        m.d.sync += outstanding.eq(outstanding + self.issue - popped)
-        m.d.comb += [
-            self.room.eq(outstanding < self.depth),
-            fifo.w_en.eq(self.push_valid),
-            fifo.w_data.eq(self.push_payload.as_value()),
-            self.o.valid.eq(fifo.r_rdy),
-            self.o.payload.eq(fifo.r_data),
-            fifo.r_en.eq(self.o.ready),
-        ]
+        m.d.sync += outstanding.eq(outstanding + self.issue - (out_valid & self.o.ready))
+        m.d.comb += self.room.eq(outstanding < self.depth)
         return m

@@ -32,6 +32,16 @@ def _cycle():
     return int(get_sim_time("ns")) // CLOCK_NS
 
 
+def _bind_stream(driver, dut, port, layout, rng):
+    """Give a source or sink the DUT's ``<port>__valid/__payload/__ready`` handles and a payload codec."""
+    driver.clk = dut.clk
+    driver.valid = getattr(dut, f"{port}__valid")
+    driver.payload = getattr(dut, f"{port}__payload")
+    driver.ready = getattr(dut, f"{port}__ready")
+    driver.codec = PayloadCodec(layout)
+    driver.rng = rng
+
+
 class StreamSource:
     """Drives beats into a stream input, idling at random between beats.
 
@@ -40,12 +50,7 @@ class StreamSource:
     """
 
     def __init__(self, dut, port, layout, rng, idle=0.0):
-        self.clk = dut.clk
-        self.valid = getattr(dut, f"{port}__valid")
-        self.payload = getattr(dut, f"{port}__payload")
-        self.ready = getattr(dut, f"{port}__ready")
-        self.codec = PayloadCodec(layout)
-        self.rng = rng
+        _bind_stream(self, dut, port, layout, rng)
         self.idle = idle
         self.accepted = []  # cycle of every accepted beat
 
@@ -77,12 +82,7 @@ class StreamSink:
     """
 
     def __init__(self, dut, port, layout, rng, backpressure=0.0):
-        self.clk = dut.clk
-        self.valid = getattr(dut, f"{port}__valid")
-        self.payload = getattr(dut, f"{port}__payload")
-        self.ready = getattr(dut, f"{port}__ready")
-        self.codec = PayloadCodec(layout)
-        self.rng = rng
+        _bind_stream(self, dut, port, layout, rng)
         self.backpressure = backpressure
         self.beats = []  # (cycle, payload)
         self.protocol_errors = []
