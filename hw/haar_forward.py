@@ -11,7 +11,7 @@ from .output_queue import OutputQueue
 from .params import check_bits, validating
 from .pipeline import delay, or_tree, or_tree_depth
 from .raster import raster_position
-from .subbands import DETAILS, bank_gate, mallat_region, next_bank, read_registered, subband_memory, write_in_order
+from .subbands import DETAILS, bank_gate, mallat_region, next_bank, read_registered, release_bank, subband_memory, write_in_order
 
 __all__ = ["HaarForward"]
 
@@ -182,9 +182,7 @@ class HaarForward(FrameGeometry, wiring.Component):
         m.d.comb += [issue.eq(queue.room & complete[read_bank]), queue.issue.eq(issue)]
         where = mallat_region(m, issue, out, padded_height, padded_width, levels, "out")
         region = Cat(where[level, name] for _, level, name in memories)
-        with m.If(issue & out.frame_last):
-            m.d.sync += [read_bank.eq(next_bank(read_bank, banks)),
-                         loaded[read_bank].eq(0), complete[read_bank].eq(0)]
+        release_bank(m, issue & out.frame_last, read_bank, banks, loaded, complete)
         # Which memory reads travels to the memories' counters through two
         # registers: the memories are spread over the device.
         strobe = delay(m, Mux(issue, region, 0), STROBE_DEPTH, "rd_strobe")

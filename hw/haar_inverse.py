@@ -12,7 +12,7 @@ from .output_queue import OutputQueue
 from .params import check_word_bits, validating
 from .pipeline import delay
 from .raster import raster_position
-from .subbands import DETAILS, bank_gate, mallat_region, next_bank, read_registered, subband_memory, subbands, write_in_order
+from .subbands import DETAILS, bank_gate, mallat_region, next_bank, read_registered, release_bank, subband_memory, subbands, write_in_order
 
 __all__ = ["HaarInverse"]
 
@@ -151,9 +151,7 @@ class HaarInverse(FrameGeometry, wiring.Component):
         read_bank = Signal(range(banks))
         out = raster_position(m, issue, self.height, self.width, groups, "out")
         m.d.comb += [issue.eq(queue.room & complete[read_bank]), queue.issue.eq(issue)]
-        with m.If(issue & out.frame_last):
-            m.d.sync += [read_bank.eq(next_bank(read_bank, banks)),
-                         loaded[read_bank].eq(0), complete[read_bank].eq(0)]
+        release_bank(m, issue & out.frame_last, read_bank, banks, loaded, complete)
 
         read = {}
         for level in range(1, levels + 1):

@@ -11,7 +11,7 @@ from amaranth.lib import data
 
 from .block_ram import BlockRAM
 
-__all__ = ["DETAILS", "bank_gate", "mallat_region", "next_bank", "read_registered", "subband_memory", "subbands", "write_in_order"]
+__all__ = ["DETAILS", "bank_gate", "mallat_region", "next_bank", "read_registered", "release_bank", "subband_memory", "subbands", "write_in_order"]
 
 #: Detail subbands of a level, by their place in the level's square.
 DETAILS = ("top_right", "bottom_left", "bottom_right")
@@ -111,6 +111,21 @@ def bank_gate(m, step, position, loaded, bank, banks, name):
     with m.If(step):
         m.d.sync += at_first.eq(position.frame_last)
     return ~at_first | free
+
+
+def release_bank(m, last_issued, read_bank, banks, loaded, complete):
+    """After a frame's last read is issued, move ``read_bank`` on and free the bank.
+
+    The flags clear a cycle later, from registers, off the read counters' path;
+    a bank freed a cycle late only makes its next frame wait that cycle.
+    """
+    done = Signal(name="read_done")
+    done_bank = Signal.like(read_bank, name="read_done_bank")
+    m.d.sync += [done.eq(last_issued), done_bank.eq(read_bank)]
+    with m.If(last_issued):
+        m.d.sync += read_bank.eq(next_bank(read_bank, banks))
+    with m.If(done):
+        m.d.sync += [loaded[done_bank].eq(0), complete[done_bank].eq(0)]
 
 
 def next_bank(bank, banks):
