@@ -11,7 +11,7 @@ from .output_queue import OutputQueue
 from .params import check_bits, validating
 from .pipeline import delay, or_tree, or_tree_depth
 from .raster import raster_position
-from .subbands import DETAILS, bank_gate, mallat_region, next_bank, read_registered, release_bank, subband_memory, write_in_order
+from .subbands import DETAILS, bank_gate, mallat_region, next_bank, read_bank_control, read_registered, subband_memory, write_in_order
 
 __all__ = ["HaarForward"]
 
@@ -97,8 +97,8 @@ class HaarForward(FrameGeometry, wiring.Component):
         """Cycles from the last pixel beat of a frame to its first coefficient beat (no stalls)."""
         padding_after = ((self.padded_width - self.width)
                          + (self.padded_height - self.height) * self.padded_width) * self.groups
-        # + input register, write relay, completion flag, the read pipeline, the output queue
-        return padding_after + 1 + LEVEL_DEPTH * self.levels + 2 + self.read_depth + OutputQueue.LATENCY
+        # + input register, write relay, completion flag, read gate, the read pipeline, the output queue
+        return padding_after + 1 + LEVEL_DEPTH * self.levels + 3 + self.read_depth + OutputQueue.LATENCY
 
     @property
     def mux_depth(self):
@@ -176,13 +176,12 @@ class HaarForward(FrameGeometry, wiring.Component):
         queue = OutputQueue(self.coefficients.payload.shape(), self.read_depth)
         m.submodules.queue = queue
         wiring.connect(m, queue.o, wiring.flipped(self.coefficients))
-        read_bank = Signal(range(banks))
         issue = Signal()
         out = raster_position(m, issue, padded_height, padded_width, groups, "out")
-        m.d.comb += [issue.eq(queue.room & complete[read_bank]), queue.issue.eq(issue)]
+        can_read = read_bank_control(m, issue & out.frame_last, banks, loaded, complete)
+        m.d.comb += [issue.eq(queue.room & can_read), queue.issue.eq(issue)]
         where = mallat_region(m, issue, out, padded_height, padded_width, levels, "out")
         region = Cat(where[level, name] for _, level, name in memories)
-        release_bank(m, issue & out.frame_last, read_bank, banks, loaded, complete)
         # Which memory reads travels to the memories' counters through two
         # registers: the memories are spread over the device.
         strobe = delay(m, Mux(issue, region, 0), STROBE_DEPTH, "rd_strobe")

@@ -12,7 +12,7 @@ from .output_queue import OutputQueue
 from .params import check_word_bits, validating
 from .pipeline import delay
 from .raster import raster_position
-from .subbands import DETAILS, bank_gate, mallat_region, next_bank, read_registered, release_bank, subband_memory, subbands, write_in_order
+from .subbands import DETAILS, bank_gate, mallat_region, next_bank, read_bank_control, read_registered, subband_memory, subbands, write_in_order
 
 __all__ = ["HaarInverse"]
 
@@ -94,8 +94,8 @@ class HaarInverse(FrameGeometry, wiring.Component):
     @property
     def latency(self):
         """Cycles from the last coefficient beat of a frame to its first pixel beat (no stalls)."""
-        # write register, completion flag, read pipeline, output queue
-        return 2 + self.read_depth + OutputQueue.LATENCY
+        # write register, completion flag, read gate, read pipeline, output queue
+        return 3 + self.read_depth + OutputQueue.LATENCY
 
     @property
     def memory_bits(self):
@@ -148,10 +148,9 @@ class HaarInverse(FrameGeometry, wiring.Component):
         m.submodules.queue = queue
         wiring.connect(m, queue.o, wiring.flipped(self.pixels))
         issue = Signal()
-        read_bank = Signal(range(banks))
         out = raster_position(m, issue, self.height, self.width, groups, "out")
-        m.d.comb += [issue.eq(queue.room & complete[read_bank]), queue.issue.eq(issue)]
-        release_bank(m, issue & out.frame_last, read_bank, banks, loaded, complete)
+        can_read = read_bank_control(m, issue & out.frame_last, banks, loaded, complete)
+        m.d.comb += [issue.eq(queue.room & can_read), queue.issue.eq(issue)]
 
         read = {}
         for level in range(1, levels + 1):

@@ -11,7 +11,7 @@ from amaranth.lib import data
 
 from .block_ram import BlockRAM
 
-__all__ = ["DETAILS", "bank_gate", "mallat_region", "next_bank", "read_registered", "release_bank", "subband_memory", "subbands", "write_in_order"]
+__all__ = ["DETAILS", "bank_gate", "mallat_region", "next_bank", "read_bank_control", "read_registered", "subband_memory", "subbands", "write_in_order"]
 
 #: Detail subbands of a level, by their place in the level's square.
 DETAILS = ("top_right", "bottom_left", "bottom_right")
@@ -113,19 +113,26 @@ def bank_gate(m, step, position, loaded, bank, banks, name):
     return ~at_first | free
 
 
-def release_bank(m, last_issued, read_bank, banks, loaded, complete):
-    """After a frame's last read is issued, move ``read_bank`` on and free the bank.
+def read_bank_control(m, last_issued, banks, loaded, complete):
+    """Track the bank being read out; return whether it may be read, from a register.
 
-    The flags clear a cycle later, from registers, off the read counters' path;
-    a bank freed a cycle late only makes its next frame wait that cycle.
+    ``last_issued`` marks the issue of a frame's last read. The bank then
+    moves on, and its flags clear a cycle later, off the read counters' path
+    (a bank freed a cycle late only makes its next frame wait that cycle).
+    The returned flag is the current bank's ``complete`` flag one cycle late,
+    switching to the next bank's with the last read: a frame becoming
+    complete is seen a cycle late, a finished one never again.
     """
+    read_bank = Signal(range(banks), name="read_bank")
+    can_read = Signal(name="read_ready")
+    upcoming = Mux(last_issued, next_bank(read_bank, banks), read_bank)
+    m.d.sync += [read_bank.eq(upcoming), can_read.eq(complete[upcoming])]
     done = Signal(name="read_done")
     done_bank = Signal.like(read_bank, name="read_done_bank")
     m.d.sync += [done.eq(last_issued), done_bank.eq(read_bank)]
-    with m.If(last_issued):
-        m.d.sync += read_bank.eq(next_bank(read_bank, banks))
     with m.If(done):
         m.d.sync += [loaded[done_bank].eq(0), complete[done_bank].eq(0)]
+    return can_read
 
 
 def next_bank(bank, banks):
