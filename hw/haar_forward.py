@@ -11,7 +11,8 @@ from .output_queue import OutputQueue
 from .params import check_bits, validating
 from .pipeline import delay, or_tree, or_tree_depth
 from .raster import raster_position
-from .subbands import DETAILS, bank_gate, mallat_region, next_bank, read_bank_control, read_registered, subband_memory, write_in_order
+from .subbands import (DETAILS, bank_gate, mallat_region, next_bank, read_bank_control, read_registered,
+                       subband_memory, write_in_order)
 
 __all__ = ["HaarForward"]
 
@@ -29,7 +30,7 @@ class HaarForward(FrameGeometry, wiring.Component):
     pads the frame with zero beats at the bottom and right on its own (the
     pixel stream is not ready meanwhile), runs one pipelined level per Haar
     level with a line buffer each, and writes every subband into its own
-    double-buffered memory. Once a frame is complete it is read out in the
+    memory of ``banks`` frames. Once a frame is complete it is read out in the
     coefficient order of docs/numerics.md: raster order over the Mallat layout
     of the padded frame, ``channels / lanes`` beats per position. While one
     frame is read out the next ones are transformed; with three frame banks

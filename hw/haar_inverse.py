@@ -12,7 +12,8 @@ from .output_queue import OutputQueue
 from .params import check_word_bits, validating
 from .pipeline import delay
 from .raster import raster_position
-from .subbands import DETAILS, bank_gate, mallat_region, next_bank, read_bank_control, read_registered, subband_memory, subbands, write_in_order
+from .subbands import (DETAILS, bank_gate, mallat_region, next_bank, read_bank_control, read_registered,
+                       subband_memory, subbands, write_in_order)
 
 __all__ = ["HaarInverse"]
 
