@@ -138,7 +138,7 @@ class HaarForward(FrameGeometry, wiring.Component):
         inp = raster_position(m, beat_valid, padded_height, padded_width, groups, "in")
         in_bank = Signal(range(banks))
         go = bank_gate(m, beat_valid, inp, loaded, in_bank, banks, "in")
-        real = (inp.row < self.height) & (inp.col < self.width)
+        real = self._inside_frame(m, beat_valid, inp)
         m.d.comb += [
             self.pixels.ready.eq(go & real),
             beat_valid.eq(go & (~real | self.pixels.valid)),
@@ -214,6 +214,22 @@ class HaarForward(FrameGeometry, wiring.Component):
                      queue.push_valid.eq(valid)]
         m.d.comb += queue.push_payload.eq(payload)
         return m
+
+    def _inside_frame(self, m, step, position):
+        """Whether the padded-frame position holds a real pixel (not padding), from two registers."""
+        row_inside = Signal(init=1, name="in_row_inside")
+        col_inside = Signal(init=1, name="in_col_inside")
+        with m.If(step & position.group_last):
+            with m.If(position.row_last):
+                m.d.sync += col_inside.eq(1)
+            with m.Elif(position.col == self.width - 1):
+                m.d.sync += col_inside.eq(0)
+        with m.If(step & position.row_last):
+            with m.If(position.frame_last):
+                m.d.sync += row_inside.eq(1)
+            with m.Elif(position.row == self.height - 1):
+                m.d.sync += row_inside.eq(0)
+        return row_inside & col_inside
 
     def _level(self, m, level, in_valid, in_data, width):
         """One level: 2x2 blocks of the incoming raster of the previous LL.
