@@ -39,10 +39,14 @@ class OutputQueue(wiring.Component):
     #: Cycles from ``push_valid`` to the beat on ``o``.
     LATENCY = 2
 
+    #: Cycles ``room`` lags the count it is computed from.
+    ROOM_DELAY = 2
+
     def __init__(self, payload_shape, latency):
         self.latency = latency
-        # Room for every beat between issue and the sink, with the sink always ready.
-        self.depth = latency + self.LATENCY + 2
+        # Room for every beat between issue and the sink with the sink always
+        # ready, plus the beats issued while `room` catches up.
+        self.depth = latency + self.LATENCY + 2 + 2 * self.ROOM_DELAY
         super().__init__({
             "room": Out(1),
             "issue": In(1),
@@ -76,8 +80,12 @@ class OutputQueue(wiring.Component):
                 m.d.sync += read_pointer.eq(Mux(read_pointer == entries - 1, 0, read_pointer + 1))
         m.d.comb += [self.o.valid.eq(out_valid), self.o.payload.eq(out_data)]
 
-        # Beats issued and not yet taken by the sink: in the pipeline, stored or in the output register.
+        # Beats issued and not yet taken by the sink: in the pipeline, stored or
+        # in the output register. `room` reaches the issuing logic through two
+        # registers (it may sit far away), so it reserves ROOM_DELAY spare entries.
         outstanding = Signal(range(self.depth + 1))
         m.d.sync += outstanding.eq(outstanding + self.issue - (out_valid & self.o.ready))
-        m.d.comb += self.room.eq(outstanding < self.depth)
+        room = Signal(name="room_relay_0")
+        m.d.sync += room.eq(outstanding < self.depth - self.ROOM_DELAY)
+        m.d.sync += self.room.eq(room)
         return m
