@@ -9,6 +9,7 @@ position, together with measured cycles.
 """
 
 import json
+import os
 import random
 
 import numpy as np
@@ -253,8 +254,6 @@ def _frame_ends(cycles, sizes):
 @cocotb.test()
 async def run_block(dut):
     """Run the job named by the WCCGEN_JOB environment variable."""
-    import os
-
     with open(os.environ["WCCGEN_JOB"]) as f:
         job = json.load(f)
     report = await run_job(dut, job)
