@@ -1,6 +1,6 @@
 """Streaming multi-level 2-D Haar forward transform (golden: ``golden.haar_forward``)."""
 
-from amaranth.hdl import Array, Cat, Module, Mux, Signal, signed
+from amaranth.hdl import Cat, Module, Mux, Signal, signed
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -11,7 +11,7 @@ from .output_queue import OutputQueue
 from .params import check_bits, validating
 from .pipeline import delay, or_tree, or_tree_depth
 from .raster import raster_position
-from .subbands import (DETAILS, bank_gate, mallat_region, next_bank, read_bank_control, read_registered,
+from .subbands import (DETAILS, bank_flags, bank_gate, mallat_region, next_bank, read_bank_control, read_registered,
                        subband_memory, write_in_order)
 
 __all__ = ["HaarForward"]
@@ -129,8 +129,7 @@ class HaarForward(FrameGeometry, wiring.Component):
 
         # Frame banks: `loaded` from a frame's first pixel, `complete` once its
         # last coefficient is in memory; both clear when it has been read out.
-        loaded = Array(Signal(name=f"loaded{b}") for b in range(banks))
-        complete = Array(Signal(name=f"complete{b}") for b in range(banks))
+        loaded, complete = bank_flags(banks)
 
         # -- input: pixels plus generated zero padding -----------------------
         beat_valid = Signal()

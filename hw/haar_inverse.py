@@ -1,6 +1,6 @@
 """Streaming multi-level 2-D Haar inverse transform (golden: ``golden.haar_inverse``)."""
 
-from amaranth.hdl import Array, Cat, Module, Mux, Signal, signed
+from amaranth.hdl import Cat, Module, Mux, Signal, signed
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import ceil_log2
@@ -12,7 +12,7 @@ from .output_queue import OutputQueue
 from .params import check_word_bits, validating
 from .pipeline import delay
 from .raster import raster_position
-from .subbands import (DETAILS, bank_gate, mallat_region, next_bank, read_bank_control, read_registered,
+from .subbands import (DETAILS, bank_flags, bank_gate, mallat_region, next_bank, read_bank_control, read_registered,
                        subband_memory, subbands, write_in_order)
 
 __all__ = ["HaarInverse"]
@@ -110,8 +110,7 @@ class HaarInverse(FrameGeometry, wiring.Component):
         groups, lanes, levels, banks = self.groups, self.lanes, self.levels, self.banks
         padded_height, padded_width = self.padded_height, self.padded_width
 
-        loaded = Array(Signal(name=f"loaded{b}") for b in range(banks))
-        complete = Array(Signal(name=f"complete{b}") for b in range(banks))
+        loaded, complete = bank_flags(banks)
 
         # -- write side: each coefficient into its subband's memory ----------
         accept = Signal()

@@ -2,9 +2,11 @@
 
 from contextlib import contextmanager
 
-from ..golden.config import MAX_LEVELS, check_bits, check_levels, check_positive_int
+import numpy as np
 
-__all__ = ["MAX_LEVELS", "MAX_WORD_BITS", "check_bits", "check_lanes", "check_levels", "check_positive_int",
+from ..golden.config import check_bits, check_levels, check_positive_int
+
+__all__ = ["MAX_WORD_BITS", "check_bits", "check_lanes", "check_levels", "check_positive_int",
            "check_word_bits", "for_inspection", "validating"]
 
 #: Widest internal word (coefficients, accumulators) a block accepts.
@@ -21,11 +23,11 @@ def check_lanes(lanes, channels):
 
 def check_word_bits(bits, name):
     """Validate an internal word width: an integer in ``[2, MAX_WORD_BITS]``."""
-    if isinstance(bits, bool) or not isinstance(bits, int):
+    if isinstance(bits, bool) or not isinstance(bits, (int, np.integer)):
         raise TypeError(f"{name}: must be an integer, got {type(bits).__name__}")
     if not 2 <= bits <= MAX_WORD_BITS:
         raise ValueError(f"{name}: must lie in [2, {MAX_WORD_BITS}], got {bits}")
-    return bits
+    return int(bits)
 
 
 def for_inspection(component):

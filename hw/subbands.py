@@ -6,12 +6,13 @@ subband's positions in its own raster order, so a free-running counter that
 wraps over all banks is each memory's address.
 """
 
-from amaranth.hdl import Cat, Mux, Signal, signed
+from amaranth.hdl import Array, Cat, Mux, Signal, signed
 from amaranth.lib import data
 
 from .block_ram import BlockRAM
 
-__all__ = ["DETAILS", "bank_gate", "mallat_region", "next_bank", "read_bank_control", "read_registered", "subband_memory", "subbands", "write_in_order"]
+__all__ = ["DETAILS", "bank_flags", "bank_gate", "mallat_region", "next_bank", "read_bank_control", "read_registered",
+           "subband_memory", "subbands", "write_in_order"]
 
 #: Detail subbands of a level, by their place in the level's square.
 DETAILS = ("top_right", "bottom_left", "bottom_right")
@@ -85,6 +86,16 @@ def write_in_order(m, ram, valid, value, name):
     with m.If(valid_relay):
         m.d.sync += count.eq(Mux(count == ram.depth - 1, 0, count + 1))
     return count, valid_relay
+
+
+def bank_flags(banks):
+    """Per-bank ``loaded`` (from a frame's first beat in) and ``complete`` (its last write) flags.
+
+    Both clear when the frame has been read out (:func:`read_bank_control`).
+    """
+    loaded = Array(Signal(name=f"loaded{b}") for b in range(banks))
+    complete = Array(Signal(name=f"complete{b}") for b in range(banks))
+    return loaded, complete
 
 
 def bank_gate(m, step, position, loaded, bank, banks, name):

@@ -9,7 +9,7 @@ from wccgen.golden import align_levels, haar_forward, haar_inverse, photograph_c
 from wccgen.hw.haar_forward import HaarForward
 from wccgen.hw.haar_inverse import HaarInverse
 from wccgen.hw.params import for_inspection
-from wccgen.sim.harness import run_block
+from wccgen.sim.harness import run_block, toplevel_name
 
 
 def padded(size, levels):
@@ -92,7 +92,7 @@ def test_ecp5_primitives_are_bit_exact(tmp_path, block):
         in_bits = 12
     params = dict(height=height, width=width, channels=4, lanes=2, levels=levels, in_bits=in_bits)
     report = run_block(block, params, frames, expected, tmp_path, idle=0.2, backpressure=0.3, target="ecp5")
-    assert "DP16KD" in (tmp_path / f"{block.replace('Haar', 'haar_').lower()}.v").read_text()
+    assert "DP16KD" in (tmp_path / f"{toplevel_name(block)}.v").read_text()
     assert_exact(report)
 
 
