@@ -1,9 +1,9 @@
-"""Payload layout of every frame stream: ``lanes`` signed values plus frame flags."""
+"""Payload layouts of the streams: frames of signed values, and compressed words."""
 
 from amaranth.hdl import signed
 from amaranth.lib import data
 
-__all__ = ["frame_beat"]
+__all__ = ["frame_beat", "word_beat"]
 
 
 def frame_beat(width, lanes):
@@ -13,6 +13,15 @@ def frame_beat(width, lanes):
     """
     return data.StructLayout({
         "data": data.ArrayLayout(signed(width), lanes),
+        "first": 1,
+        "last": 1,
+    })
+
+
+def word_beat(width):
+    """Layout of one beat of a compressed stream: ``data`` (``width`` raw bits, LSB first), ``first``, ``last``."""
+    return data.StructLayout({
+        "data": width,
         "first": 1,
         "last": 1,
     })

@@ -1,9 +1,11 @@
 """The blocks the shared testbench can drive: component class and stream ports."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from ..hw.compressor import Compressor
 from ..hw.haar_forward import HaarForward
 from ..hw.haar_inverse import HaarInverse
+from .streams import FrameStream, WordStream
 
 __all__ = ["BLOCKS", "BlockSpec"]
 
@@ -15,9 +17,13 @@ class BlockSpec:
     build: type
     source: str  #: input stream port, driven by the testbench
     sink: str  #: output stream port, collected by the testbench
+    source_stream: object = FrameStream()  #: how a frame becomes input beats
+    sink_stream: object = FrameStream()  #: how output beats become a frame
+    status: tuple = field(default=())  #: output ports read into the report at the end
 
 
 BLOCKS = {
     "HaarForward": BlockSpec(HaarForward, source="pixels", sink="coefficients"),
     "HaarInverse": BlockSpec(HaarInverse, source="coefficients", sink="pixels"),
+    "Compressor": BlockSpec(Compressor, source="coefficients", sink="compressed", sink_stream=WordStream()),
 }

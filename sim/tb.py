@@ -20,8 +20,6 @@ from cocotb.triggers import RisingEdge, Timer
 
 from ..hw.params import for_inspection
 from .blocks import BLOCKS
-from .compare import frame_mismatch
-from .frames import beats_to_frame, frame_to_beats
 from .payload import PayloadCodec
 
 __all__ = ["StreamSink", "StreamSource", "StreamTestbench", "run_job"]
@@ -174,7 +172,7 @@ async def run_job(dut, job):
     """Drive a job's frames through the DUT and return the report."""
     tb = StreamTestbench(dut, job)
     await tb.start()
-    lanes = job["params"].get("lanes", 1)
+    component, source, sink = tb.component, tb.spec.source_stream, tb.spec.sink_stream
     inputs = np.load(job["inputs"])
     expected = np.load(job["expected"])
     in_frames = [inputs[f"frame{i}"] for i in range(len(inputs.files))]
@@ -184,7 +182,7 @@ async def run_job(dut, job):
     if reset_after is not None:
         # A partial frame, a reset, then the real frames: the partial one must leave no trace.
         partial = job.get("partial_frame")
-        partial_beats = frame_to_beats(np.load(partial)["frame0"], lanes)[:reset_after]
+        partial_beats = source.beats(component, np.load(partial)["frame0"])[:reset_after]
         await tb.source.send(_with_flags(partial_beats))
         for _ in range(job.get("reset_delay", 5)):
             await RisingEdge(dut.clk)
@@ -193,8 +191,8 @@ async def run_job(dut, job):
         tb.source.accepted.clear()
 
     for frame in in_frames:
-        await tb.source.send(_with_flags(frame_to_beats(frame, lanes)))
-    want_beats = sum(f.size // lanes for f in want_frames)
+        await tb.source.send(_with_flags(source.beats(component, frame)))
+    want_beats = sum(sink.beat_count(component, f) for f in want_frames)
     limit = job.get("timeout_cycles", 20 * want_beats + 5000)
     start = _cycle()
     while len(tb.sink.beats) < want_beats and _cycle() - start < limit:
@@ -204,8 +202,8 @@ async def run_job(dut, job):
 
     report = {"block": job["block"], "params": job["params"]}
     frames = _split_frames(tb.sink.beats, report)
-    report["mismatch"] = _compare_frames(job["block"], want_frames, frames, lanes)
-    in_last = _frame_ends(tb.source.accepted, [f.size // lanes for f in in_frames])
+    report["mismatch"] = _compare_frames(job["block"], want_frames, frames, sink, component)
+    in_last = _frame_ends(tb.source.accepted, [source.beat_count(component, f) for f in in_frames])
     out_first = [beats[0][0] for beats in frames]
     out_last = [beats[-1][0] for beats in frames]
     report.update({
@@ -217,6 +215,7 @@ async def run_job(dut, job):
         "last_in_cycles": in_last,
         "first_out_cycles": out_first,
         "last_out_cycles": out_last,
+        "status": {name: getattr(dut, name).value.to_unsigned() for name in tb.spec.status},
     })
     if in_last and out_first:
         report["latency"] = out_first[0] - in_last[0]
@@ -226,14 +225,15 @@ async def run_job(dut, job):
     return report
 
 
-def _compare_frames(block, want_frames, frames, lanes):
+def _compare_frames(block, want_frames, frames, sink, component):
     """First mismatch of received frames (lists of (cycle, beat)) against expected arrays."""
     for index, (want, beats) in enumerate(zip(want_frames, frames)):
-        if len(beats) != want.size // lanes:
+        count = sink.beat_count(component, want)
+        if len(beats) != count:
             return {"block": block, "frame": index,
-                    "message": f"{block}: frame {index} has {len(beats)} beats, expected {want.size // lanes}"}
-        got = beats_to_frame([beat for _, beat in beats], *want.shape, lanes)
-        mismatch = frame_mismatch(block, index, want, got)
+                    "message": f"{block}: frame {index} has {len(beats)} beats, expected {count}"}
+        got = sink.frame(component, [beat for _, beat in beats], want)
+        mismatch = sink.mismatch(block, index, want, got, component)
         if mismatch is not None:
             return mismatch
     if len(frames) != len(want_frames):

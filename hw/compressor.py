@@ -1,0 +1,257 @@
+"""The WCC encoder: coefficient frames in, compressed stream out (golden: energy, topk_select, quantize, pack)."""
+
+from amaranth.hdl import Cat, Module, Mux, Signal
+from amaranth.lib import stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from ..golden.config import ENERGY_MODES, keep_count
+from .block_ram import BlockRAM
+from .frame_beat import frame_beat, word_beat
+from .frame_geometry import FrameGeometry
+from .output_queue import OutputQueue
+from .packer import Packer
+from .params import check_bits, for_inspection, validating
+from .pipeline import delay
+from .position_energy import PositionEnergy
+from .quantizer import Quantizer
+from .raster import raster_position
+from .subbands import mallat_region, subbands
+from .topk_selector import TopKSelector
+
+__all__ = ["Compressor"]
+
+# Cycles from a value step to its chunk at the packer: kept-list read, address add, code read.
+VALUE_DEPTH = 2 * BlockRAM.LATENCY + 1
+
+
+class Compressor(FrameGeometry, wiring.Component):
+    """Selects, quantizes and packs one coefficient frame at a time into the compressed stream.
+
+    Coefficients arrive as :class:`~wccgen.hw.haar_forward.HaarForward`
+    emits them. While a frame arrives, each beat is quantized (per-level
+    multiplier and shift) into a code memory, and each position's energy
+    goes to the :class:`~wccgen.hw.topk_selector.TopKSelector`. Once the
+    frame is in, the selector finds the threshold; the mask pass then emits
+    the bitmap and lists the kept positions, and the values pass reads their
+    codes back in ascending position order. The output words are
+    ``lanes * bit_a`` bits, each a slice of the bit sequence of
+    docs/numerics.md (LSB first); the last word is zero-padded. The next
+    frame is accepted once the values pass has issued its reads.
+
+    Parameters
+    ----------
+    height, width, channels, lanes, levels : int
+        Geometry, as for ``HaarForward`` (``lanes`` channels per beat).
+    in_bits : int
+        Pixel width of the transformed frame; coefficients are ``in_bits + 2 * levels`` wide.
+    rate : float
+        Fraction of the padded positions kept (``keep = floor(positions * rate)``).
+    bit_a : int
+        Code width.
+    multipliers, shifts : sequence of int
+        Quantizer multiplier and shift per level (``LayerBundle.coef_multiplier``, ``coef_shift``).
+    energy : {"square", "abs"}
+    digit_bits : int, optional
+        Radix digit of the selector (see ``TopKSelector``).
+
+    Attributes
+    ----------
+    coefficients : In(stream.Signature(frame_beat(coef_bits, lanes)))
+    compressed : Out(stream.Signature(word_beat(lanes * bit_a)))
+    """
+
+    def __init__(self, *, height, width, channels, lanes=1, levels=3, in_bits=8, rate=0.5, bit_a=8,
+                 multipliers, shifts, energy="square", digit_bits=None):
+        with validating(self):
+            self._init_geometry(height, width, channels, lanes, levels, banks=2)
+            self.in_bits = check_bits(in_bits, "in_bits")
+            self.bit_a = check_bits(bit_a, "bit_a")
+            self.keep = keep_count(self.positions, rate)
+            self.rate = float(rate)
+            if energy not in ENERGY_MODES:
+                raise ValueError(f"energy: must be one of {ENERGY_MODES}, got {energy!r}")
+            self.energy = energy
+            # Built here so that their parameters are checked with ours.
+            self._quantizer = for_inspection(Quantizer(coef_bits=self.coef_bits, lanes=self.lanes, bits=self.bit_a,
+                                                       multipliers=multipliers, shifts=shifts))
+            if self._quantizer.levels != self.levels:
+                raise ValueError(f"multipliers: must give one value per level ({self.levels}), "
+                                 f"got {self._quantizer.levels}")
+            self._energy = for_inspection(PositionEnergy(coef_bits=self.coef_bits, channels=self.channels,
+                                                         lanes=self.lanes, levels=self.levels, mode=energy))
+            self._selector = for_inspection(TopKSelector(positions=self.positions, keep=self.keep,
+                                                         energy_bits=self._energy.energy_bits, digit_bits=digit_bits))
+            self.multipliers, self.shifts = self._quantizer.multipliers, self._quantizer.shifts
+            self.digit_bits = self._selector.digit_bits
+        super().__init__({
+            "coefficients": In(stream.Signature(frame_beat(self.coef_bits, self.lanes))),
+            "compressed": Out(stream.Signature(word_beat(self.word_bits))),
+        })
+
+    # -- derived facts ------------------------------------------------------
+    @property
+    def positions(self):
+        """Positions of the padded frame, ``H' * W'``."""
+        return self.padded_height * self.padded_width
+
+    @property
+    def coef_bits(self):
+        """Width of an input coefficient: ``in_bits + 2 * levels``."""
+        return self.in_bits + 2 * self.levels
+
+    @property
+    def word_bits(self):
+        """Width of an output word: one beat of codes, ``lanes * bit_a``."""
+        return self.lanes * self.bit_a
+
+    @property
+    def compressed_bits(self):
+        """Bits of one compressed frame: ``positions + keep * channels * bit_a``."""
+        return self.positions + self.keep * self.channels * self.bit_a
+
+    @property
+    def words_per_frame(self):
+        """Output words per frame (the last one zero-padded)."""
+        return -(-self.compressed_bits // self.word_bits)
+
+    @property
+    def energy_bits(self):
+        """Width of the energies the selector ranks."""
+        return self._energy.energy_bits
+
+    @property
+    def passes(self):
+        """Passes over the frame's positions after its arrival: histogram passes and the mask pass."""
+        return self._selector.passes
+
+    @property
+    def cycles_per_frame(self):
+        """Cycles per frame with coefficients always available and the sink always ready."""
+        return (self.positions * self.groups + self.select_latency + self._selector.select_cycles
+                + self.positions + TopKSelector.MASK_LATENCY + 2 + self.keep * self.groups
+                + int(self.positions % self.word_bits > 0) + 1)
+
+    @property
+    def select_latency(self):
+        """Cycles from the last coefficient beat to the selector's last energy."""
+        return 1 + self._energy.latency
+
+    # -- hardware -----------------------------------------------------------
+    def elaborate(self, platform):
+        m = Module()
+        groups, positions, keep = self.groups, self.positions, self.keep
+        m.submodules.quantizer = quantizer = Quantizer(coef_bits=self.coef_bits, lanes=self.lanes, bits=self.bit_a,
+                                                       multipliers=self.multipliers, shifts=self.shifts)
+        m.submodules.energy = energy = PositionEnergy(coef_bits=self.coef_bits, channels=self.channels,
+                                                      lanes=self.lanes, levels=self.levels, mode=self.energy)
+        m.submodules.selector = selector = TopKSelector(positions=positions, keep=keep,
+                                                        energy_bits=energy.energy_bits, digit_bits=self.digit_bits)
+        m.submodules.packer = packer = Packer(positions=positions, word_bits=self.word_bits)
+        m.submodules.codes = codes = BlockRAM(shape=self.word_bits, depth=positions * groups)
+        m.submodules.kept = kept = BlockRAM(shape=range(positions * groups), depth=keep)
+        queue = OutputQueue(self.compressed.payload.shape(), VALUE_DEPTH + Packer.LATENCY)
+        m.submodules.queue = queue
+        wiring.connect(m, queue.o, wiring.flipped(self.compressed))
+
+        # -- arrival: quantize into the code memory, energies to the selector --
+        accepting = Signal(init=1, name="accepting")
+        beat = Signal(name="beat")
+        m.d.comb += [self.coefficients.ready.eq(accepting), beat.eq(accepting & self.coefficients.valid)]
+        inp = raster_position(m, beat, self.padded_height, self.padded_width, groups, "in")
+        where = mallat_region(m, beat, inp, self.padded_height, self.padded_width, self.levels, "in")
+        level = Signal(range(self.levels + 1), name="in_level")
+        m.d.comb += level.eq(sum(Mux(where[lv, name], lv, 0) for lv, name in subbands(self.levels)))
+        # One input register: the beat, its level and its flags.
+        in_valid, in_data, in_level, in_group_last, in_frame_last = (
+            delay(m, v, 1, f"in_{n}") for v, n in
+            ((beat, "valid"), (self.coefficients.payload.data, "data"), (level, "level"),
+             (inp.group_last, "group_last"), (beat & inp.frame_last, "frame_last")))
+        m.d.comb += [
+            quantizer.valid.eq(in_valid), quantizer.level.eq(in_level), quantizer.coefficients.eq(in_data),
+            energy.valid.eq(in_valid), energy.group_last.eq(in_group_last), energy.coefficients.eq(in_data),
+            energy.gain.eq(self.levels - in_level),
+            selector.energy_valid.eq(energy.energy_valid), selector.energy.eq(energy.energy),
+        ]
+        code_addr = Signal(range(positions * groups), name="code_write_addr")
+        m.d.comb += [codes.write_addr.eq(code_addr), codes.write_en.eq(quantizer.codes_valid),
+                     codes.write_data.eq(Cat(code[:self.bit_a] for code in quantizer.codes))]
+        with m.If(quantizer.codes_valid):
+            m.d.sync += code_addr.eq(Mux(code_addr == positions * groups - 1, 0, code_addr + 1))
+
+        # -- mask pass: the bitmap, and the list of kept positions ---------------
+        mask_step = Signal(name="mask_step")
+        mask_count = Signal(range(positions), name="mask_count")
+        word_fill = Signal(range(self.word_bits), name="mask_word_fill")
+        completes = word_fill == self.word_bits - 1  # this position's bit completes a word
+        m.d.comb += selector.step.eq(mask_step)
+        with m.If(mask_step):
+            m.d.sync += [mask_count.eq(Mux(mask_count == positions - 1, 0, mask_count + 1)),
+                         word_fill.eq(Mux(completes | (mask_count == positions - 1), 0, word_fill + 1))]
+        kept_count = Signal(range(keep), name="kept_count")
+        kept_base = Signal(range(positions * groups), name="kept_base")  # first code address of the position
+        m.d.comb += [packer.bit_valid.eq(selector.keep_valid), packer.bit.eq(selector.keep),
+                     kept.write_addr.eq(kept_count), kept.write_data.eq(kept_base),
+                     kept.write_en.eq(selector.keep_valid & selector.keep)]
+        with m.If(selector.keep_valid):
+            m.d.sync += kept_base.eq(Mux(kept_base == (positions - 1) * groups, 0, kept_base + groups))
+            with m.If(selector.keep):
+                m.d.sync += kept_count.eq(Mux(kept_count == keep - 1, 0, kept_count + 1))
+
+        # -- values pass: kept positions' codes in ascending order --------------
+        value_step = Signal(name="value_step")
+        value_index = Signal(range(keep), name="value_index")
+        value_group = Signal(range(groups), name="value_group")
+        value_last = (value_index == keep - 1) & (value_group == groups - 1)
+        with m.If(value_step):
+            m.d.sync += value_group.eq(Mux(value_group == groups - 1, 0, value_group + 1))
+            with m.If(value_group == groups - 1):
+                m.d.sync += value_index.eq(Mux(value_last, 0, value_index + 1))
+        m.d.comb += kept.read_addr.eq(value_index)
+        group_at_base = delay(m, value_group, BlockRAM.LATENCY, "value_group")
+        code_read = Signal(range(positions * groups), name="code_read_addr")
+        m.d.sync += code_read.eq(kept.read_data + group_at_base)
+        m.d.comb += codes.read_addr.eq(code_read)
+        tail = packer.tail_bits
+        chunk_valid, chunk_final = (delay(m, v, VALUE_DEPTH, f"chunk_{n}") for v, n in
+                                    ((value_step, "valid"), (value_step & value_last & (tail == 0), "final")))
+        flush_step = Signal(name="flush_step")
+        flush = delay(m, flush_step, VALUE_DEPTH, "flush")
+        m.d.comb += [packer.chunk_valid.eq(chunk_valid), packer.chunk.eq(codes.read_data),
+                     packer.flush.eq(flush), packer.final.eq(chunk_final | flush)]
+        m.d.comb += [queue.push_valid.eq(packer.push_valid), queue.push_payload.data.eq(packer.push_data),
+                     queue.push_payload.first.eq(packer.push_first), queue.push_payload.last.eq(packer.push_last)]
+
+        # -- sequencing ---------------------------------------------------------
+        wait = Signal(range(TopKSelector.MASK_LATENCY + 3), name="wait")
+        with m.FSM(name="compress"):
+            with m.State("ARRIVE"):
+                with m.If(beat & inp.frame_last):
+                    m.d.sync += accepting.eq(0)
+                    m.next = "SELECT"
+            with m.State("SELECT"):
+                with m.If(selector.done):
+                    m.next = "MASK"
+            with m.State("MASK"):
+                m.d.comb += [mask_step.eq(~completes | queue.room), queue.issue.eq(mask_step & completes)]
+                with m.If(mask_step & (mask_count == positions - 1)):
+                    # The kept list's last write must be visible to the values pass.
+                    m.d.sync += wait.eq(TopKSelector.MASK_LATENCY + 1)
+                    m.next = "DRAIN"
+            with m.State("DRAIN"):
+                m.d.sync += wait.eq(wait - 1)
+                with m.If(wait == 0):
+                    m.next = "VALUES"
+            with m.State("VALUES"):
+                m.d.comb += [value_step.eq(queue.room), queue.issue.eq(value_step)]
+                with m.If(value_step & value_last):
+                    if tail:
+                        m.next = "FLUSH"
+                    else:
+                        m.d.sync += accepting.eq(1)
+                        m.next = "ARRIVE"
+            with m.State("FLUSH"):
+                m.d.comb += [flush_step.eq(queue.room), queue.issue.eq(flush_step)]
+                with m.If(flush_step):
+                    m.d.sync += accepting.eq(1)
+                    m.next = "ARRIVE"
+        return m

@@ -1,0 +1,85 @@
+"""The compressed stream's bus words: bitmap bits, then code words (golden: ``golden.pack``)."""
+
+from amaranth.hdl import Cat, Module, Signal
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+
+from .params import check_positive_int, validating
+
+__all__ = ["Packer"]
+
+
+class Packer(wiring.Component):
+    """Gathers one frame's bitmap and kept codes into ``word_bits``-wide words, LSB first.
+
+    The frame's ``positions`` bitmap bits come first, one per ``bit_valid``;
+    each completed word is pushed. The ``P mod word_bits`` bits left over
+    (``tail_bits``, a constant of the geometry) share a word with the first
+    code word: every ``chunk`` (a whole word of codes) is pushed shifted up by
+    ``tail_bits``, its top ``tail_bits`` held for the next word, so the
+    shifts are wires. ``flush`` pushes the last held bits, zero-padded.
+    ``final`` marks the event that pushes the frame's last word. Pushes are
+    registered: ``push_valid`` follows its event by one cycle.
+
+    Parameters
+    ----------
+    positions : int
+        Bitmap bits per frame.
+    word_bits : int
+        Bus width.
+
+    Attributes
+    ----------
+    bit_valid, bit, chunk_valid, flush, final : In(1)
+    chunk : In(word_bits)
+    push_valid, push_first, push_last : Out(1)
+    push_data : Out(word_bits)
+    """
+
+    #: Cycles from an event to its push.
+    LATENCY = 1
+
+    def __init__(self, *, positions, word_bits):
+        with validating(self):
+            self.positions = check_positive_int(positions, "positions")
+            self.word_bits = check_positive_int(word_bits, "word_bits")
+        super().__init__({
+            "bit_valid": In(1), "bit": In(1),
+            "chunk_valid": In(1), "chunk": In(self.word_bits),
+            "flush": In(1), "final": In(1),
+            "push_valid": Out(1), "push_first": Out(1), "push_last": Out(1),
+            "push_data": Out(self.word_bits),
+        })
+
+    @property
+    def tail_bits(self):
+        """Bitmap bits in the word shared with the first codes: ``positions mod word_bits``."""
+        return self.positions % self.word_bits
+
+    def elaborate(self, platform):
+        m = Module()
+        w, tail = self.word_bits, self.tail_bits
+        held = Signal(w, name="held")  # bits gathered, not yet pushed
+        fill = Signal(range(w), name="fill")  # bitmap bits in `held`
+        first = Signal(init=1, name="first")
+        m.d.sync += self.push_valid.eq(0)
+
+        def push(word):
+            m.d.sync += [self.push_valid.eq(1), self.push_data.eq(word), self.push_first.eq(first),
+                         self.push_last.eq(self.final), first.eq(self.final)]
+
+        with m.If(self.bit_valid):
+            with m.If(fill == w - 1):
+                push(Cat(held[:w - 1], self.bit))
+                m.d.sync += fill.eq(0)
+            with m.Else():
+                m.d.sync += [held.bit_select(fill, 1).eq(self.bit), fill.eq(fill + 1)]
+        with m.If(self.chunk_valid):
+            push(Cat(held[:tail], self.chunk)[:w])
+            if tail:
+                m.d.sync += held[:tail].eq(self.chunk[w - tail:])
+        with m.If(self.flush):
+            push(held[:tail] if tail else 0)
+        with m.If(self.final):
+            m.d.sync += [fill.eq(0), held.eq(0)]
+        return m

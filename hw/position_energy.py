@@ -1,0 +1,115 @@
+"""Per-position energy summed over channels (golden: ``golden.energy``)."""
+
+from amaranth.hdl import Module, Mux, Signal, signed
+from amaranth.lib import data, wiring
+from amaranth.lib.wiring import In, Out
+
+from ..golden.config import ENERGY_MODES
+from .params import check_lanes, check_levels, check_positive_int, check_word_bits, validating
+from .pipeline import delay
+
+__all__ = ["PositionEnergy"]
+
+
+class PositionEnergy(wiring.Component):
+    """Energy of each position of a coefficient stream, on the common scale of docs/numerics.md.
+
+    A fixed-latency pipeline without backpressure: every beat presented with
+    ``valid`` enters, and ``latency`` cycles after the last beat of a
+    position (``group_last``) its energy leaves with ``energy_valid``. Each
+    beat carries ``lanes`` coefficients of one position and the gain of the
+    position's level, ``levels - level``; ``mode="square"`` sums
+    ``coef**2 << 2*gain`` (one multiplier per lane), ``mode="abs"`` sums
+    ``|coef| << gain`` (no multiplier).
+
+    Parameters
+    ----------
+    coef_bits : int
+        Width of a coefficient (signed).
+    channels, lanes : int
+        Channels per position, channels per beat.
+    levels : int
+        Haar levels (the gain lies in ``0 .. levels - 1``).
+    mode : {"square", "abs"}
+
+    Attributes
+    ----------
+    valid, group_last : In(1)
+    coefficients : In(ArrayLayout(signed(coef_bits), lanes))
+    gain : In(range(levels))
+    energy_valid : Out(1)
+    energy : Out(energy_bits)
+    """
+
+    def __init__(self, *, coef_bits, channels, lanes, levels, mode="square"):
+        with validating(self):
+            self.coef_bits = check_word_bits(coef_bits, "coef_bits")
+            self.channels = check_positive_int(channels, "channels")
+            self.lanes = check_lanes(lanes, self.channels)
+            self.levels = check_levels(levels)
+            if mode not in ENERGY_MODES:
+                raise ValueError(f"mode: must be one of {ENERGY_MODES}, got {mode!r}")
+            self.mode = mode
+        super().__init__({
+            "valid": In(1),
+            "group_last": In(1),
+            "coefficients": In(data.ArrayLayout(signed(self.coef_bits), self.lanes)),
+            "gain": In(range(max(self.levels, 2))),
+            "energy_valid": Out(1),
+            "energy": Out(self.energy_bits),
+        })
+
+    @property
+    def term_bits(self):
+        """Width of one lane's unscaled term: ``coef**2`` or ``|coef|`` (unsigned)."""
+        magnitude = 1 << (self.coef_bits - 1)
+        return (magnitude * magnitude if self.mode == "square" else magnitude).bit_length()
+
+    @property
+    def gain_shift(self):
+        """Left shift per unit of gain: 2 for squares, 1 for magnitudes."""
+        return 2 if self.mode == "square" else 1
+
+    @property
+    def energy_bits(self):
+        """Width of the energy word: the largest term, fully scaled, times ``channels``."""
+        largest = ((1 << self.term_bits) - 1) << (self.gain_shift * (self.levels - 1))
+        return (largest * self.channels).bit_length()
+
+    @property
+    def latency(self):
+        """Cycles from a position's last beat to its energy."""
+        return 4
+
+    def elaborate(self, platform):
+        m = Module()
+        # Stage 1: each lane's term (the multiplier's output register in a DSP block).
+        terms = []
+        for lane in range(self.lanes):
+            coef = self.coefficients[lane]
+            term = Signal(self.term_bits, name=f"term{lane}")
+            m.d.sync += term.eq(coef * coef if self.mode == "square" else Mux(coef < 0, -coef, coef))
+            terms.append(term)
+        gain, group_last = delay(m, self.gain, 1, "gain"), delay(m, self.group_last, 1, "group_last")
+        valid = delay(m, self.valid, 1, "valid")
+        # Stage 2: the lanes' sum.
+        lane_sum = Signal(self.term_bits + (self.lanes - 1).bit_length(), name="lane_sum")
+        m.d.sync += lane_sum.eq(sum(terms))
+        gain, group_last, valid = (delay(m, v, 1, f"{n}_s2") for v, n in
+                                   ((gain, "gain"), (group_last, "group_last"), (valid, "valid")))
+        # Stage 3: on the common scale.
+        scaled = Signal(self.energy_bits, name="scaled")
+        options = [lane_sum << (self.gain_shift * g) for g in range(self.levels)]
+        selected = options[0]
+        for g in range(1, self.levels):
+            selected = Mux(gain == g, options[g], selected)
+        m.d.sync += scaled.eq(selected)
+        group_last, valid = (delay(m, v, 1, f"{n}_s3") for v, n in ((group_last, "group_last"), (valid, "valid")))
+        # Stage 4: accumulated over the position's beats.
+        total = Signal(self.energy_bits, name="total")
+        fresh = Signal(init=1, name="fresh")  # the next beat starts a position
+        with m.If(valid):
+            m.d.sync += [total.eq(Mux(fresh, 0, total) + scaled), fresh.eq(group_last)]
+        m.d.sync += self.energy_valid.eq(valid & group_last)
+        m.d.comb += self.energy.eq(total)
+        return m

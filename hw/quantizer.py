@@ -1,0 +1,111 @@
+"""Quantization of coefficients to symmetric codes, per level (golden: ``golden.quantize``)."""
+
+from amaranth.hdl import Module, Mux, Signal, signed
+from amaranth.lib import data, wiring
+from amaranth.lib.wiring import In, Out
+
+from ..golden.fixed_point import MAX_SHIFT, MULTIPLIER_BITS, symmetric_limit
+from .params import check_bits, check_levels, check_positive_int, check_word_bits, validating
+from .pipeline import delay
+
+__all__ = ["Quantizer"]
+
+
+def _check_table(values, name, levels, lo, hi):
+    values = tuple(values)
+    if len(values) != levels:
+        raise ValueError(f"{name}: must give one value per level ({levels}), got {len(values)}")
+    for value in values:
+        if isinstance(value, bool) or not isinstance(value, int) and not hasattr(value, "__index__"):
+            raise TypeError(f"{name}: must hold integers, got {type(value).__name__}")
+        if not lo <= int(value) <= hi:
+            raise ValueError(f"{name}: every entry must lie in [{lo}, {hi}], got {int(value)}")
+    return tuple(int(v) for v in values)
+
+
+class Quantizer(wiring.Component):
+    """``code = clamp(round_shift(coef * multiplier[l-1], shift[l-1]), -Q, Q)`` on every lane.
+
+    A fixed-latency pipeline without backpressure (``latency`` cycles); one
+    hard multiplier per lane. ``round_shift`` adds half and shifts right
+    arithmetically (round half up), as docs/numerics.md fixes.
+
+    Parameters
+    ----------
+    coef_bits : int
+        Width of a coefficient (signed).
+    lanes : int
+        Coefficients per beat.
+    bits : int
+        Code width; codes lie in ``[-(2**(bits-1) - 1), 2**(bits-1) - 1]``.
+    multipliers, shifts : sequence of int
+        One per level: multipliers in ``[0, 2**15)``, shifts in ``[1, 62]``.
+
+    Attributes
+    ----------
+    valid : In(1)
+    level : In(range(1, levels + 1))
+        Haar level of the beat's position.
+    coefficients : In(ArrayLayout(signed(coef_bits), lanes))
+    codes_valid : Out(1)
+    codes : Out(ArrayLayout(signed(bits), lanes))
+    """
+
+    #: Cycles from a beat to its codes: product, rounding shift, clamp.
+    LATENCY = 3
+
+    def __init__(self, *, coef_bits, lanes, bits, multipliers, shifts):
+        with validating(self):
+            self.coef_bits = check_word_bits(coef_bits, "coef_bits")
+            self.lanes = check_positive_int(lanes, "lanes")
+            self.bits = check_bits(bits, "bits")
+            self.levels = check_levels(len(tuple(multipliers)))
+            self.multipliers = _check_table(multipliers, "multipliers", self.levels, 0,
+                                            (1 << (MULTIPLIER_BITS - 1)) - 1)
+            self.shifts = _check_table(shifts, "shifts", self.levels, 1, MAX_SHIFT)
+        super().__init__({
+            "valid": In(1),
+            "level": In(range(self.levels + 1)),
+            "coefficients": In(data.ArrayLayout(signed(self.coef_bits), self.lanes)),
+            "codes_valid": Out(1),
+            "codes": Out(data.ArrayLayout(signed(self.bits), self.lanes)),
+        })
+
+    @property
+    def latency(self):
+        """Cycles from a beat to its codes."""
+        return self.LATENCY
+
+    def elaborate(self, platform):
+        m = Module()
+        levels, limit = self.levels, symmetric_limit(self.bits)
+
+        def per_level(table, select):
+            value = table[0]
+            for index in range(1, levels):
+                value = Mux(select == index + 1, table[index], value)
+            return value
+
+        product_bits = self.coef_bits + MULTIPLIER_BITS
+        # The rounding sum needs room for the half-step of the widest shift.
+        sum_bits = max(product_bits, max(self.shifts) + 1) + 1
+        # The multiplier and the level's rounding constants, registered beside the product.
+        multiplier = Signal(MULTIPLIER_BITS - 1, name="multiplier")
+        m.d.comb += multiplier.eq(per_level(self.multipliers, self.level))
+        level = delay(m, self.level, 1, "level")
+        valid = delay(m, self.valid, 1, "valid")
+        half = per_level([1 << (s - 1) for s in self.shifts], level)
+        rounded = []
+        for lane in range(self.lanes):
+            product = Signal(signed(product_bits), name=f"product{lane}")
+            m.d.sync += product.eq(self.coefficients[lane] * multiplier)
+            total = product + half
+            options = [total >> s for s in self.shifts]
+            value = Signal(signed(sum_bits), name=f"rounded{lane}")
+            m.d.sync += value.eq(per_level(options, level))
+            rounded.append(value)
+        valid = delay(m, valid, 1, "valid_s2")
+        for lane, value in enumerate(rounded):
+            m.d.sync += self.codes[lane].eq(Mux(value > limit, limit, Mux(value < -limit, -limit, value)))
+        m.d.sync += self.codes_valid.eq(valid)
+        return m

@@ -1,0 +1,156 @@
+"""Histogram of radix digits in block RAM, and the scan that finds the k-th largest digit."""
+
+from amaranth.hdl import Cat, Const, Module, Mux, Signal
+from amaranth.lib import data, wiring
+from amaranth.lib.wiring import In, Out
+
+from .block_ram import BlockRAM
+from .params import check_positive_int, validating
+from .pipeline import delay
+
+__all__ = ["RadixHistogram"]
+
+
+class RadixHistogram(wiring.Component):
+    """Counts of ``2**digit_bits`` digit values, and a scan for the bin where the k-th largest lies.
+
+    Counts live in block RAM, ``ENTRY_BINS`` adjacent bins per entry, so a
+    scan takes ``2**digit_bits / ENTRY_BINS`` cycles. An update reads its
+    bin's entry and writes it back incremented ``BlockRAM.LATENCY`` cycles
+    later; so that updates one per clock never meet a write still in
+    flight, the counts are spread over ``COPIES`` memories taken in turn.
+    The scan sums the copies bin by bin from the largest digit down and
+    clears every entry behind it, so the histogram is empty when it ends.
+
+    Parameters
+    ----------
+    digit_bits : int
+        Width of a digit, >= 2.
+    max_count : int
+        Largest count a bin (and the scan's ``need``) can reach.
+
+    Attributes
+    ----------
+    update : In(1)
+        Count ``digit`` this cycle (at most one per cycle, never while scanning).
+    digit : In(digit_bits)
+    scan : In(1)
+        Start a scan for the ``need``-th largest counted digit (``need`` >= 1).
+    need : In(range(max_count + 1))
+    scan_done : Out(1)
+        One cycle, ``scan_latency`` cycles after ``scan``: ``found`` holds the
+        digit, ``remaining`` how many of its bin are among the ``need`` largest.
+    found : Out(digit_bits)
+    remaining : Out(range(max_count + 1))
+    """
+
+    #: Bins per memory entry: bins scanned per cycle.
+    ENTRY_BINS = 4
+    #: Memories updated in turn: an entry is read again only after its write is visible.
+    COPIES = BlockRAM.LATENCY + 1
+    #: Cycles from an entry's read to its bins' verdict: read, sum of copies, prefix sums, decision.
+    VERDICT_DEPTH = BlockRAM.LATENCY + 3
+
+    def __init__(self, *, digit_bits, max_count):
+        with validating(self):
+            self.digit_bits = check_positive_int(digit_bits, "digit_bits")
+            if self.digit_bits < 2:
+                raise ValueError(f"digit_bits: must be >= 2, got {digit_bits}")
+            self.max_count = check_positive_int(max_count, "max_count")
+        super().__init__({
+            "update": In(1),
+            "digit": In(self.digit_bits),
+            "scan": In(1),
+            "need": In(range(self.max_count + 1)),
+            "scan_done": Out(1),
+            "found": Out(self.digit_bits),
+            "remaining": Out(range(self.max_count + 1)),
+        })
+
+    @property
+    def entries(self):
+        """Memory entries per copy."""
+        return (1 << self.digit_bits) // self.ENTRY_BINS
+
+    @property
+    def scan_latency(self):
+        """Cycles from ``scan`` to ``scan_done``."""
+        return self.entries + self.VERDICT_DEPTH + 1
+
+    @property
+    def update_latency(self):
+        """Cycles after an update before a scan may start (its write must be visible)."""
+        return BlockRAM.LATENCY + 1
+
+    def elaborate(self, platform):
+        m = Module()
+        bins, copies = self.ENTRY_BINS, self.COPIES
+        count = range(self.max_count + 1)
+        entry_shape = data.ArrayLayout(count, bins)
+        select = (bins - 1).bit_length()
+        rams = [BlockRAM(shape=entry_shape, depth=self.entries) for _ in range(copies)]
+        for index, ram in enumerate(rams):
+            m.submodules[f"copy{index}"] = ram
+
+        # -- scan counter ------------------------------------------------------
+        scanning = Signal(name="scanning")
+        scan_entry = Signal(range(self.entries), name="scan_entry")
+        with m.If(self.scan):
+            m.d.sync += [scanning.eq(1), scan_entry.eq(self.entries - 1)]
+        with m.Elif(scanning):
+            m.d.sync += scan_entry.eq(scan_entry - 1)
+            with m.If(scan_entry == 0):
+                m.d.sync += scanning.eq(0)
+
+        # -- updates: read the entry, write it back incremented ----------------
+        copy = Signal(range(copies), name="update_copy")
+        with m.If(self.update):
+            m.d.sync += copy.eq(Mux(copy == copies - 1, 0, copy + 1))
+        entry = self.digit[select:]
+        for ram in rams:
+            m.d.comb += ram.read_addr.eq(Mux(scanning, scan_entry, entry))
+        latency = BlockRAM.LATENCY
+        upd_valid, upd_entry, upd_bin, upd_copy = (
+            delay(m, v, latency, f"upd_{n}") for v, n in
+            ((self.update, "valid"), (entry, "entry"), (self.digit[:select], "bin"), (copy, "copy")))
+        # Entries are cleared two cycles after the scan reads them (after the read, never beside it).
+        clear_valid, clear_entry = (delay(m, v, 2, f"clear_{n}") for v, n in ((scanning, "valid"), (scan_entry, "entry")))
+        for index, ram in enumerate(rams):
+            incremented = Signal(entry_shape, name=f"incremented{index}")
+            for b in range(bins):
+                m.d.comb += incremented[b].eq(ram.read_data[b] + (upd_bin == b))
+            m.d.comb += [
+                ram.write_en.eq(clear_valid | (upd_valid & (upd_copy == index))),
+                ram.write_addr.eq(Mux(clear_valid, clear_entry, upd_entry)),
+                ram.write_data.eq(Mux(clear_valid, 0, incremented.as_value())),
+            ]
+
+        # -- scan verdict --------------------------------------------------------
+        read_valid, read_entry = (delay(m, v, latency, f"read_{n}") for v, n in
+                                  ((scanning, "valid"), (scan_entry, "entry")))
+        # The copies' sum of each bin.
+        totals = Signal(entry_shape, name="totals")
+        for b in range(bins):
+            m.d.sync += totals[b].eq(sum(ram.read_data[b] for ram in rams))
+        # Counts from the entry's largest bin down to each bin, inclusive.
+        running = Signal(entry_shape, name="running")
+        for j in range(bins):
+            m.d.sync += running[j].eq(sum(totals[bins - 1 - i] for i in range(j + 1)))
+        verdict_valid, verdict_entry = (delay(m, v, 2, f"verdict_{n}") for v, n in
+                                        ((read_valid, "valid"), (read_entry, "entry")))
+        rem = Signal(count, name="rem")  # still to place among the smaller digits
+        found = Signal(name="found_flag")
+        with m.If(self.scan):
+            m.d.sync += [rem.eq(self.need), found.eq(0)]
+        with m.Elif(verdict_valid & ~found):
+            crossing = Cat(running[j] >= rem for j in range(bins))
+            m.d.sync += rem.eq(rem - running[bins - 1])
+            # The largest bin whose running count reaches `rem` holds the digit
+            # (running counts only grow with j: the first crossing is the one).
+            for j in range(bins):
+                with m.If(crossing[j] & (~crossing[j - 1] if j else 1)):
+                    m.d.sync += [found.eq(1), self.found.eq(Cat(Const(bins - 1 - j, select), verdict_entry)),
+                                 self.remaining.eq(rem - (running[j - 1] if j else 0))]
+        finished = delay(m, scanning & (scan_entry == 0), self.VERDICT_DEPTH + 1, "scan_finished")
+        m.d.comb += self.scan_done.eq(finished)
+        return m

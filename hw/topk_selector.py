@@ -1,0 +1,214 @@
+"""Exact top-k position selection by radix select (golden: ``golden.topk_select``)."""
+
+from amaranth.hdl import Module, Mux, Signal
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+
+from .block_ram import BlockRAM
+from .params import check_positive_int, for_inspection, validating
+from .pipeline import delay
+from .radix_histogram import RadixHistogram
+
+__all__ = ["TopKSelector"]
+
+#: Widest radix digit: a histogram of 2**12 bins per copy.
+MAX_DIGIT_BITS = 12
+#: Digits the default radix aims for: the arrival builds the first histogram,
+#: each further one takes a pass over the stored energies.
+DEFAULT_DIGITS = 3
+
+
+class TopKSelector(wiring.Component):
+    """Keep the ``keep`` largest of ``positions`` energies; among equal energies the lower index.
+
+    Energies arrive in position order (``energy_valid``, at most one per
+    cycle) and are stored. The threshold ``T``, the ``keep``-th largest
+    energy, is found digit by digit from the top (radix select): a histogram
+    of the first digit is counted as the energies arrive; each later digit's
+    histogram takes one pass over the stored energies, counting only those
+    whose higher digits equal ``T``'s. Each histogram scan also yields how
+    many positions equal to ``T`` are still to keep, ``ties``. The mask pass
+    then keeps every energy above ``T`` and the first ``ties`` equal to it,
+    in index order: exactly the stable sort of docs/numerics.md.
+
+    The mask pass is driven from outside: each ``step`` (only while
+    ``done``) reads the next position, whose verdict leaves on
+    ``keep_valid``/``keep`` ``MASK_LATENCY`` cycles later. After the last
+    position the selector is ready for the next frame's energies.
+
+    Parameters
+    ----------
+    positions : int
+        Energies per frame.
+    keep : int
+        Positions to keep, ``1 <= keep <= positions``.
+    energy_bits : int
+        Width of an energy (unsigned), at most 63.
+    digit_bits : int, optional
+        Radix digit width, 2..12; by default the narrowest that splits the
+        energy into at most three digits.
+
+    Attributes
+    ----------
+    energy_valid : In(1)
+    energy : In(energy_bits)
+    done : Out(1)
+        The threshold is known; the mask pass may run.
+    step : In(1)
+    keep_valid, keep : Out(1)
+    """
+
+    #: Cycles from ``step`` to its verdict: energy read, comparison, tie count.
+    MASK_LATENCY = BlockRAM.LATENCY + 2
+
+    def __init__(self, *, positions, keep, energy_bits, digit_bits=None):
+        with validating(self):
+            self.positions = check_positive_int(positions, "positions")
+            self.keep_count = check_positive_int(keep, "keep")
+            if self.keep_count > self.positions:
+                raise ValueError(f"keep: must lie in [1, {self.positions}], got {keep}")
+            self.energy_bits = check_positive_int(energy_bits, "energy_bits")
+            if self.energy_bits > 63:
+                raise ValueError(f"energy_bits: must lie in [1, 63], got {energy_bits}")
+            if digit_bits is None:
+                digit_bits = min(MAX_DIGIT_BITS, max(2, -(-self.energy_bits // DEFAULT_DIGITS)))
+            self.digit_bits = check_positive_int(digit_bits, "digit_bits")
+            if not 2 <= self.digit_bits <= MAX_DIGIT_BITS:
+                raise ValueError(f"digit_bits: must lie in [2, {MAX_DIGIT_BITS}], got {digit_bits}")
+        super().__init__({
+            "energy_valid": In(1),
+            "energy": In(self.energy_bits),
+            "done": Out(1),
+            "step": In(1),
+            "keep_valid": Out(1),
+            "keep": Out(1),
+        })
+
+    # -- derived facts ------------------------------------------------------
+    @property
+    def digits(self):
+        """Radix digits of an energy: histograms per frame."""
+        return -(-self.energy_bits // self.digit_bits)
+
+    @property
+    def passes(self):
+        """Passes over the stored energies per frame: one per digit after the first, plus the mask pass."""
+        return self.digits
+
+    def _histogram(self):
+        return for_inspection(RadixHistogram(digit_bits=self.digit_bits, max_count=self.positions))
+
+    @property
+    def arrival_settle(self):
+        """Cycles from the last energy to the first scan: input register, digit stage, the update's write."""
+        return 2 + self._histogram().update_latency
+
+    @property
+    def pass_settle(self):
+        """Cycles from a pass's last read to the next scan."""
+        return BlockRAM.LATENCY + 1 + self.arrival_settle
+
+    @property
+    def select_cycles(self):
+        """Cycles from the last energy of a frame until ``done``."""
+        scan = self._histogram().scan_latency + 1
+        return (self.arrival_settle + self.digits * scan
+                + (self.digits - 1) * (self.positions + self.pass_settle) + 1)
+
+    # -- hardware -----------------------------------------------------------
+    def elaborate(self, platform):
+        m = Module()
+        positions, digit_bits, digits = self.positions, self.digit_bits, self.digits
+        width = digits * digit_bits  # energies zero-extended to whole digits
+        m.submodules.histogram = histogram = RadixHistogram(digit_bits=digit_bits, max_count=positions)
+        m.submodules.energies = energies = BlockRAM(shape=self.energy_bits, depth=positions)
+
+        # -- arrival: store each energy; it also feeds the first histogram ----
+        arrive_valid, arrive_energy = (delay(m, v, 1, f"arrive_{n}") for v, n in
+                                       ((self.energy_valid, "valid"), (self.energy, "energy")))
+        arrive_addr = Signal(range(positions), name="arrive_addr")
+        m.d.comb += [energies.write_addr.eq(arrive_addr), energies.write_data.eq(arrive_energy),
+                     energies.write_en.eq(arrive_valid)]
+        arrived = Signal(name="arrived")  # the last energy of the frame is in
+        m.d.comb += arrived.eq(arrive_valid & (arrive_addr == positions - 1))
+        with m.If(arrive_valid):
+            m.d.sync += arrive_addr.eq(Mux(arrive_addr == positions - 1, 0, arrive_addr + 1))
+
+        # -- reading the stored energies (histogram passes and the mask pass) --
+        pass_issue = Signal(name="pass_issue")
+        read_addr = Signal(range(positions), name="read_addr")
+        read_step = Signal(name="read_step")
+        m.d.comb += [read_step.eq(pass_issue | self.step), energies.read_addr.eq(read_addr)]
+        with m.If(read_step):
+            m.d.sync += read_addr.eq(Mux(read_addr == positions - 1, 0, read_addr + 1))
+        read_last = read_step & (read_addr == positions - 1)
+        pass_valid = delay(m, pass_issue, BlockRAM.LATENCY, "pass_valid")
+        mask_valid = delay(m, self.step, BlockRAM.LATENCY, "mask_valid")
+        stored = energies.read_data
+
+        # -- digit stage: does the energy match the threshold's known digits? --
+        digit_index = Signal(range(digits), name="digit_index")
+        prefix = Signal(width, name="prefix")  # digits found so far, lower ones zero
+        known = Signal(width, name="known_mask")  # bits of the digits found so far
+        source_valid = arrive_valid | pass_valid
+        source = Mux(pass_valid, stored, arrive_energy)
+        digit = source >> ((digits - 1) * digit_bits)
+        for index in range(1, digits):
+            digit = Mux(digit_index == index, source >> ((digits - 1 - index) * digit_bits), digit)
+        match = ((source ^ prefix) & known) == 0
+        m.d.sync += [histogram.update.eq(source_valid & match), histogram.digit.eq(digit[:digit_bits])]
+
+        # -- sequencing of scans and passes -------------------------------------
+        # Positions still to keep at the threshold's level of the digits found so far.
+        rem = Signal(range(positions + 1), name="rem", init=self.keep_count)
+        # The mask pass's own copies: the next frame's selection may start
+        # while its last verdicts are still in flight.
+        threshold = Signal(width, name="mask_threshold")
+        ties = Signal(range(positions + 1), name="mask_ties")
+        wait = Signal(range(max(self.pass_settle, self.arrival_settle) + 1), name="settle")
+        m.d.comb += histogram.need.eq(rem)
+        reset_frame = [digit_index.eq(0), prefix.eq(0), known.eq(0), rem.eq(self.keep_count)]
+        m.d.sync += histogram.scan.eq(0)
+        with m.FSM(name="select"):
+            with m.State("ARRIVE"):
+                with m.If(arrived):
+                    m.d.sync += wait.eq(self.arrival_settle - 1)
+                    m.next = "SETTLE"
+            with m.State("SETTLE"):
+                m.d.sync += wait.eq(wait - 1)
+                with m.If(wait == 0):
+                    m.d.sync += histogram.scan.eq(1)
+                    m.next = "SCAN"
+            with m.State("SCAN"):
+                with m.If(histogram.scan_done):
+                    shift = Mux(digit_index == 0, (digits - 1) * digit_bits, 0)
+                    for index in range(1, digits):
+                        shift = Mux(digit_index == index, (digits - 1 - index) * digit_bits, shift)
+                    m.d.sync += [prefix.eq(prefix | (histogram.found << shift)), rem.eq(histogram.remaining),
+                                 known.eq(known | (((1 << digit_bits) - 1) << shift))]
+                    with m.If(digit_index == digits - 1):
+                        m.d.sync += [threshold.eq(prefix | histogram.found), ties.eq(histogram.remaining)]
+                        m.next = "DONE"
+                    with m.Else():
+                        m.d.sync += [digit_index.eq(digit_index + 1)]
+                        m.next = "PASS"
+            with m.State("PASS"):
+                m.d.comb += pass_issue.eq(1)
+                with m.If(read_last):
+                    m.d.sync += wait.eq(self.pass_settle - 1)
+                    m.next = "SETTLE"
+            with m.State("DONE"):
+                m.d.comb += self.done.eq(1)
+                with m.If(self.step & read_last):
+                    m.d.sync += reset_frame
+                    m.next = "ARRIVE"
+
+        # -- the mask pass: above the threshold, or equal and among the first `ties` --
+        above, equal = Signal(name="mask_above"), Signal(name="mask_equal")
+        m.d.sync += [above.eq(stored > threshold), equal.eq(stored == threshold)]
+        verdict_valid = delay(m, mask_valid, 1, "mask_valid_s1")
+        kept_tie = equal & (ties != 0)
+        with m.If(verdict_valid & kept_tie):
+            m.d.sync += ties.eq(ties - 1)
+        m.d.sync += [self.keep_valid.eq(verdict_valid), self.keep.eq(above | kept_tie)]
+        return m

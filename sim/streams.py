@@ -1,0 +1,94 @@
+"""How a block's stream carries a frame: beats to and from the arrays the golden model uses.
+
+Two kinds of stream exist. A :class:`FrameStream` carries a ``(C, H, W)``
+frame of signed values, ``lanes`` channels per beat, in raster order. A
+:class:`WordStream` carries a compressed frame as raw words; in job files a
+word frame is a ``(words, bytes_per_word)`` uint8 array, each row one word
+little-endian, so any word width and any (even corrupt) length fit.
+"""
+
+import numpy as np
+
+from .compare import frame_mismatch
+from .frames import beats_to_frame, frame_to_beats
+
+__all__ = ["FrameStream", "WordStream", "bytes_to_words", "words_to_bytes"]
+
+
+class FrameStream:
+    """A stream of ``frame_beat`` payloads: ``lanes`` signed values of one position per beat."""
+
+    def beats(self, component, frame):
+        return frame_to_beats(np.asarray(frame), component.lanes)
+
+    def beat_count(self, component, frame):
+        return np.asarray(frame).size // component.lanes
+
+    def frame(self, component, beats, want):
+        return beats_to_frame(beats, *want.shape, component.lanes)
+
+    def mismatch(self, block, index, want, got, component):
+        return frame_mismatch(block, index, want, got)
+
+
+def bytes_to_words(stream, word_bits, words):
+    """The first ``words`` words of ``word_bits`` bits of a byte stream (LSB first), zero-extended.
+
+    Returns
+    -------
+    numpy.ndarray of uint8, shape (words, ceil(word_bits / 8))
+    """
+    bits = np.unpackbits(np.asarray(stream, dtype=np.uint8), bitorder="little")
+    bits = np.concatenate([bits, np.zeros(max(0, words * word_bits - bits.size), dtype=np.uint8)])
+    rows = bits[:words * word_bits].reshape(words, word_bits)
+    pad = -word_bits % 8
+    rows = np.concatenate([rows, np.zeros((words, pad), dtype=np.uint8)], axis=1)
+    return np.packbits(rows, axis=1, bitorder="little")
+
+
+def words_to_bytes(words, word_bits):
+    """The bit sequence of ``words`` (rows of :func:`bytes_to_words`) as bytes, zero-padded at the end."""
+    words = np.asarray(words, dtype=np.uint8)
+    bits = np.unpackbits(words, axis=1, bitorder="little")[:, :word_bits].ravel()
+    return np.packbits(bits, bitorder="little")
+
+
+class WordStream:
+    """A stream of ``word_beat`` payloads: one raw word of the compressed bit sequence per beat."""
+
+    def beats(self, component, frame):
+        return [int.from_bytes(bytes(row), "little") for row in np.asarray(frame, dtype=np.uint8)]
+
+    def beat_count(self, component, frame):
+        return len(frame)
+
+    def frame(self, component, beats, want):
+        width = np.asarray(want).shape[1]
+        return np.array([list(int(b).to_bytes(width, "little")) for b in beats], dtype=np.uint8).reshape(-1, width)
+
+    def mismatch(self, block, index, want, got, component):
+        """The first differing bit, named by what it encodes: a bitmap position or a kept code."""
+        want, got = np.asarray(want, dtype=np.uint8), np.asarray(got, dtype=np.uint8)
+        w = component.word_bits
+        want_bits = np.unpackbits(want, axis=1, bitorder="little")[:, :w].ravel()
+        got_bits = np.unpackbits(got, axis=1, bitorder="little")[:, :w].ravel()
+        differ = np.flatnonzero(want_bits != got_bits)
+        if not differ.size:
+            return None
+        bit = int(differ[0])
+        positions, channels, bits = component.positions, component.channels, component.bit_a
+        report = {"block": block, "frame": index, "word": bit // w, "bit": bit,
+                  "expected": int(want_bits[bit]), "got": int(got_bits[bit]), "differences": int(differ.size)}
+        if bit < positions:
+            report.update(field="bitmap", position=bit)
+            where = f"bitmap bit of position {bit}"
+        elif bit < component.compressed_bits:
+            vector, rest = divmod(bit - positions, channels * bits)
+            report.update(field="code", kept=vector, channel=rest // bits)
+            where = f"kept position #{vector}, channel {rest // bits}, code bit {rest % bits}"
+        else:
+            report.update(field="padding")
+            where = "padding after the last code"
+        report["message"] = (f"{block}: frame {index}, word {bit // w}, stream bit {bit} ({where}): expected "
+                             f"{report['expected']}, got {report['got']} ({report['differences']} bits differ)")
+        return report
