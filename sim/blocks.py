@@ -3,6 +3,7 @@
 from dataclasses import dataclass, field
 
 from ..hw.compressor import Compressor
+from ..hw.decompressor import Decompressor
 from ..hw.haar_forward import HaarForward
 from ..hw.haar_inverse import HaarInverse
 from .streams import FrameStream, WordStream
@@ -26,4 +27,6 @@ BLOCKS = {
     "HaarForward": BlockSpec(HaarForward, source="pixels", sink="coefficients"),
     "HaarInverse": BlockSpec(HaarInverse, source="coefficients", sink="pixels"),
     "Compressor": BlockSpec(Compressor, source="coefficients", sink="compressed", sink_stream=WordStream()),
+    "Decompressor": BlockSpec(Decompressor, source="compressed", sink="coefficients", source_stream=WordStream(),
+                              status=("refused_frames",)),
 }

@@ -1,0 +1,142 @@
+"""Kept vectors back into a full frame, zeros elsewhere (golden: ``golden.scatter``)."""
+
+from amaranth.hdl import Module, Mux, Signal, signed
+from amaranth.lib import stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from .block_ram import BlockRAM
+from .frame_beat import frame_beat
+from .output_queue import OutputQueue
+from .params import check_bits, check_positive_int, validating
+from .pipeline import delay
+from .raster import raster_position
+
+__all__ = ["Scatter"]
+
+# Cycles from issuing a beat to its mask bit: mask word read, then the bit's multiplexer.
+MASK_DEPTH = BlockRAM.LATENCY + 1
+# From the bit to the values: address register, value read.
+VALUE_DEPTH = 1 + BlockRAM.LATENCY
+
+
+class Scatter(wiring.Component):
+    """Emits a ``channels x padded_height x padded_width`` frame from a stored bitmap and kept vectors.
+
+    Reads memories that hold one frame (as :class:`~wccgen.hw.unpacker.Unpacker`
+    leaves them): the bitmap in words of ``word_bits`` bits, and the kept
+    vectors in ascending position order, one entry per beat of ``lanes``
+    values of ``value_bits`` bits. After ``start`` every position is visited
+    in raster order, ``channels / lanes`` beats each: a kept position's
+    beats are its entries, the others zeros. Reads never stall; they are
+    issued only with room in the output queue. ``done`` pulses when the last
+    read has been issued (the memories may then be rewritten).
+
+    Parameters
+    ----------
+    padded_height, padded_width, channels, lanes : int
+    value_bits : int
+        Width of one value (signed).
+    word_bits : int
+        Width of a bitmap word.
+    keep : int
+        Kept positions per frame.
+
+    Attributes
+    ----------
+    start : In(1)
+    done : Out(1)
+    mask_addr : Out(...), mask_data : In(word_bits)
+    value_addr : Out(...), value_data : In(lanes * value_bits)
+    values : Out(stream.Signature(frame_beat(value_bits, lanes)))
+    """
+
+    def __init__(self, *, padded_height, padded_width, channels, lanes, value_bits, word_bits, keep):
+        with validating(self):
+            self.padded_height = check_positive_int(padded_height, "padded_height")
+            self.padded_width = check_positive_int(padded_width, "padded_width")
+            self.channels = check_positive_int(channels, "channels")
+            self.lanes = check_positive_int(lanes, "lanes")
+            if self.channels % self.lanes:
+                raise ValueError(f"lanes: must divide channels ({self.channels}), got {lanes}")
+            self.value_bits = check_bits(value_bits, "value_bits")
+            self.word_bits = check_positive_int(word_bits, "word_bits")
+            self.keep = check_positive_int(keep, "keep")
+        positions = self.padded_height * self.padded_width
+        super().__init__({
+            "start": In(1),
+            "done": Out(1),
+            "mask_addr": Out(range(max(-(-positions // self.word_bits), 2))),
+            "mask_data": In(self.word_bits),
+            "value_addr": Out(range(max(self.keep * self.groups, 2))),
+            "value_data": In(self.lanes * self.value_bits),
+            "values": Out(stream.Signature(frame_beat(self.value_bits, self.lanes))),
+        })
+
+    @property
+    def groups(self):
+        """Beats per position."""
+        return self.channels // self.lanes
+
+    @property
+    def beats(self):
+        """Output beats per frame."""
+        return self.padded_height * self.padded_width * self.groups
+
+    @property
+    def latency(self):
+        """Cycles from ``start`` to the first output beat (sink ready)."""
+        return 1 + MASK_DEPTH + VALUE_DEPTH + 1 + OutputQueue.LATENCY
+
+    def elaborate(self, platform):
+        m = Module()
+        groups, w = self.groups, self.word_bits
+        queue = OutputQueue(self.values.payload.shape(), MASK_DEPTH + VALUE_DEPTH + 1)
+        m.submodules.queue = queue
+        wiring.connect(m, queue.o, wiring.flipped(self.values))
+
+        running = Signal(name="running")
+        issue = Signal(name="issue")
+        m.d.comb += [issue.eq(running & queue.room), queue.issue.eq(issue)]
+        out = raster_position(m, issue, self.padded_height, self.padded_width, groups, "out")
+        with m.If(self.start):
+            m.d.sync += running.eq(1)
+        with m.Elif(issue & out.frame_last):
+            m.d.sync += running.eq(0)
+        m.d.sync += self.done.eq(issue & out.frame_last)
+
+        # The bitmap word and the bit within it, counted along.
+        word_index = Signal.like(self.mask_addr, name="mask_word")
+        bit_index = Signal(range(w), name="mask_bit")
+        with m.If(issue & out.group_last):
+            with m.If(out.frame_last):
+                m.d.sync += [word_index.eq(0), bit_index.eq(0)]
+            with m.Elif(bit_index == w - 1):
+                m.d.sync += [word_index.eq(word_index + 1), bit_index.eq(0)]
+            with m.Else():
+                m.d.sync += bit_index.eq(bit_index + 1)
+        m.d.comb += self.mask_addr.eq(word_index)
+        bit_at, valid, group_last, first, last = (
+            delay(m, v, BlockRAM.LATENCY, f"mask_{n}") for v, n in
+            ((bit_index, "bit"), (issue, "valid"), (out.group_last, "group_last"), (out.first, "first"),
+             (out.frame_last, "last")))
+        kept = Signal(name="kept")
+        m.d.sync += kept.eq(self.mask_data.bit_select(bit_at, 1))
+        valid, group_last, first, last = (delay(m, v, 1, f"bit_{n}") for v, n in
+                                          ((valid, "valid"), (group_last, "group_last"), (first, "first"),
+                                           (last, "last")))
+        # A kept position's entries follow one another: a counter is the address.
+        entry = Signal.like(self.value_addr, name="value_entry")
+        with m.If(valid & kept):
+            m.d.sync += entry.eq(Mux(last, 0, entry + 1))
+        with m.Elif(valid & last):
+            m.d.sync += entry.eq(0)
+        m.d.sync += self.value_addr.eq(entry)
+        kept, valid, first, last = (delay(m, v, VALUE_DEPTH, f"value_{n}") for v, n in
+                                    ((kept, "kept"), (valid, "valid"), (first, "first"), (last, "last")))
+        payload = Signal.like(queue.push_payload)
+        for lane in range(self.lanes):
+            bits = self.value_data[lane * self.value_bits:(lane + 1) * self.value_bits]
+            m.d.sync += payload.data[lane].eq(Mux(kept, bits.as_signed(), 0))
+        m.d.sync += [payload.first.eq(first), payload.last.eq(last), queue.push_valid.eq(valid)]
+        m.d.comb += queue.push_payload.eq(payload)
+        return m

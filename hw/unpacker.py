@@ -1,0 +1,204 @@
+"""Reading a compressed frame back, with its checks (golden: ``golden.unpack``)."""
+
+from amaranth.hdl import Cat, Module, Mux, Signal
+from amaranth.lib import stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from .block_ram import BlockRAM
+from .frame_beat import word_beat
+from .params import check_bits, check_positive_int, validating
+from .pipeline import delay
+
+__all__ = ["Unpacker"]
+
+#: Bits summed per register stage of the bitmap's population count.
+POPCOUNT_GROUP = 8
+
+
+class Unpacker(wiring.Component):
+    """Stores one compressed frame, bitmap and kept codes, and checks it before anyone reads it.
+
+    Words arrive as :class:`~wccgen.hw.compressor.Compressor` emits them
+    (``word_bits = lanes * bit_a``). The bitmap words go to a mask memory,
+    and the code words, realigned past the bitmap's last partial word, to a
+    code memory, one entry per beat of ``lanes`` codes. A frame is refused,
+    exactly as ``golden.unpack`` raises ``StreamError``, when it is
+    truncated (``last`` too early, or a ``first`` inside it), over-long (no
+    ``last`` on its final word: the words up to the next ``last`` are
+    dropped), does not start with ``first``, marks other than ``keep``
+    positions, holds the code ``-2**(bit_a-1)``, or has a non-zero padding
+    bit. A refused frame pulses ``refused`` and leaves nothing behind; a good
+    one raises ``stored`` and holds the memories until ``release``. Never
+    waits on anything but ``release``, so a corrupt stream cannot hang it.
+
+    Parameters
+    ----------
+    positions, keep, channels, lanes : int
+    bit_a : int
+        Code width.
+
+    Attributes
+    ----------
+    words : In(stream.Signature(word_beat(lanes * bit_a)))
+    stored : Out(1)
+        A checked frame is in the memories (level, until ``release``).
+    release : In(1)
+        The stored frame has been read; the next one may come in.
+    refused : Out(1)
+        One cycle per refused frame.
+    mask_addr, code_addr : In(...)
+    mask_data, code_data : Out(word_bits)
+        Read ports of the memories, ``BlockRAM.LATENCY`` cycles.
+    """
+
+    def __init__(self, *, positions, keep, channels, lanes, bit_a):
+        with validating(self):
+            self.positions = check_positive_int(positions, "positions")
+            self.keep = check_positive_int(keep, "keep")
+            if self.keep > self.positions:
+                raise ValueError(f"keep: must lie in [1, {self.positions}], got {keep}")
+            self.channels = check_positive_int(channels, "channels")
+            self.lanes = check_positive_int(lanes, "lanes")
+            if self.channels % self.lanes:
+                raise ValueError(f"lanes: must divide channels ({self.channels}), got {lanes}")
+            self.bit_a = check_bits(bit_a, "bit_a")
+        super().__init__({
+            "words": In(stream.Signature(word_beat(self.word_bits))),
+            "stored": Out(1),
+            "release": In(1),
+            "refused": Out(1),
+            "mask_addr": In(range(max(self.mask_words, 2))),
+            "mask_data": Out(self.word_bits),
+            "code_addr": In(range(max(self.code_words, 2))),
+            "code_data": Out(self.word_bits),
+        })
+
+    @property
+    def word_bits(self):
+        """Width of a stream word: ``lanes * bit_a``."""
+        return self.lanes * self.bit_a
+
+    @property
+    def tail_bits(self):
+        """Bitmap bits in the word shared with the first codes."""
+        return self.positions % self.word_bits
+
+    @property
+    def mask_words(self):
+        """Words of the bitmap, the shared one included."""
+        return -(-self.positions // self.word_bits)
+
+    @property
+    def code_words(self):
+        """Code memory entries: one per beat of a kept position."""
+        return self.keep * (self.channels // self.lanes)
+
+    @property
+    def words_per_frame(self):
+        """Words of a well-formed frame."""
+        return self.positions // self.word_bits + self.code_words + int(self.tail_bits > 0)
+
+    @property
+    def check_latency(self):
+        """Cycles from a frame's last word to ``stored`` or ``refused``: the population count's pipeline."""
+        return 4
+
+    def elaborate(self, platform):
+        m = Module()
+        w, tail, bits = self.word_bits, self.tail_bits, self.bit_a
+        full_mask_words, total = self.positions // w, self.words_per_frame
+        m.submodules.mask = mask = BlockRAM(shape=w, depth=max(self.mask_words, 2))
+        m.submodules.codes = codes = BlockRAM(shape=w, depth=max(self.code_words, 2))
+        m.d.comb += [mask.read_addr.eq(self.mask_addr), self.mask_data.eq(mask.read_data),
+                     codes.read_addr.eq(self.code_addr), self.code_data.eq(codes.read_data)]
+
+        word, first, last = self.words.payload.data, self.words.payload.first, self.words.payload.last
+        index = Signal(range(total + 1), name="word_index")
+        take = Signal(name="take")  # the word is consumed as part of the frame
+        # A word with `first` inside a frame ends that frame without being consumed.
+        intruder = Signal(name="intruder")
+        m.d.comb += intruder.eq(self.words.valid & first & (index != 0))
+
+        # -- bitmap: stored, and its ones counted --------------------------------
+        in_mask = index < full_mask_words
+        at_tail = index == full_mask_words if tail else 0
+        mask_bits = Mux(at_tail, word & ((1 << tail) - 1) if tail else 0, word)
+        m.d.comb += [mask.write_addr.eq(index), mask.write_data.eq(mask_bits),
+                     mask.write_en.eq(take & (in_mask | at_tail))]
+        ones_groups = []
+        for low in range(0, w, POPCOUNT_GROUP):
+            group = Signal(range(POPCOUNT_GROUP + 1), name=f"ones{low // POPCOUNT_GROUP}")
+            m.d.sync += group.eq(sum(mask_bits[i] for i in range(low, min(low + POPCOUNT_GROUP, w))))
+            ones_groups.append(group)
+        counted = delay(m, take & (in_mask | at_tail), 1, "counted")
+        ones = Signal(range(w + 1), name="ones")
+        m.d.sync += ones.eq(Mux(counted, sum(ones_groups), 0))
+        marked = Signal(range(self.positions + 1), name="marked")
+
+        # -- codes: realigned past the bitmap's tail ------------------------------
+        held = Signal(max(w - tail, 1), name="held")  # the previous word's bits above the tail
+        if tail:
+            chunk = Cat(held, word[:tail])
+            chunk_valid = take & (index > full_mask_words)
+            with m.If(take & (index >= full_mask_words)):
+                m.d.sync += held.eq(word[tail:])
+            padding_bad = take & (index == total - 1) & (word[tail:] != 0)
+        else:
+            chunk = word
+            chunk_valid = take & (index >= full_mask_words)
+            padding_bad = 0
+        code_index = Signal(range(max(self.code_words, 2)), name="code_index")
+        m.d.comb += [codes.write_addr.eq(code_index), codes.write_data.eq(chunk), codes.write_en.eq(chunk_valid)]
+        with m.If(chunk_valid):
+            m.d.sync += code_index.eq(code_index + 1)
+        forbidden = 1 << (bits - 1)  # the code -2**(bit_a-1), as raw bits
+        code_bad = chunk_valid & Cat(chunk[lane * bits:(lane + 1) * bits] == forbidden
+                                     for lane in range(self.lanes)).any()
+
+        # -- frame sequencing ---------------------------------------------------------
+        bad = Signal(name="bad")
+        check = Signal(range(self.check_latency + 1), name="check_wait")
+        end_frame = [index.eq(0), code_index.eq(0)]
+        m.d.sync += self.refused.eq(0)
+        with m.FSM(name="unpack"):
+            with m.State("RECEIVE"):
+                m.d.comb += [self.words.ready.eq(~intruder), take.eq(self.words.valid & ~intruder)]
+                with m.If(take):
+                    m.d.sync += index.eq(index + 1)
+                    with m.If(code_bad | padding_bad):
+                        m.d.sync += bad.eq(1)
+                    with m.If((index == 0) & ~first):
+                        m.d.sync += end_frame + [bad.eq(0), self.refused.eq(1)]
+                        with m.If(~last):
+                            m.next = "SKIP"  # not a frame's start: drop up to its end
+                    with m.Elif(index == total - 1):
+                        with m.If(last):
+                            m.d.sync += [check.eq(self.check_latency - 1)] + end_frame
+                            m.next = "CHECK"
+                        with m.Else():
+                            m.d.sync += end_frame + [bad.eq(0), self.refused.eq(1)]
+                            m.next = "SKIP"  # over-long: drop the rest of it
+                    with m.Elif(last):  # truncated
+                        m.d.sync += end_frame + [bad.eq(0), self.refused.eq(1)]
+                with m.If(intruder):  # truncated by the next frame's start
+                    m.d.sync += end_frame + [bad.eq(0), self.refused.eq(1)]
+            with m.State("SKIP"):
+                m.d.comb += self.words.ready.eq(1)
+                with m.If(self.words.valid & last):
+                    m.next = "RECEIVE"
+            with m.State("CHECK"):  # the population count drains
+                m.d.sync += check.eq(check - 1)
+                with m.If(check == 0):
+                    with m.If(bad | (marked != self.keep)):
+                        m.d.sync += [bad.eq(0), self.refused.eq(1)]
+                        m.next = "RECEIVE"
+                    with m.Else():
+                        m.next = "HOLD"
+            with m.State("HOLD"):
+                m.d.comb += self.stored.eq(1)
+                with m.If(self.release):
+                    m.next = "RECEIVE"
+        # A frame's count starts with its first word's ones (a refused frame's may still be in flight).
+        ones_first = delay(m, take & (index == 0), 2, "ones_first")
+        m.d.sync += marked.eq(Mux(ones_first, ones, marked + ones))
+        return m
