@@ -11,6 +11,7 @@ The integer model imports only NumPy; the PyTorch names load PyTorch on first us
 import importlib
 
 from .bundle import BundleError, LayerBundle, random_bundle
+from .compressor import Compressed, compressor
 from .config import WccConfig, keep_count, level_map
 from .energy import energy
 from .haar_forward import haar_forward
@@ -33,7 +34,7 @@ _LAZY = {
 }
 
 __all__ = [
-    "BundleError", "LayerBundle", "StreamError", "WccConfig", "WccTrace", "align_levels", "energy",
+    "BundleError", "Compressed", "LayerBundle", "StreamError", "WccConfig", "WccTrace", "align_levels", "compressor", "energy",
     "haar_forward", "haar_inverse", "keep_count", "level_map", "pack", "pointwise_mac", "quantize",
     "random_bundle", "requantize", "scatter", "stream_bits", "topk_select", "unpack", "wcc_layer",
     *_LAZY,

@@ -82,12 +82,16 @@ def padded_size(size, levels):
 def keep_count(positions, rate):
     """Number of positions kept: ``floor(positions * rate)``.
 
-    ``rate`` is read through its shortest decimal form, so ``0.29`` of 100
-    positions keeps 29 (binary floating point alone would give 28).
+    A product within floating-point rounding of an integer counts as that
+    integer (``|positions * rate - n| <= positions * 2**-50``), so ``0.29`` of
+    100 positions keeps 29 and ``1 / 768`` of 768 keeps 1, although binary
+    floating point puts both products just below the integer.
     """
     rate = check_rate(rate)
     positions = check_positive_int(positions, "positions")
-    keep = math.floor(positions * Fraction(repr(rate)))
+    product = positions * Fraction(rate)
+    nearest = round(product)
+    keep = nearest if abs(product - nearest) <= Fraction(positions, 2**50) else math.floor(product)
     if keep < 1:
         raise ValueError(
             f"rate: {rate} keeps no position of {positions}; the smallest usable rate is 1/{positions}"

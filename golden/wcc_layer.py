@@ -7,17 +7,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from .bundle import LayerBundle
-from .config import level_map
-from .energy import energy
+from .compressor import compressor
 from .fixed_point import as_int64, signed_range
 from .haar_forward import haar_forward
 from .haar_inverse import haar_inverse
-from .pack import pack
 from .pointwise_mac import pointwise_mac
-from .quantize import quantize
 from .requantize import requantize
 from .scatter import scatter
-from .topk_select import topk_select
 from .unpack import unpack
 
 __all__ = ["WccTrace", "wcc_layer"]
@@ -68,12 +64,9 @@ def wcc_layer(pixels, bundle):
     if pixels.min() < lo or pixels.max() > hi:
         raise ValueError(f"pixels: values must lie in [{lo}, {hi}] for {cfg.in_bits}-bit input")
     coefficients = haar_forward(pixels, cfg.levels)
-    position_energy = energy(coefficients, cfg.levels, cfg.energy)
-    mask, indices = topk_select(position_energy, cfg.keep)
-    levels = level_map(cfg.padded_height, cfg.padded_width, cfg.levels).ravel()[indices]
-    kept = coefficients.reshape(cfg.channels_in, -1)[:, indices]
-    codes = quantize(kept, levels, bundle.coef_multiplier, bundle.coef_shift, cfg.bit_a)
-    stream = pack(mask, codes, cfg.bit_a)
+    encoded = compressor(coefficients, cfg.levels, cfg.keep, bundle.coef_multiplier, bundle.coef_shift, cfg.bit_a,
+                         cfg.energy)
+    stream = encoded.stream
 
     read_mask, read_codes = unpack(stream, cfg.padded_height, cfg.padded_width, cfg.channels_in, cfg.bit_a, cfg.keep)
     read_indices = np.flatnonzero(read_mask.ravel())
@@ -82,6 +75,6 @@ def wcc_layer(pixels, bundle):
     inverse = haar_inverse(scattered, cfg.levels, cfg.height, cfg.width)
     output = requantize(inverse, bundle.out_multiplier, bundle.out_shift, bundle.out_bias,
                         bundle.out_min, bundle.out_max)
-    return WccTrace(pixels=pixels, coefficients=coefficients, energy=position_energy, mask=mask,
-                    indices=indices, codes=codes, stream=stream, accumulators=accumulators,
+    return WccTrace(pixels=pixels, coefficients=coefficients, energy=encoded.energy, mask=encoded.mask,
+                    indices=encoded.indices, codes=encoded.codes, stream=stream, accumulators=accumulators,
                     scattered=scattered, inverse=inverse, output=output)

@@ -71,12 +71,12 @@ class Compressor(FrameGeometry, wiring.Component):
             if energy not in ENERGY_MODES:
                 raise ValueError(f"energy: must be one of {ENERGY_MODES}, got {energy!r}")
             self.energy = energy
+            for name, table in (("multipliers", multipliers), ("shifts", shifts)):
+                if len(tuple(table)) != self.levels:
+                    raise ValueError(f"{name}: must give one value per level ({self.levels}), got {len(tuple(table))}")
             # Built here so that their parameters are checked with ours.
             self._quantizer = for_inspection(Quantizer(coef_bits=self.coef_bits, lanes=self.lanes, bits=self.bit_a,
                                                        multipliers=multipliers, shifts=shifts))
-            if self._quantizer.levels != self.levels:
-                raise ValueError(f"multipliers: must give one value per level ({self.levels}), "
-                                 f"got {self._quantizer.levels}")
             self._energy = for_inspection(PositionEnergy(coef_bits=self.coef_bits, channels=self.channels,
                                                          lanes=self.lanes, levels=self.levels, mode=energy))
             self._selector = for_inspection(TopKSelector(positions=self.positions, keep=self.keep,
@@ -156,7 +156,9 @@ class Compressor(FrameGeometry, wiring.Component):
         # -- arrival: quantize into the code memory, energies to the selector --
         accepting = Signal(init=1, name="accepting")
         beat = Signal(name="beat")
-        m.d.comb += [self.coefficients.ready.eq(accepting), beat.eq(accepting & self.coefficients.valid)]
+        # (The selector is not ready for a while after a reset.)
+        m.d.comb += [self.coefficients.ready.eq(accepting & selector.ready),
+                     beat.eq(self.coefficients.ready & self.coefficients.valid)]
         inp = raster_position(m, beat, self.padded_height, self.padded_width, groups, "in")
         where = mallat_region(m, beat, inp, self.padded_height, self.padded_width, self.levels, "in")
         level = Signal(range(self.levels + 1), name="in_level")

@@ -1,6 +1,6 @@
 """``BlockRAM`` on ECP5: DP16KD primitives with their output register."""
 
-from amaranth.hdl import ClockSignal, Const, Instance, Module, Shape, Signal
+from amaranth.hdl import ClockSignal, Const, Instance, Module, Shape, Signal, Value
 
 __all__ = ["DP16KD_MODES", "ecp5_block_ram", "SMALL_DEPTH"]
 
@@ -29,7 +29,7 @@ def ecp5_block_ram(ram, read_data):
     mode = next(w for w, depth in DP16KD_MODES if depth >= ram.depth)
     shift = _ADDRESS_SHIFT[mode]
     m = Module()
-    write_data, read_data = ram.ram_write_data.as_value(), read_data.as_value()
+    write_data, read_data = Value.cast(ram.ram_write_data), Value.cast(read_data)
     for tile, low in enumerate(range(0, width, mode)):
         bits = min(mode, width - low)
         pins = {}

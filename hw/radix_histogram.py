@@ -21,6 +21,8 @@ class RadixHistogram(wiring.Component):
     flight, the counts are spread over ``COPIES`` memories taken in turn.
     The scan sums the copies bin by bin from the largest digit down and
     clears every entry behind it, so the histogram is empty when it ends.
+    A reset starts such a scan too (memories keep their contents through a
+    reset); ``ready`` is low until it has cleared them.
 
     Parameters
     ----------
@@ -31,8 +33,10 @@ class RadixHistogram(wiring.Component):
 
     Attributes
     ----------
+    ready : Out(1)
+        No scan is running or clearing: updates may come.
     update : In(1)
-        Count ``digit`` this cycle (at most one per cycle, never while scanning).
+        Count ``digit`` this cycle (at most one per cycle, only while ``ready``).
     digit : In(digit_bits)
     scan : In(1)
         Start a scan for the ``need``-th largest counted digit (``need`` >= 1).
@@ -58,6 +62,7 @@ class RadixHistogram(wiring.Component):
                 raise ValueError(f"digit_bits: must be >= 2, got {digit_bits}")
             self.max_count = check_positive_int(max_count, "max_count")
         super().__init__({
+            "ready": Out(1),
             "update": In(1),
             "digit": In(self.digit_bits),
             "scan": In(1),
@@ -92,9 +97,9 @@ class RadixHistogram(wiring.Component):
         for index, ram in enumerate(rams):
             m.submodules[f"copy{index}"] = ram
 
-        # -- scan counter ------------------------------------------------------
-        scanning = Signal(name="scanning")
-        scan_entry = Signal(range(self.entries), name="scan_entry")
+        # -- scan counter (a reset starts a scan: it clears the memories) -------
+        scanning = Signal(name="scanning", init=1)
+        scan_entry = Signal(range(self.entries), name="scan_entry", init=self.entries - 1)
         with m.If(self.scan):
             m.d.sync += [scanning.eq(1), scan_entry.eq(self.entries - 1)]
         with m.Elif(scanning):
@@ -115,6 +120,9 @@ class RadixHistogram(wiring.Component):
             ((self.update, "valid"), (entry, "entry"), (self.digit[:select], "bin"), (copy, "copy")))
         # Entries are cleared two cycles after the scan reads them (after the read, never beside it).
         clear_valid, clear_entry = (delay(m, v, 2, f"clear_{n}") for v, n in ((scanning, "valid"), (scan_entry, "entry")))
+        # Ready once the last clear is visible to an update's read.
+        clear_landed = delay(m, clear_valid, 1, "clear_landed")
+        m.d.sync += self.ready.eq(~(self.scan | scanning | clear_valid | clear_landed))
         for index, ram in enumerate(rams):
             incremented = Signal(entry_shape, name=f"incremented{index}")
             for b in range(bins):

@@ -50,6 +50,9 @@ class TopKSelector(wiring.Component):
 
     Attributes
     ----------
+    ready : Out(1)
+        Energies may arrive (low for a while after reset, and from the last
+        energy of a frame until the mask pass has read it).
     energy_valid : In(1)
     energy : In(energy_bits)
     done : Out(1)
@@ -76,6 +79,7 @@ class TopKSelector(wiring.Component):
             if not 2 <= self.digit_bits <= MAX_DIGIT_BITS:
                 raise ValueError(f"digit_bits: must lie in [2, {MAX_DIGIT_BITS}], got {digit_bits}")
         super().__init__({
+            "ready": Out(1),
             "energy_valid": In(1),
             "energy": In(self.energy_bits),
             "done": Out(1),
@@ -171,6 +175,7 @@ class TopKSelector(wiring.Component):
         m.d.sync += histogram.scan.eq(0)
         with m.FSM(name="select"):
             with m.State("ARRIVE"):
+                m.d.comb += self.ready.eq(histogram.ready)
                 with m.If(arrived):
                     m.d.sync += wait.eq(self.arrival_settle - 1)
                     m.next = "SETTLE"

@@ -11,9 +11,7 @@ from wccgen.hw.haar_inverse import HaarInverse
 from wccgen.hw.params import for_inspection
 from wccgen.sim.harness import run_block, toplevel_name
 
-
-def padded(size, levels):
-    return -(-size // 2**levels) * 2**levels
+from helpers import assert_exact, padded
 
 
 def extreme_frames(channels, height, width, bits):
@@ -23,13 +21,6 @@ def extreme_frames(channels, height, width, bits):
     return [np.full((channels, height, width), hi), np.full((channels, height, width), lo),
             np.broadcast_to(checker, (channels, height, width)).copy(),
             np.broadcast_to(lo + hi - checker, (channels, height, width)).copy()]
-
-
-def assert_exact(report):
-    assert report["mismatch"] is None, report["mismatch"]["message"]
-    assert not report["protocol_errors"], report["protocol_errors"]
-    assert "flag_errors" not in report, report["flag_errors"]
-    assert report["passed"]
 
 
 # -- HaarForward ----------------------------------------------------------------

@@ -75,8 +75,12 @@ def test_single_dominant_position():
     assert list(topk_select(values, 1)[1]) == [5 * 8 + 3]
 
 
-def test_keep_count_uses_the_decimal_rate():
+def test_keep_count_forgives_float_rounding():
     assert keep_count(100, 0.29) == 29  # binary 0.29 * 100 is 28.999...
+    for positions in (3, 768, 1000, 4096 * 3):
+        counts = range(1, min(positions, 40) + 1)
+        assert [keep_count(positions, n / positions) for n in counts] == list(counts)
+    assert keep_count(100, 0.2999) == 29  # a true fraction still floors
     assert keep_count(64, 0.125) == 8
     assert keep_count(63, 0.5) == 31
     with pytest.raises(ValueError, match="rate: .* keeps no position"):
