@@ -44,3 +44,4 @@ clean:
 # Benchmarks (synthesis, place and route, simulation): results in bench/results/.
 bench: system $(STAMP)
 	$(BIN)/python bench/haar.py
+	$(BIN)/python bench/selection.py

@@ -52,8 +52,9 @@ class RadixHistogram(wiring.Component):
     ENTRY_BINS = 4
     #: Memories updated in turn: an entry is read again only after its write is visible.
     COPIES = BlockRAM.LATENCY + 1
-    #: Cycles from an entry's read to its bins' verdict: read, sum of copies, prefix sums, decision.
-    VERDICT_DEPTH = BlockRAM.LATENCY + 3
+    #: Cycles from an entry's read to its bins' verdict: read, sum of copies, prefix sums, running
+    #: total, comparisons, decision.
+    VERDICT_DEPTH = BlockRAM.LATENCY + 5
 
     def __init__(self, *, digit_bits, max_count):
         with validating(self):
@@ -144,21 +145,40 @@ class RadixHistogram(wiring.Component):
         running = Signal(entry_shape, name="running")
         for j in range(bins):
             m.d.sync += running[j].eq(sum(totals[bins - 1 - i] for i in range(j + 1)))
-        verdict_valid, verdict_entry = (delay(m, v, 2, f"verdict_{n}") for v, n in
+        running_valid, running_entry = (delay(m, v, 2, f"running_{n}") for v, n in
                                         ((read_valid, "valid"), (read_entry, "entry")))
-        rem = Signal(count, name="rem")  # still to place among the smaller digits
+        # The count of all larger bins, `before`, is the only value carried from
+        # entry to entry; the comparisons with `need` are pipelined after it.
+        need = Signal(count, name="need")
+        before = Signal(count, name="before")
+        reached = Signal(entry_shape, name="reached")  # before + running
+        with m.If(self.scan):
+            m.d.sync += [need.eq(self.need), before.eq(0)]
+        with m.Elif(running_valid):
+            m.d.sync += before.eq(before + running[bins - 1])
+        for j in range(bins):
+            m.d.sync += reached[j].eq(before + running[j])
+        reached_valid, reached_entry, reached_before = (delay(m, v, 1, f"reached_{n}") for v, n in
+                                                        ((running_valid, "valid"), (running_entry, "entry"),
+                                                         (before, "before")))
+        # Per bin: does the running count reach `need`, and how many would remain.
+        crossing = Signal(bins, name="crossing")
+        remain = Signal(entry_shape, name="remain")
+        for j in range(bins):
+            m.d.sync += [crossing[j].eq(reached[j] >= need),
+                         remain[j].eq(need - (reached[j - 1] if j else reached_before))]
+        verdict_valid, verdict_entry = (delay(m, v, 1, f"verdict_{n}") for v, n in
+                                        ((reached_valid, "valid"), (reached_entry, "entry")))
         found = Signal(name="found_flag")
         with m.If(self.scan):
-            m.d.sync += [rem.eq(self.need), found.eq(0)]
-        with m.Elif(verdict_valid & ~found):
-            crossing = Cat(running[j] >= rem for j in range(bins))
-            m.d.sync += rem.eq(rem - running[bins - 1])
-            # The largest bin whose running count reaches `rem` holds the digit
-            # (running counts only grow with j: the first crossing is the one).
-            for j in range(bins):
-                with m.If(crossing[j] & (~crossing[j - 1] if j else 1)):
-                    m.d.sync += [found.eq(1), self.found.eq(Cat(Const(bins - 1 - j, select), verdict_entry)),
-                                 self.remaining.eq(rem - (running[j - 1] if j else 0))]
+            m.d.sync += found.eq(0)
+        with m.Elif(verdict_valid & ~found & crossing.any()):
+            m.d.sync += found.eq(1)
+            # Running counts only grow with j: the first crossing holds the digit.
+            for j in reversed(range(bins)):
+                with m.If(crossing[j]):
+                    m.d.sync += [self.found.eq(Cat(Const(bins - 1 - j, select), verdict_entry)),
+                                 self.remaining.eq(remain[j])]
         finished = delay(m, scanning & (scan_entry == 0), self.VERDICT_DEPTH + 1, "scan_finished")
         m.d.comb += self.scan_done.eq(finished)
         return m

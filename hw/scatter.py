@@ -1,6 +1,6 @@
 """Kept vectors back into a full frame, zeros elsewhere (golden: ``golden.scatter``)."""
 
-from amaranth.hdl import Module, Mux, Signal, signed
+from amaranth.hdl import Module, Mux, Signal
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 

@@ -114,14 +114,28 @@ class Unpacker(wiring.Component):
 
         word, first, last = self.words.payload.data, self.words.payload.first, self.words.payload.last
         index = Signal(range(total + 1), name="word_index")
+        # Where the next word falls, kept in registers that follow `index`, so
+        # no comparator sits between the counter and the checks.
+        places = {
+            "at_start": lambda i: i == 0,
+            "in_mask": lambda i: i < full_mask_words,
+            "at_tail": (lambda i: i == full_mask_words) if tail else (lambda i: False),
+            "in_values": lambda i: (i > full_mask_words) if tail else (i >= full_mask_words),
+            "at_final": lambda i: i == total - 1,
+        }
+        flags = {name: Signal(init=bool(place(0)), name=name) for name, place in places.items()}
+
+        def set_index(value):
+            return [index.eq(value)] + [flags[name].eq(place(value)) for name, place in places.items()]
+
+        at_start, in_mask, at_tail = flags["at_start"], flags["in_mask"], flags["at_tail"]
+        in_values, at_final = flags["in_values"], flags["at_final"]
         take = Signal(name="take")  # the word is consumed as part of the frame
         # A word with `first` inside a frame ends that frame without being consumed.
         intruder = Signal(name="intruder")
-        m.d.comb += intruder.eq(self.words.valid & first & (index != 0))
+        m.d.comb += intruder.eq(self.words.valid & first & ~at_start)
 
         # -- bitmap: stored, and its ones counted --------------------------------
-        in_mask = index < full_mask_words
-        at_tail = index == full_mask_words if tail else 0
         mask_bits = Mux(at_tail, word & ((1 << tail) - 1) if tail else 0, word)
         m.d.comb += [mask.write_addr.eq(index), mask.write_data.eq(mask_bits),
                      mask.write_en.eq(take & (in_mask | at_tail))]
@@ -137,15 +151,14 @@ class Unpacker(wiring.Component):
 
         # -- codes: realigned past the bitmap's tail ------------------------------
         held = Signal(max(w - tail, 1), name="held")  # the previous word's bits above the tail
+        chunk_valid = take & in_values
         if tail:
             chunk = Cat(held, word[:tail])
-            chunk_valid = take & (index > full_mask_words)
-            with m.If(take & (index >= full_mask_words)):
+            with m.If(take & (at_tail | in_values)):
                 m.d.sync += held.eq(word[tail:])
-            padding_bad = take & (index == total - 1) & (word[tail:] != 0)
+            padding_bad = take & at_final & (word[tail:] != 0)
         else:
             chunk = word
-            chunk_valid = take & (index >= full_mask_words)
             padding_bad = 0
         code_index = Signal(range(max(self.code_words, 2)), name="code_index")
         m.d.comb += [codes.write_addr.eq(code_index), codes.write_data.eq(chunk), codes.write_en.eq(chunk_valid)]
@@ -158,20 +171,20 @@ class Unpacker(wiring.Component):
         # -- frame sequencing ---------------------------------------------------------
         bad = Signal(name="bad")
         check = Signal(range(self.check_latency + 1), name="check_wait")
-        end_frame = [index.eq(0), code_index.eq(0)]
+        end_frame = set_index(0) + [code_index.eq(0)]
         m.d.sync += self.refused.eq(0)
         with m.FSM(name="unpack"):
             with m.State("RECEIVE"):
                 m.d.comb += [self.words.ready.eq(~intruder), take.eq(self.words.valid & ~intruder)]
                 with m.If(take):
-                    m.d.sync += index.eq(index + 1)
+                    m.d.sync += set_index(index + 1)
                     with m.If(code_bad | padding_bad):
                         m.d.sync += bad.eq(1)
-                    with m.If((index == 0) & ~first):
+                    with m.If(at_start & ~first):
                         m.d.sync += end_frame + [bad.eq(0), self.refused.eq(1)]
                         with m.If(~last):
                             m.next = "SKIP"  # not a frame's start: drop up to its end
-                    with m.Elif(index == total - 1):
+                    with m.Elif(at_final):
                         with m.If(last):
                             m.d.sync += [check.eq(self.check_latency - 1)] + end_frame
                             m.next = "CHECK"
@@ -199,6 +212,6 @@ class Unpacker(wiring.Component):
                 with m.If(self.release):
                     m.next = "RECEIVE"
         # A frame's count starts with its first word's ones (a refused frame's may still be in flight).
-        ones_first = delay(m, take & (index == 0), 2, "ones_first")
+        ones_first = delay(m, take & at_start, 2, "ones_first")
         m.d.sync += marked.eq(Mux(ones_first, ones, marked + ones))
         return m

@@ -1,6 +1,6 @@
 """Helpers shared by the hardware tests."""
 
-import numpy as np
+
 
 
 def assert_exact(report):
