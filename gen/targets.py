@@ -6,6 +6,7 @@ their output registers); it simulates with the models in ``sim/models``.
 """
 
 from ..hw.ecp5_block_ram import ecp5_block_ram
+from ..hw.ecp5_multiplier import ecp5_multiplier
 
 __all__ = ["TARGET_PLATFORMS", "platform_for"]
 
@@ -17,6 +18,9 @@ class ECP5Primitives:
 
     def block_ram(self, ram, read_data):
         return ecp5_block_ram(ram, read_data)
+
+    def multiplier(self, mul):
+        return ecp5_multiplier(mul)
 
 
 TARGET_PLATFORMS = {"generic": None, "ecp5": ECP5Primitives()}

@@ -11,7 +11,7 @@ from .targets import platform_for
 __all__ = ["SIMULATION_MODELS", "emit_verilog", "simulation_models"]
 
 #: Verilog models of the device primitives each target instantiates, for simulation and lint.
-SIMULATION_MODELS = {"generic": [], "ecp5": ["DP16KD.v"]}
+SIMULATION_MODELS = {"generic": [], "ecp5": ["DP16KD.v", "MULT18X18D.v"]}
 
 
 def simulation_models(target):

@@ -5,7 +5,7 @@ import operator
 
 from amaranth.hdl import Signal
 
-__all__ = ["delay", "or_tree", "or_tree_depth"]
+__all__ = ["delay", "or_tree", "or_tree_depth", "sum_tree", "sum_tree_depth"]
 
 #: Inputs per OR gate of :func:`or_tree`: one LUT level with the routing to reach it.
 OR_FAN_IN = 4
@@ -43,6 +43,29 @@ def or_tree(m, values, name):
             group = values[index:index + OR_FAN_IN]
             register = Signal(len(group[0]), name=f"{name}{level}_{index // OR_FAN_IN}")
             m.d.sync += register.eq(functools.reduce(operator.or_, group))
+            merged.append(register)
+        values, level = merged, level + 1
+    return values[0]
+
+
+def sum_tree_depth(count):
+    """Register stages :func:`sum_tree` takes for ``count`` values."""
+    depth = 0
+    while count > 1:
+        count = -(-count // 2)
+        depth += 1
+    return depth
+
+
+def sum_tree(m, values, shape, name):
+    """The sum of ``values``, two at a time with a register after each addition (``shape`` holds the total)."""
+    level = 0
+    while len(values) > 1:
+        merged = []
+        for index in range(0, len(values), 2):
+            pair = values[index:index + 2]
+            register = Signal(shape, name=f"{name}{level}_{index // 2}")
+            m.d.sync += register.eq(sum(pair))
             merged.append(register)
         values, level = merged, level + 1
     return values[0]

@@ -5,8 +5,9 @@ from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
 from ..golden.config import ENERGY_MODES
+from .multiplier import Multiplier
 from .params import check_lanes, check_levels, check_positive_int, check_word_bits, validating
-from .pipeline import delay
+from .pipeline import delay, sum_tree, sum_tree_depth
 
 __all__ = ["PositionEnergy"]
 
@@ -19,7 +20,7 @@ class PositionEnergy(wiring.Component):
     position (``group_last``) its energy leaves with ``energy_valid``. Each
     beat carries ``lanes`` coefficients of one position and the gain of the
     position's level, ``levels - level``; ``mode="square"`` sums
-    ``coef**2 << 2*gain`` (one multiplier per lane), ``mode="abs"`` sums
+    ``coef**2 << 2*gain`` (one :class:`~wccgen.hw.multiplier.Multiplier` per lane), ``mode="abs"`` sums
     ``|coef| << gain`` (no multiplier).
 
     Parameters
@@ -78,26 +79,31 @@ class PositionEnergy(wiring.Component):
 
     @property
     def latency(self):
-        """Cycles from a position's last beat to its energy."""
-        return 4
+        """Cycles from a position's last beat to its energy: the term and its register, the lanes' sum tree,
+        the scale, the total."""
+        return Multiplier.LATENCY + 1 + sum_tree_depth(self.lanes) + 2
 
     def elaborate(self, platform):
         m = Module()
-        # Stage 1: each lane's term (the multiplier's output register in a DSP block).
+        # Each lane's term, from a pipelined hard multiplier for squares.
         terms = []
         for lane in range(self.lanes):
             coef = self.coefficients[lane]
-            term = Signal(self.term_bits, name=f"term{lane}")
-            m.d.sync += term.eq(coef * coef if self.mode == "square" else Mux(coef < 0, -coef, coef))
+            if self.mode == "square":
+                multiplier = Multiplier(coef.shape(), coef.shape())
+                m.submodules[f"square{lane}"] = multiplier
+                m.d.comb += [multiplier.a.eq(coef), multiplier.b.eq(coef)]
+                term = multiplier.p[:self.term_bits]
+            else:
+                term = delay(m, Mux(coef < 0, -coef, coef).as_unsigned()[:self.term_bits], Multiplier.LATENCY,
+                             f"magnitude{lane}")
             terms.append(term)
-        gain, group_last = delay(m, self.gain, 1, "gain"), delay(m, self.group_last, 1, "group_last")
-        valid = delay(m, self.valid, 1, "valid")
-        # Stage 2: the lanes' sum.
-        lane_sum = Signal(self.term_bits + (self.lanes - 1).bit_length(), name="lane_sum")
-        m.d.sync += lane_sum.eq(sum(terms))
-        gain, group_last, valid = (delay(m, v, 1, f"{n}_s2") for v, n in
-                                   ((gain, "gain"), (group_last, "group_last"), (valid, "valid")))
-        # Stage 3: on the common scale.
+        # Each term registered in the fabric (the hard multipliers lie apart), then summed two at a time.
+        terms = [delay(m, term, 1, f"term{lane}") for lane, term in enumerate(terms)]
+        lane_sum = sum_tree(m, terms, self.term_bits + (self.lanes - 1).bit_length(), "lane_sum")
+        gain, group_last, valid = (delay(m, v, self.latency - 2, n) for v, n in
+                                   ((self.gain, "gain"), (self.group_last, "group_last"), (self.valid, "valid")))
+        # On the common scale.
         scaled = Signal(self.energy_bits, name="scaled")
         options = [lane_sum << (self.gain_shift * g) for g in range(self.levels)]
         selected = options[0]
@@ -105,7 +111,7 @@ class PositionEnergy(wiring.Component):
             selected = Mux(gain == g, options[g], selected)
         m.d.sync += scaled.eq(selected)
         group_last, valid = (delay(m, v, 1, f"{n}_s3") for v, n in ((group_last, "group_last"), (valid, "valid")))
-        # Stage 4: accumulated over the position's beats.
+        # Accumulated over the position's beats.
         total = Signal(self.energy_bits, name="total")
         fresh = Signal(init=1, name="fresh")  # the next beat starts a position
         with m.If(valid):

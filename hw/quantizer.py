@@ -5,6 +5,7 @@ from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
 from ..golden.fixed_point import MAX_SHIFT, MULTIPLIER_BITS, symmetric_limit
+from .multiplier import Multiplier
 from .params import check_bits, check_levels, check_positive_int, check_word_bits, validating
 from .pipeline import delay
 
@@ -27,7 +28,7 @@ class Quantizer(wiring.Component):
     """``code = clamp(round_shift(coef * multiplier[l-1], shift[l-1]), -Q, Q)`` on every lane.
 
     A fixed-latency pipeline without backpressure (``latency`` cycles); one
-    hard multiplier per lane. ``round_shift`` adds half and shifts right
+    :class:`~wccgen.hw.multiplier.Multiplier` (a hard multiplier) per lane. ``round_shift`` adds half and shifts right
     arithmetically (round half up), as docs/numerics.md fixes.
 
     Parameters
@@ -51,8 +52,8 @@ class Quantizer(wiring.Component):
     codes : Out(ArrayLayout(signed(bits), lanes))
     """
 
-    #: Cycles from a beat to its codes: product, rounding shift, clamp.
-    LATENCY = 3
+    #: Cycles from a beat to its codes: multiplier selection, product, rounding shift, clamp.
+    LATENCY = 1 + Multiplier.LATENCY + 2
 
     def __init__(self, *, coef_bits, lanes, bits, multipliers, shifts):
         with validating(self):
@@ -89,17 +90,20 @@ class Quantizer(wiring.Component):
         product_bits = self.coef_bits + MULTIPLIER_BITS
         # The rounding sum needs room for the half-step of the widest shift.
         sum_bits = max(product_bits, max(self.shifts) + 1) + 1
-        # The multiplier and the level's rounding constants, registered beside the product.
+        # Stage 1: the level's multiplier, registered beside the coefficients.
         multiplier = Signal(MULTIPLIER_BITS - 1, name="multiplier")
-        m.d.comb += multiplier.eq(per_level(self.multipliers, self.level))
-        level = delay(m, self.level, 1, "level")
-        valid = delay(m, self.valid, 1, "valid")
+        m.d.sync += multiplier.eq(per_level(self.multipliers, self.level))
+        coefficients = delay(m, self.coefficients, 1, "coefficients")
+        level, valid = (delay(m, v, 1 + Multiplier.LATENCY, n) for v, n in
+                        ((self.level, "level"), (self.valid, "valid")))
+        # Stages 2-4: the products; stage 5: add half, shift by the level's amount.
         half = per_level([1 << (s - 1) for s in self.shifts], level)
         rounded = []
         for lane in range(self.lanes):
-            product = Signal(signed(product_bits), name=f"product{lane}")
-            m.d.sync += product.eq(self.coefficients[lane] * multiplier)
-            total = product + half
+            product = Multiplier(coefficients[lane].shape(), multiplier.shape())
+            m.submodules[f"product{lane}"] = product
+            m.d.comb += [product.a.eq(coefficients[lane]), product.b.eq(multiplier)]
+            total = product.p[:product_bits].as_signed() + half
             options = [total >> s for s in self.shifts]
             value = Signal(signed(sum_bits), name=f"rounded{lane}")
             m.d.sync += value.eq(per_level(options, level))

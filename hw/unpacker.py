@@ -1,5 +1,7 @@
 """Reading a compressed frame back, with its checks (golden: ``golden.unpack``)."""
 
+import operator
+
 from amaranth.hdl import Cat, Module, Mux, Signal
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
@@ -115,18 +117,25 @@ class Unpacker(wiring.Component):
         word, first, last = self.words.payload.data, self.words.payload.first, self.words.payload.last
         index = Signal(range(total + 1), name="word_index")
         # Where the next word falls, kept in registers that follow `index`, so
-        # no comparator sits between the counter and the checks.
+        # no comparator sits between the counter and the checks. Each place is
+        # a comparison of the index with a constant; moving on compares the
+        # current index with the constant less one (no adder on the way).
         places = {
-            "at_start": lambda i: i == 0,
-            "in_mask": lambda i: i < full_mask_words,
-            "at_tail": (lambda i: i == full_mask_words) if tail else (lambda i: False),
-            "in_values": lambda i: (i > full_mask_words) if tail else (i >= full_mask_words),
-            "at_final": lambda i: i == total - 1,
+            "at_start": ("==", 0),
+            "in_mask": ("<", full_mask_words),
+            "at_tail": ("==", full_mask_words if tail else -1),
+            "in_values": (">=", full_mask_words + 1 if tail else full_mask_words),
+            "at_final": ("==", total - 1),
         }
-        flags = {name: Signal(init=bool(place(0)), name=name) for name, place in places.items()}
+        compare = {"==": operator.eq, "<": operator.lt, ">=": operator.ge}
+        flags = {name: Signal(init=bool(compare[op](0, c)), name=name) for name, (op, c) in places.items()}
 
-        def set_index(value):
-            return [index.eq(value)] + [flags[name].eq(place(value)) for name, place in places.items()]
+        def restart():
+            return [index.eq(0)] + [flags[name].eq(compare[op](0, c)) for name, (op, c) in places.items()]
+
+        def advance():
+            return [index.eq(index + 1)] + [flags[name].eq(compare[op](index, c - 1))
+                                            for name, (op, c) in places.items()]
 
         at_start, in_mask, at_tail = flags["at_start"], flags["in_mask"], flags["at_tail"]
         in_values, at_final = flags["in_values"], flags["at_final"]
@@ -171,13 +180,13 @@ class Unpacker(wiring.Component):
         # -- frame sequencing ---------------------------------------------------------
         bad = Signal(name="bad")
         check = Signal(range(self.check_latency + 1), name="check_wait")
-        end_frame = set_index(0) + [code_index.eq(0)]
+        end_frame = restart() + [code_index.eq(0)]
         m.d.sync += self.refused.eq(0)
         with m.FSM(name="unpack"):
             with m.State("RECEIVE"):
                 m.d.comb += [self.words.ready.eq(~intruder), take.eq(self.words.valid & ~intruder)]
                 with m.If(take):
-                    m.d.sync += set_index(index + 1)
+                    m.d.sync += advance()
                     with m.If(code_bad | padding_bad):
                         m.d.sync += bad.eq(1)
                     with m.If(at_start & ~first):
