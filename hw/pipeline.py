@@ -5,7 +5,7 @@ import operator
 
 from amaranth.hdl import Signal
 
-__all__ = ["delay", "or_tree", "or_tree_depth", "sum_tree", "sum_tree_depth"]
+__all__ = ["delay", "or_tree", "or_tree_depth", "prefix_sums", "prefix_sums_depth", "sum_tree", "sum_tree_depth"]
 
 #: Inputs per OR gate of :func:`or_tree`: one LUT level with the routing to reach it.
 OR_FAN_IN = 4
@@ -69,3 +69,25 @@ def sum_tree(m, values, shape, name):
             merged.append(register)
         values, level = merged, level + 1
     return values[0]
+
+
+def prefix_sums_depth(count):
+    """Register stages :func:`prefix_sums` takes for ``count`` values."""
+    return sum_tree_depth(count)
+
+
+def prefix_sums(m, values, shape, name):
+    """Registered running sums ``values[0]``, ``values[0] + values[1]``, ... (one adder per stage).
+
+    Each stage doubles the span of the sums (Hillis-Steele): after stage
+    ``s`` entry ``i`` holds the sum of ``values[i - 2**s + 1 .. i]``.
+    """
+    span, stage = 1, 0
+    while span < len(values):
+        summed = []
+        for index, value in enumerate(values):
+            register = Signal(shape, name=f"{name}{stage}_{index}")
+            m.d.sync += register.eq(value + values[index - span] if index >= span else value)
+            summed.append(register)
+        values, span, stage = summed, span * 2, stage + 1
+    return values

@@ -6,7 +6,7 @@ from amaranth.lib.wiring import In, Out
 
 from .block_ram import BlockRAM
 from .params import check_positive_int, validating
-from .pipeline import delay
+from .pipeline import delay, prefix_sums, prefix_sums_depth, sum_tree, sum_tree_depth
 
 __all__ = ["RadixHistogram"]
 
@@ -52,9 +52,6 @@ class RadixHistogram(wiring.Component):
     ENTRY_BINS = 4
     #: Memories updated in turn: an entry is read again only after its write is visible.
     COPIES = BlockRAM.LATENCY + 1
-    #: Cycles from an entry's read to its bins' verdict: read, sum of copies, prefix sums, running
-    #: total, comparisons, decision.
-    VERDICT_DEPTH = BlockRAM.LATENCY + 5
 
     def __init__(self, *, digit_bits, max_count):
         with validating(self):
@@ -79,9 +76,19 @@ class RadixHistogram(wiring.Component):
         return (1 << self.digit_bits) // self.ENTRY_BINS
 
     @property
+    def _sum_depth(self):
+        # The copies' sum tree, then the prefix sums over the entry's bins.
+        return sum_tree_depth(self.COPIES) + prefix_sums_depth(self.ENTRY_BINS)
+
+    @property
+    def verdict_depth(self):
+        """Cycles from an entry's read to its verdict: read, sums, running total, comparisons, decision."""
+        return BlockRAM.LATENCY + self._sum_depth + 3
+
+    @property
     def scan_latency(self):
         """Cycles from ``scan`` to ``scan_done``."""
-        return self.entries + self.VERDICT_DEPTH + 1
+        return self.entries + self.verdict_depth + 1
 
     @property
     def update_latency(self):
@@ -137,15 +144,12 @@ class RadixHistogram(wiring.Component):
         # -- scan verdict --------------------------------------------------------
         read_valid, read_entry = (delay(m, v, latency, f"read_{n}") for v, n in
                                   ((scanning, "valid"), (scan_entry, "entry")))
-        # The copies' sum of each bin.
-        totals = Signal(entry_shape, name="totals")
-        for b in range(bins):
-            m.d.sync += totals[b].eq(sum(ram.read_data[b] for ram in rams))
-        # Counts from the entry's largest bin down to each bin, inclusive.
-        running = Signal(entry_shape, name="running")
-        for j in range(bins):
-            m.d.sync += running[j].eq(sum(totals[bins - 1 - i] for i in range(j + 1)))
-        running_valid, running_entry = (delay(m, v, 2, f"running_{n}") for v, n in
+        # The copies' sum of each bin, two at a time.
+        totals = [sum_tree(m, [ram.read_data[b] for ram in rams], count, f"total{b}_") for b in range(bins)]
+        # Counts from the entry's largest bin down to each bin, inclusive, as
+        # sums of sums of pairs (one adder per stage).
+        running = prefix_sums(m, totals[::-1], count, "running")
+        running_valid, running_entry = (delay(m, v, self._sum_depth, f"running_{n}") for v, n in
                                         ((read_valid, "valid"), (read_entry, "entry")))
         # The count of all larger bins, `before`, is the only value carried from
         # entry to entry; the comparisons with `need` are pipelined after it.
@@ -179,6 +183,6 @@ class RadixHistogram(wiring.Component):
                 with m.If(crossing[j]):
                     m.d.sync += [self.found.eq(Cat(Const(bins - 1 - j, select), verdict_entry)),
                                  self.remaining.eq(remain[j])]
-        finished = delay(m, scanning & (scan_entry == 0), self.VERDICT_DEPTH + 1, "scan_finished")
+        finished = delay(m, scanning & (scan_entry == 0), self.verdict_depth + 1, "scan_finished")
         m.d.comb += self.scan_done.eq(finished)
         return m

@@ -9,7 +9,7 @@ from amaranth.lib.wiring import In, Out
 from .block_ram import BlockRAM
 from .frame_beat import word_beat
 from .params import check_bits, check_positive_int, validating
-from .pipeline import delay
+from .pipeline import delay, sum_tree, sum_tree_depth
 
 __all__ = ["Unpacker"]
 
@@ -101,9 +101,13 @@ class Unpacker(wiring.Component):
         return self.positions // self.word_bits + self.code_words + int(self.tail_bits > 0)
 
     @property
+    def _popcount_depth(self):
+        return 1 + sum_tree_depth(-(-self.word_bits // POPCOUNT_GROUP))
+
+    @property
     def check_latency(self):
         """Cycles from a frame's last word to ``stored`` or ``refused``: the population count's pipeline."""
-        return 4
+        return self._popcount_depth + 2
 
     def elaborate(self, platform):
         m = Module()
@@ -148,14 +152,14 @@ class Unpacker(wiring.Component):
         mask_bits = Mux(at_tail, word & ((1 << tail) - 1) if tail else 0, word)
         m.d.comb += [mask.write_addr.eq(index), mask.write_data.eq(mask_bits),
                      mask.write_en.eq(take & (in_mask | at_tail))]
+        counted = take & (in_mask | at_tail)
         ones_groups = []
         for low in range(0, w, POPCOUNT_GROUP):
             group = Signal(range(POPCOUNT_GROUP + 1), name=f"ones{low // POPCOUNT_GROUP}")
-            m.d.sync += group.eq(sum(mask_bits[i] for i in range(low, min(low + POPCOUNT_GROUP, w))))
+            bits_here = sum(mask_bits[i] for i in range(low, min(low + POPCOUNT_GROUP, w)))
+            m.d.sync += group.eq(Mux(counted, bits_here, 0))
             ones_groups.append(group)
-        counted = delay(m, take & (in_mask | at_tail), 1, "counted")
-        ones = Signal(range(w + 1), name="ones")
-        m.d.sync += ones.eq(Mux(counted, sum(ones_groups), 0))
+        ones = sum_tree(m, ones_groups, range(w + 1), "ones_sum")
         marked = Signal(range(self.positions + 1), name="marked")
 
         # -- codes: realigned past the bitmap's tail ------------------------------
@@ -221,6 +225,6 @@ class Unpacker(wiring.Component):
                 with m.If(self.release):
                     m.next = "RECEIVE"
         # A frame's count starts with its first word's ones (a refused frame's may still be in flight).
-        ones_first = delay(m, take & at_start, 2, "ones_first")
+        ones_first = delay(m, take & at_start, self._popcount_depth, "ones_first")
         m.d.sync += marked.eq(Mux(ones_first, ones, marked + ones))
         return m
