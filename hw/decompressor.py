@@ -6,7 +6,7 @@ from amaranth.lib.wiring import In, Out
 
 from ..golden.config import keep_count, padded_size
 from .frame_beat import frame_beat, word_beat
-from .params import check_bits, check_lanes, check_levels, check_positive_int, validating
+from .params import check_bits, check_lanes, check_levels, check_positive_int, for_inspection, validating
 from .scatter import Scatter
 from .unpacker import Unpacker
 
@@ -91,6 +91,17 @@ class Decompressor(wiring.Component):
     def words_per_frame(self):
         """Input words of a well-formed frame."""
         return -(-self.compressed_bits // self.word_bits)
+
+    @property
+    def cycles_per_frame(self):
+        """Cycles per frame with words always available and the sink always ready.
+
+        A frame is received (a word per cycle), checked, then scattered (a
+        beat per cycle); the next frame is received once the scatter has
+        issued its last read.
+        """
+        unpacker, scatter = (for_inspection(part) for part in self._parts())
+        return self.words_per_frame + unpacker.check_latency + scatter.beats + 2
 
     def _parts(self):
         unpacker = Unpacker(positions=self.positions, keep=self.keep, channels=self.channels, lanes=self.lanes,

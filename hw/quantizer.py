@@ -52,8 +52,8 @@ class Quantizer(wiring.Component):
     codes : Out(ArrayLayout(signed(bits), lanes))
     """
 
-    #: Cycles from a beat to its codes: multiplier selection, product, rounding shift, clamp.
-    LATENCY = 1 + Multiplier.LATENCY + 2
+    #: Cycles from a beat to its codes: multiplier selection, product, rounding sum, shift, clamp test, clamp.
+    LATENCY = 1 + Multiplier.LATENCY + 4
 
     def __init__(self, *, coef_bits, lanes, bits, multipliers, shifts):
         with validating(self):
@@ -96,20 +96,28 @@ class Quantizer(wiring.Component):
         coefficients = delay(m, self.coefficients, 1, "coefficients")
         level, valid = (delay(m, v, 1 + Multiplier.LATENCY, n) for v, n in
                         ((self.level, "level"), (self.valid, "valid")))
-        # Stages 2-4: the products; stage 5: add half, shift by the level's amount.
-        half = per_level([1 << (s - 1) for s in self.shifts], level)
+        # Stages 2-4: the products; then add half; then shift by the level's amount.
         rounded = []
+        half = per_level([1 << (s - 1) for s in self.shifts], level)
+        level_after_sum = delay(m, level, 1, "level_s5")
         for lane in range(self.lanes):
             product = Multiplier(coefficients[lane].shape(), multiplier.shape())
             m.submodules[f"product{lane}"] = product
             m.d.comb += [product.a.eq(coefficients[lane]), product.b.eq(multiplier)]
-            total = product.p[:product_bits].as_signed() + half
-            options = [total >> s for s in self.shifts]
+            total = Signal(signed(sum_bits), name=f"total{lane}")
+            m.d.sync += total.eq(product.p[:product_bits].as_signed() + half)
             value = Signal(signed(sum_bits), name=f"rounded{lane}")
-            m.d.sync += value.eq(per_level(options, level))
+            m.d.sync += value.eq(per_level([total >> s for s in self.shifts], level_after_sum))
             rounded.append(value)
-        valid = delay(m, valid, 1, "valid_s2")
+        # Clamp to [-Q, Q]: whether the value fits, from its high bits, then a multiplexer.
+        bits = self.bits
         for lane, value in enumerate(rounded):
-            m.d.sync += self.codes[lane].eq(Mux(value > limit, limit, Mux(value < -limit, -limit, value)))
-        m.d.sync += self.codes_valid.eq(valid)
+            low, negative, fits = (Signal(bits, name=f"low{lane}"), Signal(name=f"negative{lane}"),
+                                   Signal(name=f"fits{lane}"))
+            high = value[bits - 1:]
+            m.d.sync += [low.eq(value[:bits]), negative.eq(value[-1]),
+                         fits.eq(Mux(value[-1], (high == (1 << len(high)) - 1) & (value[:bits - 1] != 0),
+                                     high == 0))]
+            m.d.sync += self.codes[lane].eq(Mux(fits, low, Mux(negative, -limit, limit)))
+        m.d.sync += self.codes_valid.eq(delay(m, valid, 3, "valid_s5"))
         return m

@@ -221,6 +221,8 @@ def test_decompressor_round_trip(tmp_path, height, width, channels, lanes, level
                        idle=traffic[0], backpressure=traffic[1], seed=lanes)
     assert_exact(report)
     assert report["status"]["refused_frames"] == 0
+    if traffic == (0.0, 0.0):
+        assert report["cycles_per_frame"] == unit.cycles_per_frame
 
 
 def corrupt(unit, stream, how):
