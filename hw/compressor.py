@@ -11,7 +11,7 @@ from .frame_geometry import FrameGeometry
 from .output_queue import OutputQueue
 from .packer import Packer
 from .params import check_bits, for_inspection, validating
-from .pipeline import delay
+from .pipeline import delay, wrapping_counter
 from .position_energy import PositionEnergy
 from .quantizer import Quantizer
 from .raster import raster_position
@@ -174,40 +174,36 @@ class Compressor(FrameGeometry, wiring.Component):
             energy.gain.eq(self.levels - in_level),
             selector.energy_valid.eq(energy.energy_valid), selector.energy.eq(energy.energy),
         ]
-        code_addr = Signal(range(positions * groups), name="code_write_addr")
+        code_addr, _ = wrapping_counter(m, quantizer.codes_valid, positions * groups, "code_write_addr")
         m.d.comb += [codes.write_addr.eq(code_addr), codes.write_en.eq(quantizer.codes_valid),
                      codes.write_data.eq(Cat(code[:self.bit_a] for code in quantizer.codes))]
-        with m.If(quantizer.codes_valid):
-            m.d.sync += code_addr.eq(Mux(code_addr == positions * groups - 1, 0, code_addr + 1))
 
         # -- mask pass: the bitmap, and the list of kept positions ---------------
         mask_step = Signal(name="mask_step")
-        mask_count = Signal(range(positions), name="mask_count")
+        _, mask_last = wrapping_counter(m, mask_step, positions, "mask_count")
+        # Bits in the packer's word, the step's included; the bitmap's last bit restarts it.
         word_fill = Signal(range(self.word_bits), name="mask_word_fill")
-        completes = word_fill == self.word_bits - 1  # this position's bit completes a word
+        completes = Signal(init=self.word_bits == 1, name="mask_completes")  # this position's bit completes a word
         m.d.comb += selector.step.eq(mask_step)
         with m.If(mask_step):
-            m.d.sync += [mask_count.eq(Mux(mask_count == positions - 1, 0, mask_count + 1)),
-                         word_fill.eq(Mux(completes | (mask_count == positions - 1), 0, word_fill + 1))]
-        kept_count = Signal(range(keep), name="kept_count")
+            with m.If(completes | mask_last):
+                m.d.sync += [word_fill.eq(0), completes.eq(self.word_bits == 1)]
+            with m.Else():
+                m.d.sync += [word_fill.eq(word_fill + 1), completes.eq(word_fill == self.word_bits - 2)]
+        kept_count, _ = wrapping_counter(m, selector.keep_valid & selector.keep, keep, "kept_count")
         kept_base = Signal(range(positions * groups), name="kept_base")  # first code address of the position
         m.d.comb += [packer.bit_valid.eq(selector.keep_valid), packer.bit.eq(selector.keep),
                      kept.write_addr.eq(kept_count), kept.write_data.eq(kept_base),
                      kept.write_en.eq(selector.keep_valid & selector.keep)]
+        _, base_last = wrapping_counter(m, selector.keep_valid, positions, "kept_position")
         with m.If(selector.keep_valid):
-            m.d.sync += kept_base.eq(Mux(kept_base == (positions - 1) * groups, 0, kept_base + groups))
-            with m.If(selector.keep):
-                m.d.sync += kept_count.eq(Mux(kept_count == keep - 1, 0, kept_count + 1))
+            m.d.sync += kept_base.eq(Mux(base_last, 0, kept_base + groups))
 
         # -- values pass: kept positions' codes in ascending order --------------
         value_step = Signal(name="value_step")
-        value_index = Signal(range(keep), name="value_index")
-        value_group = Signal(range(groups), name="value_group")
-        value_last = (value_index == keep - 1) & (value_group == groups - 1)
-        with m.If(value_step):
-            m.d.sync += value_group.eq(Mux(value_group == groups - 1, 0, value_group + 1))
-            with m.If(value_group == groups - 1):
-                m.d.sync += value_index.eq(Mux(value_last, 0, value_index + 1))
+        value_group, group_last = wrapping_counter(m, value_step, groups, "value_group")
+        value_index, index_last = wrapping_counter(m, value_step & group_last, keep, "value_index")
+        value_last = index_last & group_last
         m.d.comb += kept.read_addr.eq(value_index)
         group_at_base = delay(m, value_group, BlockRAM.LATENCY, "value_group")
         code_read = Signal(range(positions * groups), name="code_read_addr")
@@ -235,7 +231,7 @@ class Compressor(FrameGeometry, wiring.Component):
                     m.next = "MASK"
             with m.State("MASK"):
                 m.d.comb += [mask_step.eq(~completes | queue.room), queue.issue.eq(mask_step & completes)]
-                with m.If(mask_step & (mask_count == positions - 1)):
+                with m.If(mask_step & mask_last):
                     # The kept list's last write must be visible to the values pass.
                     m.d.sync += wait.eq(TopKSelector.MASK_LATENCY + 1)
                     m.next = "DRAIN"

@@ -3,9 +3,10 @@
 import functools
 import operator
 
-from amaranth.hdl import Signal
+from amaranth.hdl import Mux, Signal
 
-__all__ = ["delay", "or_tree", "or_tree_depth", "prefix_sums", "prefix_sums_depth", "sum_tree", "sum_tree_depth"]
+__all__ = ["delay", "or_tree", "or_tree_depth", "prefix_sums", "prefix_sums_depth", "sum_tree", "sum_tree_depth",
+           "wrapping_counter"]
 
 #: Inputs per OR gate of :func:`or_tree`: one LUT level with the routing to reach it.
 OR_FAN_IN = 4
@@ -91,3 +92,22 @@ def prefix_sums(m, values, shape, name):
             summed.append(register)
         values, span, stage = summed, span * 2, stage + 1
     return values
+
+
+def wrapping_counter(m, step, count, name):
+    """A counter over ``0 .. count - 1`` advancing with ``step``, and a register that is high at its last value.
+
+    The flag is set one step ahead, so logic acting on "the last one" sees a
+    flip-flop, not a comparator.
+
+    Returns
+    -------
+    (Signal, Signal)
+        The count and its ``at_last`` flag.
+    """
+    value = Signal(range(max(count, 2)), name=name)
+    at_last = Signal(init=count == 1, name=f"{name}_at_last")
+    with m.If(step):
+        m.d.sync += [value.eq(Mux(at_last, 0, value + 1)),
+                     at_last.eq(Mux(at_last, count == 1, value == count - 2))]
+    return value, at_last

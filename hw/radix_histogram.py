@@ -108,11 +108,12 @@ class RadixHistogram(wiring.Component):
         # -- scan counter (a reset starts a scan: it clears the memories) -------
         scanning = Signal(name="scanning", init=1)
         scan_entry = Signal(range(self.entries), name="scan_entry", init=self.entries - 1)
+        scan_end = Signal(init=self.entries == 1, name="scan_end")  # at entry 0, from a register
         with m.If(self.scan):
-            m.d.sync += [scanning.eq(1), scan_entry.eq(self.entries - 1)]
+            m.d.sync += [scanning.eq(1), scan_entry.eq(self.entries - 1), scan_end.eq(self.entries == 1)]
         with m.Elif(scanning):
-            m.d.sync += scan_entry.eq(scan_entry - 1)
-            with m.If(scan_entry == 0):
+            m.d.sync += [scan_entry.eq(scan_entry - 1), scan_end.eq(scan_entry == 1)]
+            with m.If(scan_end):
                 m.d.sync += scanning.eq(0)
 
         # -- updates: read the entry, write it back incremented ----------------
@@ -183,6 +184,6 @@ class RadixHistogram(wiring.Component):
                 with m.If(crossing[j]):
                     m.d.sync += [self.found.eq(Cat(Const(bins - 1 - j, select), verdict_entry)),
                                  self.remaining.eq(remain[j])]
-        finished = delay(m, scanning & (scan_entry == 0), self.verdict_depth + 1, "scan_finished")
+        finished = delay(m, scanning & scan_end, self.verdict_depth + 1, "scan_finished")
         m.d.comb += self.scan_done.eq(finished)
         return m

@@ -6,7 +6,7 @@ from amaranth.lib.wiring import In, Out
 
 from .block_ram import BlockRAM
 from .params import check_positive_int, for_inspection, validating
-from .pipeline import delay
+from .pipeline import delay, wrapping_counter
 from .radix_histogram import RadixHistogram
 
 __all__ = ["TopKSelector"]
@@ -130,22 +130,18 @@ class TopKSelector(wiring.Component):
         # -- arrival: store each energy; it also feeds the first histogram ----
         arrive_valid, arrive_energy = (delay(m, v, 1, f"arrive_{n}") for v, n in
                                        ((self.energy_valid, "valid"), (self.energy, "energy")))
-        arrive_addr = Signal(range(positions), name="arrive_addr")
+        arrive_addr, arrive_last = wrapping_counter(m, arrive_valid, positions, "arrive_addr")
         m.d.comb += [energies.write_addr.eq(arrive_addr), energies.write_data.eq(arrive_energy),
                      energies.write_en.eq(arrive_valid)]
         arrived = Signal(name="arrived")  # the last energy of the frame is in
-        m.d.comb += arrived.eq(arrive_valid & (arrive_addr == positions - 1))
-        with m.If(arrive_valid):
-            m.d.sync += arrive_addr.eq(Mux(arrive_addr == positions - 1, 0, arrive_addr + 1))
+        m.d.comb += arrived.eq(arrive_valid & arrive_last)
 
         # -- reading the stored energies (histogram passes and the mask pass) --
         pass_issue = Signal(name="pass_issue")
-        read_addr = Signal(range(positions), name="read_addr")
         read_step = Signal(name="read_step")
+        read_addr, read_at_last = wrapping_counter(m, read_step, positions, "read_addr")
         m.d.comb += [read_step.eq(pass_issue | self.step), energies.read_addr.eq(read_addr)]
-        with m.If(read_step):
-            m.d.sync += read_addr.eq(Mux(read_addr == positions - 1, 0, read_addr + 1))
-        read_last = read_step & (read_addr == positions - 1)
+        read_last = read_step & read_at_last
         pass_valid = delay(m, pass_issue, BlockRAM.LATENCY, "pass_valid")
         mask_valid = delay(m, self.step, BlockRAM.LATENCY, "mask_valid")
         stored = energies.read_data
