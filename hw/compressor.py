@@ -154,11 +154,9 @@ class Compressor(FrameGeometry, wiring.Component):
         wiring.connect(m, queue.o, wiring.flipped(self.compressed))
 
         # -- arrival: quantize into the code memory, energies to the selector --
-        accepting = Signal(init=1, name="accepting")
+        accepting = Signal(name="accepting")  # a register: it drives every input counter
         beat = Signal(name="beat")
-        # (The selector is not ready for a while after a reset.)
-        m.d.comb += [self.coefficients.ready.eq(accepting & selector.ready),
-                     beat.eq(self.coefficients.ready & self.coefficients.valid)]
+        m.d.comb += [self.coefficients.ready.eq(accepting), beat.eq(accepting & self.coefficients.valid)]
         inp = raster_position(m, beat, self.padded_height, self.padded_width, groups, "in")
         where = mallat_region(m, beat, inp, self.padded_height, self.padded_width, self.levels, "in")
         level = Signal(range(self.levels + 1), name="in_level")
@@ -222,6 +220,10 @@ class Compressor(FrameGeometry, wiring.Component):
         # -- sequencing ---------------------------------------------------------
         wait = Signal(range(TopKSelector.MASK_LATENCY + 3), name="wait")
         with m.FSM(name="compress"):
+            with m.State("START"):  # the selector clears its memories after a reset
+                with m.If(selector.ready):
+                    m.d.sync += accepting.eq(1)
+                    m.next = "ARRIVE"
             with m.State("ARRIVE"):
                 with m.If(beat & inp.frame_last):
                     m.d.sync += accepting.eq(0)

@@ -51,8 +51,9 @@ class TopKSelector(wiring.Component):
     Attributes
     ----------
     ready : Out(1)
-        Energies may arrive (low for a while after reset, and from the last
-        energy of a frame until the mask pass has read it).
+        Low for a while after reset, until the histogram memories are clear;
+        energies may arrive once it is high, and then again after each mask
+        pass.
     energy_valid : In(1)
     energy : In(energy_bits)
     done : Out(1)
@@ -166,12 +167,11 @@ class TopKSelector(wiring.Component):
         threshold = Signal(width, name="mask_threshold")
         ties = Signal(range(positions + 1), name="mask_ties")
         wait = Signal(range(max(self.pass_settle, self.arrival_settle) + 1), name="settle")
-        m.d.comb += histogram.need.eq(rem)
+        m.d.comb += [histogram.need.eq(rem), self.ready.eq(histogram.ready)]
         reset_frame = [digit_index.eq(0), prefix.eq(0), known.eq(0), rem.eq(self.keep_count)]
         m.d.sync += histogram.scan.eq(0)
         with m.FSM(name="select"):
             with m.State("ARRIVE"):
-                m.d.comb += self.ready.eq(histogram.ready)
                 with m.If(arrived):
                     m.d.sync += wait.eq(self.arrival_settle - 1)
                     m.next = "SETTLE"
