@@ -62,8 +62,8 @@ class TopKSelector(wiring.Component):
     keep_valid, keep : Out(1)
     """
 
-    #: Cycles from ``step`` to its verdict: energy read, comparison, tie count.
-    MASK_LATENCY = BlockRAM.LATENCY + 2
+    #: Cycles from ``step`` to its verdict: energy read and its register, comparison, tie count.
+    MASK_LATENCY = BlockRAM.LATENCY + 3
 
     def __init__(self, *, positions, keep, energy_bits, digit_bits=None):
         with validating(self):
@@ -105,8 +105,9 @@ class TopKSelector(wiring.Component):
 
     @property
     def arrival_settle(self):
-        """Cycles from the last energy to the first scan: input register, digit stage, the update's write."""
-        return 2 + self._histogram().update_latency
+        """Cycles from the last energy to the first scan: input register, source register, digit stage,
+        the update's write."""
+        return 3 + self._histogram().update_latency
 
     @property
     def pass_settle(self):
@@ -143,16 +144,18 @@ class TopKSelector(wiring.Component):
         read_addr, read_at_last = wrapping_counter(m, read_step, positions, "read_addr")
         m.d.comb += [read_step.eq(pass_issue | self.step), energies.read_addr.eq(read_addr)]
         read_last = read_step & read_at_last
-        pass_valid = delay(m, pass_issue, BlockRAM.LATENCY, "pass_valid")
-        mask_valid = delay(m, self.step, BlockRAM.LATENCY, "mask_valid")
-        stored = energies.read_data
+        # Each energy read is registered once more, beside the comparators.
+        pass_valid = delay(m, pass_issue, BlockRAM.LATENCY + 1, "pass_valid")
+        mask_valid = delay(m, self.step, BlockRAM.LATENCY + 1, "mask_valid")
+        stored = delay(m, energies.read_data, 1, "stored")
 
         # -- digit stage: does the energy match the threshold's known digits? --
         digit_index = Signal(range(digits), name="digit_index")
         prefix = Signal(width, name="prefix")  # digits found so far, lower ones zero
         known = Signal(width, name="known_mask")  # bits of the digits found so far
-        source_valid = arrive_valid | pass_valid
-        source = Mux(pass_valid, stored, arrive_energy)
+        source_valid = Signal(name="source_valid")
+        source = Signal(self.energy_bits, name="source")
+        m.d.sync += [source_valid.eq(arrive_valid | pass_valid), source.eq(Mux(pass_valid, stored, arrive_energy))]
         digit = source >> ((digits - 1) * digit_bits)
         for index in range(1, digits):
             digit = Mux(digit_index == index, source >> ((digits - 1 - index) * digit_bits), digit)
