@@ -62,8 +62,9 @@ class TopKSelector(wiring.Component):
     keep_valid, keep : Out(1)
     """
 
-    #: Cycles from ``step`` to its verdict: energy read and its register, comparison, tie count.
-    MASK_LATENCY = BlockRAM.LATENCY + 3
+    #: Cycles from ``step`` to its verdict: energy read and its register, comparison of the halves and of
+    #: the whole, tie count.
+    MASK_LATENCY = BlockRAM.LATENCY + 4
 
     def __init__(self, *, positions, keep, energy_bits, digit_bits=None):
         with validating(self):
@@ -208,9 +209,18 @@ class TopKSelector(wiring.Component):
                     m.next = "ARRIVE"
 
         # -- the mask pass: above the threshold, or equal and among the first `ties` --
+        # The comparison in two halves, then combined: no carry chain spans the energy.
+        half = (self.energy_bits + 1) // 2
+        halves = []
+        for part, (low, high) in enumerate(((0, half), (half, self.energy_bits))):
+            part_above, part_equal = Signal(name=f"mask_above{part}"), Signal(name=f"mask_equal{part}")
+            m.d.sync += [part_above.eq(stored[low:high] > threshold[low:high]),
+                         part_equal.eq(stored[low:high] == threshold[low:high])]
+            halves.append((part_above, part_equal))
+        (above_low, equal_low), (above_high, equal_high) = halves
         above, equal = Signal(name="mask_above"), Signal(name="mask_equal")
-        m.d.sync += [above.eq(stored > threshold), equal.eq(stored == threshold)]
-        verdict_valid = delay(m, mask_valid, 1, "mask_valid_s1")
+        m.d.sync += [above.eq(above_high | (equal_high & above_low)), equal.eq(equal_high & equal_low)]
+        verdict_valid = delay(m, mask_valid, 2, "mask_valid_s1")
         kept_tie = equal & (ties != 0)
         with m.If(verdict_valid & kept_tie):
             m.d.sync += ties.eq(ties - 1)
