@@ -174,6 +174,9 @@ class TopKSelector(wiring.Component):
         m.d.comb += [histogram.need.eq(rem), self.ready.eq(histogram.ready)]
         reset_frame = [digit_index.eq(0), prefix.eq(0), known.eq(0), rem.eq(self.keep_count)]
         m.d.sync += histogram.scan.eq(0)
+        # The mask pass's last step, a cycle later (off the path from `step`).
+        mask_finished = Signal(name="mask_finished")
+        m.d.sync += mask_finished.eq(self.step & read_last)
         with m.FSM(name="select"):
             with m.State("ARRIVE"):
                 with m.If(arrived):
@@ -204,7 +207,7 @@ class TopKSelector(wiring.Component):
                     m.next = "SETTLE"
             with m.State("DONE"):
                 m.d.comb += self.done.eq(1)
-                with m.If(self.step & read_last):
+                with m.If(mask_finished):
                     m.d.sync += reset_frame
                     m.next = "ARRIVE"
 
