@@ -126,7 +126,13 @@ class Compressor(FrameGeometry, wiring.Component):
 
     @property
     def cycles_per_frame(self):
-        """Cycles per frame with coefficients always available and the sink always ready."""
+        """Cycles per frame with coefficients always available and the sink always ready.
+
+        Arrival (a beat per cycle), the last energy's way to the selector, the
+        selection, the mask pass (a position per cycle) and the wait for its
+        last verdict, the values (a word per cycle), the flush of a shared
+        last word, and the cycle back to arrival.
+        """
         return (self.positions * self.groups + self.select_latency + self._selector.select_cycles
                 + self.positions + TopKSelector.MASK_LATENCY + 2 + self.keep * self.groups
                 + int(self.positions % self.word_bits > 0) + 1)
@@ -162,10 +168,10 @@ class Compressor(FrameGeometry, wiring.Component):
         level = Signal(range(self.levels + 1), name="in_level")
         m.d.comb += level.eq(sum(Mux(where[lv, name], lv, 0) for lv, name in subbands(self.levels)))
         # One input register: the beat, its level and its flags.
-        in_valid, in_data, in_level, in_group_last, in_frame_last = (
+        in_valid, in_data, in_level, in_group_last = (
             delay(m, v, 1, f"in_{n}") for v, n in
             ((beat, "valid"), (self.coefficients.payload.data, "data"), (level, "level"),
-             (inp.group_last, "group_last"), (beat & inp.frame_last, "frame_last")))
+             (inp.group_last, "group_last")))
         m.d.comb += [
             quantizer.valid.eq(in_valid), quantizer.level.eq(in_level), quantizer.coefficients.eq(in_data),
             energy.valid.eq(in_valid), energy.group_last.eq(in_group_last), energy.coefficients.eq(in_data),
