@@ -20,8 +20,10 @@ class PositionEnergy(wiring.Component):
     position (``group_last``) its energy leaves with ``energy_valid``. Each
     beat carries ``lanes`` coefficients of one position and the gain of the
     position's level, ``levels - level``; ``mode="square"`` sums
-    ``coef**2 << 2*gain`` (one :class:`~wccgen.hw.multiplier.Multiplier` per lane), ``mode="abs"`` sums
-    ``|coef| << gain`` (no multiplier).
+    ``coef**2 << 2*gain`` (one :class:`~wccgen.hw.multiplier.Multiplier` per
+    lane), ``mode="abs"`` sums ``|coef| << gain`` (no multiplier). Each
+    coefficient must lie in its level's range, ``coef_bits - 2 * gain`` bits,
+    as ``HaarForward`` emits it; the energy word is sized for that.
 
     Parameters
     ----------
@@ -73,8 +75,15 @@ class PositionEnergy(wiring.Component):
 
     @property
     def energy_bits(self):
-        """Width of the energy word: the largest term, fully scaled, times ``channels``."""
-        largest = ((1 << self.term_bits) - 1) << (self.gain_shift * (self.levels - 1))
+        """Width of the energy word (``WccConfig.energy_width``).
+
+        A coefficient with gain ``g`` comes from level ``levels - g`` and lies
+        within ``coef_bits - 2 * g`` bits (as ``HaarForward`` emits it); its
+        scaled term is then largest at gain 0, so the largest energy is the
+        largest unscaled term times ``channels``.
+        """
+        magnitude = 1 << (self.coef_bits - 1)
+        largest = magnitude * magnitude if self.mode == "square" else magnitude
         return (largest * self.channels).bit_length()
 
     @property

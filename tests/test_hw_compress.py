@@ -75,6 +75,7 @@ def test_compressor_random(tmp_path, height, width, channels, lanes, levels, rat
     unit = for_inspection(Compressor(**params))
     config = WccConfig(height=height, width=width, channels_in=channels, channels_out=1, levels=levels, rate=rate)
     assert unit.compressed_bits == config.compressed_bits == config.positions + channels * config.keep * BIT_A
+    assert unit.energy_bits == config.energy_width
     assert report["beats_received"] == len(frames) * unit.words_per_frame
     if traffic == (0.0, 0.0):
         assert report["cycles_per_frame"] == unit.cycles_per_frame
