@@ -60,6 +60,9 @@ class Compressor(FrameGeometry, wiring.Component):
     compressed : Out(stream.Signature(word_beat(lanes * bit_a)))
     """
 
+    #: Cycles from the mask pass's last step until its last bitmap word and kept position can be read.
+    DRAIN_CYCLES = TopKSelector.MASK_LATENCY + Packer.LATENCY + 3
+
     def __init__(self, *, height, width, channels, lanes=1, levels=3, in_bits=8, rate=0.5, bit_a=8,
                  multipliers, shifts, energy="square", digit_bits=None):
         with validating(self):
@@ -130,11 +133,11 @@ class Compressor(FrameGeometry, wiring.Component):
 
         Arrival (a beat per cycle), the last energy's way to the selector, the
         selection, the mask pass (a position per cycle) and the wait for its
-        last verdict, the values (a word per cycle), the flush of a shared
-        last word, and the cycle back to arrival.
+        last verdict, the bitmap words and the code words (a word per cycle),
+        the flush of a shared last word, and the cycle back to arrival.
         """
         return (self.positions * self.groups + self.select_latency + self._selector.select_cycles
-                + self.positions + TopKSelector.MASK_LATENCY + 2 + self.keep * self.groups
+                + self.positions + self.DRAIN_CYCLES + self.positions // self.word_bits + self.keep * self.groups
                 + int(self.positions % self.word_bits > 0) + 1)
 
     @property
@@ -183,17 +186,10 @@ class Compressor(FrameGeometry, wiring.Component):
                      codes.write_data.eq(Cat(code[:self.bit_a] for code in quantizer.codes))]
 
         # -- mask pass: the bitmap, and the list of kept positions ---------------
-        mask_step = Signal(name="mask_step")
-        _, mask_last = wrapping_counter(m, mask_step, positions, "mask_count")
-        # Bits in the packer's word, the step's included; the bitmap's last bit restarts it.
-        word_fill = Signal(range(self.word_bits), name="mask_word_fill")
-        completes = Signal(init=self.word_bits == 1, name="mask_completes")  # this position's bit completes a word
-        m.d.comb += selector.step.eq(mask_step)
-        with m.If(mask_step):
-            with m.If(completes | mask_last):
-                m.d.sync += [word_fill.eq(0), completes.eq(self.word_bits == 1)]
-            with m.Else():
-                m.d.sync += [word_fill.eq(word_fill + 1), completes.eq(word_fill == self.word_bits - 2)]
+        # It never stalls: completed bitmap words go to a memory of their own.
+        mask_run = Signal(name="mask_run")  # a register: it steps the selector's reads
+        _, mask_last = wrapping_counter(m, mask_run, positions, "mask_count")
+        m.d.comb += selector.step.eq(mask_run)
         kept_count, _ = wrapping_counter(m, selector.keep_valid & selector.keep, keep, "kept_count")
         kept_base = Signal(range(positions * groups), name="kept_base")  # first code address of the position
         m.d.comb += [packer.bit_valid.eq(selector.keep_valid), packer.bit.eq(selector.keep),
@@ -202,13 +198,29 @@ class Compressor(FrameGeometry, wiring.Component):
         _, base_last = wrapping_counter(m, selector.keep_valid, positions, "kept_position")
         with m.If(selector.keep_valid):
             m.d.sync += kept_base.eq(Mux(base_last, 0, kept_base + groups))
+        bitmap_words = positions // self.word_bits  # whole words; the tail waits in the packer
+        bitmap = BlockRAM(shape=self.word_bits, depth=max(bitmap_words, 2))
+        m.submodules.bitmap = bitmap
+        bitmap_written, _ = wrapping_counter(m, packer.push_valid & packer.push_bitmap, max(bitmap_words, 1),
+                                             "bitmap_write_addr")
+        m.d.comb += [bitmap.write_addr.eq(bitmap_written), bitmap.write_data.eq(packer.push_data),
+                     bitmap.write_en.eq(packer.push_valid & packer.push_bitmap)]
 
-        # -- values pass: kept positions' codes in ascending order --------------
+        # -- emission: the bitmap words, then the kept positions' codes -----------
+        bitmap_run = Signal(name="bitmap_run")
+        bitmap_step = Signal(name="bitmap_step")
+        bitmap_index, bitmap_last = wrapping_counter(m, bitmap_step, max(bitmap_words, 1), "bitmap_read_addr")
+        m.d.comb += [bitmap_step.eq(bitmap_run & queue.room), bitmap.read_addr.eq(bitmap_index)]
+        bitmap_valid, bitmap_first = (delay(m, v, BlockRAM.LATENCY + 1, f"bitmap_{n}") for v, n in
+                                      ((bitmap_step, "valid"), (bitmap_step & (bitmap_index == 0), "first")))
+        bitmap_data = delay(m, bitmap.read_data, 1, "bitmap_data")
+
+        values_run = Signal(name="values_run")
         value_step = Signal(name="value_step")
         value_group, group_last = wrapping_counter(m, value_step, groups, "value_group")
         value_index, index_last = wrapping_counter(m, value_step & group_last, keep, "value_index")
         value_last = index_last & group_last
-        m.d.comb += kept.read_addr.eq(value_index)
+        m.d.comb += [value_step.eq(values_run & queue.room), kept.read_addr.eq(value_index)]
         group_at_base = delay(m, value_group, BlockRAM.LATENCY, "value_group")
         code_read = Signal(range(positions * groups), name="code_read_addr")
         m.d.sync += code_read.eq(kept.read_data + group_at_base)
@@ -216,15 +228,25 @@ class Compressor(FrameGeometry, wiring.Component):
         tail = packer.tail_bits
         chunk_valid, chunk_final = (delay(m, v, VALUE_DEPTH, f"chunk_{n}") for v, n in
                                     ((value_step, "valid"), (value_step & value_last & (tail == 0), "final")))
+        flush_run = Signal(name="flush_run")
         flush_step = Signal(name="flush_step")
+        m.d.comb += flush_step.eq(flush_run & queue.room)
         flush = delay(m, flush_step, VALUE_DEPTH, "flush")
         m.d.comb += [packer.chunk_valid.eq(chunk_valid), packer.chunk.eq(codes.read_data),
                      packer.flush.eq(flush), packer.final.eq(chunk_final | flush)]
-        m.d.comb += [queue.push_valid.eq(packer.push_valid), queue.push_payload.data.eq(packer.push_data),
-                     queue.push_payload.first.eq(packer.push_first), queue.push_payload.last.eq(packer.push_last)]
+        # Bitmap words and code words reach the queue in issue order: every
+        # bitmap word is issued first and takes fewer cycles.
+        code_push = packer.push_valid & ~packer.push_bitmap
+        m.d.comb += [
+            queue.issue.eq(bitmap_step | value_step | flush_step),
+            queue.push_valid.eq(bitmap_valid | code_push),
+            queue.push_payload.data.eq(Mux(bitmap_valid, bitmap_data, packer.push_data)),
+            queue.push_payload.first.eq(Mux(bitmap_valid, bitmap_first, packer.push_first)),
+            queue.push_payload.last.eq(~bitmap_valid & packer.push_last),
+        ]
 
         # -- sequencing ---------------------------------------------------------
-        wait = Signal(range(TopKSelector.MASK_LATENCY + 3), name="wait")
+        wait = Signal(range(self.DRAIN_CYCLES + 1), name="wait")
         with m.FSM(name="compress"):
             with m.State("START"):  # the selector clears its memories after a reset
                 with m.If(selector.ready):
@@ -236,28 +258,37 @@ class Compressor(FrameGeometry, wiring.Component):
                     m.next = "SELECT"
             with m.State("SELECT"):
                 with m.If(selector.done):
+                    m.d.sync += mask_run.eq(1)
                     m.next = "MASK"
             with m.State("MASK"):
-                m.d.comb += [mask_step.eq(~completes | queue.room), queue.issue.eq(mask_step & completes)]
-                with m.If(mask_step & mask_last):
-                    # The kept list's last write must be visible to the values pass.
-                    m.d.sync += wait.eq(TopKSelector.MASK_LATENCY + 1)
+                with m.If(mask_last):
+                    # The last bitmap word and kept position must be written before they are read.
+                    m.d.sync += [mask_run.eq(0), wait.eq(self.DRAIN_CYCLES - 1)]
                     m.next = "DRAIN"
             with m.State("DRAIN"):
                 m.d.sync += wait.eq(wait - 1)
                 with m.If(wait == 0):
+                    if bitmap_words:
+                        m.d.sync += bitmap_run.eq(1)
+                        m.next = "BITMAP"
+                    else:
+                        m.d.sync += values_run.eq(1)
+                        m.next = "VALUES"
+            with m.State("BITMAP"):
+                with m.If(bitmap_step & bitmap_last):
+                    m.d.sync += [bitmap_run.eq(0), values_run.eq(1)]
                     m.next = "VALUES"
             with m.State("VALUES"):
-                m.d.comb += [value_step.eq(queue.room), queue.issue.eq(value_step)]
                 with m.If(value_step & value_last):
+                    m.d.sync += values_run.eq(0)
                     if tail:
+                        m.d.sync += flush_run.eq(1)
                         m.next = "FLUSH"
                     else:
                         m.d.sync += accepting.eq(1)
                         m.next = "ARRIVE"
             with m.State("FLUSH"):
-                m.d.comb += [flush_step.eq(queue.room), queue.issue.eq(flush_step)]
                 with m.If(flush_step):
-                    m.d.sync += accepting.eq(1)
+                    m.d.sync += [flush_run.eq(0), accepting.eq(1)]
                     m.next = "ARRIVE"
         return m

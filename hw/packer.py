@@ -33,6 +33,8 @@ class Packer(wiring.Component):
     bit_valid, bit, chunk_valid, flush, final : In(1)
     chunk : In(word_bits)
     push_valid, push_first, push_last : Out(1)
+    push_bitmap : Out(1)
+        The pushed word is all bitmap.
     push_data : Out(word_bits)
     """
 
@@ -47,7 +49,7 @@ class Packer(wiring.Component):
             "bit_valid": In(1), "bit": In(1),
             "chunk_valid": In(1), "chunk": In(self.word_bits),
             "flush": In(1), "final": In(1),
-            "push_valid": Out(1), "push_first": Out(1), "push_last": Out(1),
+            "push_valid": Out(1), "push_bitmap": Out(1), "push_first": Out(1), "push_last": Out(1),
             "push_data": Out(self.word_bits),
         })
 
@@ -64,13 +66,13 @@ class Packer(wiring.Component):
         first = Signal(init=1, name="first")
         m.d.sync += self.push_valid.eq(0)
 
-        def push(word):
+        def push(word, bitmap=0):
             m.d.sync += [self.push_valid.eq(1), self.push_data.eq(word), self.push_first.eq(first),
-                         self.push_last.eq(self.final), first.eq(self.final)]
+                         self.push_last.eq(self.final), first.eq(self.final), self.push_bitmap.eq(bitmap)]
 
         with m.If(self.bit_valid):
             with m.If(fill == w - 1):
-                push(Cat(held[:w - 1], self.bit))
+                push(Cat(held[:w - 1], self.bit), bitmap=1)
                 m.d.sync += fill.eq(0)
             with m.Else():
                 m.d.sync += [held.bit_select(fill, 1).eq(self.bit), fill.eq(fill + 1)]
