@@ -140,7 +140,7 @@ class TopKSelector(wiring.Component):
         m.d.comb += arrived.eq(arrive_valid & arrive_last)
 
         # -- reading the stored energies (histogram passes and the mask pass) --
-        pass_issue = Signal(name="pass_issue")
+        pass_issue = Signal(name="pass_issue")  # a register: it steps the reads
         read_step = Signal(name="read_step")
         read_addr, read_at_last = wrapping_counter(m, read_step, positions, "read_addr")
         m.d.comb += [read_step.eq(pass_issue | self.step), energies.read_addr.eq(read_addr)]
@@ -195,20 +195,19 @@ class TopKSelector(wiring.Component):
                     m.d.sync += [prefix.eq(prefix | (histogram.found << shift)), rem.eq(histogram.remaining),
                                  known.eq(known | (((1 << digit_bits) - 1) << shift))]
                     with m.If(digit_index == digits - 1):
-                        m.d.sync += [threshold.eq(prefix | histogram.found), ties.eq(histogram.remaining)]
+                        m.d.sync += [threshold.eq(prefix | histogram.found), ties.eq(histogram.remaining),
+                                     self.done.eq(1)]
                         m.next = "DONE"
                     with m.Else():
-                        m.d.sync += [digit_index.eq(digit_index + 1)]
+                        m.d.sync += [digit_index.eq(digit_index + 1), pass_issue.eq(1)]
                         m.next = "PASS"
             with m.State("PASS"):
-                m.d.comb += pass_issue.eq(1)
                 with m.If(read_last):
-                    m.d.sync += wait.eq(self.pass_settle - 1)
+                    m.d.sync += [pass_issue.eq(0), wait.eq(self.pass_settle - 1)]
                     m.next = "SETTLE"
             with m.State("DONE"):
-                m.d.comb += self.done.eq(1)
                 with m.If(mask_finished):
-                    m.d.sync += reset_frame
+                    m.d.sync += reset_frame + [self.done.eq(0)]
                     m.next = "ARRIVE"
 
         # -- the mask pass: above the threshold, or equal and among the first `ties` --
