@@ -90,7 +90,8 @@ def measure(config, workdir):
         "compressed_bits": unit.compressed_bits, "uncompressed_bits": height * width * channels * 8,
         "bits_per_activation": unit.compressed_bits / (height * width * channels),
         "energy_kept": energy_kept,
-        "cycles_per_frame": cycles, "latency_cycles": report.get("latency"),
+        "cycles_per_frame": cycles, "cycles_per_frame_expected": unit.cycles_per_frame,
+        "latency_cycles": report.get("latency"),
         "simulation_seconds": round(simulated, 2),
         **{k: v for k, v in resources.items() if k != "cells"}, "cells": resources["cells"],
     }
@@ -99,7 +100,6 @@ def measure(config, workdir):
         after_arrival = cycles - positions * groups if cycles else None
         value_words = unit.keep * groups
         result.update({
-            "cycles_per_frame_expected": unit.cycles_per_frame,
             "arrival_cycles": positions * groups, "select_cycles": unit._selector.select_cycles,
             "digit_bits": unit.digit_bits, "passes_over_positions": unit.passes,
             "value_words": value_words,
