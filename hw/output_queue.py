@@ -45,8 +45,9 @@ class OutputQueue(wiring.Component):
     def __init__(self, payload_shape, latency):
         self.latency = latency
         # Room for every beat between issue and the sink with the sink always
-        # ready, plus the beats issued while `room` catches up.
-        self.depth = latency + self.LATENCY + 2 + 2 * self.ROOM_DELAY
+        # ready, plus the beats issued while `room` catches up, plus the one
+        # issued beat not yet counted.
+        self.depth = latency + self.LATENCY + 2 + 2 * self.ROOM_DELAY + 1
         super().__init__({
             "room": Out(1),
             "issue": In(1),
@@ -83,9 +84,13 @@ class OutputQueue(wiring.Component):
         # Beats issued and not yet taken by the sink: in the pipeline, stored or
         # in the output register. `room` reaches the issuing logic through two
         # registers (it may sit far away), so it reserves ROOM_DELAY spare entries.
+        # `issue` is counted a cycle late, through a register: it may come
+        # from far away and from several producers.
+        issued = Signal(name="issued")
+        m.d.sync += issued.eq(self.issue)
         outstanding = Signal(range(self.depth + 1))
-        m.d.sync += outstanding.eq(outstanding + self.issue - (out_valid & self.o.ready))
+        m.d.sync += outstanding.eq(outstanding + issued - (out_valid & self.o.ready))
         room = Signal(name="room_relay_0")
-        m.d.sync += room.eq(outstanding < self.depth - self.ROOM_DELAY)
+        m.d.sync += room.eq(outstanding < self.depth - self.ROOM_DELAY - 1)
         m.d.sync += self.room.eq(room)
         return m

@@ -82,8 +82,9 @@ class RadixHistogram(wiring.Component):
 
     @property
     def verdict_depth(self):
-        """Cycles from an entry's read to its verdict: read, sums, running total, comparisons, decision."""
-        return BlockRAM.LATENCY + self._sum_depth + 3
+        """Cycles from an entry's read to its verdict: read, sums, running total, comparisons of the
+        halves and of the whole, decision."""
+        return BlockRAM.LATENCY + self._sum_depth + 4
 
     @property
     def scan_latency(self):
@@ -166,13 +167,20 @@ class RadixHistogram(wiring.Component):
         reached_valid, reached_entry, reached_before = (delay(m, v, 1, f"reached_{n}") for v, n in
                                                         ((running_valid, "valid"), (running_entry, "entry"),
                                                          (before, "before")))
-        # Per bin: does the running count reach `need`, and how many would remain.
+        # Per bin: does the running count reach `need` (compared in two halves,
+        # then combined), and how many would remain.
         crossing = Signal(bins, name="crossing")
         remain = Signal(entry_shape, name="remain")
+        half = (len(need) + 1) // 2
         for j in range(bins):
-            m.d.sync += [crossing[j].eq(reached[j] >= need),
-                         remain[j].eq(need - (reached[j - 1] if j else reached_before))]
-        verdict_valid, verdict_entry = (delay(m, v, 1, f"verdict_{n}") for v, n in
+            above_high, equal_high, reach_low = (Signal(name=f"{n}{j}") for n in ("above_high", "equal_high",
+                                                                                  "reach_low"))
+            m.d.sync += [above_high.eq(reached[j][half:] > need[half:]), equal_high.eq(reached[j][half:] == need[half:]),
+                         reach_low.eq(reached[j][:half] >= need[:half]),
+                         remain[j].eq(need - (reached[j - 1] if j else reached_before)),
+                         crossing[j].eq(above_high | (equal_high & reach_low))]
+        remain = delay(m, remain, 1, "remain_s2")
+        verdict_valid, verdict_entry = (delay(m, v, 2, f"verdict_{n}") for v, n in
                                         ((reached_valid, "valid"), (reached_entry, "entry")))
         found = Signal(name="found_flag")
         with m.If(self.scan):
