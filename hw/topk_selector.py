@@ -1,6 +1,6 @@
 """Exact top-k position selection by radix select (golden: ``golden.topk_select``)."""
 
-from amaranth.hdl import Module, Mux, Signal
+from amaranth.hdl import Cat, Module, Mux, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -106,9 +106,9 @@ class TopKSelector(wiring.Component):
 
     @property
     def arrival_settle(self):
-        """Cycles from the last energy to the first scan: input register, source register, digit stage,
-        the update's write."""
-        return 3 + self._histogram().update_latency
+        """Cycles from the last energy to the first scan: input register, source register, the two digit
+        stages, the update's write."""
+        return 4 + self._histogram().update_latency
 
     @property
     def pass_settle(self):
@@ -160,8 +160,16 @@ class TopKSelector(wiring.Component):
         digit = source >> ((digits - 1) * digit_bits)
         for index in range(1, digits):
             digit = Mux(digit_index == index, source >> ((digits - 1 - index) * digit_bits), digit)
-        match = ((source ^ prefix) & known) == 0
-        m.d.sync += [histogram.update.eq(source_valid & match), histogram.digit.eq(digit[:digit_bits])]
+        # The match in two registered steps: eight bits at a time, then all of them.
+        pieces = []
+        for low in range(0, self.energy_bits, 8):
+            piece = Signal(name=f"match{low // 8}")
+            high = min(low + 8, self.energy_bits)
+            m.d.sync += piece.eq(((source[low:high] ^ prefix[low:high]) & known[low:high]) == 0)
+            pieces.append(piece)
+        counted_valid, counted_digit = (delay(m, v, 1, f"counted_{n}") for v, n in
+                                        ((source_valid, "valid"), (digit[:digit_bits], "digit")))
+        m.d.sync += [histogram.update.eq(counted_valid & Cat(pieces).all()), histogram.digit.eq(counted_digit)]
 
         # -- sequencing of scans and passes -------------------------------------
         # Positions still to keep at the threshold's level of the digits found so far.
