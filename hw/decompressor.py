@@ -61,10 +61,12 @@ class Decompressor(wiring.Component):
 
     @property
     def padded_height(self):
+        """Height padded at the bottom to a multiple of ``2**levels``."""
         return padded_size(self.height, self.levels)
 
     @property
     def padded_width(self):
+        """Width padded on the right to a multiple of ``2**levels``."""
         return padded_size(self.width, self.levels)
 
     @property

@@ -334,4 +334,14 @@ def test_selector_default_radix_keeps_three_passes():
     """The default digit splits a 31-bit energy into three; the passes are the two histograms and the mask."""
     unit = for_inspection(TopKSelector(positions=1024, keep=256, energy_bits=31))
     assert (unit.digit_bits, unit.digits, unit.passes) == (11, 3, 3)
-    assert for_inspection(Quantizer(coef_bits=14, lanes=2, bits=8, multipliers=[1, 2], shifts=[3, 4])).levels == 2
+    # Wider energies need more digits rather than wider histograms.
+    assert for_inspection(TopKSelector(positions=1024, keep=256, energy_bits=40)).digits == 4
+
+
+@pytest.mark.parametrize("bad,match", [
+    (dict(multipliers=[1 << 15]), "^multipliers"), (dict(shifts=[63]), "^shifts"), (dict(bits=1), "^bits"),
+    (dict(multipliers=[1, 2]), r"^shifts: must give one value per level \(2\)"),
+])
+def test_quantizer_invalid_parameters(bad, match):
+    with pytest.raises(ValueError, match=match):
+        Quantizer(**{**dict(coef_bits=14, lanes=2, bits=8, multipliers=[1], shifts=[3]), **bad})
