@@ -7,7 +7,7 @@ from amaranth.lib.wiring import In, Out
 from ..golden.config import ENERGY_MODES, keep_count
 from .block_ram import BlockRAM
 from .frame_beat import frame_beat, word_beat
-from .frame_geometry import FrameGeometry
+from .frame_geometry import CompressedFrame
 from .output_queue import OutputQueue
 from .packer import Packer
 from .params import check_bits, for_inspection, validating
@@ -24,7 +24,7 @@ __all__ = ["Compressor"]
 VALUE_DEPTH = 2 * BlockRAM.LATENCY + 1
 
 
-class Compressor(FrameGeometry, wiring.Component):
+class Compressor(CompressedFrame, wiring.Component):
     """Selects, quantizes and packs one coefficient frame at a time into the compressed stream.
 
     Coefficients arrive as :class:`~wccgen.hw.haar_forward.HaarForward`
@@ -66,7 +66,7 @@ class Compressor(FrameGeometry, wiring.Component):
     def __init__(self, *, height, width, channels, lanes=1, levels=3, in_bits=8, rate=0.5, bit_a=8,
                  multipliers, shifts, energy="square", digit_bits=None):
         with validating(self):
-            self._init_geometry(height, width, channels, lanes, levels, banks=2)
+            self._init_geometry(height, width, channels, lanes, levels)
             self.in_bits = check_bits(in_bits, "in_bits")
             self.bit_a = check_bits(bit_a, "bit_a")
             self.keep = keep_count(self.positions, rate)
@@ -93,29 +93,9 @@ class Compressor(FrameGeometry, wiring.Component):
 
     # -- derived facts ------------------------------------------------------
     @property
-    def positions(self):
-        """Positions of the padded frame, ``H' * W'``."""
-        return self.padded_height * self.padded_width
-
-    @property
     def coef_bits(self):
         """Width of an input coefficient: ``in_bits + 2 * levels``."""
         return self.in_bits + 2 * self.levels
-
-    @property
-    def word_bits(self):
-        """Width of an output word: one beat of codes, ``lanes * bit_a``."""
-        return self.lanes * self.bit_a
-
-    @property
-    def compressed_bits(self):
-        """Bits of one compressed frame: ``positions + keep * channels * bit_a``."""
-        return self.positions + self.keep * self.channels * self.bit_a
-
-    @property
-    def words_per_frame(self):
-        """Output words per frame (the last one zero-padded)."""
-        return -(-self.compressed_bits // self.word_bits)
 
     @property
     def energy_bits(self):

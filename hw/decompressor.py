@@ -4,16 +4,17 @@ from amaranth.hdl import Module, Signal
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from ..golden.config import keep_count, padded_size
+from ..golden.config import keep_count
 from .frame_beat import frame_beat, word_beat
-from .params import check_bits, check_lanes, check_levels, check_positive_int, for_inspection, validating
+from .frame_geometry import CompressedFrame
+from .params import check_bits, for_inspection, validating
 from .scatter import Scatter
 from .unpacker import Unpacker
 
 __all__ = ["Decompressor"]
 
 
-class Decompressor(wiring.Component):
+class Decompressor(CompressedFrame, wiring.Component):
     """Reads compressed frames back into ``channels x H' x W'`` frames of codes.
 
     An :class:`~wccgen.hw.unpacker.Unpacker` stores and checks each frame;
@@ -44,11 +45,7 @@ class Decompressor(wiring.Component):
 
     def __init__(self, *, height, width, channels, lanes=1, levels=3, rate=0.5, bit_a=8):
         with validating(self):
-            self.height = check_positive_int(height, "height")
-            self.width = check_positive_int(width, "width")
-            self.channels = check_positive_int(channels, "channels")
-            self.lanes = check_lanes(lanes, self.channels)
-            self.levels = check_levels(levels)
+            self._init_geometry(height, width, channels, lanes, levels)
             self.bit_a = check_bits(bit_a, "bit_a")
             self.keep = keep_count(self.positions, rate)
             self.rate = float(rate)
@@ -58,41 +55,6 @@ class Decompressor(wiring.Component):
             "error": Out(1),
             "refused_frames": Out(16),
         })
-
-    @property
-    def padded_height(self):
-        """Height padded at the bottom to a multiple of ``2**levels``."""
-        return padded_size(self.height, self.levels)
-
-    @property
-    def padded_width(self):
-        """Width padded on the right to a multiple of ``2**levels``."""
-        return padded_size(self.width, self.levels)
-
-    @property
-    def positions(self):
-        """Positions of the padded frame."""
-        return self.padded_height * self.padded_width
-
-    @property
-    def groups(self):
-        """Beats per position."""
-        return self.channels // self.lanes
-
-    @property
-    def word_bits(self):
-        """Width of an input word: ``lanes * bit_a``."""
-        return self.lanes * self.bit_a
-
-    @property
-    def compressed_bits(self):
-        """Bits of one compressed frame: ``positions + keep * channels * bit_a``."""
-        return self.positions + self.keep * self.channels * self.bit_a
-
-    @property
-    def words_per_frame(self):
-        """Input words of a well-formed frame."""
-        return -(-self.compressed_bits // self.word_bits)
 
     @property
     def cycles_per_frame(self):
