@@ -72,11 +72,6 @@ class Quantizer(wiring.Component):
             "codes": Out(data.ArrayLayout(signed(self.bits), self.lanes)),
         })
 
-    @property
-    def latency(self):
-        """Cycles from a beat to its codes."""
-        return self.LATENCY
-
     def elaborate(self, platform):
         m = Module()
         levels, limit = self.levels, symmetric_limit(self.bits)

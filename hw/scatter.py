@@ -82,11 +82,6 @@ class Scatter(wiring.Component):
         """Output beats per frame."""
         return self.padded_height * self.padded_width * self.groups
 
-    @property
-    def latency(self):
-        """Cycles from ``start`` to the first output beat (sink ready)."""
-        return 1 + MASK_DEPTH + VALUE_DEPTH + 1 + OutputQueue.LATENCY
-
     def elaborate(self, platform):
         m = Module()
         groups, w = self.groups, self.word_bits
