@@ -11,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-__all__ = ["TARGETS", "SynthesisError", "synthesize"]
+__all__ = ["TARGETS", "SynthesisError", "map_cells", "synthesize"]
 
 #: Devices wccgen can place and route for, with what nextpnr needs to know of them.
 TARGETS = {
@@ -40,6 +40,39 @@ def _run(command, log_path, cwd=None):
                              + "\n".join(tail))
 
 
+def map_cells(verilog_path, top, workdir, target="ecp5-85f"):
+    """Map one Verilog module with Yosys; return the netlist path and the cell counts before and after mapping.
+
+    Returns
+    -------
+    (Path, dict, dict)
+        The JSON netlist, the counts of the generic cells (``$mul`` is a
+        multiplier Yosys would build, from DSP blocks or from LUTs) and of the
+        device cells.
+    """
+    if target not in TARGETS:
+        raise SynthesisError(f"target: unknown target {target!r}; choose one of {', '.join(TARGETS)}")
+    spec = TARGETS[target]
+    workdir = Path(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    netlist = workdir / f"{top}.json"
+    rtl_stat_path = workdir / f"{top}.rtl_stat.json"
+    stat_path = workdir / f"{top}.stat.json"
+    # Each BlockRAM registers its ports beside its RAM, and relays feed them;
+    # RAMs that see the same values would otherwise share one merged register
+    # far from most of them.
+    port_registers = " ".join(f"w:*{name}*" for name in ("ram_read_addr", "ram_write_addr", "ram_write_data",
+                                                         "ram_write_en", "_relay_"))
+    script = (f"read_verilog {verilog_path}; hierarchy -top {top}; proc; flatten; "
+              f"tee -q -o {rtl_stat_path} stat -json; "
+              f"select -set ports {port_registers} %ci1:+$dff[Q]; setattr -set keep 1 @ports; select -clear; "
+              f"{spec['synth']} -top {top} -json {netlist}; tee -q -o {stat_path} stat -json")
+    _run([_tool("yosys"), "-q", "-p", script], workdir / "yosys.log")
+    rtl_cells = json.loads(rtl_stat_path.read_text())["design"]["num_cells_by_type"]
+    cells = json.loads(stat_path.read_text())["design"]["num_cells_by_type"]
+    return netlist, rtl_cells, cells
+
+
 def synthesize(verilog_path, top, workdir, target="ecp5-85f", clock_mhz=200.0):
     """Synthesize, place and route one Verilog module; return resources and Fmax.
 
@@ -60,26 +93,13 @@ def synthesize(verilog_path, top, workdir, target="ecp5-85f", clock_mhz=200.0):
     -------
     dict
         ``luts``, ``ffs``, ``dsps`` (MULT18X18D), ``brams`` (DP16KD), ``lutrams``,
-        ``carries``, ``fmax_mhz``, ``target``, and the Yosys cell counts in ``cells``.
+        ``carries``, ``lut_multipliers`` (multipliers Yosys had to build, ``$mul``
+        cells of the design before mapping), ``fmax_mhz``, ``target``, and the
+        Yosys cell counts in ``cells``.
     """
-    if target not in TARGETS:
-        raise SynthesisError(f"target: unknown target {target!r}; choose one of {', '.join(TARGETS)}")
+    netlist, rtl_cells, cells = map_cells(verilog_path, top, workdir, target)
     spec = TARGETS[target]
     workdir = Path(workdir)
-    workdir.mkdir(parents=True, exist_ok=True)
-    netlist = workdir / f"{top}.json"
-    stat_path = workdir / f"{top}.stat.json"
-    # Each BlockRAM registers its ports beside its RAM, and relays feed them;
-    # RAMs that see the same values would otherwise share one merged register
-    # far from most of them.
-    port_registers = " ".join(f"w:*{name}*" for name in ("ram_read_addr", "ram_write_addr", "ram_write_data",
-                                                         "ram_write_en", "_relay_"))
-    script = (f"read_verilog {verilog_path}; hierarchy -top {top}; proc; flatten; "
-              f"select -set ports {port_registers} %ci1:+$dff[Q]; setattr -set keep 1 @ports; select -clear; "
-              f"{spec['synth']} -top {top} -json {netlist}; tee -q -o {stat_path} stat -json")
-    _run([_tool("yosys"), "-q", "-p", script], workdir / "yosys.log")
-    cells = json.loads(stat_path.read_text())["design"]["num_cells_by_type"]
-
     report_path = workdir / f"{top}.pnr.json"
     # The YoWASP tools see only their working directory: pass names relative to it.
     _run([_tool(spec["pnr"]), *spec["device"], "--json", netlist.name, "--out-of-context",
@@ -96,6 +116,7 @@ def synthesize(verilog_path, top, workdir, target="ecp5-85f", clock_mhz=200.0):
         "brams": used.get("DP16KD", 0),
         "lutrams": used.get("TRELLIS_RAMW", 0),
         "carries": cells.get("CCU2C", 0),
+        "lut_multipliers": rtl_cells.get("$mul", 0),
         "fmax_mhz": round(fmax, 2) if fmax is not None else None,
         "clock_constraint_mhz": clock_mhz,
         "cells": cells,

@@ -90,7 +90,12 @@ class PositionEnergy(wiring.Component):
     def latency(self):
         """Cycles from a position's last beat to its energy: the term and its register, the lanes' sum tree,
         the scale, the total."""
-        return Multiplier.LATENCY + 1 + sum_tree_depth(self.lanes) + 2
+        return self.term_latency + 1 + sum_tree_depth(self.lanes) + 2
+
+    @property
+    def term_latency(self):
+        """Cycles of one lane's square."""
+        return Multiplier.latency_for(signed(self.coef_bits), signed(self.coef_bits))
 
     def elaborate(self, platform):
         m = Module()
@@ -104,7 +109,7 @@ class PositionEnergy(wiring.Component):
                 m.d.comb += [multiplier.a.eq(coef), multiplier.b.eq(coef)]
                 term = multiplier.p[:self.term_bits]
             else:
-                term = delay(m, Mux(coef < 0, -coef, coef).as_unsigned()[:self.term_bits], Multiplier.LATENCY,
+                term = delay(m, Mux(coef < 0, -coef, coef).as_unsigned()[:self.term_bits], self.term_latency,
                              f"magnitude{lane}")
             terms.append(term)
         # Each term registered in the fabric (the hard multipliers lie apart), then summed two at a time.

@@ -1,6 +1,6 @@
 """Quantization of coefficients to symmetric codes, per level (golden: ``golden.quantize``)."""
 
-from amaranth.hdl import Module, Mux, Signal, signed
+from amaranth.hdl import Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -28,7 +28,7 @@ class Quantizer(wiring.Component):
     """``code = clamp(round_shift(coef * multiplier[l-1], shift[l-1]), -Q, Q)`` on every lane.
 
     A fixed-latency pipeline without backpressure (``latency`` cycles); one
-    :class:`~wccgen.hw.multiplier.Multiplier` (a hard multiplier) per lane. ``round_shift`` adds half and shifts right
+    :class:`~wccgen.hw.multiplier.Multiplier` (hard multipliers) per lane. ``round_shift`` adds half and shifts right
     arithmetically (round half up), as docs/numerics.md fixes.
 
     Parameters
@@ -52,9 +52,6 @@ class Quantizer(wiring.Component):
     codes : Out(ArrayLayout(signed(bits), lanes))
     """
 
-    #: Cycles from a beat to its codes: multiplier selection, product, rounding sum, shift, clamp test, clamp.
-    LATENCY = 1 + Multiplier.LATENCY + 4
-
     def __init__(self, *, coef_bits, lanes, bits, multipliers, shifts):
         with validating(self):
             self.coef_bits = check_word_bits(coef_bits, "coef_bits")
@@ -71,6 +68,16 @@ class Quantizer(wiring.Component):
             "codes_valid": Out(1),
             "codes": Out(data.ArrayLayout(signed(self.bits), self.lanes)),
         })
+
+    @property
+    def product_latency(self):
+        """Cycles of one lane's multiplier."""
+        return Multiplier.latency_for(signed(self.coef_bits), unsigned(MULTIPLIER_BITS - 1))
+
+    @property
+    def latency(self):
+        """Cycles from a beat to its codes: multiplier selection, product, rounding sum, shift, clamp test, clamp."""
+        return 1 + self.product_latency + 4
 
     def elaborate(self, platform):
         m = Module()
@@ -89,7 +96,7 @@ class Quantizer(wiring.Component):
         multiplier = Signal(MULTIPLIER_BITS - 1, name="multiplier")
         m.d.sync += multiplier.eq(per_level(self.multipliers, self.level))
         coefficients = delay(m, self.coefficients, 1, "coefficients")
-        level, valid = (delay(m, v, 1 + Multiplier.LATENCY, n) for v, n in
+        level, valid = (delay(m, v, 1 + self.product_latency, n) for v, n in
                         ((self.level, "level"), (self.valid, "valid")))
         # Stages 2-4: the products; then add half; then shift by the level's amount.
         rounded = []

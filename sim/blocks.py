@@ -6,7 +6,8 @@ from ..hw.compressor import Compressor
 from ..hw.decompressor import Decompressor
 from ..hw.haar_forward import HaarForward
 from ..hw.haar_inverse import HaarInverse
-from .streams import FrameStream, WordStream
+from ..hw.pointwise_mac import PointwiseMAC
+from .streams import FrameStream, VectorStream, WordStream
 
 __all__ = ["BLOCKS", "BlockSpec"]
 
@@ -21,6 +22,8 @@ class BlockSpec:
     source_stream: object = FrameStream()  #: how a frame becomes input beats
     sink_stream: object = FrameStream()  #: how output beats become a frame
     status: tuple = field(default=())  #: output ports read into the report at the end
+    load: str = None  #: second input stream (weights), driven before the frames that follow a load
+    load_stream: object = FrameStream()  #: how a load frame becomes beats
 
 
 BLOCKS = {
@@ -29,4 +32,7 @@ BLOCKS = {
     "Compressor": BlockSpec(Compressor, source="coefficients", sink="compressed", sink_stream=WordStream()),
     "Decompressor": BlockSpec(Decompressor, source="compressed", sink="coefficients", source_stream=WordStream(),
                               status=("refused_frames",)),
+    "PointwiseMAC": BlockSpec(PointwiseMAC, source="codes", sink="sums", source_stream=VectorStream("lanes_in"),
+                              sink_stream=VectorStream("lanes_out"), load="load",
+                              load_stream=FrameStream("simd")),
 }

@@ -18,8 +18,8 @@ class SimulationError(RuntimeError):
 
 
 def toplevel_name(block):
-    """Verilog module name of a block: ``HaarForward`` -> ``haar_forward``."""
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", block).lower()
+    """Verilog module name of a block: ``HaarForward`` -> ``haar_forward``, ``PointwiseMAC`` -> ``pointwise_mac``."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", block).lower()
 
 
 def _save_frames(path, frames):
@@ -27,7 +27,7 @@ def _save_frames(path, frames):
 
 
 def run_block(block, params, frames, expected, build_dir, *, idle=0.0, backpressure=0.0, seed=0,
-              reset_after_beats=None, partial_frame=None, timeout_cycles=None, target="generic"):
+              reset_after_beats=None, partial_frame=None, timeout_cycles=None, target="generic", loads=None):
     """Simulate ``block`` on ``frames`` and compare its output with ``expected``.
 
     Parameters
@@ -49,6 +49,9 @@ def run_block(block, params, frames, expected, build_dir, *, idle=0.0, backpress
     target : str
         Verilog target (``generic`` or ``ecp5``); device primitives are
         simulated with the models of ``sim/models``.
+    loads : dict of int to numpy.ndarray, optional
+        Frames for the block's second input stream (weights): ``loads[i]`` is
+        sent after input frame ``i - 1`` and before input frame ``i``.
 
     Returns
     -------
@@ -75,6 +78,10 @@ def run_block(block, params, frames, expected, build_dir, *, idle=0.0, backpress
         job.update(reset_after_beats=reset_after_beats, partial_frame=str(build_dir / "partial.npz"))
     if timeout_cycles is not None:
         job["timeout_cycles"] = timeout_cycles
+    if loads:
+        order = sorted(loads)
+        _save_frames(build_dir / "loads.npz", [loads[i] for i in order])
+        job.update(loads=str(build_dir / "loads.npz"), load_before=order)
     job_path = build_dir / "job.json"
     job_path.write_text(json.dumps(job, indent=2))
 

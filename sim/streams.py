@@ -1,8 +1,9 @@
 """How a block's stream carries a frame: beats to and from the arrays the golden model uses.
 
-Two kinds of stream exist. A :class:`FrameStream` carries a ``(C, H, W)``
+Three kinds of stream exist. A :class:`FrameStream` carries a ``(C, H, W)``
 frame of signed values, ``lanes`` channels per beat, in raster order. A
-:class:`WordStream` carries a compressed frame as raw words; in job files a
+:class:`VectorStream` carries a ``(C, k)`` frame of kept vectors the same
+way, vector after vector. A :class:`WordStream` carries a compressed frame as raw words; in job files a
 word frame is a ``(words, bytes_per_word)`` uint8 array, each row one word
 little-endian, so any word width and any (even corrupt) length fit.
 """
@@ -12,23 +13,59 @@ import numpy as np
 from .compare import frame_mismatch
 from .frames import beats_to_frame, frame_to_beats
 
-__all__ = ["FrameStream", "WordStream", "bytes_to_words", "words_to_bytes"]
+__all__ = ["FrameStream", "VectorStream", "WordStream", "bytes_to_words", "words_to_bytes"]
 
 
 class FrameStream:
-    """A stream of ``frame_beat`` payloads: ``lanes`` signed values of one position per beat."""
+    """A stream of ``frame_beat`` payloads: signed values of one position per beat.
+
+    Parameters
+    ----------
+    lanes : str
+        The component attribute that says how many values a beat carries.
+    """
+
+    def __init__(self, lanes="lanes"):
+        self.lanes = lanes
 
     def beats(self, component, frame):
-        return frame_to_beats(np.asarray(frame), component.lanes)
+        return frame_to_beats(np.asarray(frame), getattr(component, self.lanes))
 
     def beat_count(self, component, frame):
-        return np.asarray(frame).size // component.lanes
+        return np.asarray(frame).size // getattr(component, self.lanes)
 
     def frame(self, component, beats, want):
-        return beats_to_frame(beats, *want.shape, component.lanes)
+        return beats_to_frame(beats, *want.shape, getattr(component, self.lanes))
 
     def mismatch(self, block, index, want, got, component):
         return frame_mismatch(block, index, want, got)
+
+
+class VectorStream(FrameStream):
+    """A stream of ``frame_beat`` payloads carrying a ``(C, k)`` frame: vector ``0`` first, its channels in order."""
+
+    def beats(self, component, frame):
+        return super().beats(component, np.asarray(frame)[:, None, :])
+
+    def frame(self, component, beats, want):
+        return super().frame(component, beats, np.asarray(want)[:, None, :])[:, 0, :]
+
+    def mismatch(self, block, index, want, got, component):
+        """The first difference in stream order, named by kept vector and channel."""
+        if want.shape != got.shape:
+            return {"block": block, "frame": index,
+                    "message": f"{block}: frame {index} has shape {got.shape}, expected {want.shape}"}
+        differ = np.argwhere(want != got)
+        if not differ.size:
+            return None
+        channel, vector = min(differ.tolist(), key=lambda d: (d[1], d[0]))
+        report = {"block": block, "frame": index, "kept": vector, "channel": channel,
+                  "expected": int(want[channel, vector]), "got": int(got[channel, vector]),
+                  "differences": int(differ.shape[0])}
+        report["message"] = (f"{block}: frame {index}, kept position #{vector}, channel {channel}: expected "
+                             f"{report['expected']}, got {report['got']} ({report['differences']} values differ "
+                             f"in this frame)")
+        return report
 
 
 def bytes_to_words(stream, word_bits, words):

@@ -126,11 +126,16 @@ class StreamTestbench:
         rng = random.Random(job.get("seed", 0))
         self.source = StreamSource(dut, spec.source, _payload_layout(members[spec.source]), rng, job.get("idle", 0.0))
         self.sink = StreamSink(dut, spec.sink, _payload_layout(members[spec.sink]), rng, job.get("backpressure", 0.0))
+        self.loader = None
+        if spec.load in members:
+            self.loader = StreamSource(dut, spec.load, _payload_layout(members[spec.load]), rng, job.get("idle", 0.0))
 
     async def start(self):
         # Writes at time 0 are lost on Icarus: settle first.
         await Timer(1, "ns")
         self.source.quiet()
+        if self.loader is not None:
+            self.loader.quiet()
         self.dut.rst.value = 1
         Clock(self.dut.clk, CLOCK_NS, unit="ns").start()
         await self.reset()
@@ -190,7 +195,13 @@ async def run_job(dut, job):
         tb.sink.clear()
         tb.source.accepted.clear()
 
-    for frame in in_frames:
+    loads = {}
+    if job.get("loads"):
+        stored = np.load(job["loads"])
+        loads = {before: stored[f"frame{i}"] for i, before in enumerate(job["load_before"])}
+    for index, frame in enumerate(in_frames):
+        if index in loads:
+            await tb.loader.send(_with_flags(tb.spec.load_stream.beats(component, loads[index])))
         await tb.source.send(_with_flags(source.beats(component, frame)))
     want_beats = sum(sink.beat_count(component, f) for f in want_frames)
     limit = job.get("timeout_cycles", 20 * want_beats + 5000)

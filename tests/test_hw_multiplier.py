@@ -1,4 +1,4 @@
-"""Multiplier: on ECP5 one MULT18X18D with its registers when the operands fit, the generic one otherwise."""
+"""Multiplier: on ECP5 MULT18X18Ds with their registers (several for wide operands); the generic one elsewhere."""
 
 import numpy as np
 import pytest
@@ -10,13 +10,17 @@ from wccgen.gen.verilog import emit_verilog, simulation_models
 from wccgen.hw.multiplier import Multiplier
 
 
-@pytest.mark.parametrize("a_shape,b_shape,hard", [
-    (signed(14), signed(14), True), (signed(18), unsigned(15), True), (unsigned(17), unsigned(17), True),
-    (signed(19), unsigned(15), False), (unsigned(18), signed(8), False),
+@pytest.mark.parametrize("a_shape,b_shape,blocks", [
+    (signed(14), signed(14), 1), (signed(18), unsigned(15), 1), (unsigned(17), unsigned(17), 1),
+    (signed(19), unsigned(15), 2), (unsigned(18), signed(8), 2), (signed(40), signed(16), 3),
+    (signed(36), signed(20), 6),
 ])
-def test_ecp5_uses_the_hard_multiplier_when_the_operands_fit(tmp_path, a_shape, b_shape, hard):
-    text = emit_verilog(Multiplier(a_shape, b_shape), "mul", {}, target="ecp5")
-    assert ("MULT18X18D" in text) == hard
+def test_ecp5_builds_every_product_from_hard_multipliers(tmp_path, a_shape, b_shape, blocks):
+    mul = Multiplier(a_shape, b_shape)
+    assert mul.hard_multipliers == blocks
+    text = emit_verilog(mul, "mul", {}, target="ecp5")
+    assert text.count("MULT18X18D ") == blocks
+    assert " * " not in text
     path = tmp_path / "mul.v"
     path.write_text(text)
     lint_verilog(path, top="mul", models=simulation_models("ecp5"))
@@ -28,11 +32,12 @@ def bounds(shape):
     return 0, (1 << shape.width) - 1
 
 
-@pytest.mark.parametrize("a_shape,b_shape", [(signed(14), signed(14)), (signed(20), unsigned(15)),
-                                             (unsigned(6), signed(5))])
-def test_generic_product_after_three_cycles(a_shape, b_shape):
+@pytest.mark.parametrize("a_shape,b_shape,latency", [(signed(14), signed(14), 3), (signed(20), unsigned(15), 4),
+                                                     (unsigned(6), signed(5), 3), (signed(40), signed(16), 5)])
+def test_generic_product_after_its_latency(a_shape, b_shape, latency):
     """Against Python's integers, on the operands' extremes and random values."""
     dut = Multiplier(a_shape, b_shape)
+    assert dut.latency == latency
     rng = np.random.default_rng(0)
     a_lo, a_hi = bounds(a_shape)
     b_lo, b_hi = bounds(b_shape)
@@ -41,12 +46,12 @@ def test_generic_product_after_three_cycles(a_shape, b_shape):
     seen = []
 
     async def bench(ctx):
-        for index in range(len(pairs) + Multiplier.LATENCY):
+        for index in range(len(pairs) + dut.latency):
             if index < len(pairs):
                 ctx.set(dut.a, pairs[index][0])
                 ctx.set(dut.b, pairs[index][1])
             await ctx.tick()
-            if index >= Multiplier.LATENCY - 1 and len(seen) < len(pairs):
+            if index >= dut.latency - 1 and len(seen) < len(pairs):
                 seen.append(ctx.get(dut.p))
 
     sim = Simulator(dut)

@@ -1,0 +1,356 @@
+"""The 1x1 convolution of kept coefficient vectors: a PE x SIMD array of hard multipliers
+(golden: ``golden.pointwise_mac``)."""
+
+import numpy as np
+from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed
+from amaranth.lib import data, stream, wiring
+from amaranth.lib.memory import Memory
+from amaranth.lib.wiring import In, Out
+
+from ..golden.fixed_point import signed_width, symmetric_limit
+from .frame_beat import frame_beat
+from .multiplier import Multiplier
+from .output_queue import OutputQueue
+from .params import check_bits, check_positive_int, validating
+from .pipeline import delay, sum_tree, sum_tree_depth, wrapping_counter
+
+__all__ = ["PointwiseMAC"]
+
+#: Cycles from a step to the multiplier operands: the weight memory's read register, then one in the fabric.
+OPERAND_DEPTH = 2
+
+
+def _check_lanes(lanes, channels, name, default):
+    if lanes is None:
+        return default
+    lanes = check_positive_int(lanes, name)
+    if channels % lanes:
+        raise ValueError(f"{name}: must divide the channel count ({channels}), got {lanes}")
+    return lanes
+
+
+def _narrowest_divisor(channels, beats):
+    """Fewest lanes dividing ``channels`` that carry a vector in at most ``beats`` beats."""
+    return next(d for d in range(1, channels + 1) if channels % d == 0 and channels // d <= beats)
+
+
+class PointwiseMAC(wiring.Component):
+    """``sums[o] = sum_c weights[o, c] * codes[c]`` for every kept vector, on ``pe x simd`` hard multipliers.
+
+    Each clock the array multiplies ``simd`` input channels by the weights of
+    ``pe`` output channels, so a vector takes ``folds = ceil(C_in / simd) *
+    ceil(C_out / pe)`` cycles: for each group of ``pe`` outputs (a PE fold),
+    ``ceil(C_in / simd)`` steps (SIMD folds) whose products are summed (a
+    registered adder tree per PE) and accumulated. Vectors arrive ``lanes_in``
+    codes per beat into a fill buffer while the array works on the previous one
+    (held in a register that rotates by ``simd`` codes each step, so no
+    multiplexer picks the fold); results pass an
+    :class:`~wccgen.hw.output_queue.OutputQueue` and leave ``lanes_out`` sums
+    per beat from a second buffer. With codes always available and the sink
+    ready the array never idles between vectors: ``cycles_per_vector`` per
+    vector.
+
+    Weights live in one memory per PE, a word of ``simd`` weights per fold,
+    initialized from ``weights``. With
+    ``writable`` a ``load`` stream replaces them at run time: the weight
+    matrix row by row, ``simd`` weights per beat, each row zero-padded to
+    ``ceil(C_in / simd) * simd`` (the beats of a ``(C_in padded) x 1 x C_out``
+    frame). A load waits until every vector accepted before it has been
+    multiplied, and vectors wait while it runs; those after it use the new
+    weights. Weights loaded at run time survive a reset.
+
+    A frame is any number of vectors (the kept positions of one activation
+    frame); ``first`` / ``last`` of the input beats carry over to the output.
+
+    Parameters
+    ----------
+    channels_in, channels_out : int
+    pe, simd : int
+        Output and input channels multiplied per clock; any positive value
+        (folds that pass the channel count multiply zeros).
+    weights : array_like of int, shape (channels_out, channels_in)
+        Symmetric ``bit_w``-bit weights.
+    bit_a, bit_w : int
+        Code and weight widths.
+    lanes_in, lanes_out : int, optional
+        Codes per input beat and sums per output beat, divisors of the channel
+        counts. By default the narrowest that keep up with the array.
+    writable : bool
+        Add the ``load`` stream.
+
+    Attributes
+    ----------
+    codes : In(stream.Signature(frame_beat(bit_a, lanes_in)))
+    sums : Out(stream.Signature(frame_beat(acc_bits, lanes_out)))
+    load : In(stream.Signature(frame_beat(bit_w, simd))), with ``writable`` only
+    """
+
+    def __init__(self, *, channels_in, channels_out, pe, simd, weights, bit_a=8, bit_w=8, lanes_in=None,
+                 lanes_out=None, writable=False):
+        with validating(self):
+            self.channels_in = check_positive_int(channels_in, "channels_in")
+            self.channels_out = check_positive_int(channels_out, "channels_out")
+            self.pe = check_positive_int(pe, "pe")
+            self.simd = check_positive_int(simd, "simd")
+            self.bit_a = check_bits(bit_a, "bit_a")
+            self.bit_w = check_bits(bit_w, "bit_w")
+            self.weights = self._check_weights(weights)
+            self.lanes_in = _check_lanes(lanes_in, self.channels_in, "lanes_in",
+                                         _narrowest_divisor(self.channels_in, self.folds))
+            self.lanes_out = _check_lanes(lanes_out, self.channels_out, "lanes_out",
+                                          _narrowest_divisor(self.channels_out, self.folds))
+            if not isinstance(writable, bool):
+                raise TypeError(f"writable: must be a bool, got {type(writable).__name__}")
+            self.writable = writable
+        members = {
+            "codes": In(stream.Signature(frame_beat(self.bit_a, self.lanes_in))),
+            "sums": Out(stream.Signature(frame_beat(self.acc_bits, self.lanes_out))),
+        }
+        if writable:
+            members["load"] = In(stream.Signature(frame_beat(self.bit_w, self.simd)))
+        super().__init__(members)
+
+    def _check_weights(self, weights):
+        array = np.asarray(weights)
+        if array.dtype == np.bool_ or not np.issubdtype(array.dtype, np.integer):
+            raise TypeError(f"weights: must hold integers, got dtype {array.dtype}")
+        shape = (self.channels_out, self.channels_in)
+        if array.shape != shape:
+            raise ValueError(f"weights: must have shape {shape} (channels_out, channels_in), got {array.shape}")
+        limit = symmetric_limit(self.bit_w)
+        if array.size and (array.min() < -limit or array.max() > limit):
+            raise ValueError(f"weights: must lie in [-{limit}, {limit}] for bit_w={self.bit_w}, "
+                             f"got [{array.min()}, {array.max()}]")
+        return array.astype(np.int64)
+
+    # -- derived facts ----------------------------------------------------------
+    @property
+    def simd_folds(self):
+        """Steps per output group: ``ceil(channels_in / simd)``."""
+        return -(-self.channels_in // self.simd)
+
+    @property
+    def pe_folds(self):
+        """Output groups per vector: ``ceil(channels_out / pe)``."""
+        return -(-self.channels_out // self.pe)
+
+    @property
+    def folds(self):
+        """Steps of the array per vector: ``simd_folds * pe_folds`` (the cycle bound per kept position)."""
+        return self.simd_folds * self.pe_folds
+
+    @property
+    def cycles_per_vector(self):
+        """Cycles per vector with codes always available and the sink ready: the slowest of array, input and output."""
+        return max(self.folds, self.channels_in // self.lanes_in, self.channels_out // self.lanes_out)
+
+    @property
+    def acc_bits(self):
+        """Width of a sum: ``channels_in`` products of two symmetric codes."""
+        bound = self.channels_in * symmetric_limit(self.bit_a) * symmetric_limit(self.bit_w)
+        return signed_width(-bound, bound)
+
+    @property
+    def product_latency(self):
+        """Cycles of one hard multiplier."""
+        return Multiplier.latency_for(signed(self.bit_a), signed(self.bit_w))
+
+    @property
+    def pipeline_latency(self):
+        """Cycles from a step to its sums entering the output queue: operands, product, adder tree, accumulator."""
+        return OPERAND_DEPTH + self.product_latency + sum_tree_depth(self.simd) + 1
+
+    @property
+    def hard_multipliers(self):
+        """Multipliers of the array: ``pe * simd``."""
+        return self.pe * self.simd
+
+    def weight_words(self, pe):
+        """Initial contents of PE ``pe``'s weight memory: one word of ``simd`` weights per fold, LSB first."""
+        words = []
+        for fold in range(self.folds):
+            out_fold, in_fold = divmod(fold, self.simd_folds)
+            row = out_fold * self.pe + pe
+            word = 0
+            for lane in range(self.simd):
+                column = in_fold * self.simd + lane
+                if row < self.channels_out and column < self.channels_in:
+                    word |= (int(self.weights[row, column]) & ((1 << self.bit_w) - 1)) << (lane * self.bit_w)
+            words.append(word)
+        return words
+
+    def load_frame(self, weights):
+        """The frame a ``load`` stream carries for ``weights``: shape ``(simd_folds * simd, 1, channels_out)``."""
+        weights = self._check_weights(weights)
+        padded = np.zeros((self.channels_out, self.simd_folds * self.simd), dtype=np.int64)
+        padded[:, :self.channels_in] = weights
+        return padded.T[:, None, :]
+
+    # -- hardware -----------------------------------------------------------
+    def elaborate(self, platform):
+        m = Module()
+        a_bits, w_bits, acc_bits = self.bit_a, self.bit_w, self.acc_bits
+        pe, simd = self.pe, self.simd
+        entry = data.StructLayout({"data": data.ArrayLayout(signed(acc_bits), pe), "first": 1, "last": 1})
+        m.submodules.queue = queue = OutputQueue(entry, self.pipeline_latency)
+
+        # -- fill buffer: a vector's codes shift in from the top, beat by beat --
+        fill = Signal(self.channels_in * a_bits, name="fill")
+        fill_full = Signal(name="fill_full")
+        fill_started = Signal(name="fill_started")  # beats of an incomplete vector are in
+        fill_first, fill_last = Signal(name="fill_first"), Signal(name="fill_last")
+        accept = Signal(name="accept")
+        handoff = Signal(name="handoff")  # the fill buffer's vector moves to the array
+        loading = Signal(name="loading")
+        load_waiting = Const(0) if not self.writable else self.load.valid
+        m.d.comb += [
+            self.codes.ready.eq((~fill_full | handoff) & ~loading & ~(load_waiting & ~fill_started)),
+            accept.eq(self.codes.valid & self.codes.ready),
+        ]
+        beat = self.codes.payload
+        _, beat_completes = wrapping_counter(m, accept, self.channels_in // self.lanes_in, "fill_count")
+        with m.If(accept):
+            # (A handoff in the same cycle takes the buffer's old contents.)
+            m.d.sync += [fill.eq(Cat(fill[self.lanes_in * a_bits:], beat.data)),
+                         fill_started.eq(~beat_completes), fill_full.eq(beat_completes)]
+            with m.If(~fill_started):
+                m.d.sync += fill_first.eq(beat.first)
+            with m.If(beat_completes):
+                m.d.sync += fill_last.eq(beat.last)
+        with m.Elif(handoff):
+            m.d.sync += fill_full.eq(0)
+
+        # -- the array's vector: rotates by `simd` codes per step -------------
+        work = Signal(self.simd_folds * simd * a_bits, name="work")
+        work_valid = Signal(name="work_valid")
+        work_first, work_last = Signal(name="work_first"), Signal(name="work_last")
+        step = Signal(name="step")
+        m.d.comb += step.eq(work_valid & queue.room)
+        fold, fold_last = wrapping_counter(m, step, self.folds, "fold")
+        simd_fold, simd_fold_last = wrapping_counter(m, step, self.simd_folds, "simd_fold")
+        m.d.comb += handoff.eq(fill_full & ~loading & (~work_valid | (step & fold_last)))
+        with m.If(handoff):
+            m.d.sync += [work.eq(fill), work_valid.eq(1), work_first.eq(fill_first), work_last.eq(fill_last)]
+        with m.Elif(step):
+            m.d.sync += work.eq(Cat(work[simd * a_bits:], work[:simd * a_bits]))
+            with m.If(fold_last):
+                m.d.sync += work_valid.eq(0)
+
+        # -- weights: one memory per PE, read at the step's fold ----------------
+        weights = []
+        for lane in range(pe):
+            memory = Memory(shape=simd * w_bits, depth=self.folds, init=self.weight_words(lane))
+            m.submodules[f"weights{lane}"] = memory
+            read = memory.read_port()
+            m.d.comb += read.addr.eq(fold)
+            weights.append(delay(m, read.data, OPERAND_DEPTH - 1, f"weights{lane}"))
+        if self.writable:
+            self._load_port(m, [m.submodules[f"weights{lane}"] for lane in range(pe)], work_valid, fill_full,
+                            fill_started, loading)
+
+        # -- products, per-PE adder trees, accumulators --------------------------
+        codes = delay(m, work[:simd * a_bits], OPERAND_DEPTH, "codes")
+        flags = {"valid": step, "sum_first": step & (simd_fold == 0), "sum_last": step & simd_fold_last,
+                 "frame_first": work_first & (fold == 0), "frame_last": work_last & fold_last}
+        at_sum = {name: delay(m, value, OPERAND_DEPTH + self.product_latency + sum_tree_depth(simd), f"mac_{name}")
+                  for name, value in flags.items()}
+        sums = []
+        for lane in range(pe):
+            products = []
+            for s in range(simd):
+                mul = Multiplier(signed(a_bits), signed(w_bits))
+                m.submodules[f"mul{lane}_{s}"] = mul
+                m.d.comb += [mul.a.eq(codes[s * a_bits:(s + 1) * a_bits].as_signed()),
+                             mul.b.eq(weights[lane][s * w_bits:(s + 1) * w_bits].as_signed())]
+                products.append(mul.p)
+            total = sum_tree(m, products, signed(acc_bits), f"tree{lane}_")
+            acc = Signal(signed(acc_bits), name=f"acc{lane}")
+            with m.If(at_sum["valid"]):
+                m.d.sync += acc.eq(Mux(at_sum["sum_first"], total, acc + total))
+            sums.append(acc)
+        # The frame flags of an output group: first from its first step, last from its last.
+        group_first = Signal(name="group_first")
+        with m.If(at_sum["sum_first"]):
+            m.d.sync += group_first.eq(at_sum["frame_first"])
+        push_valid, push_first, push_last = Signal(name="push_valid"), Signal(name="push_first"), \
+            Signal(name="push_last")
+        m.d.sync += [push_valid.eq(at_sum["sum_last"]),
+                     push_first.eq(Mux(at_sum["sum_first"], at_sum["frame_first"], group_first)),
+                     push_last.eq(at_sum["frame_last"])]
+        m.d.comb += [queue.issue.eq(step & simd_fold_last), queue.push_valid.eq(push_valid),
+                     queue.push_payload.first.eq(push_first), queue.push_payload.last.eq(push_last)]
+        for lane in range(pe):
+            m.d.comb += queue.push_payload.data[lane].eq(sums[lane])
+
+        self._emit(m, queue, acc_bits)
+        return m
+
+    def _emit(self, m, queue, acc_bits):
+        """Output groups gather into a vector; a second buffer emits it ``lanes_out`` sums per beat."""
+        pe, lanes_out = self.pe, self.lanes_out
+        collect = Signal(self.pe_folds * pe * acc_bits, name="collect")
+        collect_full = Signal(name="collect_full")
+        collect_first, collect_last = Signal(name="collect_first"), Signal(name="collect_last")
+        emit = Signal(self.channels_out * acc_bits, name="emit")
+        emit_valid = Signal(name="emit_valid")
+        emit_first, emit_last = Signal(name="emit_first"), Signal(name="emit_last")
+        transfer = Signal(name="transfer")
+        m.d.comb += transfer.eq(self.sums.valid & self.sums.ready)
+        beat_index, beat_last = wrapping_counter(m, transfer, self.channels_out // lanes_out, "emit_beat")
+        to_emit = Signal(name="to_emit")
+        m.d.comb += to_emit.eq(collect_full & (~emit_valid | (transfer & beat_last)))
+
+        pop = Signal(name="pop")
+        m.d.comb += [queue.o.ready.eq(~collect_full | to_emit), pop.eq(queue.o.valid & queue.o.ready)]
+        group_index, group_last = wrapping_counter(m, pop, self.pe_folds, "collect_group")
+        with m.If(pop):
+            # (A move to the emit buffer in the same cycle takes the old contents.)
+            m.d.sync += [collect.eq(Cat(collect[pe * acc_bits:], queue.o.payload.data)),
+                         collect_full.eq(group_last)]
+            with m.If(group_index == 0):
+                m.d.sync += collect_first.eq(queue.o.payload.first)
+            with m.If(group_last):
+                m.d.sync += collect_last.eq(queue.o.payload.last)
+        with m.Elif(to_emit):
+            m.d.sync += collect_full.eq(0)
+
+        with m.If(to_emit):
+            m.d.sync += [emit.eq(collect), emit_valid.eq(1), emit_first.eq(collect_first),
+                         emit_last.eq(collect_last)]
+        with m.Elif(transfer):
+            m.d.sync += emit.eq(emit >> (lanes_out * acc_bits))
+            with m.If(beat_last):
+                m.d.sync += emit_valid.eq(0)
+        m.d.comb += [
+            self.sums.valid.eq(emit_valid),
+            self.sums.payload.data.eq(emit[:lanes_out * acc_bits]),
+            self.sums.payload.first.eq(emit_first & (beat_index == 0)),
+            self.sums.payload.last.eq(emit_last & beat_last),
+        ]
+
+    def _load_port(self, m, memories, work_valid, fill_full, fill_started, loading):
+        """Write the ``load`` stream's beats into the weight memories once the array is idle."""
+        simd_folds = self.simd_folds
+        writes = [memory.write_port() for memory in memories]
+        accept = Signal(name="load_accept")
+        m.d.comb += [self.load.ready.eq(~work_valid & ~fill_full & ~fill_started),
+                     accept.eq(self.load.valid & self.load.ready)]
+        beat = self.load.payload
+        # Row `out_fold * pe + lane`, input fold `in_fold`; a beat marked `first` starts at row 0.
+        in_fold = Signal(range(max(simd_folds, 2)), name="load_in_fold")
+        lane = Signal(range(max(self.pe, 2)), name="load_lane")
+        base = Signal(range(self.folds + simd_folds + 1), name="load_base")  # out_fold * simd_folds
+        at_in, at_lane, at_base = (Mux(beat.first, 0, v) for v in (in_fold, lane, base))
+        inside = at_base < self.folds  # beats past the last row are dropped
+        for index, write in enumerate(writes):
+            m.d.comb += [write.addr.eq(at_base + at_in), write.data.eq(beat.data),
+                         write.en.eq(accept & inside & (at_lane == index))]
+        row_done = at_in == simd_folds - 1
+        lane_done = at_lane == self.pe - 1
+        with m.If(accept):
+            m.d.sync += [in_fold.eq(Mux(row_done, 0, at_in + 1)),
+                         lane.eq(Mux(row_done, Mux(lane_done, 0, at_lane + 1), at_lane)),
+                         base.eq(Mux(row_done & lane_done & inside, at_base + simd_folds, at_base)),
+                         loading.eq(~beat.last)]
+            with m.If(beat.last):
+                m.d.sync += [in_fold.eq(0), lane.eq(0), base.eq(0)]
