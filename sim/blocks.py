@@ -7,6 +7,7 @@ from ..hw.decompressor import Decompressor
 from ..hw.haar_forward import HaarForward
 from ..hw.haar_inverse import HaarInverse
 from ..hw.pointwise_mac import PointwiseMAC
+from ..hw.requantizer import Requantizer
 from .streams import FrameStream, VectorStream, WordStream
 
 __all__ = ["BLOCKS", "BlockSpec"]
@@ -35,4 +36,5 @@ BLOCKS = {
     "PointwiseMAC": BlockSpec(PointwiseMAC, source="codes", sink="sums", source_stream=VectorStream("lanes_in"),
                               sink_stream=VectorStream("lanes_out"), load="load",
                               load_stream=FrameStream("simd")),
+    "Requantizer": BlockSpec(Requantizer, source="values", sink="pixels"),
 }

@@ -1,0 +1,214 @@
+"""Requantization of the layer's output pixels, per output channel (golden: ``golden.requantize``)."""
+
+from amaranth.hdl import Cat, Module, Mux, Signal, signed
+from amaranth.lib import stream, wiring
+from amaranth.lib.memory import Memory
+from amaranth.lib.wiring import In, Out
+
+from ..golden.bundle import BIAS_LIMIT
+from ..golden.fixed_point import MAX_SHIFT, MULTIPLIER_BITS, signed_range, signed_width
+from .frame_beat import frame_beat
+from .multiplier import Multiplier
+from .output_queue import OutputQueue
+from .params import check_bits, check_lanes, check_positive_int, check_word_bits, validating
+from .pipeline import delay
+
+__all__ = ["Requantizer"]
+
+#: Widest product ``value * multiplier`` (as docs/numerics.md bounds ``requant_width``).
+MAX_PRODUCT_BITS = 61
+
+
+def _check_integers(values, name, count, lo, hi):
+    values = tuple(values)
+    if len(values) != count:
+        raise ValueError(f"{name}: must give one value per channel ({count}), got {len(values)}")
+    for value in values:
+        if isinstance(value, bool) or not hasattr(value, "__index__"):
+            raise TypeError(f"{name}: must hold integers, got {type(value).__name__}")
+        if not lo <= int(value) <= hi:
+            raise ValueError(f"{name}: every entry must lie in [{lo}, {hi}], got {int(value)}")
+    return tuple(int(v) for v in values)
+
+
+def _check_int(value, name):
+    if isinstance(value, bool) or not hasattr(value, "__index__"):
+        raise TypeError(f"{name}: must be an integer, got {type(value).__name__}")
+    return int(value)
+
+
+class Requantizer(wiring.Component):
+    """``out = clamp(round_shift(v * multiplier[o] + bias[o], shift[o]), out_min, out_max)`` per channel ``o``.
+
+    Pixels arrive in raster order, ``lanes`` channels per beat (a frame's
+    beats as :class:`~wccgen.hw.haar_inverse.HaarInverse` emits them); the
+    beat's channel group selects each lane's multiplier, shift and bias from a
+    small table. The rounding half ``2**(shift-1)`` is folded into the bias,
+    a lane's shift is a multiplexer over the shifts its channels use, and the
+    clamp carries the activation (``out_min = 0`` is ReLU). A fixed-latency
+    pipeline (``latency`` cycles) with one
+    :class:`~wccgen.hw.multiplier.Multiplier` per lane (hard multipliers;
+    several per lane when ``value_bits`` passes 18) feeds an
+    :class:`~wccgen.hw.output_queue.OutputQueue`; one beat per clock with the
+    sink ready. A beat marked ``first`` starts at channel group 0.
+
+    Parameters
+    ----------
+    channels, lanes : int
+        Output channels of the layer, and channels per beat (a divisor).
+    value_bits : int
+        Width of an input value (the inverse Haar output).
+    out_bits : int
+        Width of an output pixel.
+    multipliers, shifts, biases : sequence of int
+        One per channel (``LayerBundle.out_multiplier``, ``out_shift``,
+        ``out_bias``): multipliers in ``[-(2**15 - 1), 2**15 - 1]``, shifts in
+        ``[1, 62]``, biases of magnitude at most ``2**61``.
+    out_min, out_max : int
+        The clamp, within the ``out_bits`` range.
+
+    Attributes
+    ----------
+    values : In(stream.Signature(frame_beat(value_bits, lanes)))
+    pixels : Out(stream.Signature(frame_beat(out_bits, lanes)))
+    """
+
+    def __init__(self, *, channels, lanes, value_bits, out_bits, multipliers, shifts, biases, out_min, out_max):
+        with validating(self):
+            self.channels = check_positive_int(channels, "channels")
+            self.lanes = check_lanes(lanes, self.channels)
+            self.value_bits = check_word_bits(value_bits, "value_bits")
+            self.out_bits = check_bits(out_bits, "out_bits")
+            limit = (1 << (MULTIPLIER_BITS - 1)) - 1
+            self.multipliers = _check_integers(multipliers, "multipliers", self.channels, -limit, limit)
+            self.shifts = _check_integers(shifts, "shifts", self.channels, 1, MAX_SHIFT)
+            self.biases = _check_integers(biases, "biases", self.channels, -BIAS_LIMIT, BIAS_LIMIT)
+            lo, hi = signed_range(self.out_bits)
+            self.out_min = _check_int(out_min, "out_min")
+            self.out_max = _check_int(out_max, "out_max")
+            if not lo <= self.out_min <= self.out_max <= hi:
+                raise ValueError(f"out_min, out_max: must satisfy {lo} <= out_min <= out_max <= {hi} for "
+                                 f"out_bits={self.out_bits}, got [{self.out_min}, {self.out_max}]")
+            if self.product_bits > MAX_PRODUCT_BITS:
+                raise ValueError(f"value_bits: {self.value_bits}-bit values make {self.product_bits}-bit products; "
+                                 f"at most {MAX_PRODUCT_BITS - MULTIPLIER_BITS} bits are supported")
+        super().__init__({
+            "values": In(stream.Signature(frame_beat(self.value_bits, self.lanes))),
+            "pixels": Out(stream.Signature(frame_beat(self.out_bits, self.lanes))),
+        })
+
+    @property
+    def groups(self):
+        """Beats per position."""
+        return self.channels // self.lanes
+
+    @property
+    def product_bits(self):
+        """Width of ``value * multiplier``."""
+        bound = (1 << (self.value_bits - 1)) * (1 << (MULTIPLIER_BITS - 1))
+        return signed_width(-bound, bound)
+
+    @property
+    def rounded_biases(self):
+        """Per channel, the bias plus the rounding half ``2**(shift - 1)``."""
+        return tuple(b + (1 << (s - 1)) for b, s in zip(self.biases, self.shifts))
+
+    @property
+    def sum_bits(self):
+        """Width of ``value * multiplier + rounded bias``."""
+        biases = self.rounded_biases
+        return max(self.product_bits, signed_width(min(biases), max(biases))) + 1
+
+    @property
+    def product_latency(self):
+        """Cycles of one lane's multiplier."""
+        return Multiplier.latency_for(signed(self.value_bits), signed(MULTIPLIER_BITS))
+
+    @property
+    def latency(self):
+        """Cycles from an accepted beat to its pixels entering the output queue: table read, product, bias sum,
+        shift, clamp test, clamp."""
+        return 1 + self.product_latency + 4
+
+    def lane_shifts(self, lane):
+        """The distinct shifts of the channels lane ``lane`` carries, ascending."""
+        return sorted({self.shifts[group * self.lanes + lane] for group in range(self.groups)})
+
+    def elaborate(self, platform):
+        m = Module()
+        lanes, sum_bits = self.lanes, self.sum_bits
+        m.submodules.queue = queue = OutputQueue(self.pixels.payload.shape(), self.latency)
+        wiring.connect(m, queue.o, wiring.flipped(self.pixels))
+
+        # The parameter table: per channel group, each lane's multiplier, rounded bias and shift choice.
+        bias_bits = sum_bits
+        choice_bits = [max(1, (len(self.lane_shifts(lane)) - 1).bit_length()) for lane in range(lanes)]
+        fields = [(MULTIPLIER_BITS, bias_bits, choice_bits[lane]) for lane in range(lanes)]
+        entry_bits = sum(sum(f) for f in fields)
+        words = []
+        for group in range(self.groups):
+            word, offset = 0, 0
+            for lane in range(lanes):
+                channel = group * lanes + lane
+                choice = self.lane_shifts(lane).index(self.shifts[channel])
+                for value, bits in zip((self.multipliers[channel], self.rounded_biases[channel], choice),
+                                       fields[lane]):
+                    word |= (value & ((1 << bits) - 1)) << offset
+                    offset += bits
+            words.append(word)
+        m.submodules.table = table = Memory(shape=entry_bits, depth=max(self.groups, 2), init=words)
+        read = table.read_port()
+
+        accept = Signal(name="accept")
+        m.d.comb += [self.values.ready.eq(queue.room), accept.eq(self.values.valid & queue.room),
+                     queue.issue.eq(accept)]
+        beat = self.values.payload
+        group = Signal(range(max(self.groups, 2)), name="group")
+        at_group = Mux(beat.first, 0, group)
+        with m.If(accept):
+            m.d.sync += group.eq(Mux(at_group == self.groups - 1, 0, at_group + 1))
+        m.d.comb += read.addr.eq(at_group)
+
+        # Stage 1: the table entry arrives beside the registered values.
+        values = delay(m, beat.data, 1, "values")
+        valid, first, last = (delay(m, v, 1, n) for v, n in ((accept, "valid"), (beat.first, "first"),
+                                                             (beat.last, "last")))
+        entry = read.data
+        offset, params = 0, []
+        for lane in range(lanes):
+            sliced = []
+            for bits in fields[lane]:
+                sliced.append(entry[offset:offset + bits])
+                offset += bits
+            params.append(sliced)
+        valid, first, last = (delay(m, v, self.product_latency + 4, f"{n}_out") for v, n in
+                              ((valid, "valid"), (first, "first"), (last, "last")))
+
+        pixels = []
+        for lane in range(lanes):
+            multiplier, bias, choice = params[lane]
+            mul = Multiplier(signed(self.value_bits), signed(MULTIPLIER_BITS))
+            m.submodules[f"product{lane}"] = mul
+            m.d.comb += [mul.a.eq(values[lane]), mul.b.eq(multiplier.as_signed())]
+            bias = delay(m, bias.as_signed(), self.product_latency, f"bias{lane}")
+            choice = delay(m, choice, self.product_latency + 1, f"choice{lane}")
+            total = Signal(signed(sum_bits), name=f"total{lane}")
+            m.d.sync += total.eq(mul.p[:self.product_bits].as_signed() + bias)
+            # The lane's shift: a multiplexer over the shifts its channels use.
+            shifted = Signal(signed(sum_bits), name=f"shifted{lane}")
+            options = [total >> s for s in self.lane_shifts(lane)]
+            selected = options[0]
+            for index in range(1, len(options)):
+                selected = Mux(choice == index, options[index], selected)
+            m.d.sync += shifted.eq(selected)
+            # The clamp: both comparisons registered, then the choice.
+            below, above = Signal(name=f"below{lane}"), Signal(name=f"above{lane}")
+            kept = Signal(self.out_bits, name=f"kept{lane}")
+            m.d.sync += [below.eq(shifted < self.out_min), above.eq(shifted > self.out_max),
+                         kept.eq(shifted[:self.out_bits])]
+            pixel = Signal(self.out_bits, name=f"pixel{lane}")
+            m.d.sync += pixel.eq(Mux(below, self.out_min, Mux(above, self.out_max, kept)))
+            pixels.append(pixel)
+        m.d.comb += [queue.push_valid.eq(valid), queue.push_payload.first.eq(first),
+                     queue.push_payload.last.eq(last), queue.push_payload.data.eq(Cat(pixels))]
+        return m
