@@ -28,7 +28,8 @@ from .wcc_layer import WccTrace, wcc_layer
 # Names that need PyTorch (or scikit-image), by the module that defines them.
 _LAZY = {
     "QuantConv2d": "quant_conv", "WCCConv2d": "wcc_conv", "wccify": "conversion",
-    "apply_tail": "export", "calibrate_output_scale": "export", "export_layer": "export", "input_codes": "export",
+    "apply_tail": "export", "calibrate_output_scale": "export", "calibrated_layer": "export",
+    "seeded_batchnorm": "export", "export_layer": "export", "input_codes": "export",
     "PHOTOGRAPHS": "photographs", "photograph": "photographs", "photograph_codes": "photographs",
     "photograph_features": "photographs",
 }

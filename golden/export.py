@@ -14,7 +14,8 @@ from .fixed_point import quantize_multiplier, symmetric_limit
 from .quantizers import weight_scale
 from .wcc_conv import WCCConv2d
 
-__all__ = ["apply_tail", "calibrate_output_scale", "export_layer", "input_codes"]
+__all__ = ["apply_tail", "calibrate_output_scale", "calibrated_layer", "export_layer", "input_codes",
+           "seeded_batchnorm"]
 
 
 def _check_layer(layer):
@@ -125,3 +126,42 @@ def export_layer(layer, height, width, *, output_scale, batchnorm=None, activati
                        scales={"input_scale": input_scale, "coef_scale": coef_scale, "weight_scale": w_scale,
                                "output_scale": float(output_scale)},
                        name=name)
+
+
+def seeded_batchnorm(channels):
+    """A batch-norm in eval mode with random statistics (from torch's generator), gains of both signs."""
+    batchnorm = nn.BatchNorm2d(channels)
+    with torch.no_grad():
+        batchnorm.running_mean.uniform_(-0.5, 0.5)
+        batchnorm.running_var.uniform_(0.5, 2.0)
+        batchnorm.weight.uniform_(-1.5, 1.5)  # negative gains too: signed multipliers
+        batchnorm.bias.uniform_(-0.5, 0.5)
+    return batchnorm.eval()
+
+
+def calibrated_layer(photo, height, width, channels_in, channels_out, *, levels=3, rate=0.25, activation="relu6",
+                     seed=7):
+    """An untrained WCC layer with a batch-norm, calibrated on a photograph's activations and exported.
+
+    The layer's weights are PyTorch's seeded initialization; the batch-norm has
+    seeded statistics with gains of both signs (so the output multipliers take
+    both signs); the clips and the output scale come from the activations
+    :func:`~wccgen.golden.photographs.photograph_features` makes of ``photo``.
+
+    Returns
+    -------
+    (LayerBundle, WccTrace)
+        The bundle, and the integer model's trace of the photograph's activations.
+    """
+    from .photographs import photograph_features
+    from .wcc_layer import wcc_layer
+
+    torch.manual_seed(seed)
+    x = photograph_features(photo, height, width, channels_in, seed=1)
+    layer = WCCConv2d(channels_in, channels_out, levels=levels, rate=rate)
+    batchnorm = seeded_batchnorm(channels_out)
+    layer.eval()
+    scale = calibrate_output_scale(layer, x, batchnorm, activation)
+    bundle = export_layer(layer, height, width, output_scale=scale, batchnorm=batchnorm, activation=activation,
+                          name=f"calibrated_{photo}")
+    return bundle, wcc_layer(input_codes(layer, x)[0], bundle)

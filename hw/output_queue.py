@@ -46,8 +46,8 @@ class OutputQueue(wiring.Component):
         self.latency = latency
         # Room for every beat between issue and the sink with the sink always
         # ready, plus the beats issued while `room` catches up, plus the one
-        # issued beat not yet counted.
-        self.depth = latency + self.LATENCY + 2 + 2 * self.ROOM_DELAY + 1
+        # issued beat not yet counted and the one taken beat not yet counted.
+        self.depth = latency + self.LATENCY + 2 + 2 * self.ROOM_DELAY + 2
         super().__init__({
             "room": Out(1),
             "issue": In(1),
@@ -84,12 +84,14 @@ class OutputQueue(wiring.Component):
         # Beats issued and not yet taken by the sink: in the pipeline, stored or
         # in the output register. `room` reaches the issuing logic through two
         # registers (it may sit far away), so it reserves ROOM_DELAY spare entries.
-        # `issue` is counted a cycle late, through a register: it may come
-        # from far away and from several producers.
-        issued = Signal(name="issued")
-        m.d.sync += issued.eq(self.issue)
+        # `issue` and the sink's transfers are counted a cycle late, through
+        # registers: the first may come from far away and from several
+        # producers, the second from logic behind the sink's `ready`; neither
+        # then reaches the counter's adder in the same cycle.
+        issued, taken = Signal(name="issued"), Signal(name="taken")
+        m.d.sync += [issued.eq(self.issue), taken.eq(out_valid & self.o.ready)]
         outstanding = Signal(range(self.depth + 1))
-        m.d.sync += outstanding.eq(outstanding + issued - (out_valid & self.o.ready))
+        m.d.sync += outstanding.eq(outstanding + issued - taken)
         room = Signal(name="room_relay_0")
         m.d.sync += room.eq(outstanding < self.depth - self.ROOM_DELAY - 1)
         m.d.sync += self.room.eq(room)

@@ -3,9 +3,9 @@
 import functools
 import operator
 
-from amaranth.hdl import Mux, Signal
+from amaranth.hdl import Const, Mux, Signal
 
-__all__ = ["delay", "or_tree", "or_tree_depth", "prefix_sums", "prefix_sums_depth", "sum_tree", "sum_tree_depth",
+__all__ = ["compare_constant", "delay", "or_tree", "or_tree_depth", "prefix_sums", "prefix_sums_depth", "sum_tree", "sum_tree_depth",
            "wrapping_counter"]
 
 #: Inputs per OR gate of :func:`or_tree`: one LUT level with the routing to reach it.
@@ -111,3 +111,30 @@ def wrapping_counter(m, step, count, name):
         m.d.sync += [value.eq(Mux(at_last, 0, value + 1)),
                      at_last.eq(Mux(at_last, count == 1, value == count - 2))]
     return value, at_last
+
+
+def compare_constant(value, constant):
+    """``(value < constant, value > constant)`` for a signed ``value``, from 4-bit lookups.
+
+    A comparison Yosys builds is a carry chain, slow on ECP5 for what it does
+    against a constant. Here each 4 bits of the value (in offset binary, so
+    unsigned order is signed order) index a constant truth table, one LUT,
+    and the nibbles' verdicts combine from the most significant down.
+    """
+    width = len(value)
+    lo, hi = -(1 << (width - 1)), (1 << (width - 1)) - 1
+    if constant < lo or constant > hi:
+        below = constant > hi
+        return Const(int(below)), Const(int(not below))
+    offset = value.as_unsigned() ^ (1 << (width - 1))
+    target = constant + (1 << (width - 1))
+    less, greater = Const(0), Const(0)
+    for start in range(0, width, 4):
+        nibble = offset[start:start + 4]
+        size = 1 << len(nibble)
+        part = (target >> start) & (size - 1)
+        part_less = Const(sum(1 << v for v in range(size) if v < part), size).bit_select(nibble, 1)
+        part_greater = Const(sum(1 << v for v in range(size) if v > part), size).bit_select(nibble, 1)
+        equal = nibble == part
+        less, greater = part_less | (equal & less), part_greater | (equal & greater)
+    return less, greater

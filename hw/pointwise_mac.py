@@ -156,9 +156,14 @@ class PointwiseMAC(wiring.Component):
         return Multiplier.latency_for(signed(self.bit_a), signed(self.bit_w))
 
     @property
-    def pipeline_latency(self):
-        """Cycles from a step to its sums entering the output queue: operands, product, adder tree, accumulator."""
+    def sum_latency(self):
+        """Cycles from a step to its products' sum at the accumulator: operands, product, adder tree, a relay."""
         return OPERAND_DEPTH + self.product_latency + sum_tree_depth(self.simd) + 1
+
+    @property
+    def pipeline_latency(self):
+        """Cycles from a step to its sums entering the output queue: the sum, then the accumulator."""
+        return self.sum_latency + 1
 
     @property
     def hard_multipliers(self):
@@ -252,8 +257,7 @@ class PointwiseMAC(wiring.Component):
         codes = delay(m, work[:simd * a_bits], OPERAND_DEPTH, "codes")
         flags = {"valid": step, "sum_first": step & (simd_fold == 0), "sum_last": step & simd_fold_last,
                  "frame_first": work_first & (fold == 0), "frame_last": work_last & fold_last}
-        at_sum = {name: delay(m, value, OPERAND_DEPTH + self.product_latency + sum_tree_depth(simd), f"mac_{name}")
-                  for name, value in flags.items()}
+        at_sum = {name: delay(m, value, self.sum_latency, f"mac_{name}") for name, value in flags.items()}
         sums = []
         for lane in range(pe):
             products = []
@@ -263,7 +267,8 @@ class PointwiseMAC(wiring.Component):
                 m.d.comb += [mul.a.eq(codes[s * a_bits:(s + 1) * a_bits].as_signed()),
                              mul.b.eq(weights[lane][s * w_bits:(s + 1) * w_bits].as_signed())]
                 products.append(mul.p)
-            total = sum_tree(m, products, signed(acc_bits), f"tree{lane}_")
+            # The tree's sum is relayed: the multipliers sit in a row of their own, the accumulators elsewhere.
+            total = delay(m, sum_tree(m, products, signed(acc_bits), f"tree{lane}_"), 1, f"total{lane}")
             acc = Signal(signed(acc_bits), name=f"acc{lane}")
             with m.If(at_sum["valid"]):
                 m.d.sync += acc.eq(Mux(at_sum["sum_first"], total, acc + total))

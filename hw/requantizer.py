@@ -11,7 +11,7 @@ from .frame_beat import frame_beat
 from .multiplier import Multiplier
 from .output_queue import OutputQueue
 from .params import check_bits, check_lanes, check_positive_int, check_word_bits, validating
-from .pipeline import delay
+from .pipeline import compare_constant, delay
 
 __all__ = ["Requantizer"]
 
@@ -127,8 +127,8 @@ class Requantizer(wiring.Component):
     @property
     def latency(self):
         """Cycles from an accepted beat to its pixels entering the output queue: table read, product, bias sum,
-        shift, clamp test, clamp."""
-        return 1 + self.product_latency + 4
+        shift, range test, bound tests, clamp."""
+        return 1 + self.product_latency + 5
 
     def lane_shifts(self, lane):
         """The distinct shifts of the channels lane ``lane`` carries, ascending."""
@@ -181,7 +181,7 @@ class Requantizer(wiring.Component):
                 sliced.append(entry[offset:offset + bits])
                 offset += bits
             params.append(sliced)
-        valid, first, last = (delay(m, v, self.product_latency + 4, f"{n}_out") for v, n in
+        valid, first, last = (delay(m, v, self.product_latency + 5, f"{n}_out") for v, n in
                               ((valid, "valid"), (first, "first"), (last, "last")))
 
         pixels = []
@@ -194,18 +194,29 @@ class Requantizer(wiring.Component):
             choice = delay(m, choice, self.product_latency + 1, f"choice{lane}")
             total = Signal(signed(sum_bits), name=f"total{lane}")
             m.d.sync += total.eq(mul.p[:self.product_bits].as_signed() + bias)
-            # The lane's shift: a multiplexer over the shifts its channels use.
-            shifted = Signal(signed(sum_bits), name=f"shifted{lane}")
-            options = [total >> s for s in self.lane_shifts(lane)]
+            # The lane's shift: a multiplexer over the shifts its channels use;
+            # the result is only as wide as the smallest shift leaves it.
+            shifts = self.lane_shifts(lane)
+            shifted = Signal(signed(max(sum_bits - shifts[0], self.out_bits + 1)), name=f"shifted{lane}")
+            options = [total >> s for s in shifts]
             selected = options[0]
             for index in range(1, len(options)):
                 selected = Mux(choice == index, options[index], selected)
             m.d.sync += shifted.eq(selected)
-            # The clamp: both comparisons registered, then the choice.
+            # The clamp. A value whose high bits are not a sign extension lies
+            # outside the out_bits range, hence beyond the bound on its sign's
+            # side; one that fits is compared in out_bits only: no carry chain
+            # spans the wide value.
+            out_bits = self.out_bits
+            high = shifted[out_bits - 1:]
+            fits, negative = Signal(name=f"fits{lane}"), Signal(name=f"negative{lane}")
+            kept = Signal(signed(out_bits), name=f"kept{lane}")
+            m.d.sync += [fits.eq(high.all() | ~high.any()), negative.eq(shifted[-1]), kept.eq(shifted[:out_bits])]
             below, above = Signal(name=f"below{lane}"), Signal(name=f"above{lane}")
-            kept = Signal(self.out_bits, name=f"kept{lane}")
-            m.d.sync += [below.eq(shifted < self.out_min), above.eq(shifted > self.out_max),
-                         kept.eq(shifted[:self.out_bits])]
+            under_min, _ = compare_constant(kept, self.out_min)
+            _, over_max = compare_constant(kept, self.out_max)
+            m.d.sync += [below.eq(Mux(fits, under_min, negative)), above.eq(Mux(fits, over_max, ~negative))]
+            kept = delay(m, kept, 1, f"kept{lane}")
             pixel = Signal(self.out_bits, name=f"pixel{lane}")
             m.d.sync += pixel.eq(Mux(below, self.out_min, Mux(above, self.out_max, kept)))
             pixels.append(pixel)

@@ -5,12 +5,12 @@ import pytest
 
 from wccgen.gen.lint import lint_verilog
 from wccgen.gen.verilog import emit_verilog, simulation_models
-from wccgen.golden import pointwise_mac
+from wccgen.golden import calibrated_layer, pointwise_mac
 from wccgen.hw.params import for_inspection
 from wccgen.hw.pointwise_mac import PointwiseMAC
 from wccgen.sim.harness import run_block
 
-from helpers import assert_exact, photograph_layer
+from helpers import assert_exact
 
 
 def mac_params(weights, pe, simd, **extra):
@@ -86,7 +86,7 @@ def test_mac_on_exported_weights_and_photograph_codes(tmp_path):
     """The kept codes of a real photograph's activations and the weights ``export_layer`` gives."""
     frames, weights = [], None
     for photo in ("astronaut", "coffee"):
-        bundle, trace = photograph_layer(photo, 24, 32, 16, 24)
+        bundle, trace = calibrated_layer(photo, 24, 32, 16, 24)
         weights = bundle.weights if weights is None else weights
         assert np.array_equal(bundle.weights, weights)
         frames.append(trace.codes)

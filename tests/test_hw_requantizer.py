@@ -6,13 +6,13 @@ import pytest
 from wccgen.gen.lint import lint_verilog
 from wccgen.gen.synth import map_cells
 from wccgen.gen.verilog import emit_verilog, simulation_models
-from wccgen.golden import requantize
+from wccgen.golden import calibrated_layer, requantize
 from wccgen.golden.fixed_point import quantize_multiplier
 from wccgen.hw.params import for_inspection
 from wccgen.hw.requantizer import Requantizer
 from wccgen.sim.harness import run_block
 
-from helpers import assert_exact, photograph_layer
+from helpers import assert_exact
 
 
 def random_params(rng, channels, lanes, value_bits, out_bits=8, activation="none"):
@@ -82,7 +82,7 @@ def test_requantizer_extremes(tmp_path):
 
 def test_requantizer_on_an_exported_layer_and_a_photograph(tmp_path):
     """The inverse Haar output of a real photograph's layer, with that layer's requantizer table."""
-    bundle, trace = photograph_layer("chelsea", 24, 32, 8, 12, activation="relu6")
+    bundle, trace = calibrated_layer("chelsea", 24, 32, 8, 12, activation="relu6")
     cfg = bundle.config
     params = dict(channels=cfg.channels_out, lanes=4, value_bits=cfg.inverse_width, out_bits=cfg.out_bits,
                   multipliers=bundle.out_multiplier.tolist(), shifts=bundle.out_shift.tolist(),
@@ -144,3 +144,35 @@ def test_requantizer_refuses_non_integers():
         Requantizer(**params)
     with pytest.raises(TypeError, match="out_min"):
         Requantizer(**{**params, "multipliers": [1], "out_min": -127.0})
+
+
+@pytest.mark.parametrize("width", [2, 3, 5, 8])
+def test_compare_constant_against_every_value(width):
+    """The lookup comparison of the clamp, exhaustively against Python's, for bounds inside and outside the range."""
+    from amaranth.hdl import Module, Signal, signed
+    from amaranth.sim import Simulator
+
+    from wccgen.hw.pipeline import compare_constant
+
+    lo, hi = -(1 << (width - 1)), (1 << (width - 1)) - 1
+    constants = sorted({lo - 1, lo, lo + 1, -1, 0, 1, hi - 1, hi, hi + 1})
+    value = Signal(signed(width))
+    m = Module()
+    flags = []
+    for constant in constants:
+        less, greater = Signal(name=f"less{len(flags)}"), Signal(name=f"greater{len(flags)}")
+        m.d.comb += [less.eq(compare_constant(value, constant)[0]), greater.eq(compare_constant(value, constant)[1])]
+        flags.append((constant, less, greater))
+    wrong = []
+
+    async def bench(ctx):
+        for x in range(lo, hi + 1):
+            ctx.set(value, x)
+            for constant, less, greater in flags:
+                if (ctx.get(less), ctx.get(greater)) != (int(x < constant), int(x > constant)):
+                    wrong.append((x, constant))
+
+    sim = Simulator(m)
+    sim.add_testbench(bench)
+    sim.run()
+    assert wrong == []

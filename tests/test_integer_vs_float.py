@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from wccgen.golden import (WCCConv2d, apply_tail, calibrate_output_scale, export_layer, input_codes,
-                           photograph_features, wcc_layer)
+                           photograph_features, seeded_batchnorm, wcc_layer)
 from wccgen.golden.torch_haar import haar_forward_float
 from wccgen.golden.wcc_conv import select_positions
 
@@ -23,23 +23,13 @@ def build(height, width, channels_in, channels_out, levels, rate, activation, en
     torch.manual_seed(7)
     x = photograph_features(photo, height, width, channels_in, seed=1)
     layer = WCCConv2d(channels_in, channels_out, levels=levels, rate=rate, energy=energy)
-    batchnorm = nn_batchnorm(channels_out)
+    batchnorm = seeded_batchnorm(channels_out)
     layer.eval()
     scale = calibrate_output_scale(layer, x, batchnorm, activation)
     bundle = export_layer(layer, height, width, output_scale=scale, batchnorm=batchnorm, activation=activation)
     with torch.no_grad():
         reference = (apply_tail(layer(x), batchnorm, activation) / scale).double().numpy()[0]
     return x, layer, bundle, reference
-
-
-def nn_batchnorm(channels):
-    batchnorm = torch.nn.BatchNorm2d(channels)
-    with torch.no_grad():
-        batchnorm.running_mean.uniform_(-0.5, 0.5)
-        batchnorm.running_var.uniform_(0.5, 2.0)
-        batchnorm.weight.uniform_(-1.5, 1.5)  # negative gains too: signed multipliers
-        batchnorm.bias.uniform_(-0.5, 0.5)
-    return batchnorm.eval()
 
 
 @pytest.mark.parametrize("height,width,levels,rate,activation,energy,photo", [
