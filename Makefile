@@ -45,3 +45,4 @@ clean:
 bench: system $(STAMP)
 	$(BIN)/python bench/haar.py
 	$(BIN)/python bench/selection.py
+	$(BIN)/python bench/mac.py

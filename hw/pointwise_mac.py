@@ -157,8 +157,9 @@ class PointwiseMAC(wiring.Component):
 
     @property
     def sum_latency(self):
-        """Cycles from a step to its products' sum at the accumulator: operands, product, adder tree, a relay."""
-        return OPERAND_DEPTH + self.product_latency + sum_tree_depth(self.simd) + 1
+        """Cycles from a step to its products' sum at the accumulator: operands, product, a relay, adder tree,
+        a relay."""
+        return OPERAND_DEPTH + self.product_latency + 1 + sum_tree_depth(self.simd) + 1
 
     @property
     def pipeline_latency(self):
@@ -266,8 +267,9 @@ class PointwiseMAC(wiring.Component):
                 m.submodules[f"mul{lane}_{s}"] = mul
                 m.d.comb += [mul.a.eq(codes[s * a_bits:(s + 1) * a_bits].as_signed()),
                              mul.b.eq(weights[lane][s * w_bits:(s + 1) * w_bits].as_signed())]
-                products.append(mul.p)
-            # The tree's sum is relayed: the multipliers sit in a row of their own, the accumulators elsewhere.
+                # A relay from the hard multiplier into the fabric: the blocks lie in rows across the device.
+                products.append(delay(m, mul.p[:a_bits + w_bits].as_signed(), 1, f"product{lane}_{s}"))
+            # The tree's sum is relayed too, to the accumulator.
             total = delay(m, sum_tree(m, products, signed(acc_bits), f"tree{lane}_"), 1, f"total{lane}")
             acc = Signal(signed(acc_bits), name=f"acc{lane}")
             with m.If(at_sum["valid"]):

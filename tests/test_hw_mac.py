@@ -203,3 +203,15 @@ def test_mac_maps_onto_pe_times_simd_hard_multipliers(tmp_path, pe, simd, writab
     path.write_text(emit_verilog(PointwiseMAC(**params), "pointwise_mac", params))
     _, rtl_cells, _ = map_cells(path, "pointwise_mac", tmp_path / "generic")
     assert rtl_cells.get("$mul") == pe * simd
+
+
+def test_verilog_header_records_a_weight_matrix_by_digest():
+    """A 64x64 matrix in the header comment would be a 19 kB line, more than Icarus reads as one token."""
+    rng = np.random.default_rng(11)
+    texts = []
+    for _ in range(2):
+        params = mac_params(rng.integers(-127, 128, size=(64, 64)), 8, 8)
+        texts.append(emit_verilog(PointwiseMAC(**params), "pointwise_mac", params))
+    headers = [text.splitlines()[1] for text in texts]
+    assert all(len(header) < 600 and "\"weights\": \"<64 entries, sha256 " in header for header in headers)
+    assert headers[0] != headers[1]  # different weights, different digests
