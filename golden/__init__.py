@@ -31,6 +31,7 @@ _LAZY = {
     "apply_tail": "export", "calibrate_output_scale": "export", "calibrated_layer": "export",
     "seeded_batchnorm": "export", "export_layer": "export", "input_codes": "export",
     "PHOTOGRAPHS": "photographs", "photograph": "photographs", "photograph_codes": "photographs",
+    "grey_photograph": "photographs",
     "photograph_features": "photographs",
 }
 

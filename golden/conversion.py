@@ -1,4 +1,4 @@
-"""Turn a float model into a WCC model."""
+"""Turn a float model into a WCC model, or into a plainly quantized one."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from .config import check_bits, check_levels, check_rate
 from .quant_conv import QuantConv2d
 from .wcc_conv import WCCConv2d
 
-__all__ = ["wccify"]
+__all__ = ["quantize_model", "wccify"]
 
 
 def _is_wcc_candidate(conv):
@@ -38,21 +38,50 @@ def wccify(model, levels=3, rate=0.5, bit_w=8, bit_a=8, in_bits=8, energy="squar
     check_bits(bit_w, "bit_w")
     check_bits(bit_a, "bit_a")
     check_bits(in_bits, "in_bits")
+
+    def convert(conv):
+        if _is_wcc_candidate(conv):
+            return WCCConv2d.from_conv(conv, levels=levels, rate=rate, bit_w=bit_w, bit_a=bit_a, in_bits=in_bits,
+                                       energy=energy)
+        return QuantConv2d.from_conv(conv, bit_w=bit_w, bit_a=bit_a)
+
+    model = _replace_inner_convs(model, convert)
+    model.wcc_layers = [name for name, module in model.named_modules() if isinstance(module, WCCConv2d)]
+    return model
+
+
+def quantize_model(model, bit_w=8, bit_a=8, pointwise_bit_a=None):
+    """Return a copy of ``model`` whose convolutions quantize weights and input activations (no WCC).
+
+    Every convolution but the first and the last (in module order) becomes a
+    :class:`QuantConv2d`: ``bit_w``-bit weights and ``bit_a``-bit input
+    activations, symmetric, per tensor; the convolutions :func:`wccify` would
+    turn into WCC layers take ``pointwise_bit_a``-bit inputs instead (default
+    ``bit_a``). With ``bit_a = 8`` that is the baseline WCC is compared
+    against: the same activations compressed, by fewer bits instead of by a
+    transform.
+    """
+    check_bits(bit_w, "bit_w")
+    check_bits(bit_a, "bit_a")
+    pointwise_bit_a = check_bits(bit_a if pointwise_bit_a is None else pointwise_bit_a, "pointwise_bit_a")
+
+    def convert(conv):
+        bits = pointwise_bit_a if _is_wcc_candidate(conv) else bit_a
+        return QuantConv2d.from_conv(conv, bit_w=bit_w, bit_a=bits)
+
+    model = _replace_inner_convs(model, convert)
+    model.wcc_layers = []
+    return model
+
+
+def _replace_inner_convs(model, convert):
+    """A copy of ``model`` with every ``nn.Conv2d`` but the first and the last replaced by ``convert(conv)``."""
     model = copy.deepcopy(model)
     convs = [name for name, module in model.named_modules() if type(module) is nn.Conv2d]
     if not convs:
         raise ValueError("model: has no nn.Conv2d to convert")
-    replaced = []
     for name in convs[1:-1]:
         parent_name, _, child = name.rpartition(".")
         parent = model.get_submodule(parent_name) if parent_name else model
-        conv = getattr(parent, child)
-        if _is_wcc_candidate(conv):
-            layer = WCCConv2d.from_conv(conv, levels=levels, rate=rate, bit_w=bit_w, bit_a=bit_a,
-                                        in_bits=in_bits, energy=energy)
-            replaced.append(name)
-        else:
-            layer = QuantConv2d.from_conv(conv, bit_w=bit_w, bit_a=bit_a)
-        setattr(parent, child, layer)
-    model.wcc_layers = replaced
+        setattr(parent, child, convert(getattr(parent, child)))
     return model

@@ -9,10 +9,11 @@ from skimage.transform import resize
 
 from .config import check_positive_int
 
-__all__ = ["PHOTOGRAPHS", "photograph", "photograph_codes", "photograph_features"]
+__all__ = ["PHOTOGRAPHS", "grey_photograph", "photograph", "photograph_codes", "photograph_features"]
 
 #: Photographs shipped inside scikit-image (no download).
-PHOTOGRAPHS = ("astronaut", "camera", "coffee", "chelsea", "rocket", "brick", "grass", "gravel", "coins", "moon")
+PHOTOGRAPHS = ("astronaut", "camera", "coffee", "chelsea", "rocket", "brick", "grass", "gravel", "coins", "moon",
+               "clock", "hubble_deep_field", "immunohistochemistry", "page")
 
 
 def photograph(name="astronaut", height=None, width=None):
@@ -32,6 +33,13 @@ def photograph(name="astronaut", height=None, width=None):
         width = check_positive_int(width if width is not None else image.shape[1], "width")
         image = resize(image, (height, width), anti_aliasing=True)
     return torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1), dtype=np.float32))[None]
+
+
+def grey_photograph(name="astronaut"):
+    """A photograph at its own size as grey levels (ITU-R 601 luma), float32 tensor (1, 1, H, W) in [0, 1]."""
+    rgb = photograph(name)[0]
+    luma = 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2]
+    return luma[None, None].contiguous()
 
 
 def photograph_features(name="astronaut", height=64, width=64, channels=16, seed=0):

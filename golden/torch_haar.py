@@ -7,7 +7,7 @@ import torch.nn.functional as F
 
 from .config import check_levels, padded_size
 
-__all__ = ["haar_forward_float", "haar_inverse_float"]
+__all__ = ["haar_forward_float", "haar_inverse_float", "haar_pyramid_float", "haar_pyramid_inverse", "pyramid_order"]
 
 
 def haar_forward_float(x, levels):
@@ -62,3 +62,66 @@ def _replace_corner(frame, block):
         return block
     top = torch.cat([block, frame[..., :h, w:]], dim=-1)
     return torch.cat([top, frame[..., h:, :]], dim=-2)
+
+
+# -- the same transform as strided convolutions, coefficients in "pyramid" order --------------
+#
+# Training runs the transform many times per step; the Mallat layout above costs
+# a copy of the whole frame per level. Here each level is one strided grouped
+# convolution (its transpose inverts it), and the coefficients stay in pyramid
+# order: LL of the last level, then H, V, D of level L, ..., of level 1, each
+# subband in raster order. `pyramid_order` maps that order to Mallat raster
+# indices, so selection can still break ties by Mallat index.
+
+_HAAR_FILTERS = 0.5 * torch.tensor([[[1.0, 1.0], [1.0, 1.0]],     # LL  (a+b+c+d)/2
+                                    [[1.0, 1.0], [-1.0, -1.0]],   # top-right    (a+b-c-d)/2
+                                    [[1.0, -1.0], [1.0, -1.0]],   # bottom-left  (a-b+c-d)/2
+                                    [[1.0, -1.0], [-1.0, 1.0]]])  # bottom-right (a-b-c+d)/2
+
+
+def pyramid_order(padded_height, padded_width, levels):
+    """Mallat raster index of every pyramid position, int64 tensor of shape (P,)."""
+    pieces = []
+    rows, cols = padded_height >> levels, padded_width >> levels
+    grid = torch.arange(rows)[:, None] * padded_width + torch.arange(cols)[None, :]
+    pieces.append(grid.flatten())
+    for level in range(levels, 0, -1):
+        rows, cols = padded_height >> level, padded_width >> level
+        grid = torch.arange(rows)[:, None] * padded_width + torch.arange(cols)[None, :]
+        pieces += [(grid + cols).flatten(), (grid + rows * padded_width).flatten(),
+                   (grid + rows * padded_width + cols).flatten()]
+    return torch.cat(pieces)
+
+
+def haar_pyramid_float(x, levels):
+    """:func:`haar_forward_float` of ``(N, C, H, W)`` in pyramid order: shape ``(N, C, P)``."""
+    levels = check_levels(levels)
+    batch, channels, height, width = x.shape
+    ll = F.pad(x, (0, padded_size(width, levels) - width, 0, padded_size(height, levels) - height))
+    ll = ll.reshape(batch * channels, 1, *ll.shape[-2:])
+    filters = _HAAR_FILTERS.to(x.dtype)[:, None]
+    details = []
+    for _ in range(levels):
+        bands = F.conv2d(ll, filters, stride=2)  # (N*C, 4, h, w)
+        ll = bands[:, :1]
+        details.append(bands[:, 1:].flatten(1))
+    pieces = [ll.flatten(1)] + details[::-1]
+    return torch.cat(pieces, dim=1).view(batch, channels, -1)
+
+
+def haar_pyramid_inverse(flat, levels, height, width):
+    """Inverse of :func:`haar_pyramid_float` for an ``(N, C, P)`` tensor, cropped to ``height x width``."""
+    levels = check_levels(levels)
+    batch, channels, _ = flat.shape
+    padded_height, padded_width = padded_size(height, levels), padded_size(width, levels)
+    flat = flat.reshape(batch * channels, -1)
+    filters = _HAAR_FILTERS.to(flat.dtype)[:, None]
+    rows, cols = padded_height >> levels, padded_width >> levels
+    ll = flat[:, :rows * cols].view(-1, 1, rows, cols)
+    offset = rows * cols
+    for level in range(levels, 0, -1):
+        rows, cols = padded_height >> level, padded_width >> level
+        bands = flat[:, offset:offset + 3 * rows * cols].view(-1, 3, rows, cols)
+        offset += 3 * rows * cols
+        ll = F.conv_transpose2d(torch.cat([ll, bands], dim=1), filters, stride=2)
+    return ll.view(batch, channels, padded_height, padded_width)[..., :height, :width]

@@ -11,7 +11,7 @@ from .config import (ENERGY_MODES, check_bits, check_levels, check_positive_int,
                      padded_size)
 from .fixed_point import MAX_SHIFT, quantize_multiplier, symmetric_limit
 from .quantizers import ActivationQuantizer, quantize_weight
-from .torch_haar import haar_forward_float, haar_inverse_float
+from .torch_haar import haar_pyramid_float, haar_pyramid_inverse, pyramid_order
 
 __all__ = ["WCCConv2d", "select_positions"]
 
@@ -125,16 +125,21 @@ class WCCConv2d(nn.Module):
         batch, _, height, width = x.shape
         keep = self.keep(height, width)  # refuse a frame too small for the rate before touching any state
         x = self.input_quant(x)
-        flat = haar_forward_float(x, self.levels).flatten(2)  # (N, C, P)
         padded_height, padded_width = padded_size(height, self.levels), padded_size(width, self.levels)
+        # Coefficients in pyramid order (fast); `mallat` maps each to its Mallat raster index.
+        flat = haar_pyramid_float(x, self.levels)  # (N, C, P)
+        mallat = pyramid_order(padded_height, padded_width, self.levels)
         with torch.no_grad():
             # The transform of the integer input codes is exact in float64, so the
             # energies, their ties and the codes come out exactly as in the
             # integer model and the hardware.
-            exact = haar_forward_float(self.input_quant.codes(x), self.levels).flatten(2)
+            # (Exact in float32 too: codes and their sums stay below 2**24 units of 2**-levels.)
+            exact = haar_pyramid_float(self.input_quant.codes(x).float(), self.levels).double()
             energy = exact.square().sum(1) if self.energy == "square" else exact.abs().sum(1)
-        indices = select_positions(energy, keep)  # (N, k)
-        gather_index = indices[:, None, :].expand(-1, self.in_channels, -1)
+            in_mallat_order = torch.empty_like(energy).scatter_(1, mallat.expand(batch, -1), energy)
+        indices = select_positions(in_mallat_order, keep)  # (N, k), Mallat indices ascending
+        slots = torch.argsort(mallat)[indices]  # their pyramid positions
+        gather_index = slots[:, None, :].expand(-1, self.in_channels, -1)
         kept = torch.gather(flat, 2, gather_index)  # (N, C_in, k)
         self.coef_quant.initialize(kept)
         codes = self._coefficient_codes(torch.gather(exact, 2, gather_index), indices, padded_height, padded_width)
@@ -142,9 +147,8 @@ class WCCConv2d(nn.Module):
         weight = quantize_weight(self.weight, self.bit_w).flatten(1)  # (C_out, C_in)
         out_kept = torch.einsum("oc,nck->nok", weight, kept)
         frame = flat.new_zeros(batch, self.out_channels, padded_height * padded_width)
-        frame = frame.scatter(2, indices[:, None, :].expand(-1, self.out_channels, -1), out_kept)
-        out = haar_inverse_float(frame.view(batch, self.out_channels, padded_height, padded_width),
-                                 self.levels, height, width)
+        frame = frame.scatter(2, slots[:, None, :].expand(-1, self.out_channels, -1), out_kept)
+        out = haar_pyramid_inverse(frame, self.levels, height, width)
         if self.bias is not None:
             out = out + self.bias[None, :, None, None]
         return out

@@ -21,11 +21,18 @@ class OutputQueue(wiring.Component):
     register and block RAM of it, which is what keeps the clock fast. With the
     sink always ready, one beat per cycle flows.
 
+    With ``burst`` above 1, ``room`` high promises room for ``burst`` beats
+    issued from that cycle on, whatever ``room`` does meanwhile: a producer may
+    commit to a burst at once (each beat is still told with ``issue``) and then
+    run it without looking at ``room``.
+
     Parameters
     ----------
     payload_shape : shape-like
     latency : int
         Cycles from ``issue`` to ``push_valid``.
+    burst : int
+        Beats one sight of ``room`` allows (default 1).
 
     Attributes
     ----------
@@ -42,12 +49,14 @@ class OutputQueue(wiring.Component):
     #: Cycles ``room`` lags the count it is computed from.
     ROOM_DELAY = 2
 
-    def __init__(self, payload_shape, latency):
+    def __init__(self, payload_shape, latency, burst=1):
         self.latency = latency
+        self.burst = burst
         # Room for every beat between issue and the sink with the sink always
         # ready, plus the beats issued while `room` catches up, plus the one
-        # issued beat not yet counted and the one taken beat not yet counted.
-        self.depth = latency + self.LATENCY + 2 + 2 * self.ROOM_DELAY + 2
+        # issued beat not yet counted and the one taken beat not yet counted,
+        # plus the rest of a burst.
+        self.depth = latency + self.LATENCY + 2 + 2 * self.ROOM_DELAY + 2 + (burst - 1)
         super().__init__({
             "room": Out(1),
             "issue": In(1),
@@ -93,6 +102,6 @@ class OutputQueue(wiring.Component):
         outstanding = Signal(range(self.depth + 1))
         m.d.sync += outstanding.eq(outstanding + issued - taken)
         room = Signal(name="room_relay_0")
-        m.d.sync += room.eq(outstanding < self.depth - self.ROOM_DELAY - 1)
+        m.d.sync += room.eq(outstanding < self.depth - self.ROOM_DELAY - self.burst)
         m.d.sync += self.room.eq(room)
         return m

@@ -16,8 +16,9 @@ from .pipeline import delay, sum_tree, sum_tree_depth, wrapping_counter
 
 __all__ = ["PointwiseMAC"]
 
-#: Cycles from a step to the multiplier operands: the weight memory's read register, then one in the fabric.
-OPERAND_DEPTH = 2
+#: Cycles from a step to the multiplier operands: the weight memory's read register and two in the fabric
+#: (for the codes: a register, then one relay per PE near its multipliers).
+OPERAND_DEPTH = 3
 
 
 def _check_lanes(lanes, channels, name, default):
@@ -44,11 +45,12 @@ class PointwiseMAC(wiring.Component):
     registered adder tree per PE) and accumulated. Vectors arrive ``lanes_in``
     codes per beat into a fill buffer while the array works on the previous one
     (held in a register that rotates by ``simd`` codes each step, so no
-    multiplexer picks the fold); results pass an
-    :class:`~wccgen.hw.output_queue.OutputQueue` and leave ``lanes_out`` sums
-    per beat from a second buffer. With codes always available and the sink
-    ready the array never idles between vectors: ``cycles_per_vector`` per
-    vector.
+    multiplexer picks the fold). A vector starts only when the
+    :class:`~wccgen.hw.output_queue.OutputQueue` behind the array has room for
+    all its results, and then runs without a stall; results leave
+    ``lanes_out`` sums per beat from a second buffer. With codes always
+    available and the sink ready the array never idles between vectors:
+    ``cycles_per_vector`` per vector.
 
     Weights live in one memory per PE, a word of ``simd`` weights per fold,
     initialized from ``weights``. With
@@ -95,10 +97,11 @@ class PointwiseMAC(wiring.Component):
             self.bit_a = check_bits(bit_a, "bit_a")
             self.bit_w = check_bits(bit_w, "bit_w")
             self.weights = self._check_weights(weights)
+            period = max(self.folds, 2)
             self.lanes_in = _check_lanes(lanes_in, self.channels_in, "lanes_in",
-                                         _narrowest_divisor(self.channels_in, self.folds))
+                                         _narrowest_divisor(self.channels_in, period - 1))
             self.lanes_out = _check_lanes(lanes_out, self.channels_out, "lanes_out",
-                                          _narrowest_divisor(self.channels_out, self.folds))
+                                          _narrowest_divisor(self.channels_out, period - 1))
             if not isinstance(writable, bool):
                 raise TypeError(f"writable: must be a bool, got {type(writable).__name__}")
             self.writable = writable
@@ -140,9 +143,24 @@ class PointwiseMAC(wiring.Component):
         return self.simd_folds * self.pe_folds
 
     @property
+    def input_beats(self):
+        """Beats of one input vector."""
+        return self.channels_in // self.lanes_in
+
+    @property
+    def output_beats(self):
+        """Beats of one output vector."""
+        return self.channels_out // self.lanes_out
+
+    @property
     def cycles_per_vector(self):
-        """Cycles per vector with codes always available and the sink ready: the slowest of array, input and output."""
-        return max(self.folds, self.channels_in // self.lanes_in, self.channels_out // self.lanes_out)
+        """Cycles per vector with codes always available and the sink ready.
+
+        The slowest of the array (``folds``), the input and the output (a
+        beat per cycle and one idle cycle each) and the hand-over between the
+        input's two buffers (2).
+        """
+        return max(self.folds, self.input_beats + 1, self.output_beats + 1, 2)
 
     @property
     def acc_bits(self):
@@ -198,49 +216,73 @@ class PointwiseMAC(wiring.Component):
         a_bits, w_bits, acc_bits = self.bit_a, self.bit_w, self.acc_bits
         pe, simd = self.pe, self.simd
         entry = data.StructLayout({"data": data.ArrayLayout(signed(acc_bits), pe), "first": 1, "last": 1})
-        m.submodules.queue = queue = OutputQueue(entry, self.pipeline_latency)
+        # A vector starts only with room for all its output groups (and the
+        # previous vector's last, issued in the same cycle); then it runs to
+        # its end: the array never stalls, and no enable reaches its registers.
+        m.submodules.queue = queue = OutputQueue(entry, self.pipeline_latency, burst=self.pe_folds + 1)
 
         # -- fill buffer: a vector's codes shift in from the top, beat by beat --
+        # A complete vector moves on to `next`, where it waits for the array.
+        # No decision about the array reaches the input's `ready`, and none
+        # about the input reaches the array's registers.
         fill = Signal(self.channels_in * a_bits, name="fill")
         fill_full = Signal(name="fill_full")
         fill_started = Signal(name="fill_started")  # beats of an incomplete vector are in
         fill_first, fill_last = Signal(name="fill_first"), Signal(name="fill_last")
+        waiting = Signal(self.channels_in * a_bits, name="next")
+        waiting_valid = Signal(name="next_valid")
+        waiting_first, waiting_last = Signal(name="next_first"), Signal(name="next_last")
+        promote = Signal(name="promote")  # fill -> next
         accept = Signal(name="accept")
-        handoff = Signal(name="handoff")  # the fill buffer's vector moves to the array
+        handoff = Signal(name="handoff")  # next -> the array
         loading = Signal(name="loading")
+        writing = Signal(name="writing")  # a weight write is still pending
         load_waiting = Const(0) if not self.writable else self.load.valid
+        # An accepted beat lands in the fill buffer a cycle later, from a
+        # register: the buffer's enable is a flip-flop, not the input's
+        # `valid` through the `ready` logic. A full buffer moves on once its
+        # last beat has landed.
+        landing = Signal(name="landing")
+        landing_data = Signal(self.lanes_in * a_bits, name="landing_data")
         m.d.comb += [
-            self.codes.ready.eq((~fill_full | handoff) & ~loading & ~(load_waiting & ~fill_started)),
+            promote.eq(fill_full & ~landing & ~waiting_valid),
+            self.codes.ready.eq((~fill_full | promote) & ~loading & ~(load_waiting & ~fill_started)),
             accept.eq(self.codes.valid & self.codes.ready),
         ]
         beat = self.codes.payload
-        _, beat_completes = wrapping_counter(m, accept, self.channels_in // self.lanes_in, "fill_count")
+        m.d.sync += [landing.eq(accept), landing_data.eq(beat.data)]
+        with m.If(landing):
+            # (A promotion in the same cycle takes the buffer's old contents.)
+            m.d.sync += fill.eq(Cat(fill[self.lanes_in * a_bits:], landing_data))
+        _, beat_completes = wrapping_counter(m, accept, self.input_beats, "fill_count")
         with m.If(accept):
-            # (A handoff in the same cycle takes the buffer's old contents.)
-            m.d.sync += [fill.eq(Cat(fill[self.lanes_in * a_bits:], beat.data)),
-                         fill_started.eq(~beat_completes), fill_full.eq(beat_completes)]
+            m.d.sync += [fill_started.eq(~beat_completes), fill_full.eq(beat_completes)]
             with m.If(~fill_started):
                 m.d.sync += fill_first.eq(beat.first)
             with m.If(beat_completes):
                 m.d.sync += fill_last.eq(beat.last)
-        with m.Elif(handoff):
+        with m.Elif(promote):
             m.d.sync += fill_full.eq(0)
+        with m.If(promote):
+            m.d.sync += [waiting.eq(fill), waiting_valid.eq(1), waiting_first.eq(fill_first),
+                         waiting_last.eq(fill_last)]
+        with m.Elif(handoff):
+            m.d.sync += waiting_valid.eq(0)
 
         # -- the array's vector: rotates by `simd` codes per step -------------
         work = Signal(self.simd_folds * simd * a_bits, name="work")
         work_valid = Signal(name="work_valid")
         work_first, work_last = Signal(name="work_first"), Signal(name="work_last")
-        step = Signal(name="step")
-        m.d.comb += step.eq(work_valid & queue.room)
+        step = work_valid
         fold, fold_last = wrapping_counter(m, step, self.folds, "fold")
         simd_fold, simd_fold_last = wrapping_counter(m, step, self.simd_folds, "simd_fold")
-        m.d.comb += handoff.eq(fill_full & ~loading & (~work_valid | (step & fold_last)))
+        m.d.comb += handoff.eq(waiting_valid & ~loading & ~writing & queue.room & (~work_valid | fold_last))
+        # The vector rotates every cycle (harmless while idle), so each bit is one multiplexer.
+        m.d.sync += work.eq(Mux(handoff, waiting, Cat(work[simd * a_bits:], work[:simd * a_bits])))
         with m.If(handoff):
-            m.d.sync += [work.eq(fill), work_valid.eq(1), work_first.eq(fill_first), work_last.eq(fill_last)]
-        with m.Elif(step):
-            m.d.sync += work.eq(Cat(work[simd * a_bits:], work[:simd * a_bits]))
-            with m.If(fold_last):
-                m.d.sync += work_valid.eq(0)
+            m.d.sync += [work_valid.eq(1), work_first.eq(waiting_first), work_last.eq(waiting_last)]
+        with m.Elif(step & fold_last):
+            m.d.sync += work_valid.eq(0)
 
         # -- weights: one memory per PE, read at the step's fold ----------------
         weights = []
@@ -251,21 +293,24 @@ class PointwiseMAC(wiring.Component):
             m.d.comb += read.addr.eq(fold)
             weights.append(delay(m, read.data, OPERAND_DEPTH - 1, f"weights{lane}"))
         if self.writable:
-            self._load_port(m, [m.submodules[f"weights{lane}"] for lane in range(pe)], work_valid, fill_full,
-                            fill_started, loading)
+            self._load_port(m, [m.submodules[f"weights{lane}"] for lane in range(pe)],
+                            work_valid | waiting_valid | fill_full | fill_started | landing, loading, writing)
 
         # -- products, per-PE adder trees, accumulators --------------------------
-        codes = delay(m, work[:simd * a_bits], OPERAND_DEPTH, "codes")
+        codes = delay(m, work[:simd * a_bits], OPERAND_DEPTH - 1, "codes")
         flags = {"valid": step, "sum_first": step & (simd_fold == 0), "sum_last": step & simd_fold_last,
                  "frame_first": work_first & (fold == 0), "frame_last": work_last & fold_last}
         at_sum = {name: delay(m, value, self.sum_latency, f"mac_{name}") for name, value in flags.items()}
         sums = []
         for lane in range(pe):
+            # The multipliers spread over the device: each PE gets its own copy of the codes.
+            pe_codes = Signal.like(codes, name=f"codes_relay_{lane}")
+            m.d.sync += pe_codes.eq(codes)
             products = []
             for s in range(simd):
                 mul = Multiplier(signed(a_bits), signed(w_bits))
                 m.submodules[f"mul{lane}_{s}"] = mul
-                m.d.comb += [mul.a.eq(codes[s * a_bits:(s + 1) * a_bits].as_signed()),
+                m.d.comb += [mul.a.eq(pe_codes[s * a_bits:(s + 1) * a_bits].as_signed()),
                              mul.b.eq(weights[lane][s * w_bits:(s + 1) * w_bits].as_signed())]
                 # A relay from the hard multiplier into the fabric: the blocks lie in rows across the device.
                 products.append(delay(m, mul.p[:a_bits + w_bits].as_signed(), 1, f"product{lane}_{s}"))
@@ -304,11 +349,13 @@ class PointwiseMAC(wiring.Component):
         transfer = Signal(name="transfer")
         m.d.comb += transfer.eq(self.sums.valid & self.sums.ready)
         beat_index, beat_last = wrapping_counter(m, transfer, self.channels_out // lanes_out, "emit_beat")
+        # The emit buffer takes a vector once it is empty: its last beat's
+        # transfer does not reach the collector (one idle cycle per vector).
         to_emit = Signal(name="to_emit")
-        m.d.comb += to_emit.eq(collect_full & (~emit_valid | (transfer & beat_last)))
+        m.d.comb += to_emit.eq(collect_full & ~emit_valid)
 
         pop = Signal(name="pop")
-        m.d.comb += [queue.o.ready.eq(~collect_full | to_emit), pop.eq(queue.o.valid & queue.o.ready)]
+        m.d.comb += [queue.o.ready.eq(~collect_full | ~emit_valid), pop.eq(queue.o.valid & queue.o.ready)]
         group_index, group_last = wrapping_counter(m, pop, self.pe_folds, "collect_group")
         with m.If(pop):
             # (A move to the emit buffer in the same cycle takes the old contents.)
@@ -335,12 +382,12 @@ class PointwiseMAC(wiring.Component):
             self.sums.payload.last.eq(emit_last & beat_last),
         ]
 
-    def _load_port(self, m, memories, work_valid, fill_full, fill_started, loading):
+    def _load_port(self, m, memories, busy, loading, writing):
         """Write the ``load`` stream's beats into the weight memories once the array is idle."""
         simd_folds = self.simd_folds
         writes = [memory.write_port() for memory in memories]
         accept = Signal(name="load_accept")
-        m.d.comb += [self.load.ready.eq(~work_valid & ~fill_full & ~fill_started),
+        m.d.comb += [self.load.ready.eq(~busy),
                      accept.eq(self.load.valid & self.load.ready)]
         beat = self.load.payload
         # Row `out_fold * pe + lane`, input fold `in_fold`; a beat marked `first` starts at row 0.
@@ -349,9 +396,15 @@ class PointwiseMAC(wiring.Component):
         base = Signal(range(self.folds + simd_folds + 1), name="load_base")  # out_fold * simd_folds
         at_in, at_lane, at_base = (Mux(beat.first, 0, v) for v in (in_fold, lane, base))
         inside = at_base < self.folds  # beats past the last row are dropped
+        # The write itself happens a cycle later, from registers.
+        write_addr = Signal(range(max(self.folds, 2)), name="load_write_addr")
+        write_data = Signal(self.simd * self.bit_w, name="load_write_data")
+        write_en = Signal(self.pe, name="load_write_en")
+        m.d.sync += [write_addr.eq(at_base + at_in), write_data.eq(beat.data),
+                     write_en.eq(Cat(accept & inside & (at_lane == index) for index in range(self.pe)))]
+        m.d.comb += writing.eq(write_en.any())
         for index, write in enumerate(writes):
-            m.d.comb += [write.addr.eq(at_base + at_in), write.data.eq(beat.data),
-                         write.en.eq(accept & inside & (at_lane == index))]
+            m.d.comb += [write.addr.eq(write_addr), write.data.eq(write_data), write.en.eq(write_en[index])]
         row_done = at_in == simd_folds - 1
         lane_done = at_lane == self.pe - 1
         with m.If(accept):

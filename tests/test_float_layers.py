@@ -128,3 +128,18 @@ def test_wccify_swaps_inner_pointwise_convs():
     torch.testing.assert_close(converted.expand.weight, model.expand.weight)
     x = torch.rand(1, 3, 16, 16)
     assert converted(x).shape == model(x).shape
+
+
+@pytest.mark.parametrize("height,width,levels", [(48, 48, 3), (13, 22, 2), (37, 53, 4), (8, 8, 1)])
+def test_pyramid_haar_is_the_mallat_transform_reordered(height, width, levels):
+    """The strided-convolution transform the layer trains with, against the Mallat one (checked against PyWavelets)."""
+    from wccgen.golden.torch_haar import (haar_forward_float, haar_pyramid_float, haar_pyramid_inverse,
+                                          pyramid_order)
+
+    x = torch.randn(2, 3, height, width, dtype=torch.float64)
+    mallat = haar_forward_float(x, levels)
+    order = pyramid_order(*mallat.shape[-2:], levels)
+    assert torch.equal(torch.sort(order).values, torch.arange(mallat.shape[-2] * mallat.shape[-1]))
+    pyramid = haar_pyramid_float(x, levels)
+    assert torch.allclose(pyramid, mallat.flatten(2)[:, :, order], atol=1e-12)
+    assert torch.allclose(haar_pyramid_inverse(pyramid, levels, height, width), x, atol=1e-12)

@@ -120,6 +120,62 @@ def print_demo(summary):
           f"{summary['results'][0]['uncompressed_bits']} bits at 8 bits per activation")
 
 
+def _positive(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def run_train(args, progress):
+    """Train the default model's stages and write their checkpoints."""
+    import torch
+
+    from .golden.training import TrainingPlan, train
+
+    torch.set_num_threads(args.threads)
+    plan = TrainingPlan(float_steps=args.float_steps, tune_steps=args.tune_steps, seed=args.seed)
+    progress(f"training {args.float_steps} float steps, then {args.tune_steps} steps per stage, seed {args.seed}, "
+             f"{args.threads} thread(s), into {args.out}")
+    paths = train(args.out, plan, progress=progress)
+    return {"command": "train", "out": str(args.out), "checkpoints": paths, "plan": plan.record(),
+            "threads": args.threads}
+
+
+def print_train(summary):
+    print(f"wrote {len(summary['checkpoints'])} checkpoints to {summary['out']}")
+
+
+def run_eval(args, progress):
+    """PSNR and SSIM against bits per activation of every stage, on held-out photographs."""
+    from .golden.evaluation import evaluate
+    from .golden.training import HELD_OUT
+
+    photographs = args.photographs or list(HELD_OUT)
+    progress(f"evaluating the checkpoints in {args.checkpoints or 'the shipped set'} on {', '.join(photographs)}"
+             + (f" (central {args.crop}x{args.crop})" if args.crop else ""))
+    result = evaluate(args.checkpoints, photographs=photographs, crop=args.crop, progress=progress)
+    summary = {"command": "eval", **result}
+    if args.plot:
+        from .golden.report import plot_quality
+
+        plot_quality(result, args.plot)
+        summary["plot"] = str(args.plot)
+        progress(f"wrote {args.plot}")
+    return summary
+
+
+def print_eval(summary):
+    from .golden.report import quality_table
+
+    print(quality_table(summary))
+    if summary.get("plot"):
+        print(f"plot: {summary['plot']}")
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="wccgen", description=__doc__.splitlines()[0])
     from . import __version__
@@ -139,6 +195,29 @@ def build_parser():
     demo.add_argument("--seed", type=int, default=0, help="seed of the stand-in network (default 0)")
     demo.add_argument("--json", action="store_true", help="print a JSON summary instead of the table")
     demo.set_defaults(run=run_demo, show=print_demo)
+
+    from .golden.training import HELD_OUT
+
+    train = commands.add_parser("train", help="train the default denoiser's stages (float, 8/b, WCC) from scratch")
+    train.add_argument("--out", default="trained", help="directory for the checkpoints (default ./trained)")
+    train.add_argument("--seed", type=int, default=0, help="seed (default 0)")
+    train.add_argument("--float-steps", type=_positive, default=4000, help="steps of the float stage (default 4000)")
+    train.add_argument("--tune-steps", type=_positive, default=300,
+                       help="steps of every fine-tuning stage (default 300)")
+    train.add_argument("--threads", type=_positive, default=1,
+                       help="PyTorch threads (default 1; results depend on it)")
+    train.add_argument("--json", action="store_true", help="print a JSON summary")
+    train.set_defaults(run=run_train, show=print_train)
+
+    evaluate = commands.add_parser("eval", help="PSNR/SSIM vs bits per activation of FP32, 8/b and WCC on held-out "
+                                                "photographs")
+    evaluate.add_argument("--checkpoints", default=None, help="directory of checkpoints (default: the shipped ones)")
+    evaluate.add_argument("--photographs", nargs="+", choices=PHOTOGRAPHS, default=None,
+                          help=f"photographs to denoise (default: the held-out {' '.join(HELD_OUT)})")
+    evaluate.add_argument("--crop", type=_positive, default=None, help="use the central CROPxCROP pixels only")
+    evaluate.add_argument("--plot", default=None, help="write the PSNR/SSIM plot to this PNG")
+    evaluate.add_argument("--json", action="store_true", help="print a JSON summary instead of the table")
+    evaluate.set_defaults(run=run_eval, show=print_eval)
     return parser
 
 

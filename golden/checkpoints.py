@@ -1,0 +1,167 @@
+"""Checkpoints of the built-in default model: one file per training stage, validated on load.
+
+A checkpoint is a ``torch.save`` dictionary of plain values and tensors (it
+loads with ``weights_only=True``): ``format`` (:data:`CHECKPOINT_FORMAT`),
+``model`` (the architecture), ``stage`` (how the model is converted: float,
+plainly quantized, or WCC, with its widths, rate and energy), ``training``
+(seed, steps, data, the stage it started from) and ``state`` (the state dict).
+"""
+
+from __future__ import annotations
+
+import zipfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+
+from .conversion import quantize_model, wccify
+from .denoiser import Denoiser
+
+__all__ = ["CHECKPOINT_FORMAT", "CheckpointError", "Stage", "build_model", "default_checkpoint_dir",
+           "load_checkpoint", "save_checkpoint"]
+
+#: Identifies the dictionary layout; a checkpoint of another format is refused.
+CHECKPOINT_FORMAT = "wccgen-denoiser-1"
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that is missing, unreadable, of another format, or does not match its model."""
+
+
+@dataclass(frozen=True)
+class Stage:
+    """How one training stage converts the float model.
+
+    Parameters
+    ----------
+    name : str
+        File stem of its checkpoint (``<name>.pt``).
+    kind : {"float", "quant", "wcc"}
+    parent : str or None
+        Stage whose weights it starts from.
+    bit_w, bit_a : int
+        Weight width, and the width of the activations entering the 1x1
+        convolutions (plain codes for ``quant``, coefficient codes for
+        ``wcc``); the other inner convolutions take 8-bit inputs. Not for
+        ``float``.
+    rate : float
+        Kept fraction of positions (``wcc`` only).
+    levels : int
+        Haar levels (``wcc`` only).
+    energy : {"square", "abs"}
+        Position energy (``wcc`` only).
+    """
+
+    name: str
+    kind: str
+    parent: str | None = None
+    bit_w: int = 8
+    bit_a: int = 8
+    rate: float = 1.0
+    levels: int = 3
+    energy: str = "square"
+
+    def __post_init__(self):
+        if self.kind not in ("float", "quant", "wcc"):
+            raise ValueError(f"kind: must be float, quant or wcc, got {self.kind!r}")
+
+    @property
+    def label(self):
+        """How tables and plots name it: ``FP32``, ``8/4``, ``WCC 8/8 25%`` (``|c|`` energy marked)."""
+        if self.kind == "float":
+            return "FP32"
+        if self.kind == "quant":
+            return f"{self.bit_w}/{self.bit_a}"
+        energy = "" if self.energy == "square" else ", |c|"
+        return f"WCC {self.bit_w}/{self.bit_a} {100 * self.rate:g}%{energy}"
+
+    def convert(self, model):
+        """The float ``model`` converted as this stage trains and runs it (a copy)."""
+        if self.kind == "float":
+            return model
+        if self.kind == "quant":
+            return quantize_model(model, self.bit_w, 8, pointwise_bit_a=self.bit_a)
+        return wccify(model, levels=self.levels, rate=self.rate, bit_w=self.bit_w, bit_a=self.bit_a,
+                      energy=self.energy)
+
+
+def build_model(architecture, stage):
+    """A fresh model of ``architecture`` (a :attr:`Denoiser.architecture` dict) converted for ``stage``."""
+    try:
+        model = Denoiser(**architecture)
+    except TypeError as error:
+        raise CheckpointError(f"model: architecture {architecture!r} is not a Denoiser's: {error}") from None
+    return stage.convert(model)
+
+
+def default_checkpoint_dir():
+    """The shipped checkpoints: ``golden/checkpoints/`` beside this module."""
+    return Path(__file__).resolve().parent / "checkpoints"
+
+
+def save_checkpoint(path, model, architecture, stage, training):
+    """Write ``model`` (converted for ``stage``) with its metadata to ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = {key: value.detach().clone() for key, value in model.state_dict().items()}
+    torch.save({"format": CHECKPOINT_FORMAT, "model": dict(architecture), "stage": asdict(stage),
+                "training": dict(training), "state": state}, path)
+
+
+def load_checkpoint(path, stage=None):
+    """Load a checkpoint into a fresh model.
+
+    Parameters
+    ----------
+    path : path
+    stage : Stage, optional
+        The stage the caller expects; a checkpoint of another stage is refused.
+
+    Returns
+    -------
+    (torch.nn.Module, Stage, dict)
+        The model in eval mode, its stage and the checkpoint's training record.
+
+    Raises
+    ------
+    CheckpointError
+        Naming the file and what is wrong with it.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: checkpoint not found")
+    try:
+        data = torch.load(path, map_location="cpu", weights_only=True)
+    except (RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile, KeyError) as error:
+        raise CheckpointError(f"{path}: not a readable checkpoint ({type(error).__name__}: {error})") from None
+    if not isinstance(data, dict) or data.get("format") != CHECKPOINT_FORMAT:
+        found = data.get("format") if isinstance(data, dict) else type(data).__name__
+        raise CheckpointError(f"{path}: format {found!r}, expected {CHECKPOINT_FORMAT!r}")
+    for key in ("model", "stage", "training", "state"):
+        if not isinstance(data.get(key), dict):
+            raise CheckpointError(f"{path}: field {key!r} missing or not a dictionary")
+    try:
+        found = Stage(**data["stage"])
+    except (TypeError, ValueError) as error:
+        raise CheckpointError(f"{path}: stage {data['stage']!r} is not valid: {error}") from None
+    if stage is not None and found != stage:
+        raise CheckpointError(f"{path}: holds stage {found.name!r} ({found.label}), expected {stage.name!r} "
+                              f"({stage.label})")
+    model = build_model(data["model"], found)
+    expected = model.state_dict()
+    state = data["state"]
+    missing = sorted(set(expected) - set(state))
+    extra = sorted(set(state) - set(expected))
+    if missing or extra:
+        raise CheckpointError(f"{path}: does not match a {found.label} model of {data['model']}: "
+                              f"missing {missing[:3]}, unexpected {extra[:3]}")
+    for key, value in expected.items():
+        if not isinstance(state[key], torch.Tensor) or state[key].shape != value.shape:
+            got = tuple(state[key].shape) if isinstance(state[key], torch.Tensor) else type(state[key]).__name__
+            raise CheckpointError(f"{path}: {key} has shape {got}, the model needs {tuple(value.shape)}")
+        if state[key].is_floating_point() and not torch.isfinite(state[key]).all():
+            raise CheckpointError(f"{path}: {key} holds non-finite values")
+    model.load_state_dict(state)
+    model.eval()
+    return model, found, data["training"]
