@@ -344,18 +344,16 @@ class PointwiseMAC(wiring.Component):
         collect_full = Signal(name="collect_full")
         collect_first, collect_last = Signal(name="collect_first"), Signal(name="collect_last")
         emit = Signal(self.channels_out * acc_bits, name="emit")
-        emit_valid = Signal(name="emit_valid")
+        emit_full = Signal(name="emit_full")  # holds a vector with beats still to move out
         emit_first, emit_last = Signal(name="emit_first"), Signal(name="emit_last")
-        transfer = Signal(name="transfer")
-        m.d.comb += transfer.eq(self.sums.valid & self.sums.ready)
-        beat_index, beat_last = wrapping_counter(m, transfer, self.channels_out // lanes_out, "emit_beat")
-        # The emit buffer takes a vector once it is empty: its last beat's
-        # transfer does not reach the collector (one idle cycle per vector).
+        # The emit buffer takes a vector once its last beat has moved to the
+        # output register: the sink's `ready` reaches only that register and
+        # the beat counter, never the wide buffers (one idle cycle per vector).
         to_emit = Signal(name="to_emit")
-        m.d.comb += to_emit.eq(collect_full & ~emit_valid)
+        m.d.comb += to_emit.eq(collect_full & ~emit_full)
 
         pop = Signal(name="pop")
-        m.d.comb += [queue.o.ready.eq(~collect_full | ~emit_valid), pop.eq(queue.o.valid & queue.o.ready)]
+        m.d.comb += [queue.o.ready.eq(~collect_full | ~emit_full), pop.eq(queue.o.valid & queue.o.ready)]
         group_index, group_last = wrapping_counter(m, pop, self.pe_folds, "collect_group")
         with m.If(pop):
             # (A move to the emit buffer in the same cycle takes the old contents.)
@@ -368,49 +366,83 @@ class PointwiseMAC(wiring.Component):
         with m.Elif(to_emit):
             m.d.sync += collect_full.eq(0)
 
+        out_valid = Signal(name="out_valid")
+        out = Signal.like(self.sums.payload, name="out")
+        advance, move = Signal(name="advance"), Signal(name="move")
+        m.d.comb += [advance.eq(~out_valid | self.sums.ready), move.eq(advance & emit_full)]
+        beat_index, beat_last = wrapping_counter(m, move, self.output_beats, "emit_beat")
         with m.If(to_emit):
-            m.d.sync += [emit.eq(collect), emit_valid.eq(1), emit_first.eq(collect_first),
+            m.d.sync += [emit.eq(collect), emit_full.eq(1), emit_first.eq(collect_first),
                          emit_last.eq(collect_last)]
-        with m.Elif(transfer):
-            m.d.sync += emit.eq(emit >> (lanes_out * acc_bits))
+        width = lanes_out * acc_bits
+        with m.If(move):
+            # A case per beat (a variable part-select would multiply the index by the width).
+            with m.Switch(beat_index):
+                for index in range(self.output_beats):
+                    with m.Case(index):
+                        m.d.sync += out.data.eq(emit[index * width:(index + 1) * width])
+            m.d.sync += [out.first.eq(emit_first & (beat_index == 0)), out.last.eq(emit_last & beat_last)]
             with m.If(beat_last):
-                m.d.sync += emit_valid.eq(0)
-        m.d.comb += [
-            self.sums.valid.eq(emit_valid),
-            self.sums.payload.data.eq(emit[:lanes_out * acc_bits]),
-            self.sums.payload.first.eq(emit_first & (beat_index == 0)),
-            self.sums.payload.last.eq(emit_last & beat_last),
-        ]
+                m.d.sync += emit_full.eq(0)
+        with m.If(advance):
+            m.d.sync += out_valid.eq(move)
+        m.d.comb += [self.sums.valid.eq(out_valid), self.sums.payload.eq(out)]
 
     def _load_port(self, m, memories, busy, loading, writing):
         """Write the ``load`` stream's beats into the weight memories once the array is idle."""
-        simd_folds = self.simd_folds
+        simd_folds, pe, folds = self.simd_folds, self.pe, self.folds
         writes = [memory.write_port() for memory in memories]
         accept = Signal(name="load_accept")
-        m.d.comb += [self.load.ready.eq(~busy),
-                     accept.eq(self.load.valid & self.load.ready)]
+        m.d.comb += [self.load.ready.eq(~busy), accept.eq(self.load.valid & self.load.ready)]
         beat = self.load.payload
-        # Row `out_fold * pe + lane`, input fold `in_fold`; a beat marked `first` starts at row 0.
-        in_fold = Signal(range(max(simd_folds, 2)), name="load_in_fold")
-        lane = Signal(range(max(self.pe, 2)), name="load_lane")
-        base = Signal(range(self.folds + simd_folds + 1), name="load_base")  # out_fold * simd_folds
-        at_in, at_lane, at_base = (Mux(beat.first, 0, v) for v in (in_fold, lane, base))
-        inside = at_base < self.folds  # beats past the last row are dropped
-        # The write itself happens a cycle later, from registers.
-        write_addr = Signal(range(max(self.folds, 2)), name="load_write_addr")
+
+        # Where the next beat goes: address (out_fold * simd_folds + in_fold),
+        # the start of its row's address run, its PE as a one-hot lane, and
+        # registered "last input fold" / "inside the matrix" flags, so no
+        # comparison sits between a beat and its write.
+        start = (0, 0, 0, int(simd_folds == 1), 1, 1)  # the first beat of a load
+        addr = Signal(range(folds + 1), name="load_addr", init=start[0])
+        row_start = Signal(range(folds + 1), name="load_row_start", init=start[1])
+        in_fold = Signal(range(max(simd_folds, 2)), name="load_in_fold", init=start[2])
+        in_last = Signal(name="load_in_last", init=start[3])
+        lane = Signal(pe, name="load_lane", init=start[4])
+        inside = Signal(name="load_inside", init=start[5])
+        state = (addr, row_start, in_fold, in_last, lane, inside)
+
+        def advance(addr, row_start, in_fold, in_last, lane, inside):
+            """The position after a beat at the given one (works on signals and on integers)."""
+            lane_last = lane >> (pe - 1) & 1 if isinstance(lane, int) else lane[pe - 1]
+            row_end = in_last & lane_last
+            rotated = ((lane << 1) | (lane >> (pe - 1))) & ((1 << pe) - 1) if isinstance(lane, int) \
+                else Cat(lane[pe - 1], lane[:pe - 1])
+            if isinstance(addr, int):
+                return (row_start if in_last and not lane_last else addr + 1,
+                        addr + 1 if row_end else row_start,
+                        0 if in_last else in_fold + 1,
+                        int(simd_folds == 1) if in_last else int(in_fold == simd_folds - 2),
+                        rotated if in_last else lane,
+                        int(addr + 1 < folds) if row_end else inside)
+            return (Mux(in_last & ~lane_last, row_start, addr + 1), Mux(row_end, addr + 1, row_start),
+                    Mux(in_last, 0, in_fold + 1), Mux(in_last, simd_folds == 1, in_fold == simd_folds - 2),
+                    Mux(in_last, rotated, lane), Mux(row_end, addr < folds - 1, inside))
+
+        after_start = advance(*start)
+        after_this = advance(*state)
+        with m.If(accept):
+            m.d.sync += loading.eq(~beat.last)
+            with m.If(beat.last):
+                m.d.sync += [register.eq(value) for register, value in zip(state, start)]
+            with m.Elif(beat.first):
+                m.d.sync += [register.eq(value) for register, value in zip(state, after_start)]
+            with m.Else():
+                m.d.sync += [register.eq(value) for register, value in zip(state, after_this)]
+
+        # The write itself happens a cycle later, from registers; beats past the last row are dropped.
+        write_addr = Signal(range(max(folds, 2)), name="load_write_addr")
         write_data = Signal(self.simd * self.bit_w, name="load_write_data")
-        write_en = Signal(self.pe, name="load_write_en")
-        m.d.sync += [write_addr.eq(at_base + at_in), write_data.eq(beat.data),
-                     write_en.eq(Cat(accept & inside & (at_lane == index) for index in range(self.pe)))]
+        write_en = Signal(pe, name="load_write_en")
+        m.d.sync += [write_addr.eq(Mux(beat.first, 0, addr)), write_data.eq(beat.data),
+                     write_en.eq(Mux(accept & (beat.first | inside), Mux(beat.first, 1, lane), 0))]
         m.d.comb += writing.eq(write_en.any())
         for index, write in enumerate(writes):
             m.d.comb += [write.addr.eq(write_addr), write.data.eq(write_data), write.en.eq(write_en[index])]
-        row_done = at_in == simd_folds - 1
-        lane_done = at_lane == self.pe - 1
-        with m.If(accept):
-            m.d.sync += [in_fold.eq(Mux(row_done, 0, at_in + 1)),
-                         lane.eq(Mux(row_done, Mux(lane_done, 0, at_lane + 1), at_lane)),
-                         base.eq(Mux(row_done & lane_done & inside, at_base + simd_folds, at_base)),
-                         loading.eq(~beat.last)]
-            with m.If(beat.last):
-                m.d.sync += [in_fold.eq(0), lane.eq(0), base.eq(0)]

@@ -215,3 +215,47 @@ def test_verilog_header_records_a_weight_matrix_by_digest():
     headers = [text.splitlines()[1] for text in texts]
     assert all(len(header) < 600 and "\"weights\": \"<64 entries, sha256 " in header for header in headers)
     assert headers[0] != headers[1]  # different weights, different digests
+
+
+def test_mac_load_restarts_at_first_and_drops_rows_past_the_matrix():
+    """An interrupted load, a load restarted by `first`, extra beats after the last row: only the full load counts."""
+    from amaranth.sim import Simulator
+
+    rng = np.random.default_rng(12)
+    channels_in, channels_out, pe, simd = 5, 5, 2, 2
+    baked, loaded, junk = (rng.integers(-127, 128, size=(channels_out, channels_in)) for _ in range(3))
+    dut = PointwiseMAC(channels_in=channels_in, channels_out=channels_out, pe=pe, simd=simd,
+                       weights=baked.tolist(), writable=True, lanes_in=5, lanes_out=5)
+    codes = rng.integers(-127, 128, size=(channels_in, 4))
+    junk_beats = [list(row) for row in dut.load_frame(junk)[:, 0, :].T.reshape(-1, simd)]
+    load_beats = [list(row) for row in dut.load_frame(loaded)[:, 0, :].T.reshape(-1, simd)]
+    # Rows of the load frame are `simd_folds` beats each: the full matrix, then one more row of junk.
+    beats = ([(b, i == 0, False) for i, b in enumerate(junk_beats[:4])]        # interrupted, never `last`
+             + [(b, i == 0, False) for i, b in enumerate(load_beats)]        # restarted by `first`
+             + [(b, False, i == len(junk_beats[:3]) - 1) for i, b in enumerate(junk_beats[:3])])  # past the end
+    got = []
+
+    async def bench(ctx):
+        for data, first, last in beats:
+            ctx.set(dut.load.payload, {"data": [int(v) for v in data], "first": int(first), "last": int(last)})
+            ctx.set(dut.load.valid, 1)
+            await ctx.tick().until(dut.load.ready)
+        ctx.set(dut.load.valid, 0)
+        ctx.set(dut.sums.ready, 1)
+        for vector in range(codes.shape[1]):
+            ctx.set(dut.codes.payload, {"data": [int(v) for v in codes[:, vector]], "first": int(vector == 0),
+                                        "last": int(vector == codes.shape[1] - 1)})
+            ctx.set(dut.codes.valid, 1)
+            await ctx.tick().until(dut.codes.ready)
+        ctx.set(dut.codes.valid, 0)
+        while len(got) < codes.shape[1]:
+            _, _, valid, payload = await ctx.tick().sample(dut.sums.valid, dut.sums.payload)
+            if valid:
+                got.append([int(v) for v in payload.data])
+
+    sim = Simulator(dut)
+    sim.add_clock(1e-8)
+    sim.add_testbench(bench)
+    sim.run()
+    assert np.array_equal(np.array(got).T, pointwise_mac(loaded, codes))
+    assert not np.array_equal(pointwise_mac(loaded, codes), pointwise_mac(baked, codes))
