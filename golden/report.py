@@ -41,9 +41,12 @@ def plot_quality(result, path):
             rows = sorted(rows, key=lambda r: r["bits_per_activation"])
             axis.plot([r["bits_per_activation"] for r in rows], [r[metric] for r in rows], marker=marker,
                       label=label)
+            if marker == "^":
+                continue  # the |c| variant lies on top of the squares one; the legend names it
             for r in rows:
-                axis.annotate(r["label"], (r["bits_per_activation"], r[metric]), fontsize=7,
-                              textcoords="offset points", xytext=(3, 3))
+                text = f"{100 * r['rate']:g}%" if r["kind"] == "wcc" else r["label"]
+                axis.annotate(text, (r["bits_per_activation"], r[metric]), fontsize=8,
+                              textcoords="offset points", xytext=(4, 5))
         axis.axhline(result["noisy"][metric], color="grey", linestyle=":", label="noisy input")
         axis.set_xscale("log", base=2)
         axis.set_xlabel("bits per activation (inputs of the 1x1 layers)")

@@ -16,8 +16,8 @@ from .pipeline import delay, sum_tree, sum_tree_depth, wrapping_counter
 
 __all__ = ["PointwiseMAC"]
 
-#: Cycles from a step to the multiplier operands: the weight memory's read register and two in the fabric
-#: (for the codes: a register, then one relay per PE near its multipliers).
+#: Cycles from a step to the multiplier operands: for the weights a relay of the address per PE, the
+#: memory's read register and one in the fabric; for the codes a register, then one relay per PE.
 OPERAND_DEPTH = 3
 
 
@@ -290,8 +290,11 @@ class PointwiseMAC(wiring.Component):
             memory = Memory(shape=simd * w_bits, depth=self.folds, init=self.weight_words(lane))
             m.submodules[f"weights{lane}"] = memory
             read = memory.read_port()
-            m.d.comb += read.addr.eq(fold)
-            weights.append(delay(m, read.data, OPERAND_DEPTH - 1, f"weights{lane}"))
+            # Each memory gets its own copy of the address, near it.
+            address = Signal.like(fold, name=f"fold_relay_{lane}")
+            m.d.sync += address.eq(fold)
+            m.d.comb += read.addr.eq(address)
+            weights.append(delay(m, read.data, OPERAND_DEPTH - 2, f"weights{lane}"))
         if self.writable:
             self._load_port(m, [m.submodules[f"weights{lane}"] for lane in range(pe)],
                             work_valid | waiting_valid | fill_full | fill_started | landing, loading, writing)
@@ -318,7 +321,8 @@ class PointwiseMAC(wiring.Component):
             total = delay(m, sum_tree(m, products, signed(acc_bits), f"tree{lane}_"), 1, f"total{lane}")
             acc = Signal(signed(acc_bits), name=f"acc{lane}")
             with m.If(at_sum["valid"]):
-                m.d.sync += acc.eq(Mux(at_sum["sum_first"], total, acc + total))
+                # Clearing the addend (not choosing after the adder) lets the adder drive the register.
+                m.d.sync += acc.eq(Mux(at_sum["sum_first"], 0, acc) + total)
             sums.append(acc)
         # The frame flags of an output group: first from its first step, last from its last.
         group_first = Signal(name="group_first")
