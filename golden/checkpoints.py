@@ -9,6 +9,7 @@ plainly quantized, or WCC, with its widths, rate and energy), ``training``
 
 from __future__ import annotations
 
+import pickle
 import zipfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -133,8 +134,10 @@ def load_checkpoint(path, stage=None):
         raise CheckpointError(f"{path}: checkpoint not found")
     try:
         data = torch.load(path, map_location="cpu", weights_only=True)
-    except (RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile, KeyError) as error:
-        raise CheckpointError(f"{path}: not a readable checkpoint ({type(error).__name__}: {error})") from None
+    except (RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile, KeyError,
+            pickle.UnpicklingError) as error:
+        reason = (str(error).strip().splitlines() or [""])[0][:120]
+        raise CheckpointError(f"{path}: not a readable checkpoint ({type(error).__name__}: {reason})") from None
     if not isinstance(data, dict) or data.get("format") != CHECKPOINT_FORMAT:
         found = data.get("format") if isinstance(data, dict) else type(data).__name__
         raise CheckpointError(f"{path}: format {found!r}, expected {CHECKPOINT_FORMAT!r}")

@@ -350,9 +350,8 @@ class PointwiseMAC(wiring.Component):
         emit = Signal(self.channels_out * acc_bits, name="emit")
         emit_full = Signal(name="emit_full")  # holds a vector with beats still to move out
         emit_first, emit_last = Signal(name="emit_first"), Signal(name="emit_last")
-        # The emit buffer takes a vector once its last beat has moved to the
-        # output register: the sink's `ready` reaches only that register and
-        # the beat counter, never the wide buffers (one idle cycle per vector).
+        # The emit buffer takes a vector once its last beat has moved out (one
+        # idle cycle per vector).
         to_emit = Signal(name="to_emit")
         m.d.comb += to_emit.eq(collect_full & ~emit_full)
 
@@ -370,27 +369,25 @@ class PointwiseMAC(wiring.Component):
         with m.Elif(to_emit):
             m.d.sync += collect_full.eq(0)
 
-        out_valid = Signal(name="out_valid")
-        out = Signal.like(self.sums.payload, name="out")
-        advance, move = Signal(name="advance"), Signal(name="move")
-        m.d.comb += [advance.eq(~out_valid | self.sums.ready), move.eq(advance & emit_full)]
+        # Beats leave through a small queue: the emit buffer shifts one out
+        # whenever the queue has room (a register), so the sink's `ready`
+        # reaches only the queue, never the wide buffers.
+        m.submodules.out_queue = out_queue = OutputQueue(self.sums.payload.shape(), 1)
+        wiring.connect(m, out_queue.o, wiring.flipped(self.sums))
+        move = Signal(name="move")
+        m.d.comb += [move.eq(emit_full & out_queue.room), out_queue.issue.eq(move)]
         beat_index, beat_last = wrapping_counter(m, move, self.output_beats, "emit_beat")
+        width = lanes_out * acc_bits
         with m.If(to_emit):
             m.d.sync += [emit.eq(collect), emit_full.eq(1), emit_first.eq(collect_first),
                          emit_last.eq(collect_last)]
-        width = lanes_out * acc_bits
-        with m.If(move):
-            # A case per beat (a variable part-select would multiply the index by the width).
-            with m.Switch(beat_index):
-                for index in range(self.output_beats):
-                    with m.Case(index):
-                        m.d.sync += out.data.eq(emit[index * width:(index + 1) * width])
-            m.d.sync += [out.first.eq(emit_first & (beat_index == 0)), out.last.eq(emit_last & beat_last)]
+        with m.Elif(move):
+            m.d.sync += emit.eq(emit >> width)
             with m.If(beat_last):
                 m.d.sync += emit_full.eq(0)
-        with m.If(advance):
-            m.d.sync += out_valid.eq(move)
-        m.d.comb += [self.sums.valid.eq(out_valid), self.sums.payload.eq(out)]
+        m.d.sync += [out_queue.push_valid.eq(move), out_queue.push_payload.data.eq(emit[:width]),
+                     out_queue.push_payload.first.eq(emit_first & (beat_index == 0)),
+                     out_queue.push_payload.last.eq(emit_last & beat_last)]
 
     def _load_port(self, m, memories, busy, loading, writing):
         """Write the ``load`` stream's beats into the weight memories once the array is idle."""

@@ -174,7 +174,8 @@ def test_shipped_model_denoises_and_wcc_keeps_most_of_it():
     rows = {row["stage"]: row for row in result["rows"]}
     assert all(row["psnr"] > result["noisy"]["psnr"] + 2 for row in result["rows"] if row["stage"] != "q8a2")
     assert rows["fp32"]["psnr"] > rows["q8a2"]["psnr"]
-    assert rows["wcc25"]["bits_per_activation"] < rows["q8a2"]["bits_per_activation"]
+    # At about the same bits (2 + 1/C against 2), WCC keeps more of the float model's quality.
+    assert rows["wcc25"]["bits_per_activation"] <= rows["q8a2"]["bits_per_activation"] + 1 / 16
     assert rows["wcc25"]["psnr"] > rows["q8a2"]["psnr"]
 
 
