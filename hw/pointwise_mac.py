@@ -304,6 +304,8 @@ class PointwiseMAC(wiring.Component):
         flags = {"valid": step, "sum_first": step & (simd_fold == 0), "sum_last": step & simd_fold_last,
                  "frame_first": work_first & (fold == 0), "frame_last": work_last & fold_last}
         at_sum = {name: delay(m, value, self.sum_latency, f"mac_{name}") for name, value in flags.items()}
+        before_sum = {name: delay(m, flags[name], self.sum_latency - 1, f"mac_{name}_early")
+                      for name in ("valid", "sum_first")}
         sums = []
         for lane in range(pe):
             # The multipliers spread over the device: each PE gets its own copy of the codes.
@@ -320,9 +322,13 @@ class PointwiseMAC(wiring.Component):
             # The tree's sum is relayed too, to the accumulator.
             total = delay(m, sum_tree(m, products, signed(acc_bits), f"tree{lane}_"), 1, f"total{lane}")
             acc = Signal(signed(acc_bits), name=f"acc{lane}")
-            with m.If(at_sum["valid"]):
+            # The accumulators lie apart: each takes its own copy of the two flags that steer it.
+            steer_valid = Signal(name=f"valid_relay_{lane}")
+            steer_first = Signal(name=f"sum_first_relay_{lane}")
+            m.d.sync += [steer_valid.eq(before_sum["valid"]), steer_first.eq(before_sum["sum_first"])]
+            with m.If(steer_valid):
                 # Clearing the addend (not choosing after the adder) lets the adder drive the register.
-                m.d.sync += acc.eq(Mux(at_sum["sum_first"], 0, acc) + total)
+                m.d.sync += acc.eq(Mux(steer_first, 0, acc) + total)
             sums.append(acc)
         # The frame flags of an output group: first from its first step, last from its last.
         group_first = Signal(name="group_first")
