@@ -52,16 +52,12 @@ class VectorStream(FrameStream):
 
     def mismatch(self, block, index, want, got, component):
         """The first difference in stream order, named by kept vector and channel."""
-        if want.shape != got.shape:
-            return {"block": block, "frame": index,
-                    "message": f"{block}: frame {index} has shape {got.shape}, expected {want.shape}"}
-        differ = np.argwhere(want != got)
-        if not differ.size:
-            return None
-        channel, vector = min(differ.tolist(), key=lambda d: (d[1], d[0]))
-        report = {"block": block, "frame": index, "kept": vector, "channel": channel,
-                  "expected": int(want[channel, vector]), "got": int(got[channel, vector]),
-                  "differences": int(differ.shape[0])}
+        report = frame_mismatch(block, index, np.asarray(want)[:, None, :], np.asarray(got)[:, None, :])
+        if report is None or "channel" not in report:
+            return report
+        vector, channel = report.pop("col"), report["channel"]
+        del report["row"], report["position"]
+        report["kept"] = vector
         report["message"] = (f"{block}: frame {index}, kept position #{vector}, channel {channel}: expected "
                              f"{report['expected']}, got {report['got']} ({report['differences']} values differ "
                              f"in this frame)")
