@@ -3,7 +3,7 @@
 
 import numpy as np
 from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed
-from amaranth.lib import data, stream, wiring
+from amaranth.lib import stream, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
@@ -47,8 +47,10 @@ class PointwiseMAC(wiring.Component):
     (held in a register that rotates by ``simd`` codes each step, so no
     multiplexer picks the fold). A vector starts only when the
     :class:`~wccgen.hw.output_queue.OutputQueue` behind the array has room for
-    all its results, and then runs without a stall; results leave
-    ``lanes_out`` sums per beat from a second buffer. With codes always
+    all its results, and then runs without a stall. Results leave from that
+    queue, a PE's sums per beat, when ``lanes_out == pe`` divides
+    ``channels_out`` (the default then); otherwise they gather into a vector
+    and leave ``lanes_out`` sums per beat from a second buffer. With codes always
     available and the sink ready the array never idles between vectors:
     ``cycles_per_vector`` per vector.
 
@@ -76,7 +78,9 @@ class PointwiseMAC(wiring.Component):
         Code and weight widths.
     lanes_in, lanes_out : int, optional
         Codes per input beat and sums per output beat, divisors of the channel
-        counts. By default the narrowest that keep up with the array.
+        counts. By default ``lanes_out`` is ``pe`` when that divides
+        ``channels_out``, and otherwise, like ``lanes_in``, the narrowest that
+        keeps up with the array.
     writable : bool
         Add the ``load`` stream.
 
@@ -101,6 +105,7 @@ class PointwiseMAC(wiring.Component):
             self.lanes_in = _check_lanes(lanes_in, self.channels_in, "lanes_in",
                                          _narrowest_divisor(self.channels_in, period - 1))
             self.lanes_out = _check_lanes(lanes_out, self.channels_out, "lanes_out",
+                                          self.pe if self.channels_out % self.pe == 0 else
                                           _narrowest_divisor(self.channels_out, period - 1))
             if not isinstance(writable, bool):
                 raise TypeError(f"writable: must be a bool, got {type(writable).__name__}")
@@ -153,14 +158,21 @@ class PointwiseMAC(wiring.Component):
         return self.channels_out // self.lanes_out
 
     @property
+    def direct_output(self):
+        """Whether output groups are output beats (``lanes_out == pe`` dividing ``channels_out``): no output buffers."""
+        return self.lanes_out == self.pe and self.channels_out % self.pe == 0
+
+    @property
     def cycles_per_vector(self):
         """Cycles per vector with codes always available and the sink ready.
 
-        The slowest of the array (``folds``), the input and the output (a
-        beat per cycle and one idle cycle each) and the hand-over between the
-        input's two buffers (2).
+        The slowest of the array (``folds``), the input (a beat per cycle and
+        one idle cycle), the output (a beat per cycle, and one idle cycle
+        unless :attr:`direct_output`) and the hand-over between the input's two
+        buffers (2).
         """
-        return max(self.folds, self.input_beats + 1, self.output_beats + 1, 2)
+        output = self.output_beats if self.direct_output else self.output_beats + 1
+        return max(self.folds, self.input_beats + 1, output, 2)
 
     @property
     def acc_bits(self):
@@ -215,7 +227,7 @@ class PointwiseMAC(wiring.Component):
         m = Module()
         a_bits, w_bits, acc_bits = self.bit_a, self.bit_w, self.acc_bits
         pe, simd = self.pe, self.simd
-        entry = data.StructLayout({"data": data.ArrayLayout(signed(acc_bits), pe), "first": 1, "last": 1})
+        entry = frame_beat(acc_bits, pe)
         # A vector starts only with room for all its output groups (and the
         # previous vector's last, issued in the same cycle); then it runs to
         # its end: the array never stalls, and no enable reaches its registers.
@@ -344,7 +356,10 @@ class PointwiseMAC(wiring.Component):
         for lane in range(pe):
             m.d.comb += queue.push_payload.data[lane].eq(sums[lane])
 
-        self._emit(m, queue, acc_bits)
+        if self.direct_output:
+            wiring.connect(m, queue.o, wiring.flipped(self.sums))
+        else:
+            self._emit(m, queue, acc_bits)
         return m
 
     def _emit(self, m, queue, acc_bits):
