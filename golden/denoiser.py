@@ -68,6 +68,11 @@ class Denoiser(nn.Module):
         features = torch.clamp(self.head(x), 0.0, 6.0)
         return x - self.tail(self.blocks(features))
 
+    @staticmethod
+    def activation_after(layer_name):
+        """The activation that follows a 1x1 layer of the model: ReLU6 after an expansion, none after a projection."""
+        return "relu6" if layer_name.endswith("expand") else "none"
+
     def macs_per_pixel(self):
         """Multiply-accumulates per output pixel: ``(total, in 1x1 convolutions)``."""
         total = pointwise = 0

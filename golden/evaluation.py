@@ -25,7 +25,7 @@ from .quant_conv import QuantConv2d
 from .training import HELD_OUT, STAGES, noisy
 from .wcc_conv import WCCConv2d
 
-__all__ = ["activation_bits", "evaluate", "noisy_photograph"]
+__all__ = ["activation_bits", "evaluate", "noisy_photograph", "psnr_ssim"]
 
 #: Seed of the noise added to the held-out photograph number ``i`` is ``NOISE_SEED + i``.
 NOISE_SEED = 1000
@@ -108,7 +108,7 @@ def evaluate(checkpoint_dir=None, stages=STAGES, photographs=HELD_OUT, crop=None
         model, _, _ = load_checkpoint(f"{checkpoint_dir}/{stage.name}.pt", stage)
         models[stage.name] = model
     images = [noisy_photograph(i, name, crop) for i, name in enumerate(photographs)]
-    noisy_scores = [_scores(x, clean) for x, clean in images]
+    noisy_scores = [psnr_ssim(x, clean) for x, clean in images]
     rows = []
     started = time.monotonic()
     for stage in stages:
@@ -117,7 +117,7 @@ def evaluate(checkpoint_dir=None, stages=STAGES, photographs=HELD_OUT, crop=None
         for (x, clean), name in zip(images, photographs):
             with torch.no_grad():
                 out = model(x)
-            psnr, ssim = _scores(out, clean)
+            psnr, ssim = psnr_ssim(out, clean)
             for key, (bits, activations) in activation_bits(model, x).items():
                 totals[key][0] += bits
                 totals[key][1] += activations
@@ -141,7 +141,7 @@ def evaluate(checkpoint_dir=None, stages=STAGES, photographs=HELD_OUT, crop=None
     }
 
 
-def _scores(output, clean):
+def psnr_ssim(output, clean):
     """PSNR (dB) and SSIM of ``output`` clipped to [0, 1] against ``clean``."""
     got = torch.clamp(output, 0.0, 1.0)[0, 0].double().numpy()
     want = clean[0, 0].double().numpy()

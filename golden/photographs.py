@@ -35,9 +35,12 @@ def photograph(name="astronaut", height=None, width=None):
     return torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1), dtype=np.float32))[None]
 
 
-def grey_photograph(name="astronaut"):
-    """A photograph at its own size as grey levels (ITU-R 601 luma), float32 tensor (1, 1, H, W) in [0, 1]."""
-    rgb = photograph(name)[0]
+def grey_photograph(name="astronaut", height=None, width=None):
+    """A photograph as grey levels (ITU-R 601 luma), float32 tensor (1, 1, H, W) in [0, 1].
+
+    At its own size unless ``height`` / ``width`` resize it (as :func:`photograph`).
+    """
+    rgb = photograph(name, height, width)[0]
     luma = 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2]
     return luma[None, None].contiguous()
 

@@ -182,6 +182,8 @@ class TopKSelector(wiring.Component):
         m.d.comb += [histogram.need.eq(rem), self.ready.eq(histogram.ready)]
         reset_frame = [digit_index.eq(0), prefix.eq(0), known.eq(0), rem.eq(self.keep_count)]
         m.d.sync += histogram.scan.eq(0)
+        finish = Signal(name="select_finish")
+        m.d.sync += finish.eq(0)
         # The mask pass's last step, a cycle later (off the path from `step`).
         mask_finished = Signal(name="mask_finished")
         m.d.sync += mask_finished.eq(self.step & read_last)
@@ -203,8 +205,9 @@ class TopKSelector(wiring.Component):
                     m.d.sync += [prefix.eq(prefix | (histogram.found << shift)), rem.eq(histogram.remaining),
                                  known.eq(known | (((1 << digit_bits) - 1) << shift))]
                     with m.If(digit_index == digits - 1):
-                        m.d.sync += [threshold.eq(prefix | histogram.found), ties.eq(histogram.remaining),
-                                     self.done.eq(1)]
+                        # The mask pass's copies are taken a cycle later, from
+                        # `prefix` and `rem` (its first verdict is further off).
+                        m.d.sync += [finish.eq(1), self.done.eq(1)]
                         m.next = "DONE"
                     with m.Else():
                         m.d.sync += [digit_index.eq(digit_index + 1), pass_issue.eq(1)]
@@ -231,8 +234,12 @@ class TopKSelector(wiring.Component):
         above, equal = Signal(name="mask_above"), Signal(name="mask_equal")
         m.d.sync += [above.eq(above_high | (equal_high & above_low)), equal.eq(equal_high & equal_low)]
         verdict_valid = delay(m, mask_valid, 2, "mask_valid_s1")
-        kept_tie = equal & (ties != 0)
-        with m.If(verdict_valid & kept_tie):
-            m.d.sync += ties.eq(ties - 1)
+        # Whether ties remain is a register of its own, kept beside the count.
+        ties_left = Signal(name="mask_ties_left")
+        kept_tie = equal & ties_left
+        with m.If(finish):
+            m.d.sync += [threshold.eq(prefix), ties.eq(rem), ties_left.eq(rem != 0)]
+        with m.Elif(verdict_valid & kept_tie):
+            m.d.sync += [ties.eq(ties - 1), ties_left.eq(ties != 1)]
         m.d.sync += [self.keep_valid.eq(verdict_valid), self.keep.eq(above | kept_tie)]
         return m

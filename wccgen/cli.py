@@ -51,32 +51,54 @@ def _rates(text):
 
 
 def run_demo(args, progress):
-    """The golden WCC pipeline on a real photograph, at several keep rates."""
+    """The default model's WCC layer on a real photograph: float layer, export, integer model, at each keep rate."""
     import numpy as np
     import torch
 
     from . import golden
+    from .golden.checkpoints import default_checkpoint_dir, load_checkpoint
+    from .golden.denoiser import Denoiser
+    from .golden.evaluation import psnr_ssim
+    from .golden.training import STAGES, noisy
 
+    stages = {stage.rate: stage for stage in STAGES if stage.kind == "wcc" and stage.energy == "square"}
+    for rate in args.rates:
+        if rate not in stages:
+            raise CommandError(f"rates: the default model has WCC checkpoints for "
+                               f"{', '.join(f'{r:g}' for r in stages)}; got {rate:g}")
     height, width = args.size
-    progress(f"photograph {args.image!r} at {height}x{width}, {args.channels} feature channels")
-    features = golden.photograph_features(args.image, height, width, args.channels, seed=args.seed)
+    progress(f"photograph {args.image!r} at {height}x{width}, grey, with noise (sigma 25/255, seed {args.seed})")
+    clean = golden.grey_photograph(args.image, height, width)
+    x = noisy(clean, torch.Generator().manual_seed(args.seed))
+    directory = args.checkpoints or default_checkpoint_dir()
     results = []
     for rate in args.rates:
-        progress(f"rate {rate:g}: float layer, export, integer model")
-        torch.manual_seed(args.seed)
-        layer = golden.WCCConv2d(args.channels, args.channels, levels=args.levels, rate=rate,
-                                 bit_w=args.bit_w, bit_a=args.bit_a)
-        layer.eval()
-        scale = golden.calibrate_output_scale(layer, features, activation="relu6")
-        bundle = golden.export_layer(layer, height, width, output_scale=scale, activation="relu6",
-                                     name=f"demo_rate_{rate:g}")
+        stage = stages[rate]
+        progress(f"rate {rate:g}: checkpoint {stage.name}, layer {args.layer}: float layer, export, integer model")
+        model, _, _ = load_checkpoint(f"{directory}/{stage.name}.pt", stage)
+        if args.layer not in model.wcc_layers:
+            raise CommandError(f"layer: {args.layer!r} is not a WCC layer of the default model; its WCC layers are "
+                               f"{', '.join(model.wcc_layers)}")
+        layer = model.get_submodule(args.layer)
+        seen = []
+        handle = layer.register_forward_pre_hook(lambda module, inputs: seen.append(inputs[0]))
         with torch.no_grad():
-            reference = (golden.apply_tail(layer(features), activation="relu6") / scale).double().numpy()[0]
+            denoised = model(x)
+        handle.remove()
+        features = seen[0]
+        activation = Denoiser.activation_after(args.layer)
+        scale = golden.calibrate_output_scale(layer, features, activation=activation)
+        bundle = golden.export_layer(layer, height, width, output_scale=scale, activation=activation,
+                                     name=f"{stage.name}.{args.layer}")
+        with torch.no_grad():
+            reference = (golden.apply_tail(layer(features), activation=activation) / scale).double().numpy()[0]
         trace = golden.wcc_layer(golden.input_codes(layer, features)[0], bundle)
         cfg = bundle.config
         orthonormal_energy = trace.energy.astype(np.float64)
+        psnr, ssim = psnr_ssim(denoised, clean)
         results.append({
             "rate": rate,
+            "checkpoint": stage.name,
             "positions": cfg.positions,
             "kept_positions": cfg.keep,
             "kept_per_level": {str(level): int(count) for level, count in zip(
@@ -91,33 +113,44 @@ def run_demo(args, progress):
             "macs": cfg.macs,
             "dense_macs": cfg.channels_in * cfg.channels_out * height * width,
             "max_float_difference_lsb": float(np.abs(trace.output - reference).max()),
+            "denoised_psnr": psnr,
+            "denoised_ssim": ssim,
         })
+    noisy_psnr, _ = psnr_ssim(x, clean)
     return {
         "command": "demo",
         "image": args.image,
         "height": height,
         "width": width,
-        "channels": args.channels,
-        "levels": args.levels,
-        "bit_w": args.bit_w,
-        "bit_a": args.bit_a,
-        "network": "seeded 3x3 convolution + ReLU6 feature extractor, then a calibrated WCC 1x1 layer + ReLU6",
+        "layer": args.layer,
+        "channels_in": cfg.channels_in,
+        "channels_out": cfg.channels_out,
+        "levels": cfg.levels,
+        "bit_w": cfg.bit_w,
+        "bit_a": cfg.bit_a,
+        "noisy_psnr": noisy_psnr,
+        "network": "the default model: a denoiser of MobileNetV2 inverted residual blocks, trained on skimage.data "
+                   "photographs (docs/results.md)",
         "results": results,
     }
 
 
 def print_demo(summary):
-    print(f"WCC on {summary['image']!r} ({summary['height']}x{summary['width']}, {summary['channels']} channels, "
-          f"{summary['levels']} Haar levels, {summary['bit_w']}-bit weights, {summary['bit_a']}-bit codes)")
+    print(f"WCC layer {summary['layer']} of the default model on {summary['image']!r} ({summary['height']}x"
+          f"{summary['width']}, {summary['channels_in']} -> {summary['channels_out']} channels, {summary['levels']} "
+          f"Haar levels, {summary['bit_w']}-bit weights, {summary['bit_a']}-bit codes)")
     print(f"  network: {summary['network']}")
-    header = f"  {'rate':>6} {'kept':>11} {'energy kept':>11} {'stored bits':>11} {'bits/act':>8} {'ratio':>6} {'MACs':>7} {'|int-float|':>11}"
+    header = (f"  {'rate':>6} {'kept':>11} {'energy kept':>11} {'stored bits':>11} {'bits/act':>8} {'ratio':>6} "
+              f"{'MACs':>7} {'|int-float|':>11} {'denoised':>9}")
     print(header)
     for r in summary["results"]:
         print(f"  {r['rate']:>6.3f} {r['kept_positions']:>5}/{r['positions']:<5} {100 * r['energy_kept']:>10.2f}% "
               f"{r['compressed_bits']:>11} {r['bits_per_activation']:>8.3f} {r['compression_ratio']:>5.2f}x "
-              f"{100 * r['macs'] / r['dense_macs']:>6.1f}% {r['max_float_difference_lsb']:>8.3f} LSB")
+              f"{100 * r['macs'] / r['dense_macs']:>6.1f}% {r['max_float_difference_lsb']:>8.3f} LSB "
+              f"{r['denoised_psnr']:>6.2f} dB")
     print("  stored bits = channels * kept * bit_a + bitmap; plain storage is "
-          f"{summary['results'][0]['uncompressed_bits']} bits at 8 bits per activation")
+          f"{summary['results'][0]['uncompressed_bits']} bits at 8 bits per activation; denoised = PSNR of the "
+          f"whole model's output (noisy input: {summary['noisy_psnr']:.2f} dB)")
 
 
 def _positive(text):
@@ -182,17 +215,16 @@ def build_parser():
 
     parser.add_argument("--version", action="version", version=f"wccgen {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    demo = commands.add_parser("demo", help="run the WCC pipeline on a real photograph and report what it stores")
+    demo = commands.add_parser("demo", help="run the default model's WCC layer on a real photograph and report what "
+                                             "it stores")
     from .golden.photographs import PHOTOGRAPHS
 
     demo.add_argument("--image", default="astronaut", choices=PHOTOGRAPHS, help="photograph from scikit-image")
     demo.add_argument("--size", type=_size, default=(96, 128), metavar="HxW", help="frame size (default 96x128)")
-    demo.add_argument("--channels", type=int, default=16, help="feature channels (default 16)")
-    demo.add_argument("--levels", type=int, default=3, help="Haar levels (default 3)")
     demo.add_argument("--rates", type=_rates, default=[0.5, 0.25, 0.125], help="keep rates (default 0.5,0.25,0.125)")
-    demo.add_argument("--bit-w", type=int, default=8, help="weight bits (default 8)")
-    demo.add_argument("--bit-a", type=int, default=8, help="coefficient code bits (default 8)")
-    demo.add_argument("--seed", type=int, default=0, help="seed of the stand-in network (default 0)")
+    demo.add_argument("--layer", default="blocks.0.expand", help="WCC layer of the model (default blocks.0.expand)")
+    demo.add_argument("--checkpoints", default=None, help="directory of checkpoints (default: the shipped ones)")
+    demo.add_argument("--seed", type=int, default=0, help="seed of the noise added to the photograph (default 0)")
     demo.add_argument("--json", action="store_true", help="print a JSON summary instead of the table")
     demo.set_defaults(run=run_demo, show=print_demo)
 
