@@ -303,7 +303,7 @@ class PointwiseMAC(wiring.Component):
             m.submodules[f"weights{lane}"] = memory
             read = memory.read_port()
             # Each memory gets its own copy of the address, near it.
-            address = Signal.like(fold, name=f"fold_relay_{lane}")
+            address = Signal.like(fold, name=f"fold_relay_{lane}", reset_less=True)
             m.d.sync += address.eq(fold)
             m.d.comb += read.addr.eq(address)
             weights.append(delay(m, read.data, OPERAND_DEPTH - 2, f"weights{lane}"))
@@ -321,7 +321,8 @@ class PointwiseMAC(wiring.Component):
         sums = []
         for lane in range(pe):
             # The multipliers spread over the device: each PE gets its own copy of the codes.
-            pe_codes = Signal.like(codes, name=f"codes_relay_{lane}")
+            # (Without a reset: a reset would put a shared gate in front of all the copies.)
+            pe_codes = Signal.like(codes, name=f"codes_relay_{lane}", reset_less=True)
             m.d.sync += pe_codes.eq(codes)
             products = []
             for s in range(simd):
