@@ -133,8 +133,10 @@ class WCCConv2d(nn.Module):
             # The transform of the integer input codes is exact in float64, so the
             # energies, their ties and the codes come out exactly as in the
             # integer model and the hardware.
-            # (Exact in float32 too: codes and their sums stay below 2**24 units of 2**-levels.)
-            exact = haar_pyramid_float(self.input_quant.codes(x).float(), self.levels).double()
+            # A level-l coefficient is a sum of 4**l codes over 2**l: exact in
+            # float32 while 4**L codes of in_bits bits fit its 24-bit mantissa.
+            dtype = torch.float32 if self.in_bits + 2 * self.levels <= 25 else torch.float64
+            exact = haar_pyramid_float(self.input_quant.codes(x).to(dtype), self.levels).double()
             energy = exact.square().sum(1) if self.energy == "square" else exact.abs().sum(1)
             in_mallat_order = torch.empty_like(energy).scatter_(1, mallat.expand(batch, -1), energy)
         indices = select_positions(in_mallat_order, keep)  # (N, k), Mallat indices ascending
