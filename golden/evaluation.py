@@ -4,10 +4,11 @@ For every stage (FP32, plain 8/8, 8/4, 8/2 quantization, WCC 8/8 at 50, 25,
 12.5 %, selecting by squares or by magnitudes) the denoiser runs on noisy
 versions of the held-out photographs; PSNR and SSIM (scikit-image's) of its
 output against the clean photograph are averaged over them. Bits per
-activation are counted over the activations the converted layers take in
-(the inputs of the inner convolutions): the code width for plain
-quantization, 32 for float, and for WCC the compressed stream's real size
-(kept codes plus the bitmap) divided by the activations it holds.
+activation are counted over the activations WCC compresses, the inputs of
+the 1x1 convolutions: the code width for plain quantization, 32 for float,
+and for WCC the compressed stream's real size (kept codes plus the bitmap)
+divided by the activations it holds; a second figure counts the inputs of
+every inner convolution (the depthwise ones at 8 bits in quantized stages).
 """
 
 from __future__ import annotations

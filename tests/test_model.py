@@ -2,20 +2,18 @@
 
 import json
 
-import numpy as np
 import pytest
 import torch
 
 from wccgen.cli import main
 from wccgen.golden import WccConfig
-from wccgen.golden.checkpoints import (CheckpointError, Stage, build_model, default_checkpoint_dir, load_checkpoint,
+from wccgen.golden.checkpoints import (CheckpointError, Stage, default_checkpoint_dir, load_checkpoint,
                                        save_checkpoint)
 from wccgen.golden.conversion import quantize_model, wccify
 from wccgen.golden.denoiser import Denoiser
 from wccgen.golden.evaluation import activation_bits, evaluate, noisy_photograph
 from wccgen.golden.quant_conv import QuantConv2d
 from wccgen.golden.training import HELD_OUT, STAGES, TRAINING_PHOTOGRAPHS, TrainingPlan, train, train_stage
-from wccgen.golden.wcc_conv import WCCConv2d
 
 STAGE = {stage.name: stage for stage in STAGES}
 
