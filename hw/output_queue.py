@@ -71,7 +71,9 @@ class OutputQueue(wiring.Component):
         # LUT RAM with a read pointer and an output register: the sink's ready
         # reaches only the output register, the read pointer and a counter.
         entries = self.depth + 1  # the credit count keeps it from ever filling
-        m.submodules.storage = storage = Memory(shape=width, depth=entries, init=[])
+        # LUT RAM whatever the depth: its read is combinational, which a block RAM would make slow.
+        m.submodules.storage = storage = Memory(shape=width, depth=entries, init=[],
+                                                attrs={"ram_style": "distributed"})
         write, read = storage.write_port(), storage.read_port(domain="comb")
         write_pointer = Signal(range(entries))
         read_pointer = Signal(range(entries))

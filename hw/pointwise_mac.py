@@ -43,11 +43,12 @@ class PointwiseMAC(wiring.Component):
     ceil(C_out / pe)`` cycles: for each group of ``pe`` outputs (a PE fold),
     ``ceil(C_in / simd)`` steps (SIMD folds) whose products are summed (a
     registered adder tree per PE) and accumulated. Vectors arrive ``lanes_in``
-    codes per beat into a fill buffer while the array works on the previous one
-    (held in a register that rotates by ``simd`` codes each step, so no
-    multiplexer picks the fold). A vector starts only when the
-    :class:`~wccgen.hw.output_queue.OutputQueue` behind the array has room for
-    all its results, and then runs without a stall. Results leave from that
+    codes per beat into a fill buffer, and wait in a second one while the
+    array works on the previous vector (held in a register that rotates by
+    ``simd`` codes each step, so no multiplexer picks the fold). A vector moves
+    up to wait only when the :class:`~wccgen.hw.output_queue.OutputQueue`
+    behind the array has room for all its results (and those still to come
+    from the array's vector), and once in the array it runs without a stall. Results leave from that
     queue, a PE's sums per beat, when ``lanes_out == pe`` divides
     ``channels_out`` (the default then); otherwise they gather into a vector
     and leave ``lanes_out`` sums per beat from a second buffer. With codes always
@@ -228,10 +229,11 @@ class PointwiseMAC(wiring.Component):
         a_bits, w_bits, acc_bits = self.bit_a, self.bit_w, self.acc_bits
         pe, simd = self.pe, self.simd
         entry = frame_beat(acc_bits, pe)
-        # A vector starts only with room for all its output groups (and the
-        # previous vector's last, issued in the same cycle); then it runs to
-        # its end: the array never stalls, and no enable reaches its registers.
-        m.submodules.queue = queue = OutputQueue(entry, self.pipeline_latency, burst=self.pe_folds + 1)
+        # A vector moves up to wait for the array only with room for all its
+        # output groups and those the array's vector has still to issue (and
+        # one issued in that cycle); then it runs to its end: the array never
+        # stalls, and no enable reaches its registers.
+        m.submodules.queue = queue = OutputQueue(entry, self.pipeline_latency, burst=2 * self.pe_folds + 1)
 
         # -- fill buffer: a vector's codes shift in from the top, beat by beat --
         # A complete vector moves on to `next`, where it waits for the array.
@@ -257,7 +259,7 @@ class PointwiseMAC(wiring.Component):
         landing = Signal(name="landing")
         landing_data = Signal(self.lanes_in * a_bits, name="landing_data")
         m.d.comb += [
-            promote.eq(fill_full & ~landing & ~waiting_valid),
+            promote.eq(fill_full & ~landing & ~waiting_valid & ~loading & ~writing & queue.room),
             self.codes.ready.eq((~fill_full | promote) & ~loading & ~(load_waiting & ~fill_started)),
             accept.eq(self.codes.valid & self.codes.ready),
         ]
@@ -288,7 +290,12 @@ class PointwiseMAC(wiring.Component):
         step = work_valid
         fold, fold_last = wrapping_counter(m, step, self.folds, "fold")
         simd_fold, simd_fold_last = wrapping_counter(m, step, self.simd_folds, "simd_fold")
-        m.d.comb += handoff.eq(waiting_valid & ~loading & ~writing & queue.room & (~work_valid | fold_last))
+        # The hand-off is a register, decided a cycle ahead from the next
+        # values of its terms: it fans out to every bit of the vector register.
+        waiting_next = promote | (waiting_valid & ~handoff)
+        work_next = handoff | (work_valid & ~fold_last)
+        fold_last_next = Mux(work_valid, Mux(fold_last, self.folds == 1, fold == self.folds - 2), fold_last)
+        m.d.sync += handoff.eq(waiting_next & (~work_next | fold_last_next))
         # The vector rotates every cycle (harmless while idle), so each bit is one multiplexer.
         m.d.sync += work.eq(Mux(handoff, waiting, Cat(work[simd * a_bits:], work[:simd * a_bits])))
         with m.If(handoff):
