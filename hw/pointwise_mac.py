@@ -322,7 +322,8 @@ class PointwiseMAC(wiring.Component):
         codes = delay(m, work[:simd * a_bits], OPERAND_DEPTH - 1, "codes")
         flags = {"valid": step, "sum_first": step & (simd_fold == 0), "sum_last": step & simd_fold_last,
                  "frame_first": work_first & (fold == 0), "frame_last": work_last & fold_last}
-        at_sum = {name: delay(m, value, self.sum_latency, f"mac_{name}") for name, value in flags.items()}
+        at_sum = {name: delay(m, flags[name], self.sum_latency, f"mac_{name}")
+                  for name in ("sum_first", "sum_last", "frame_first", "frame_last")}
         before_sum = {name: delay(m, flags[name], self.sum_latency - 1, f"mac_{name}_early")
                       for name in ("valid", "sum_first")}
         sums = []
