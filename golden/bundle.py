@@ -8,6 +8,7 @@ validates every field and fails with a :class:`BundleError` naming it.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import math
 import os
@@ -150,6 +151,13 @@ class LayerBundle:
             "scales": dict(self.scales),
             "arrays": {name: list(getattr(self, name).shape) for name in self.ARRAYS},
         }
+
+    def digest(self):
+        """SHA-256 of the bundle's contents (its JSON half and its arrays as int64), independent of file names."""
+        h = hashlib.sha256(json.dumps(self.to_json(), sort_keys=True).encode())
+        for name in self.ARRAYS:
+            h.update(np.ascontiguousarray(getattr(self, name), dtype="<i8").tobytes())
+        return h.hexdigest()
 
     def save(self, path):
         """Write ``<stem>.json`` and ``<stem>.npz``; either both land or neither changes.

@@ -7,7 +7,7 @@ from amaranth.lib.wiring import In, Out
 from .block_ram import BlockRAM
 from .frame_beat import frame_beat
 from .output_queue import OutputQueue
-from .params import check_bits, check_positive_int, validating
+from .params import check_positive_int, check_word_bits, validating
 from .pipeline import delay
 from .raster import raster_position
 
@@ -58,7 +58,7 @@ class Scatter(wiring.Component):
             self.lanes = check_positive_int(lanes, "lanes")
             if self.channels % self.lanes:
                 raise ValueError(f"lanes: must divide channels ({self.channels}), got {lanes}")
-            self.value_bits = check_bits(value_bits, "value_bits")
+            self.value_bits = check_word_bits(value_bits, "value_bits")
             self.word_bits = check_positive_int(word_bits, "word_bits")
             self.keep = check_positive_int(keep, "keep")
         positions = self.padded_height * self.padded_width

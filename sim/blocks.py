@@ -8,9 +8,20 @@ from ..hw.haar_forward import HaarForward
 from ..hw.haar_inverse import HaarInverse
 from ..hw.pointwise_mac import PointwiseMAC
 from ..hw.requantizer import Requantizer
+from ..hw.wcc_layer import WccLayer
 from .streams import FrameStream, VectorStream, WordStream
 
-__all__ = ["BLOCKS", "BlockSpec"]
+__all__ = ["BLOCKS", "BlockSpec", "LAYER_TAPS", "Tap"]
+
+
+@dataclass(frozen=True)
+class Tap:
+    """An internal stream the testbench watches (a ``tap_<name>`` output of the block)."""
+
+    name: str
+    block: str  #: the block that produces it, named in mismatch reports
+    part: str  #: the block's component, whose properties describe the stream (``WccLayer.part``)
+    stream: object  #: how its beats become a frame
 
 
 @dataclass(frozen=True)
@@ -25,6 +36,19 @@ class BlockSpec:
     status: tuple = field(default=())  #: output ports read into the report at the end
     load: str = None  #: second input stream (weights), driven before the frames that follow a load
     load_stream: object = FrameStream()  #: how a load frame becomes beats
+    taps: tuple = field(default=())  #: internal streams compared too, in data path order
+    sink_block: str = None  #: block named for an output mismatch (default: the block itself)
+
+
+#: The internal streams of a ``WccLayer``, in data path order.
+LAYER_TAPS = (
+    Tap("coefficients", "HaarForward", "haar_forward", FrameStream()),
+    Tap("compressed", "Compressor", "compressor", WordStream()),
+    Tap("codes", "Unpacker", "reader", VectorStream("lanes")),
+    Tap("sums", "PointwiseMAC", "mac", VectorStream("lanes_out")),
+    Tap("scattered", "Scatter", "scatter", FrameStream()),
+    Tap("inverse", "HaarInverse", "haar_inverse", FrameStream()),
+)
 
 
 BLOCKS = {
@@ -37,4 +61,6 @@ BLOCKS = {
                               sink_stream=VectorStream("lanes_out"), load="load",
                               load_stream=FrameStream("simd")),
     "Requantizer": BlockSpec(Requantizer, source="values", sink="pixels"),
+    "WccLayer": BlockSpec(WccLayer, source="pixels", sink="output", source_stream=FrameStream("lanes_in"),
+                          sink_stream=FrameStream("lanes_out"), taps=LAYER_TAPS, sink_block="Requantizer"),
 }

@@ -27,7 +27,8 @@ def _save_frames(path, frames):
 
 
 def run_block(block, params, frames, expected, build_dir, *, idle=0.0, backpressure=0.0, seed=0,
-              reset_after_beats=None, partial_frame=None, timeout_cycles=None, target="generic", loads=None):
+              reset_after_beats=None, partial_frame=None, timeout_cycles=None, target="generic", loads=None,
+              taps_expected=None, waves=False):
     """Simulate ``block`` on ``frames`` and compare its output with ``expected``.
 
     Parameters
@@ -52,6 +53,11 @@ def run_block(block, params, frames, expected, build_dir, *, idle=0.0, backpress
     loads : dict of int to numpy.ndarray, optional
         Frames for the block's second input stream (weights): ``loads[i]`` is
         sent after input frame ``i - 1`` and before input frame ``i``.
+    taps_expected : dict of str to list of numpy.ndarray, optional
+        For a block with taps (``WccLayer``): the frames each internal stream
+        must carry, compared before the output.
+    waves : bool
+        Dump every signal to ``<build_dir>/waves.vcd``.
 
     Returns
     -------
@@ -65,7 +71,8 @@ def run_block(block, params, frames, expected, build_dir, *, idle=0.0, backpress
     build_dir.mkdir(parents=True, exist_ok=True)
     toplevel = toplevel_name(block)
     verilog_path = build_dir / f"{toplevel}.v"
-    verilog_path.write_text(emit_verilog(component, toplevel, params, target=target))
+    recorded = component.header_parameters() if hasattr(component, "header_parameters") else params
+    verilog_path.write_text(emit_verilog(component, toplevel, recorded, target=target))
     _save_frames(build_dir / "inputs.npz", frames)
     _save_frames(build_dir / "expected.npz", expected)
     job = {
@@ -82,13 +89,25 @@ def run_block(block, params, frames, expected, build_dir, *, idle=0.0, backpress
         order = sorted(loads)
         _save_frames(build_dir / "loads.npz", [loads[i] for i in order])
         job.update(loads=str(build_dir / "loads.npz"), load_before=order)
+    if taps_expected:
+        np.savez(build_dir / "taps.npz", **{f"{name}{i}": np.asarray(frame) for name, frames in taps_expected.items()
+                                            for i, frame in enumerate(frames)})
+        job["taps_expected"] = str(build_dir / "taps.npz")
     job_path = build_dir / "job.json"
     job_path.write_text(json.dumps(job, indent=2))
 
     runner = get_runner("icarus")
     sim_build = build_dir / "sim_build"
-    runner.build(sources=[verilog_path, *simulation_models(target)], hdl_toplevel=toplevel, build_dir=sim_build,
-                 build_args=["-g2005"], timescale=("1ns", "1ps"), always=True)
+    sources = [verilog_path, *simulation_models(target)]
+    if waves:
+        # Icarus under -g2005 dumps only through a module of one's own.
+        dump = build_dir / "waves_dump.v"
+        dump.write_text(f"module waves_dump;\ninitial begin\n  $dumpfile(\"{build_dir.resolve() / 'waves.vcd'}\");\n"
+                        f"  $dumpvars(0, {toplevel});\nend\nendmodule\n")
+        sources.append(dump)
+    runner.build(sources=sources, hdl_toplevel=toplevel, build_dir=sim_build,
+                 build_args=["-g2005"] + (["-s", "waves_dump"] if waves else []), timescale=("1ns", "1ps"),
+                 always=True)
     report_path = Path(job["report"])
     report_path.unlink(missing_ok=True)
     try:

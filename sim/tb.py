@@ -22,7 +22,7 @@ from ..hw.params import for_inspection
 from .blocks import BLOCKS
 from .payload import PayloadCodec
 
-__all__ = ["StreamSink", "StreamSource", "StreamTestbench", "run_job"]
+__all__ = ["StreamMonitor", "StreamSink", "StreamSource", "StreamTestbench", "run_job"]
 
 CLOCK_NS = 10
 
@@ -113,6 +113,26 @@ class StreamSink:
                     waiting = payload
 
 
+class StreamMonitor:
+    """Records the transfers of an internal stream from a ``tap_<name>`` output (``valid`` marks a transfer)."""
+
+    def __init__(self, dut, port, layout):
+        self.clk = dut.clk
+        self.valid = getattr(dut, f"{port}__valid")
+        self.payload = getattr(dut, f"{port}__payload")
+        self.codec = PayloadCodec(layout)
+        self.beats = []  # (cycle, payload)
+
+    def clear(self):
+        self.beats.clear()
+
+    async def run(self):
+        while True:
+            await RisingEdge(self.clk)
+            if self.valid.value == 1:
+                self.beats.append((_cycle(), self.codec.decode(self.payload.value.to_unsigned())))
+
+
 class StreamTestbench:
     """Clock, reset and the source and sink of a one-input, one-output block."""
 
@@ -129,6 +149,8 @@ class StreamTestbench:
         self.loader = None
         if spec.load in members:
             self.loader = StreamSource(dut, spec.load, _payload_layout(members[spec.load]), rng, job.get("idle", 0.0))
+        self.monitors = {tap.name: StreamMonitor(dut, f"tap_{tap.name}", _payload_layout(members[f"tap_{tap.name}"]))
+                         for tap in spec.taps if job.get("taps_expected")}
 
     async def start(self):
         # Writes at time 0 are lost on Icarus: settle first.
@@ -140,6 +162,8 @@ class StreamTestbench:
         Clock(self.dut.clk, CLOCK_NS, unit="ns").start()
         await self.reset()
         cocotb.start_soon(self.sink.run())
+        for monitor in self.monitors.values():
+            cocotb.start_soon(monitor.run())
 
     async def reset(self, cycles=3):
         self.dut.rst.value = 1
@@ -193,6 +217,8 @@ async def run_job(dut, job):
             await RisingEdge(dut.clk)
         await tb.reset()
         tb.sink.clear()
+        for monitor in tb.monitors.values():
+            monitor.clear()
         tb.source.accepted.clear()
 
     loads = {}
@@ -213,7 +239,20 @@ async def run_job(dut, job):
 
     report = {"block": job["block"], "params": job["params"]}
     frames = _split_frames(tb.sink.beats, report)
-    report["mismatch"] = _compare_frames(job["block"], want_frames, frames, sink, component)
+    # Internal streams first, in data path order: the first difference names the block that made it.
+    streams = {}
+    if job.get("taps_expected"):
+        tap_expected = np.load(job["taps_expected"])
+        for tap in tb.spec.taps:
+            wants = [tap_expected[f"{tap.name}{i}"] for i in range(len(want_frames))]
+            part = component.part(tap.part)
+            tap_frames = _split_frames(tb.monitors[tap.name].beats, {})
+            streams[tap.name] = _compare_frames(tap.block, wants, tap_frames, tap.stream, part)
+    streams["output"] = _compare_frames(tb.spec.sink_block or job["block"], want_frames, frames, sink, component)
+    failed = [mismatch for mismatch in streams.values() if mismatch is not None]
+    report["mismatch"] = failed[0] if failed else None
+    report["streams_compared"] = list(streams)
+    report["stream_mismatches"] = {name: m["message"] for name, m in streams.items() if m is not None}
     in_last = _frame_ends(tb.source.accepted, [source.beat_count(component, f) for f in in_frames])
     out_first = [beats[0][0] for beats in frames]
     out_last = [beats[-1][0] for beats in frames]

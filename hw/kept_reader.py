@@ -1,0 +1,132 @@
+"""The kept vectors of a stored compressed frame, read out for the MAC array (golden: ``unpack``'s codes)."""
+
+from amaranth.hdl import Module, Signal
+from amaranth.lib import stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from .block_ram import BlockRAM
+from .frame_beat import frame_beat
+from .output_queue import OutputQueue
+from .params import check_bits, check_positive_int, validating
+from .pipeline import delay, wrapping_counter
+
+__all__ = ["KeptReader"]
+
+# Cycles from issuing a code read to its beat at the queue: the read, then the payload register.
+CODE_DEPTH = BlockRAM.LATENCY + 1
+
+
+class KeptReader(wiring.Component):
+    """Reads the frame an :class:`~wccgen.hw.unpacker.Unpacker` holds: codes to the MAC array, bitmap to a copy.
+
+    After ``start`` the code entries are read in order, each only with room
+    in the output queue (reads never stall), and leave as ``codes`` beats of
+    ``lanes`` codes: the ``keep`` kept vectors, ``channels / lanes`` beats
+    each, form one frame (``first`` on the first beat, ``last`` on the final
+    one), as :class:`~wccgen.hw.pointwise_mac.PointwiseMAC` takes them.
+    Meanwhile the bitmap words are read one per cycle and handed on through
+    ``copy_*`` (registered), so that the frame's bitmap outlives the
+    Unpacker's hold on it. ``done`` pulses once every read of both has been
+    issued: the Unpacker may then take the next frame.
+
+    Parameters
+    ----------
+    positions, keep, channels, lanes : int
+        Geometry of the compressed frame.
+    bit_a : int
+        Code width.
+
+    Attributes
+    ----------
+    start : In(1)
+    done : Out(1)
+    mask_addr : Out(...), mask_data : In(lanes * bit_a)
+        Bitmap read port (data ``BlockRAM.LATENCY`` cycles after the address).
+    code_addr : Out(...), code_data : In(lanes * bit_a)
+        Code read port.
+    copy_addr : Out(...), copy_data : Out(lanes * bit_a), copy_en : Out(1)
+        The bitmap words, in order, for a memory of the next stage.
+    codes : Out(stream.Signature(frame_beat(bit_a, lanes)))
+    """
+
+    def __init__(self, *, positions, keep, channels, lanes, bit_a):
+        with validating(self):
+            self.positions = check_positive_int(positions, "positions")
+            self.keep = check_positive_int(keep, "keep")
+            if self.keep > self.positions:
+                raise ValueError(f"keep: must lie in [1, {self.positions}], got {keep}")
+            self.channels = check_positive_int(channels, "channels")
+            self.lanes = check_positive_int(lanes, "lanes")
+            if self.channels % self.lanes:
+                raise ValueError(f"lanes: must divide channels ({self.channels}), got {lanes}")
+            self.bit_a = check_bits(bit_a, "bit_a")
+        word = self.lanes * self.bit_a
+        super().__init__({
+            "start": In(1),
+            "done": Out(1),
+            "mask_addr": Out(range(max(self.mask_words, 2))),
+            "mask_data": In(word),
+            "code_addr": Out(range(max(self.code_words, 2))),
+            "code_data": In(word),
+            "copy_addr": Out(range(max(self.mask_words, 2))),
+            "copy_data": Out(word),
+            "copy_en": Out(1),
+            "codes": Out(stream.Signature(frame_beat(self.bit_a, self.lanes))),
+        })
+
+    @property
+    def mask_words(self):
+        """Words of the bitmap (as the Unpacker stores it)."""
+        return -(-self.positions // (self.lanes * self.bit_a))
+
+    @property
+    def code_words(self):
+        """Code entries of a frame: ``keep * channels / lanes``."""
+        return self.keep * (self.channels // self.lanes)
+
+    @property
+    def read_cycles(self):
+        """Cycles from ``start`` to ``done`` with the sink always ready."""
+        return max(self.mask_words, self.code_words) + 1
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.queue = queue = OutputQueue(self.codes.payload.shape(), CODE_DEPTH)
+        wiring.connect(m, queue.o, wiring.flipped(self.codes))
+
+        mask_running, code_running, pending = (Signal(name=n) for n in ("mask_running", "code_running", "pending"))
+        with m.If(self.start):
+            m.d.sync += [mask_running.eq(1), code_running.eq(1), pending.eq(1)]
+
+        # The bitmap, a word per cycle, into the next stage's copy.
+        mask_index, mask_last = wrapping_counter(m, mask_running, self.mask_words, "mask_index")
+        with m.If(mask_running & mask_last):
+            m.d.sync += mask_running.eq(0)
+        m.d.comb += self.mask_addr.eq(mask_index)
+        m.d.sync += [
+            self.copy_addr.eq(delay(m, mask_index, BlockRAM.LATENCY, "copy_addr")),
+            self.copy_en.eq(delay(m, mask_running, BlockRAM.LATENCY, "copy_en")),
+            self.copy_data.eq(self.mask_data),
+        ]
+
+        # The codes, an entry per cycle while the queue has room.
+        issue = Signal(name="issue")
+        m.d.comb += [issue.eq(code_running & queue.room), queue.issue.eq(issue)]
+        code_index, code_last = wrapping_counter(m, issue, self.code_words, "code_index")
+        code_first = Signal(init=1, name="code_first")
+        with m.If(issue):
+            m.d.sync += code_first.eq(code_last)
+            with m.If(code_last):
+                m.d.sync += code_running.eq(0)
+        m.d.comb += self.code_addr.eq(code_index)
+        valid, first, last = (delay(m, v, BlockRAM.LATENCY, f"code_{n}") for v, n in
+                              ((issue, "valid"), (code_first, "first"), (code_last, "last")))
+        payload = Signal.like(queue.push_payload)
+        m.d.sync += [payload.data.eq(self.code_data), payload.first.eq(first), payload.last.eq(last),
+                     queue.push_valid.eq(valid)]
+        m.d.comb += queue.push_payload.eq(payload)
+
+        m.d.sync += self.done.eq(0)
+        with m.If(pending & ~mask_running & ~code_running & ~self.start):
+            m.d.sync += [self.done.eq(1), pending.eq(0)]
+        return m

@@ -1,0 +1,158 @@
+"""Two frames of kept sums and their bitmaps, scattered back into full frames (golden: ``scatter``)."""
+
+from amaranth.hdl import Module, Mux, Signal
+from amaranth.lib import stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from .block_ram import BlockRAM
+from .frame_beat import frame_beat
+from .params import check_positive_int, check_word_bits, validating
+from .scatter import MASK_DEPTH, VALUE_DEPTH, Scatter
+
+__all__ = ["ScatterBuffer"]
+
+#: Cycles after a scatter's last read is issued until every read of it has returned.
+SETTLE_CYCLES = MASK_DEPTH + VALUE_DEPTH + 2
+
+
+class ScatterBuffer(wiring.Component):
+    """Holds the sums of up to two frames and scatters the older one while the newer one fills.
+
+    A frame is *claimed* (``claim``, allowed while ``free``) just before its
+    kept vectors enter the MAC array; its bitmap arrives through ``copy_*``
+    and its sums, ``keep * channels / lanes`` beats in ascending position
+    order, on ``sums``, which is always ready. Once a frame's last sum is in,
+    a :class:`~wccgen.hw.scatter.Scatter` emits it as a full
+    ``channels x padded_height x padded_width`` frame (sums at the kept
+    positions, zeros elsewhere) while the next frame's sums may already
+    arrive in the other bank. A bank is free again a few cycles after the
+    scatter's last read, when no read of it is in flight.
+
+    Parameters
+    ----------
+    padded_height, padded_width, channels, lanes : int
+        Geometry of the sum frames.
+    value_bits : int
+        Width of a sum.
+    word_bits : int
+        Width of a bitmap word.
+    keep : int
+        Kept positions per frame.
+
+    Attributes
+    ----------
+    claim : In(1)
+    free : Out(1)
+    copy_addr : In(...), copy_data : In(word_bits), copy_en : In(1)
+    sums : In(stream.Signature(frame_beat(value_bits, lanes)))
+    values : Out(stream.Signature(frame_beat(value_bits, lanes)))
+    """
+
+    #: Frames held at once.
+    BANKS = 2
+
+    def __init__(self, *, padded_height, padded_width, channels, lanes, value_bits, word_bits, keep):
+        with validating(self):
+            self.padded_height = check_positive_int(padded_height, "padded_height")
+            self.padded_width = check_positive_int(padded_width, "padded_width")
+            self.channels = check_positive_int(channels, "channels")
+            self.lanes = check_positive_int(lanes, "lanes")
+            if self.channels % self.lanes:
+                raise ValueError(f"lanes: must divide channels ({self.channels}), got {lanes}")
+            self.value_bits = check_word_bits(value_bits, "value_bits")
+            self.word_bits = check_positive_int(word_bits, "word_bits")
+            self.keep = check_positive_int(keep, "keep")
+            if self.keep > self.positions:
+                raise ValueError(f"keep: must lie in [1, {self.positions}], got {keep}")
+        super().__init__({
+            "claim": In(1),
+            "free": Out(1),
+            "copy_addr": In(range(max(self.mask_words, 2))),
+            "copy_data": In(self.word_bits),
+            "copy_en": In(1),
+            "sums": In(stream.Signature(frame_beat(self.value_bits, self.lanes))),
+            "values": Out(stream.Signature(frame_beat(self.value_bits, self.lanes))),
+        })
+
+    @property
+    def positions(self):
+        return self.padded_height * self.padded_width
+
+    @property
+    def mask_words(self):
+        """Bitmap words of one frame."""
+        return -(-self.positions // self.word_bits)
+
+    @property
+    def sum_entries(self):
+        """Sum memory entries of one frame: a beat of ``lanes`` sums each."""
+        return self.keep * (self.channels // self.lanes)
+
+    @property
+    def beats(self):
+        """Output beats per frame."""
+        return self.positions * (self.channels // self.lanes)
+
+    def elaborate(self, platform):
+        m = Module()
+        mask_words, entries = self.mask_words, self.sum_entries
+        m.submodules.masks = masks = BlockRAM(shape=self.word_bits, depth=self.BANKS * mask_words)
+        m.submodules.memory = memory = BlockRAM(shape=len(self.sums.payload.data.as_value()),
+                                                depth=self.BANKS * entries)
+        m.submodules.scatter = scatter = Scatter(
+            padded_height=self.padded_height, padded_width=self.padded_width, channels=self.channels,
+            lanes=self.lanes, value_bits=self.value_bits, word_bits=self.word_bits, keep=self.keep)
+        wiring.connect(m, scatter.values, wiring.flipped(self.values))
+
+        def bank_base(bank, size):
+            return Mux(bank, size, 0)
+
+        # -- claims and the bitmap copy --------------------------------------------
+        claimed = Signal(range(self.BANKS + 1), name="claimed")  # claimed and not yet scattered
+        next_bank, copy_bank = Signal(name="next_bank"), Signal(name="copy_bank")
+        release = Signal(name="release")
+        m.d.comb += self.free.eq(claimed != self.BANKS)
+        m.d.sync += claimed.eq(claimed + self.claim - release)
+        with m.If(self.claim):
+            m.d.sync += [copy_bank.eq(next_bank), next_bank.eq(~next_bank)]
+        m.d.comb += [masks.write_addr.eq(self.copy_addr + bank_base(copy_bank, mask_words)),
+                     masks.write_data.eq(self.copy_data), masks.write_en.eq(self.copy_en)]
+
+        # -- sums, in the order they come ----------------------------------------------
+        take = Signal(name="take")
+        m.d.comb += [self.sums.ready.eq(1), take.eq(self.sums.valid)]
+        entry = Signal(range(max(entries, 2)), name="sum_entry")
+        sum_bank = Signal(name="sum_bank")
+        with m.If(take):
+            m.d.sync += entry.eq(Mux(self.sums.payload.last, 0, entry + 1))
+            with m.If(self.sums.payload.last):
+                m.d.sync += sum_bank.eq(~sum_bank)
+        m.d.comb += [memory.write_addr.eq(entry + bank_base(sum_bank, entries)),
+                     memory.write_data.eq(self.sums.payload.data), memory.write_en.eq(take)]
+        # Filled frames waiting for the scatter (the last write lands a cycle later).
+        filled = Signal(range(self.BANKS + 1), name="filled")
+        written = Signal(name="written")
+        m.d.sync += written.eq(take & self.sums.payload.last)
+
+        # -- scatter, a bank at a time ---------------------------------------------------
+        scattering = Signal(name="scattering")
+        settle = Signal(range(SETTLE_CYCLES + 1), name="settle")
+        read_bank = Signal(name="read_bank")
+        m.d.comb += scatter.start.eq((filled != 0) & ~scattering)
+        m.d.sync += filled.eq(filled + written - scatter.start)
+        with m.If(scatter.start):
+            m.d.sync += scattering.eq(1)
+        with m.If(scatter.done):
+            m.d.sync += settle.eq(SETTLE_CYCLES)
+        with m.Elif(settle != 0):
+            m.d.sync += settle.eq(settle - 1)
+        m.d.comb += release.eq(settle == 1)
+        with m.If(release):
+            m.d.sync += [scattering.eq(0), read_bank.eq(~read_bank)]
+        m.d.comb += [
+            masks.read_addr.eq(scatter.mask_addr + bank_base(read_bank, mask_words)),
+            scatter.mask_data.eq(masks.read_data),
+            memory.read_addr.eq(scatter.value_addr + bank_base(read_bank, entries)),
+            scatter.value_data.eq(memory.read_data),
+        ]
+        return m

@@ -1,0 +1,216 @@
+"""The whole WCC layer: pixels in, compressed stream between, requantized pixels out (golden: ``wcc_layer``)."""
+
+from pathlib import Path
+
+from amaranth.hdl import Module, Signal
+from amaranth.lib import stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from ..golden.bundle import LayerBundle
+from .compressor import Compressor
+from .frame_beat import frame_beat
+from .haar_forward import HaarForward
+from .haar_inverse import HaarInverse
+from .kept_reader import KeptReader
+from .params import check_positive_int, for_inspection, validating
+from .pointwise_mac import PointwiseMAC
+from .requantizer import Requantizer
+from .scatter_buffer import ScatterBuffer
+from .unpacker import Unpacker
+
+__all__ = ["TAPS", "WccLayer", "monitor_signature"]
+
+#: The layer's internal streams a testbench can watch, in data path order, with the block that produces each.
+TAPS = (
+    ("coefficients", "HaarForward"),
+    ("compressed", "Compressor"),
+    ("codes", "Unpacker"),
+    ("sums", "PointwiseMAC"),
+    ("scattered", "Scatter"),
+    ("inverse", "HaarInverse"),
+)
+
+
+def monitor_signature(payload_shape):
+    """Signature of a watch point: ``valid`` is high in a cycle where the stream transfers ``payload``."""
+    return wiring.Signature({"valid": Out(1), "payload": Out(payload_shape)})
+
+
+def _divisor_at_most(number, limit):
+    return max(d for d in range(1, min(number, limit) + 1) if number % d == 0)
+
+
+class WccLayer(wiring.Component):
+    """One WCC layer of a :class:`~wccgen.golden.LayerBundle` as a streaming pipeline.
+
+    Encoder: :class:`HaarForward` -> :class:`Compressor` (energy, exact
+    top-k, quantizer, packer) -> the compressed stream, which is what would
+    cross the memory interface between layers. Compute: an
+    :class:`Unpacker` stores and checks each compressed frame; a
+    :class:`KeptReader` feeds its kept vectors to the :class:`PointwiseMAC`
+    and copies its bitmap to a :class:`ScatterBuffer`, which holds two
+    frames of sums and scatters the older one back into a full frame while
+    the array fills the other; :class:`HaarInverse` and :class:`Requantizer`
+    (bias, batch-norm, activation, clamp) make the output pixels. Stages
+    overlap across frames: while one frame is inverse-transformed the next is
+    multiplied and a third compressed.
+
+    Every internal stream is also an output ``tap_<name>`` (see :data:`TAPS`):
+    the payload and a ``valid`` that marks its transfers, so a testbench can
+    compare each with the integer model. They are wires to existing
+    registers.
+
+    Parameters
+    ----------
+    bundle : LayerBundle or path
+        The layer (a path names a saved bundle).
+    lanes_in : int, optional
+        Input channels per beat, a divisor of ``channels_in`` (default: the largest at most 4).
+    pe, simd : int, optional
+        MAC array shape (default: at most 8 each, capped by the channel counts).
+    lanes_out : int, optional
+        Output channels per beat, a divisor of ``channels_out`` (default: ``pe`` if it divides, else the
+        largest divisor below it).
+    digit_bits : int, optional
+        Radix digit of the top-k selector.
+
+    Attributes
+    ----------
+    pixels : In(stream.Signature(frame_beat(in_bits, lanes_in)))
+    output : Out(stream.Signature(frame_beat(out_bits, lanes_out)))
+    tap_<name> : Out(monitor_signature(...))
+    """
+
+    def __init__(self, *, bundle, lanes_in=None, pe=None, simd=None, lanes_out=None, digit_bits=None):
+        if isinstance(bundle, (str, Path)):
+            bundle = LayerBundle.load(bundle)
+        if not isinstance(bundle, LayerBundle):
+            raise TypeError(f"bundle: must be a LayerBundle or the path of one, got {type(bundle).__name__}")
+        self.bundle = bundle
+        cfg = self.config = bundle.config
+        with validating(self):
+            self.lanes_in = _divisor_at_most(cfg.channels_in, 4) if lanes_in is None else \
+                check_positive_int(lanes_in, "lanes_in")
+            if cfg.channels_in % self.lanes_in:
+                raise ValueError(f"lanes_in: must divide channels_in ({cfg.channels_in}), got {lanes_in}")
+            self.pe = min(cfg.channels_out, 8) if pe is None else check_positive_int(pe, "pe")
+            self.simd = min(cfg.channels_in, 8) if simd is None else check_positive_int(simd, "simd")
+            self.lanes_out = _divisor_at_most(cfg.channels_out, self.pe) if lanes_out is None else \
+                check_positive_int(lanes_out, "lanes_out")
+            if cfg.channels_out % self.lanes_out:
+                raise ValueError(f"lanes_out: must divide channels_out ({cfg.channels_out}), got {lanes_out}")
+            self.digit_bits = digit_bits
+            self._parts = {name: for_inspection(part) for name, part in self._build_parts().items()}
+        parts = self._parts
+        members = {
+            "pixels": In(stream.Signature(frame_beat(cfg.in_bits, self.lanes_in))),
+            "output": Out(stream.Signature(frame_beat(cfg.out_bits, self.lanes_out))),
+        }
+        shapes = {
+            "coefficients": parts["haar_forward"].coefficients.payload.shape(),
+            "compressed": parts["compressor"].compressed.payload.shape(),
+            "codes": parts["reader"].codes.payload.shape(),
+            "sums": parts["mac"].sums.payload.shape(),
+            "scattered": parts["scatter"].values.payload.shape(),
+            "inverse": parts["haar_inverse"].pixels.payload.shape(),
+        }
+        for name, _ in TAPS:
+            members[f"tap_{name}"] = Out(monitor_signature(shapes[name]))
+        super().__init__(members)
+
+    def _build_parts(self):
+        cfg, bundle = self.config, self.bundle
+        geometry = dict(height=cfg.height, width=cfg.width, levels=cfg.levels)
+        forward = HaarForward(channels=cfg.channels_in, lanes=self.lanes_in, in_bits=cfg.in_bits, **geometry)
+        compressor = Compressor(channels=cfg.channels_in, lanes=self.lanes_in, in_bits=cfg.in_bits, rate=cfg.rate,
+                                bit_a=cfg.bit_a, multipliers=[int(v) for v in bundle.coef_multiplier],
+                                shifts=[int(v) for v in bundle.coef_shift], energy=cfg.energy,
+                                digit_bits=self.digit_bits, **geometry)
+        compressed = dict(positions=cfg.positions, keep=cfg.keep, channels=cfg.channels_in, lanes=self.lanes_in,
+                          bit_a=cfg.bit_a)
+        unpacker = Unpacker(**compressed)
+        reader = KeptReader(**compressed)
+        mac = PointwiseMAC(channels_in=cfg.channels_in, channels_out=cfg.channels_out, pe=self.pe, simd=self.simd,
+                           weights=bundle.weights, bit_a=cfg.bit_a, bit_w=cfg.bit_w, lanes_in=self.lanes_in,
+                           lanes_out=self.lanes_out)
+        scatter = ScatterBuffer(padded_height=cfg.padded_height, padded_width=cfg.padded_width,
+                                channels=cfg.channels_out, lanes=self.lanes_out, value_bits=mac.acc_bits,
+                                word_bits=self.lanes_in * cfg.bit_a, keep=cfg.keep)
+        inverse = HaarInverse(channels=cfg.channels_out, lanes=self.lanes_out, in_bits=mac.acc_bits, **geometry)
+        requantizer = Requantizer(channels=cfg.channels_out, lanes=self.lanes_out, value_bits=inverse.out_bits,
+                                  out_bits=cfg.out_bits, multipliers=[int(v) for v in bundle.out_multiplier],
+                                  shifts=[int(v) for v in bundle.out_shift], biases=[int(v) for v in bundle.out_bias],
+                                  out_min=bundle.out_min, out_max=bundle.out_max)
+        return {"haar_forward": forward, "compressor": compressor, "unpacker": unpacker, "reader": reader,
+                "mac": mac, "scatter": scatter, "haar_inverse": inverse, "requantizer": requantizer}
+
+    def header_parameters(self):
+        """The parameters as generated files record them: the bundle by name and content digest."""
+        return {"bundle": {"name": self.bundle.name, "sha256": self.bundle.digest()}, "lanes_in": self.lanes_in,
+                "pe": self.pe, "simd": self.simd, "lanes_out": self.lanes_out, "digit_bits": self.digit_bits}
+
+    # -- derived facts ------------------------------------------------------
+    def part(self, name):
+        """The component of one stage (for its properties): ``haar_forward``, ``compressor``, ``mac``, ..."""
+        return self._parts[name]
+
+    @property
+    def stage_cycles(self):
+        """Cycles per frame each stage needs on its own, with its input always there and its sink ready."""
+        parts, cfg = self._parts, self.config
+        return {
+            "haar_forward": parts["haar_forward"].cycles_per_frame,
+            "compressor": parts["compressor"].cycles_per_frame,
+            "mac": cfg.keep * parts["mac"].cycles_per_vector,
+            "scatter": parts["scatter"].beats,
+            "haar_inverse": parts["haar_inverse"].cycles_per_frame,
+        }
+
+    @property
+    def cycle_bound(self):
+        """Cycles per frame of the slowest stage: the layer's frame interval can be no shorter."""
+        return max(self.stage_cycles.values())
+
+    @property
+    def mac_bound(self):
+        """Array steps per frame: ``keep * ceil(C_in / simd) * ceil(C_out / pe)``."""
+        return self.config.keep * self._parts["mac"].folds
+
+    def elaborate(self, platform):
+        m = Module()
+        parts = self._build_parts()
+        for name, part in parts.items():
+            m.submodules[name] = part
+        forward, compressor, unpacker, reader = (parts[n] for n in ("haar_forward", "compressor", "unpacker", "reader"))
+        mac, scatter, inverse, requantizer = (parts[n] for n in ("mac", "scatter", "haar_inverse", "requantizer"))
+
+        wiring.connect(m, wiring.flipped(self.pixels), forward.pixels)
+        wiring.connect(m, forward.coefficients, compressor.coefficients)
+        wiring.connect(m, compressor.compressed, unpacker.words)
+        wiring.connect(m, reader.codes, mac.codes)
+        wiring.connect(m, mac.sums, scatter.sums)
+        wiring.connect(m, scatter.values, inverse.coefficients)
+        wiring.connect(m, inverse.pixels, requantizer.values)
+        wiring.connect(m, requantizer.pixels, wiring.flipped(self.output))
+
+        # A stored frame is read out once, when the scatter buffer has a bank for its sums.
+        started = Signal(name="started")
+        m.d.comb += [reader.start.eq(unpacker.stored & ~started & scatter.free), scatter.claim.eq(reader.start),
+                     unpacker.release.eq(reader.done)]
+        with m.If(reader.start):
+            m.d.sync += started.eq(1)
+        with m.If(reader.done):
+            m.d.sync += started.eq(0)
+        m.d.comb += [
+            unpacker.mask_addr.eq(reader.mask_addr), reader.mask_data.eq(unpacker.mask_data),
+            unpacker.code_addr.eq(reader.code_addr), reader.code_data.eq(unpacker.code_data),
+            scatter.copy_addr.eq(reader.copy_addr), scatter.copy_data.eq(reader.copy_data),
+            scatter.copy_en.eq(reader.copy_en),
+        ]
+
+        watched = {"coefficients": forward.coefficients, "compressed": compressor.compressed, "codes": reader.codes,
+                   "sums": mac.sums, "scattered": scatter.values, "inverse": inverse.pixels}
+        for name, port in watched.items():
+            tap = getattr(self, f"tap_{name}")
+            m.d.comb += [tap.valid.eq(port.valid & port.ready), tap.payload.eq(port.payload)]
+        return m
