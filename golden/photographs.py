@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import skimage.data
 import torch
@@ -16,15 +18,33 @@ PHOTOGRAPHS = ("astronaut", "camera", "coffee", "chelsea", "rocket", "brick", "g
                "clock", "hubble_deep_field", "immunohistochemistry", "page")
 
 
+def _read_image_file(path):
+    from skimage import io
+
+    try:
+        image = io.imread(path)
+    except (OSError, ValueError, SyntaxError) as error:
+        raise ValueError(f"photograph: cannot read {path}: {error}") from None
+    image = np.asarray(image)
+    if image.ndim not in (2, 3) or image.size == 0 or not np.issubdtype(image.dtype, np.number):
+        raise ValueError(f"photograph: {path} is not a grey or colour image (array of shape {image.shape})")
+    peak = 65535.0 if image.dtype == np.uint16 else 255.0 if np.issubdtype(image.dtype, np.integer) else 1.0
+    return image.astype(np.float64) / peak
+
+
 def photograph(name="astronaut", height=None, width=None):
     """A photograph as a float32 tensor of shape (1, 3, H, W) in [0, 1].
 
+    ``name`` is one of :data:`PHOTOGRAPHS` or the path of an image file.
     Grey-scale photographs are repeated over three channels; ``height`` and
     ``width`` resize it (anti-aliased) when given.
     """
-    if name not in PHOTOGRAPHS:
-        raise ValueError(f"photograph: unknown name {name!r}; choose one of {', '.join(PHOTOGRAPHS)}")
-    image = getattr(skimage.data, name)().astype(np.float64) / 255.0
+    if name in PHOTOGRAPHS:
+        image = getattr(skimage.data, name)().astype(np.float64) / 255.0
+    elif isinstance(name, (str, os.PathLike)) and os.path.isfile(name):
+        image = _read_image_file(name)
+    else:
+        raise ValueError(f"photograph: {name!r} is neither an image file nor one of {', '.join(PHOTOGRAPHS)}")
     if image.ndim == 2:
         image = np.repeat(image[:, :, None], 3, axis=2)
     image = image[:, :, :3]

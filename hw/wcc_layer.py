@@ -81,14 +81,17 @@ class WccLayer(wiring.Component):
     tap_<name> : Out(monitor_signature(...))
     """
 
+    #: Frames each Haar unit holds.
+    HAAR_BANKS = 2
+
     def __init__(self, *, bundle, lanes_in=None, pe=None, simd=None, lanes_out=None, digit_bits=None):
-        if isinstance(bundle, (str, Path)):
-            bundle = LayerBundle.load(bundle)
-        if not isinstance(bundle, LayerBundle):
-            raise TypeError(f"bundle: must be a LayerBundle or the path of one, got {type(bundle).__name__}")
-        self.bundle = bundle
-        cfg = self.config = bundle.config
         with validating(self):
+            if isinstance(bundle, (str, Path)):
+                bundle = LayerBundle.load(bundle)
+            if not isinstance(bundle, LayerBundle):
+                raise TypeError(f"bundle: must be a LayerBundle or the path of one, got {type(bundle).__name__}")
+            self.bundle = bundle
+            cfg = self.config = bundle.config
             self.lanes_in = _divisor_at_most(cfg.channels_in, 4) if lanes_in is None else \
                 check_positive_int(lanes_in, "lanes_in")
             if cfg.channels_in % self.lanes_in:
@@ -121,7 +124,9 @@ class WccLayer(wiring.Component):
     def _build_parts(self):
         cfg, bundle = self.config, self.bundle
         geometry = dict(height=cfg.height, width=cfg.width, levels=cfg.levels)
-        forward = HaarForward(channels=cfg.channels_in, lanes=self.lanes_in, in_bits=cfg.in_bits, **geometry)
+        # Two frame banks suffice in the Haar units: the compressor and the scatter buffer pace them.
+        forward = HaarForward(channels=cfg.channels_in, lanes=self.lanes_in, in_bits=cfg.in_bits,
+                              banks=self.HAAR_BANKS, **geometry)
         compressor = Compressor(channels=cfg.channels_in, lanes=self.lanes_in, in_bits=cfg.in_bits, rate=cfg.rate,
                                 bit_a=cfg.bit_a, multipliers=[int(v) for v in bundle.coef_multiplier],
                                 shifts=[int(v) for v in bundle.coef_shift], energy=cfg.energy,
@@ -136,7 +141,8 @@ class WccLayer(wiring.Component):
         scatter = ScatterBuffer(padded_height=cfg.padded_height, padded_width=cfg.padded_width,
                                 channels=cfg.channels_out, lanes=self.lanes_out, value_bits=mac.acc_bits,
                                 word_bits=self.lanes_in * cfg.bit_a, keep=cfg.keep)
-        inverse = HaarInverse(channels=cfg.channels_out, lanes=self.lanes_out, in_bits=mac.acc_bits, **geometry)
+        inverse = HaarInverse(channels=cfg.channels_out, lanes=self.lanes_out, in_bits=mac.acc_bits,
+                              banks=self.HAAR_BANKS, **geometry)
         requantizer = Requantizer(channels=cfg.channels_out, lanes=self.lanes_out, value_bits=inverse.out_bits,
                                   out_bits=cfg.out_bits, multipliers=[int(v) for v in bundle.out_multiplier],
                                   shifts=[int(v) for v in bundle.out_shift], biases=[int(v) for v in bundle.out_bias],

@@ -8,6 +8,7 @@ import numpy as np
 from cocotb_tools.runner import get_runner
 
 from ..gen.verilog import emit_verilog, simulation_models
+from ..hw.params import for_inspection
 from .blocks import BLOCKS
 
 __all__ = ["SimulationError", "run_block", "toplevel_name"]
@@ -28,7 +29,7 @@ def _save_frames(path, frames):
 
 def run_block(block, params, frames, expected, build_dir, *, idle=0.0, backpressure=0.0, seed=0,
               reset_after_beats=None, partial_frame=None, timeout_cycles=None, target="generic", loads=None,
-              taps_expected=None, waves=False):
+              taps_expected=None, waves=False, verilog=None):
     """Simulate ``block`` on ``frames`` and compare its output with ``expected``.
 
     Parameters
@@ -58,6 +59,8 @@ def run_block(block, params, frames, expected, build_dir, *, idle=0.0, backpress
         must carry, compared before the output.
     waves : bool
         Dump every signal to ``<build_dir>/waves.vcd``.
+    verilog : path, optional
+        Simulate this Verilog file (generated earlier from the same parameters) instead of emitting it.
 
     Returns
     -------
@@ -71,8 +74,12 @@ def run_block(block, params, frames, expected, build_dir, *, idle=0.0, backpress
     build_dir.mkdir(parents=True, exist_ok=True)
     toplevel = toplevel_name(block)
     verilog_path = build_dir / f"{toplevel}.v"
-    recorded = component.header_parameters() if hasattr(component, "header_parameters") else params
-    verilog_path.write_text(emit_verilog(component, toplevel, recorded, target=target))
+    if verilog is not None:
+        for_inspection(component)
+        verilog_path.write_text(Path(verilog).read_text())
+    else:
+        recorded = component.header_parameters() if hasattr(component, "header_parameters") else params
+        verilog_path.write_text(emit_verilog(component, toplevel, recorded, target=target))
     _save_frames(build_dir / "inputs.npz", frames)
     _save_frames(build_dir / "expected.npz", expected)
     job = {

@@ -9,8 +9,8 @@ import pytest
 from wccgen.cli import main
 
 
-def test_demo_json_reports_what_was_stored(capsys):
-    assert main(["demo", "--json", "--size", "40x52", "--rates", "0.5,0.125"]) == 0
+def test_rates_json_reports_what_was_stored(capsys):
+    assert main(["rates", "--json", "--size", "40x52", "--rates", "0.5,0.125"]) == 0
     summary = json.loads(capsys.readouterr().out)
     # The default model's first expansion layer: 16 -> 64 channels. 40x52 pads to 40x56 at 3 levels: 2240 positions.
     assert (summary["channels_in"], summary["channels_out"], summary["layer"]) == (16, 64, "blocks.0.expand")
@@ -26,19 +26,22 @@ def test_demo_json_reports_what_was_stored(capsys):
     assert all(r["denoised_psnr"] > summary["noisy_psnr"] for r in summary["results"])
 
 
-def test_demo_table(capsys):
-    assert main(["demo", "--size", "24x24", "--rates", "0.25", "--layer", "blocks.2.project"]) == 0
+def test_rates_table(capsys):
+    assert main(["rates", "--size", "24x24", "--rates", "0.25", "--layer", "blocks.2.project"]) == 0
     out = capsys.readouterr()
     assert "144/576" in out.out and "bits/act" in out.out and "64 -> 16 channels" in out.out
     assert "rate 0.25" in out.err  # progress goes to standard error
 
 
 @pytest.mark.parametrize("args,message", [
-    (["demo", "--rates", "0.3"], "wccgen: error: rates: the default model has WCC checkpoints for 0.5, 0.25, 0.125; "
+    (["rates", "--rates", "0.3"], "wccgen: error: rates: the default model has WCC checkpoints for 0.5, 0.25, 0.125; "
                                  "got 0.3"),
-    (["demo", "--layer", "tail"], "wccgen: error: layer: 'tail' is not a WCC layer of the default model"),
-    (["demo", "--checkpoints", "/nonexistent"], "wccgen: error: /nonexistent/wcc50.pt: checkpoint not found"),
-    (["demo", "--rates", "0"], "rates: each rate must lie in (0, 1]"),
+    (["rates", "--layer", "tail"], "wccgen: error: layer: 'tail' is not a WCC layer of the default model"),
+    (["rates", "--checkpoints", "/nonexistent"], "wccgen: error: /nonexistent/wcc50.pt: checkpoint not found"),
+    (["demo", "--checkpoints", "/nonexistent"], "wccgen: error: /nonexistent/wcc25.pt: checkpoint not found"),
+    (["demo", "--hw-rate", "0.3"], "wccgen: error: hw-rate: the default model has WCC checkpoints for 0.5, 0.25, "
+                                   "0.125; got 0.3"),
+    (["rates", "--rates", "0"], "rates: each rate must lie in (0, 1]"),
     (["demo", "--size", "big"], "size: expected HEIGHTxWIDTH"),
     (["demo", "--image", "mars"], "invalid choice: 'mars'"),
     (["eval", "--crop", "0"], "expected a positive integer, got 0"),

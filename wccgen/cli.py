@@ -50,7 +50,7 @@ def _rates(text):
     return rates
 
 
-def run_demo(args, progress):
+def rates_table(args, progress):
     """The default model's WCC layer on a real photograph: float layer, export, integer model, at each keep rate."""
     import numpy as np
     import torch
@@ -118,7 +118,6 @@ def run_demo(args, progress):
         })
     noisy_psnr, _ = psnr_ssim(x, clean)
     return {
-        "command": "demo",
         "image": args.image,
         "height": height,
         "width": width,
@@ -135,7 +134,7 @@ def run_demo(args, progress):
     }
 
 
-def print_demo(summary):
+def print_rates_table(summary):
     print(f"WCC layer {summary['layer']} of the default model on {summary['image']!r} ({summary['height']}x"
           f"{summary['width']}, {summary['channels_in']} -> {summary['channels_out']} channels, {summary['levels']} "
           f"Haar levels, {summary['bit_w']}-bit weights, {summary['bit_a']}-bit codes)")
@@ -151,6 +150,229 @@ def print_demo(summary):
     print("  stored bits = channels * kept * bit_a + bitmap; plain storage is "
           f"{summary['results'][0]['uncompressed_bits']} bits at 8 bits per activation; denoised = PSNR of the "
           f"whole model's output (noisy input: {summary['noisy_psnr']:.2f} dB)")
+
+
+# -- hardware: generate, simulate, synth, bitstream -------------------------------------------------------------
+#: Options a generate config file may set, with how to read each.
+CONFIG_KEYS = ("checkpoint", "layer", "bundle", "size", "image", "lanes_in", "pe", "simd", "lanes_out", "target", "out")
+
+
+def _config_file(path):
+    """The options of a JSON config file, checked: an object with known keys only."""
+    try:
+        with open(path) as f:
+            config = json.load(f)
+    except FileNotFoundError:
+        raise CommandError(f"config: {path}: no such file") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise CommandError(f"config: {path}: not valid JSON: {error}") from None
+    if not isinstance(config, dict):
+        raise CommandError(f"config: {path}: must hold a JSON object of options")
+    unknown = sorted(set(config) - set(CONFIG_KEYS))
+    if unknown:
+        raise CommandError(f"config: {path}: unknown option(s) {', '.join(unknown)}; known: {', '.join(CONFIG_KEYS)}")
+    if "size" in config:
+        size = config["size"]
+        try:
+            config["size"] = _size(size) if isinstance(size, str) else tuple(_positive(str(v)) for v in size)
+        except (argparse.ArgumentTypeError, TypeError) as error:
+            raise CommandError(f"config: {path}: size: {error}") from None
+        if len(config["size"]) != 2:
+            raise CommandError(f"config: {path}: size must be [height, width] or \"HxW\"")
+    for key in ("lanes_in", "pe", "simd", "lanes_out"):
+        if key in config and (isinstance(config[key], bool) or not isinstance(config[key], int) or config[key] < 1):
+            raise CommandError(f"config: {path}: {key} must be a positive integer, got {config[key]!r}")
+    return config
+
+
+def _generate_options(args):
+    """Command-line options over the config file's over the defaults."""
+    options = {"checkpoint": None, "layer": "blocks.0.expand", "bundle": None, "size": (16, 16),
+               "image": "astronaut", "lanes_in": None, "pe": None, "simd": None, "lanes_out": None,
+               "target": "ecp5-85f", "out": None}
+    if args.config:
+        options.update(_config_file(args.config))
+    for key in options:
+        value = getattr(args, key, None)
+        if value is not None:
+            options[key] = value
+    if options["out"] is None:
+        raise CommandError("out: give the output directory (--out DIR, or \"out\" in the config file)")
+    if options["bundle"] and options["checkpoint"]:
+        raise CommandError("bundle, checkpoint: give one source of the layer, not both")
+    return options
+
+
+def _layer_source(options, progress):
+    from .gen.layer import default_checkpoint, layer_from_bundle, layer_from_checkpoint
+
+    if options["bundle"]:
+        progress(f"layer from the bundle {options['bundle']}")
+        return layer_from_bundle(options["bundle"])
+    checkpoint = options["checkpoint"] or default_checkpoint()
+    height, width = options["size"]
+    progress(f"layer {options['layer']} of {checkpoint}, {height}x{width}, output scale calibrated on "
+             f"{options['image']!r}")
+    return layer_from_checkpoint(checkpoint, options["layer"], height, width, image=options["image"])
+
+
+def run_generate(args, progress):
+    """A model checkpoint + layer, a bundle or a config file -> Verilog, memory files and manifest."""
+    from .gen.layer import generate
+
+    options = _generate_options(args)
+    source = _layer_source(options, progress)
+    manifest = generate(source, options["out"], lanes_in=options["lanes_in"], pe=options["pe"],
+                        simd=options["simd"], lanes_out=options["lanes_out"], device=options["target"],
+                        progress=progress)
+    return {"command": "generate", "out": str(options["out"]), **manifest}
+
+
+def print_generate(summary):
+    cfg = summary["parameters"]["config"]
+    print(f"wrote {summary['out']}/{summary['verilog']} ({summary['device']}), the bundle, "
+          f"{len(summary['memories']['files'])} memory files and manifest.json")
+    print(f"  layer: {cfg['channels_in']} -> {cfg['channels_out']} channels, {cfg['height']}x{cfg['width']}, "
+          f"{cfg['levels']} levels, rate {cfg['rate']:g}; PE {summary['parameters']['pe']} x SIMD "
+          f"{summary['parameters']['simd']}")
+    print(f"  cycles per frame: bound {summary['cycles']['bound']} (slowest stage of "
+          + ", ".join(f"{k} {v}" for k, v in summary["cycles"]["stages"].items()) + ")")
+
+
+def run_simulate(args, progress):
+    """Cocotb on Icarus: the generated Verilog against the integer model, every stream, bit for bit."""
+    from .gen.layer import simulate
+
+    for name in ("idle", "backpressure"):
+        value = getattr(args, name)
+        if not 0.0 <= value < 1.0:
+            raise CommandError(f"{name}: must lie in [0, 1), got {value}")
+    return simulate(args.dir, image=args.image, frames=args.frames, seed=args.seed, idle=args.idle,
+                    backpressure=args.backpressure, waves=args.waves, progress=progress)
+
+
+def print_simulate(summary):
+    verdict = "bit-exact" if summary["bit_exact"] else "MISMATCH"
+    print(f"{verdict}: {summary['frames']} frame(s) ({', '.join(summary['images'])}), streams compared: "
+          f"{', '.join(summary['streams_compared'])}")
+    if summary["first_mismatch"]:
+        print(f"  first mismatch: {summary['first_mismatch']['message']}")
+    for error in summary["protocol_errors"]:
+        print(f"  stream protocol: {error}")
+    print(f"  cycles per frame {summary['cycles']} (bound {summary['cycle_bound']}), latency {summary['latency']}")
+    print(f"  compressed frame {summary['compressed_bits']} bits vs {summary['uncompressed_bits']} uncompressed")
+    print(f"  report: {summary['out']}/sim/summary.json")
+
+
+def run_synth(args, progress):
+    """Yosys + nextpnr on the generated Verilog: resources and Fmax."""
+    from .gen.layer import DEVICES, read_manifest
+    from .gen.synth import synthesize
+
+    manifest = read_manifest(args.dir)
+    target = args.target or manifest["device"]
+    if target not in DEVICES or target == "generic":
+        raise CommandError(f"target: choose ecp5-85f or ice40-up5k, got {target!r}")
+    if DEVICES[target] != manifest["verilog_target"]:
+        raise CommandError(f"target: the Verilog in {args.dir} was generated for {manifest['device']}; "
+                           f"run `wccgen generate --target {target}` for {target}")
+    from pathlib import Path
+
+    workdir = Path(args.dir) / "synth" / target
+    progress(f"synthesizing {manifest['verilog']} for {target} (Yosys, then nextpnr; minutes)")
+    result = synthesize(Path(args.dir) / manifest["verilog"], manifest["top"], workdir, target=target,
+                        clock_mhz=args.clock)
+    summary = {"command": "synth", "dir": str(args.dir), **result, "reports": str(workdir)}
+    (workdir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    return summary
+
+
+def print_synth(summary):
+    print(f"{summary['target']}: {summary['luts']} LUTs, {summary['ffs']} FFs, {summary['dsps']} DSPs, "
+          f"{summary['brams']} block RAMs, Fmax {summary['fmax_mhz']} MHz (constraint "
+          f"{summary['clock_constraint_mhz']:g} MHz); reports in {summary['reports']}")
+
+
+def run_bitstream(args, progress):
+    """A board bitstream of the generated layer, with an on-chip test pattern source, through amaranth-boards."""
+    from .gen.board import build_bitstream
+
+    progress(f"building a {args.board} bitstream of the layer in {args.dir} (Yosys, nextpnr, ecppack; minutes)")
+    return {"command": "bitstream", **build_bitstream(args.dir, args.board)}
+
+
+def print_bitstream(summary):
+    print(f"wrote {summary['bitstream']} for {summary['board']} ({summary['bytes']} bytes)")
+
+
+def run_demo(args, progress):
+    """The main job on the default model: generate, simulate, synthesize, report; and the keep-rate table."""
+    from pathlib import Path
+
+    from . import golden
+    from .gen.layer import generate, layer_from_checkpoint, simulate
+    from .gen.report import write_layer_report
+    from .gen.synth import synthesize
+    from .golden.checkpoints import default_checkpoint_dir
+    from .golden.training import STAGES
+
+    stages = {stage.rate: stage for stage in STAGES if stage.kind == "wcc" and stage.energy == "square"}
+    if args.hw_rate not in stages:
+        raise CommandError(f"hw-rate: the default model has WCC checkpoints for {', '.join(f'{r:g}' for r in stages)}; "
+                           f"got {args.hw_rate:g}")
+    out = Path(args.out)
+    height, width = args.hw_size
+    checkpoint = Path(args.checkpoints or default_checkpoint_dir()) / f"{stages[args.hw_rate].name}.pt"
+    progress(f"1/4 generate: layer {args.layer} of {checkpoint.name}, {height}x{width}, into {out}")
+    source = layer_from_checkpoint(checkpoint, args.layer, height, width, image=args.image, seed=args.seed)
+    manifest = generate(source, out, device="ecp5-85f", progress=progress)
+    progress("2/4 simulate")
+    simulation = simulate(out, frames=args.frames, seed=args.seed, progress=progress)
+    synthesis = None
+    if not args.no_synth:
+        progress("3/4 synthesize for ecp5-85f (Yosys, nextpnr: several minutes)")
+        synthesis = synthesize(out / manifest["verilog"], manifest["top"], out / "synth" / "ecp5-85f",
+                               target="ecp5-85f")
+    else:
+        progress("3/4 synthesis skipped")
+    progress("4/4 the integer model at each keep rate, and the report")
+    rates = rates_table(args, progress)
+    photograph = golden.grey_photograph(args.image, height, width)[0, 0].numpy()
+    report = write_layer_report(out, manifest=manifest, simulation=simulation, synthesis=synthesis, rates=rates,
+                                photograph=photograph)
+    resources = {key: synthesis[key] for key in ("luts", "ffs", "dsps", "brams", "fmax_mhz")} if synthesis else {}
+    return {
+        "command": "demo",
+        "out": str(out),
+        "report": str(report),
+        "layer": args.layer,
+        "checkpoint": str(checkpoint),
+        "image": args.image,
+        "hw_size": [height, width],
+        "hw_rate": args.hw_rate,
+        **{key: simulation[key] for key in ("bit_exact", "mismatches", "first_mismatch", "cycles", "cycle_bound",
+                                             "latency", "compressed_bits", "uncompressed_bits",
+                                             "max_float_difference_lsb", "frames", "images")},
+        "target": "ecp5-85f" if synthesis else None,
+        **resources,
+        "rates": rates,
+    }
+
+
+def print_demo(summary):
+    print_rates_table(summary["rates"])
+    print()
+    print(f"Hardware: WCC layer {summary['layer']} at {summary['hw_size'][0]}x{summary['hw_size'][1]}, rate "
+          f"{summary['hw_rate']:g} ({summary['out']})")
+    verdict = "bit-exact" if summary["bit_exact"] else f"MISMATCH ({summary['first_mismatch']['message']})"
+    print(f"  simulation: {verdict} on {summary['frames']} frames of real activations ({', '.join(summary['images'])}),"
+          f" {summary['mismatches']} mismatching streams")
+    print(f"  cycles per frame {summary['cycles']} (bound {summary['cycle_bound']}), latency {summary['latency']}; "
+          f"compressed frame {summary['compressed_bits']} bits vs {summary['uncompressed_bits']}")
+    if summary.get("fmax_mhz") is not None:
+        print(f"  ECP5-85F: {summary['luts']} LUTs, {summary['ffs']} FFs, {summary['dsps']} DSPs, {summary['brams']} "
+              f"block RAMs, Fmax {summary['fmax_mhz']} MHz")
+    print(f"  report: {summary['report']}")
 
 
 def _positive(text):
@@ -215,18 +437,82 @@ def build_parser():
 
     parser.add_argument("--version", action="version", version=f"wccgen {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    demo = commands.add_parser("demo", help="run the default model's WCC layer on a real photograph and report what "
-                                             "it stores")
+    from .gen.layer import DEVICES
+    from .gen.board import BOARDS
     from .golden.photographs import PHOTOGRAPHS
 
+    rates = commands.add_parser("rates", help="the integer model of the default model's WCC layer at several keep "
+                                              "rates on a real photograph: what it stores and how well it denoises")
+    rates.add_argument("--image", default="astronaut", choices=PHOTOGRAPHS, help="photograph from scikit-image")
+    rates.add_argument("--size", type=_size, default=(96, 128), metavar="HxW", help="frame size (default 96x128)")
+    rates.add_argument("--rates", type=_rates, default=[0.5, 0.25, 0.125], help="keep rates (default 0.5,0.25,0.125)")
+    rates.add_argument("--layer", default="blocks.0.expand", help="WCC layer of the model (default blocks.0.expand)")
+    rates.add_argument("--checkpoints", default=None, help="directory of checkpoints (default: the shipped ones)")
+    rates.add_argument("--seed", type=int, default=0, help="seed of the noise added to the photograph (default 0)")
+    rates.add_argument("--json", action="store_true", help="print a JSON summary instead of the table")
+    rates.set_defaults(run=lambda args, progress: {"command": "rates", **rates_table(args, progress)},
+                       show=print_rates_table)
+
+    demo = commands.add_parser("demo", help="the default model's WCC layer: generate, simulate, synthesize, report")
+    demo.add_argument("--out", default="wccgen-demo", help="output directory (default ./wccgen-demo)")
     demo.add_argument("--image", default="astronaut", choices=PHOTOGRAPHS, help="photograph from scikit-image")
-    demo.add_argument("--size", type=_size, default=(96, 128), metavar="HxW", help="frame size (default 96x128)")
-    demo.add_argument("--rates", type=_rates, default=[0.5, 0.25, 0.125], help="keep rates (default 0.5,0.25,0.125)")
+    demo.add_argument("--hw-size", type=_size, default=(16, 16), metavar="HxW",
+                      help="frame size of the hardware layer (default 16x16)")
+    demo.add_argument("--hw-rate", type=float, default=0.25, help="keep rate of the hardware layer (default 0.25)")
+    demo.add_argument("--frames", type=_positive, default=2, help="frames simulated (default 2)")
+    demo.add_argument("--no-synth", action="store_true", help="skip synthesis and place-and-route")
+    demo.add_argument("--size", type=_size, default=(96, 128), metavar="HxW",
+                      help="frame size of the keep-rate table (default 96x128)")
+    demo.add_argument("--rates", type=_rates, default=[0.5, 0.25, 0.125], help="keep rates of the table "
+                      "(default 0.5,0.25,0.125)")
     demo.add_argument("--layer", default="blocks.0.expand", help="WCC layer of the model (default blocks.0.expand)")
     demo.add_argument("--checkpoints", default=None, help="directory of checkpoints (default: the shipped ones)")
     demo.add_argument("--seed", type=int, default=0, help="seed of the noise added to the photograph (default 0)")
     demo.add_argument("--json", action="store_true", help="print a JSON summary instead of the table")
     demo.set_defaults(run=run_demo, show=print_demo)
+
+    generate = commands.add_parser("generate", help="Verilog, memory files and manifest.json of one WCC layer")
+    generate.add_argument("--out", default=None, help="output directory")
+    generate.add_argument("--checkpoint", default=None, help="model checkpoint (default: the shipped WCC 25 %% one)")
+    generate.add_argument("--layer", default=None, help="WCC layer of the model (default blocks.0.expand)")
+    generate.add_argument("--bundle", default=None, help="a saved LayerBundle (its .json, .npz or stem) instead")
+    generate.add_argument("--config", default=None, help="a JSON file of these options (command-line options win)")
+    generate.add_argument("--size", type=_size, default=None, metavar="HxW", help="frame size (default 16x16)")
+    generate.add_argument("--image", default=None, help="photograph (scikit-image name or image file) the output "
+                                                        "scale is calibrated on (default astronaut)")
+    for name in ("lanes-in", "pe", "simd", "lanes-out"):
+        generate.add_argument(f"--{name}", type=_positive, default=None, dest=name.replace("-", "_"))
+    generate.add_argument("--target", default=None, choices=DEVICES, help="device (default ecp5-85f)")
+    generate.add_argument("--json", action="store_true", help="print the manifest as JSON")
+    generate.set_defaults(run=run_generate, show=print_generate)
+
+    simulate = commands.add_parser("simulate", help="cocotb on Icarus: the generated layer against the integer "
+                                                    "model, bit for bit, on a real photograph")
+    simulate.add_argument("dir", help="directory written by `wccgen generate`")
+    simulate.add_argument("--image", default=None, help="photograph (scikit-image name or image file; default: the "
+                                                        "calibration photograph)")
+    simulate.add_argument("--frames", type=_positive, default=2, help="frames (default 2; the others are further "
+                                                                      "photographs)")
+    simulate.add_argument("--seed", type=int, default=0, help="seed of the noise and of idle/backpressure")
+    simulate.add_argument("--idle", type=float, default=0.0, help="probability the source idles a cycle")
+    simulate.add_argument("--backpressure", type=float, default=0.0, help="probability the sink refuses a beat")
+    simulate.add_argument("--waves", action="store_true", help="dump a waveform (DIR/sim/waves.vcd)")
+    simulate.add_argument("--json", action="store_true", help="print a JSON summary")
+    simulate.set_defaults(run=run_simulate, show=print_simulate)
+
+    synth = commands.add_parser("synth", help="Yosys + nextpnr: resources and Fmax of the generated layer")
+    synth.add_argument("dir", help="directory written by `wccgen generate`")
+    synth.add_argument("--target", default=None, choices=("ecp5-85f", "ice40-up5k"),
+                       help="device (default: the one generated for)")
+    synth.add_argument("--clock", type=float, default=200.0, help="clock constraint in MHz (default 200)")
+    synth.add_argument("--json", action="store_true", help="print a JSON summary")
+    synth.set_defaults(run=run_synth, show=print_synth)
+
+    bitstream = commands.add_parser("bitstream", help="a board bitstream of the generated layer (amaranth-boards)")
+    bitstream.add_argument("dir", help="directory written by `wccgen generate`")
+    bitstream.add_argument("--board", default="ulx3s-85f", choices=BOARDS, help="board (default ulx3s-85f)")
+    bitstream.add_argument("--json", action="store_true", help="print a JSON summary")
+    bitstream.set_defaults(run=run_bitstream, show=print_bitstream)
 
     from .golden.training import HELD_OUT
 
@@ -253,13 +539,21 @@ def build_parser():
     return parser
 
 
+def _reported_errors():
+    """Errors that end a command with one line: bad input, missing files, tools that failed."""
+    from .gen.synth import SynthesisError
+    from .sim.harness import SimulationError
+
+    return CommandError, ValueError, TypeError, OSError, SynthesisError, SimulationError
+
+
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
     progress = _progress(enabled=True)
     try:
         summary = args.run(args, progress)
-    except (CommandError, ValueError, TypeError, OSError) as error:
+    except _reported_errors() as error:
         print(f"wccgen: error: {error}", file=sys.stderr)
         return 2
     if args.json:

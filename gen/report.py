@@ -1,0 +1,151 @@
+"""The report of a generated, simulated and synthesized layer: markdown and PNG figures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["write_layer_report"]
+
+
+def _figures(directory, frames, photograph, summary):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    files = {}
+    output, reference, mask = frames["output0"], frames.get("reference0"), frames["mask0"]
+
+    fig, axes = plt.subplots(1, 2, figsize=(7, 3.4))
+    axes[0].imshow(photograph, cmap="gray", vmin=0, vmax=1)
+    axes[0].set_title("input photograph (noisy)")
+    axes[1].imshow(np.abs(frames["input0"]).mean(axis=0), cmap="magma")
+    axes[1].set_title("layer input, mean |code| over channels")
+    for axis in axes:
+        axis.axis("off")
+    files["input"] = _save(fig, directory / "input.png")
+
+    channel = int(np.argmax(output.reshape(output.shape[0], -1).std(axis=1)))
+    panels = 3 if reference is not None else 1
+    fig, axes = plt.subplots(1, panels, figsize=(3.6 * panels, 3.4), squeeze=False)
+    axes = axes[0]
+    axes[0].imshow(output[channel], cmap="viridis")
+    axes[0].set_title(f"hardware output, channel {channel}")
+    axes[0].axis("off")
+    if reference is not None:
+        axes[1].imshow(reference[channel], cmap="viridis", vmin=output[channel].min(), vmax=output[channel].max())
+        axes[1].set_title("float PyTorch layer")
+        axes[1].axis("off")
+        axes[2].plot(reference.ravel(), output.ravel(), ".", markersize=1.5, alpha=0.4)
+        low, high = float(reference.min()), float(reference.max())
+        axes[2].plot([low, high], [low, high], "k-", linewidth=0.8)
+        axes[2].set_xlabel("float layer (output LSBs)")
+        axes[2].set_ylabel("hardware (codes)")
+        axes[2].set_title(f"all channels, max |diff| {np.abs(output - reference).max():.2f} LSB", fontsize=9)
+    files["output"] = _save(fig, directory / "output_vs_float.png")
+
+    fig, axis = plt.subplots(figsize=(3.6, 3.6))
+    axis.imshow(mask, cmap="gray_r", interpolation="nearest")
+    axis.set_title(f"kept positions ({int(mask.sum())} of {mask.size}), Mallat layout", fontsize=9)
+    axis.axis("off")
+    files["bitmap"] = _save(fig, directory / "kept_bitmap.png")
+
+    stages = summary["stage_cycles"]
+    fig, axis = plt.subplots(figsize=(6, 3.2))
+    axis.bar(list(stages), list(stages.values()), color="tab:blue")
+    if summary.get("cycles"):
+        axis.axhline(summary["cycles"], color="tab:red", linestyle="--",
+                     label=f"measured frame interval {summary['cycles']:g}")
+        axis.legend(fontsize=8)
+    axis.set_ylabel("cycles per frame")
+    axis.set_title("cycles each stage needs per frame")
+    axis.tick_params(axis="x", labelsize=8)
+    files["cycles"] = _save(fig, directory / "cycles.png")
+    return files
+
+
+def _save(fig, path):
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    return path.name
+
+
+def write_layer_report(directory, *, manifest, simulation, synthesis=None, rates=None, photograph=None):
+    """Write ``report.md`` and its figures into ``directory``; return the report's path.
+
+    Parameters
+    ----------
+    directory : path
+        The generated layer's directory (its ``sim/frames.npz`` is read).
+    manifest, simulation, synthesis : dict
+        What ``generate``, ``simulate`` and ``synth`` returned (``synthesis`` may be ``None``).
+    rates : dict, optional
+        The integer model's figures at several keep rates (``wccgen demo``).
+    photograph : numpy.ndarray, optional
+        The grey input photograph (H, W) in [0, 1].
+    """
+    directory = Path(directory)
+    with np.load(directory / "sim" / "frames.npz") as stored:
+        frames = {key: stored[key] for key in stored.files}
+    if photograph is None:
+        photograph = np.zeros(frames["input0"].shape[1:])
+    figures = _figures(directory, frames, photograph, simulation)
+    cfg = manifest["parameters"]["config"]
+    params = manifest["parameters"]
+    lines = [
+        f"# WCC layer `{manifest['source'].get('layer') or 'bundle'}` in hardware",
+        "",
+        f"{cfg['channels_in']} -> {cfg['channels_out']} channels, {cfg['height']}x{cfg['width']} pixels, "
+        f"{cfg['levels']} Haar levels, keep rate {cfg['rate']:g} ({simulation['kept_positions']} of "
+        f"{simulation['positions']} positions), {cfg['bit_w']}-bit weights, {cfg['bit_a']}-bit codes; "
+        f"PE {params['pe']} x SIMD {params['simd']}, {params['lanes_in']} channels per input beat, "
+        f"{params['lanes_out']} per output beat. Verilog: `{manifest['verilog']}` ({manifest['device']}).",
+        "",
+        "## Simulation (cocotb on Icarus, the generated Verilog)",
+        "",
+        f"- **{'bit-exact' if simulation['bit_exact'] else 'MISMATCH'}** against the integer model on "
+        f"{simulation['frames']} frame(s) of real activations ({', '.join(simulation['images'])}); streams compared: "
+        f"{', '.join(simulation['streams_compared'])}; mismatching streams: {simulation['mismatches']}.",
+    ]
+    if simulation["first_mismatch"]:
+        lines.append(f"- first mismatch: {simulation['first_mismatch']['message']}")
+    lines += [
+        f"- frame interval {simulation['cycles']} cycles; bound (slowest stage) {simulation['cycle_bound']}; "
+        f"latency (last input beat to first output beat) {simulation['latency']} cycles.",
+        f"- compressed frame {simulation['compressed_bits']} bits against {simulation['uncompressed_bits']} bits "
+        f"stored plainly ({simulation['uncompressed_bits'] / simulation['compressed_bits']:.2f}x less traffic).",
+    ]
+    if simulation.get("max_float_difference_lsb") is not None:
+        lines.append(f"- largest distance from the float PyTorch layer: {simulation['max_float_difference_lsb']:.3f} "
+                     "output LSB.")
+    lines += ["", "| stage | cycles per frame |", "|---|---|"]
+    lines += [f"| {name} | {cycles} |" for name, cycles in simulation["stage_cycles"].items()]
+    lines += ["", "## Synthesis", ""]
+    if synthesis:
+        lines.append(f"{synthesis['target']}: {synthesis['luts']} LUTs, {synthesis['ffs']} FFs, {synthesis['dsps']} "
+                     f"DSPs, {synthesis['brams']} block RAMs; Fmax **{synthesis['fmax_mhz']} MHz** (nextpnr, "
+                     f"constraint {synthesis['clock_constraint_mhz']:g} MHz).")
+    else:
+        lines.append("Not run (`--no-synth`).")
+    if rates:
+        lines += ["", f"## The integer model at other keep rates ({rates['height']}x{rates['width']}, "
+                  f"'{rates['image']}')", "",
+                  "| rate | kept | energy kept | stored bits | bits/activation | ratio | MACs | |int - float| | "
+                  "denoised PSNR |", "|---|---|---|---|---|---|---|---|---|"]
+        for r in rates["results"]:
+            lines.append(f"| {r['rate']:g} | {r['kept_positions']}/{r['positions']} | {100 * r['energy_kept']:.2f} % | "
+                         f"{r['compressed_bits']} | {r['bits_per_activation']:.3f} | {r['compression_ratio']:.2f}x | "
+                         f"{100 * r['macs'] / r['dense_macs']:.1f} % | {r['max_float_difference_lsb']:.3f} LSB | "
+                         f"{r['denoised_psnr']:.2f} dB |")
+    lines += ["", "## Figures", ""]
+    titles = {"input": "Input", "output": "Hardware output against the float layer", "bitmap": "Kept positions",
+              "cycles": "Cycles per stage"}
+    lines += [f"![{titles[key]}]({name})" for key, name in figures.items()]
+    path = directory / "report.md"
+    path.write_text("\n".join(lines) + "\n")
+    return path
