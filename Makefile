@@ -46,3 +46,4 @@ bench: system $(STAMP)
 	$(BIN)/python bench/haar.py
 	$(BIN)/python bench/selection.py
 	$(BIN)/python bench/mac.py
+	$(BIN)/python bench/layer.py

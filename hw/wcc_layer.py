@@ -16,6 +16,7 @@ from .params import check_positive_int, for_inspection, validating
 from .pointwise_mac import PointwiseMAC
 from .requantizer import Requantizer
 from .scatter_buffer import ScatterBuffer
+from .topk_selector import MAX_DIGIT_BITS
 from .unpacker import Unpacker
 
 __all__ = ["TAPS", "WccLayer", "monitor_signature"]
@@ -34,6 +35,10 @@ TAPS = (
 def monitor_signature(payload_shape):
     """Signature of a watch point: ``valid`` is high in a cycle where the stream transfers ``payload``."""
     return wiring.Signature({"valid": Out(1), "payload": Out(payload_shape)})
+
+
+#: Narrowest radix digit tried for the selector: below it the passes over the energies dominate any frame.
+MIN_DIGIT_BITS = 4
 
 
 def _divisor_at_most(number, limit):
@@ -72,7 +77,7 @@ class WccLayer(wiring.Component):
         Output channels per beat, a divisor of ``channels_out`` (default: ``pe`` if it divides, else the
         largest divisor below it).
     digit_bits : int, optional
-        Radix digit of the top-k selector.
+        Radix digit of the top-k selector (default: the one that makes the compressor's frame shortest).
 
     Attributes
     ----------
@@ -102,7 +107,7 @@ class WccLayer(wiring.Component):
                 check_positive_int(lanes_out, "lanes_out")
             if cfg.channels_out % self.lanes_out:
                 raise ValueError(f"lanes_out: must divide channels_out ({cfg.channels_out}), got {lanes_out}")
-            self.digit_bits = digit_bits
+            self.digit_bits = self._fastest_digit() if digit_bits is None else digit_bits
             self._parts = {name: for_inspection(part) for name, part in self._build_parts().items()}
         parts = self._parts
         members = {
@@ -121,16 +126,27 @@ class WccLayer(wiring.Component):
             members[f"tap_{name}"] = Out(monitor_signature(shapes[name]))
         super().__init__(members)
 
+    def _compressor(self, digit_bits):
+        cfg, bundle = self.config, self.bundle
+        return Compressor(height=cfg.height, width=cfg.width, levels=cfg.levels, channels=cfg.channels_in,
+                          lanes=self.lanes_in, in_bits=cfg.in_bits, rate=cfg.rate, bit_a=cfg.bit_a,
+                          multipliers=[int(v) for v in bundle.coef_multiplier],
+                          shifts=[int(v) for v in bundle.coef_shift], energy=cfg.energy, digit_bits=digit_bits)
+
+    def _fastest_digit(self):
+        """The selector's radix digit that makes the compressor's frame shortest (small frames favour small
+        histograms, large ones few passes)."""
+        cycles = {digit: for_inspection(self._compressor(digit)).cycles_per_frame
+                  for digit in range(MIN_DIGIT_BITS, MAX_DIGIT_BITS + 1)}
+        return min(cycles, key=lambda digit: (cycles[digit], digit))
+
     def _build_parts(self):
         cfg, bundle = self.config, self.bundle
         geometry = dict(height=cfg.height, width=cfg.width, levels=cfg.levels)
         # Two frame banks suffice in the Haar units: the compressor and the scatter buffer pace them.
         forward = HaarForward(channels=cfg.channels_in, lanes=self.lanes_in, in_bits=cfg.in_bits,
                               banks=self.HAAR_BANKS, **geometry)
-        compressor = Compressor(channels=cfg.channels_in, lanes=self.lanes_in, in_bits=cfg.in_bits, rate=cfg.rate,
-                                bit_a=cfg.bit_a, multipliers=[int(v) for v in bundle.coef_multiplier],
-                                shifts=[int(v) for v in bundle.coef_shift], energy=cfg.energy,
-                                digit_bits=self.digit_bits, **geometry)
+        compressor = self._compressor(self.digit_bits)
         compressed = dict(positions=cfg.positions, keep=cfg.keep, channels=cfg.channels_in, lanes=self.lanes_in,
                           bit_a=cfg.bit_a)
         unpacker = Unpacker(**compressed)
