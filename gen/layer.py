@@ -348,7 +348,7 @@ def simulate(out, *, image=None, frames=2, seed=0, idle=0.0, backpressure=0.0, w
         "backpressure": backpressure,
     }
     if waves:
-        summary["waves"] = str(out / "sim" / "waves.vcd")
+        summary["waves"] = str(out / "sim" / "waves.fst")
     np.savez(out / "sim" / "frames.npz", **{f"input{i}": t.pixels for i, t in enumerate(traces)},
              **{f"output{i}": t.output for i, t in enumerate(traces)},
              **{f"mask{i}": t.mask for i, t in enumerate(traces)},

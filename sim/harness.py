@@ -58,7 +58,7 @@ def run_block(block, params, frames, expected, build_dir, *, idle=0.0, backpress
         For a block with taps (``WccLayer``): the frames each internal stream
         must carry, compared before the output.
     waves : bool
-        Dump every signal to ``<build_dir>/waves.vcd``.
+        Dump every signal to ``<build_dir>/waves.fst`` (FST, as GTKWave and Surfer read it).
     verilog : path, optional
         Simulate this Verilog file (generated earlier from the same parameters) instead of emitting it.
 
@@ -109,7 +109,7 @@ def run_block(block, params, frames, expected, build_dir, *, idle=0.0, backpress
     if waves:
         # Icarus under -g2005 dumps only through a module of one's own.
         dump = build_dir / "waves_dump.v"
-        dump.write_text(f"module waves_dump;\ninitial begin\n  $dumpfile(\"{build_dir.resolve() / 'waves.vcd'}\");\n"
+        dump.write_text(f"module waves_dump;\ninitial begin\n  $dumpfile(\"{build_dir.resolve() / 'waves.fst'}\");\n"
                         f"  $dumpvars(0, {toplevel});\nend\nendmodule\n")
         sources.append(dump)
     runner.build(sources=sources, hdl_toplevel=toplevel, build_dir=sim_build,
@@ -118,7 +118,7 @@ def run_block(block, params, frames, expected, build_dir, *, idle=0.0, backpress
     report_path = Path(job["report"])
     report_path.unlink(missing_ok=True)
     try:
-        runner.test(test_module="wccgen.sim.tb", hdl_toplevel=toplevel, build_dir=sim_build,
+        runner.test(test_module="wccgen.sim.tb", hdl_toplevel=toplevel, build_dir=sim_build, waves=waves,
                     extra_env={"WCCGEN_JOB": str(job_path)}, results_xml=str(build_dir / "results.xml"),
                     log_file=str(build_dir / "sim.log"))
     except SystemExit:

@@ -192,3 +192,24 @@ def test_demo_generates_simulates_and_reports(tmp_path):
     assert "**bit-exact**" in report
     for figure in ("input.png", "output_vs_float.png", "kept_bitmap.png", "cycles.png"):
         assert (out / figure).stat().st_size > 1000 and figure in report
+
+
+def test_simulate_dumps_waves_and_takes_an_image_file(tmp_path):
+    from skimage import io
+
+    from wccgen.golden.bundle import random_bundle
+    from wccgen.golden.config import WccConfig
+    from wccgen.golden.photographs import grey_photograph
+
+    random_bundle(WccConfig(height=8, width=8, channels_in=4, channels_out=4, levels=2, rate=0.5)).save(tmp_path / "b")
+    assert _wccgen("generate", "--bundle", tmp_path / "b", "--target", "generic", "--out", tmp_path / "g").returncode == 0
+    photo = tmp_path / "photo.png"
+    io.imsave(photo, (grey_photograph("coins", 40, 40)[0, 0].numpy() * 255).astype("uint8"))
+    done = _wccgen("simulate", tmp_path / "g", "--image", photo, "--frames", "1", "--waves", "--json")
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["bit_exact"] and summary["images"] == [str(photo)]
+    assert (tmp_path / "g" / "sim" / "waves.fst").stat().st_size > 1000
+    photo.write_bytes(b"\x89PNG broken")
+    done = _wccgen("simulate", tmp_path / "g", "--image", photo)
+    assert done.returncode == 2 and f"photograph: cannot read {photo}" in done.stderr

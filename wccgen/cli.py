@@ -497,7 +497,7 @@ def build_parser():
     simulate.add_argument("--seed", type=int, default=0, help="seed of the noise and of idle/backpressure")
     simulate.add_argument("--idle", type=float, default=0.0, help="probability the source idles a cycle")
     simulate.add_argument("--backpressure", type=float, default=0.0, help="probability the sink refuses a beat")
-    simulate.add_argument("--waves", action="store_true", help="dump a waveform (DIR/sim/waves.vcd)")
+    simulate.add_argument("--waves", action="store_true", help="dump a waveform (DIR/sim/waves.fst)")
     simulate.add_argument("--json", action="store_true", help="print a JSON summary")
     simulate.set_defaults(run=run_simulate, show=print_simulate)
 
