@@ -278,9 +278,8 @@ def simulate(out, *, image=None, frames=2, seed=0, idle=0.0, backpressure=0.0, w
         ``compressed_bits``, ``uncompressed_bits`` and more; also written to
         ``<out>/sim/summary.json``.
     """
-    from .. import golden
     from ..sim.harness import run_block
-    from ..sim.streams import bytes_to_words
+    from ..sim.layer_streams import layer_expectation
 
     out = Path(out)
     manifest = read_manifest(out)
@@ -298,22 +297,13 @@ def simulate(out, *, image=None, frames=2, seed=0, idle=0.0, backpressure=0.0, w
         codes, reference = source.frames(name, seed=seed + index)
         inputs.append(codes)
         references.append(reference)
-    traces = [golden.wcc_layer(frame, bundle) for frame in inputs]
     params = {"bundle": str((out / manifest["bundle"]).resolve()), **{
         key: manifest["parameters"][key] for key in ("lanes_in", "pe", "simd", "lanes_out", "digit_bits")}}
     layer = for_inspection(WccLayer(**params))
-    compressor = layer.part("compressor")
-    taps = {
-        "coefficients": [t.coefficients for t in traces],
-        "compressed": [bytes_to_words(t.stream, compressor.word_bits, compressor.words_per_frame) for t in traces],
-        "codes": [t.codes for t in traces],
-        "sums": [t.accumulators for t in traces],
-        "scattered": [t.scattered for t in traces],
-        "inverse": [t.inverse for t in traces],
-    }
+    traces, outputs, taps = layer_expectation(layer, inputs)
     progress(f"simulating {len(inputs)} frame(s) of the generated Verilog on Icarus (every stream compared)")
     start = time.monotonic()
-    report = run_block("WccLayer", params, inputs, [t.output for t in traces], out / "sim", taps_expected=taps,
+    report = run_block("WccLayer", params, inputs, outputs, out / "sim", taps_expected=taps,
                        target=manifest["verilog_target"], idle=idle, backpressure=backpressure, seed=seed,
                        waves=waves, verilog=out / manifest["verilog"])
     elapsed = time.monotonic() - start

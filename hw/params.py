@@ -6,7 +6,7 @@ import numpy as np
 
 from ..golden.config import check_bits, check_levels, check_positive_int
 
-__all__ = ["MAX_WORD_BITS", "check_bits", "check_lanes", "check_levels", "check_positive_int",
+__all__ = ["MAX_WORD_BITS", "check_bits", "check_keep", "check_lanes", "check_levels", "check_positive_int",
            "check_word_bits", "for_inspection", "validating"]
 
 #: Widest internal word (coefficients, accumulators) a block accepts.
@@ -19,6 +19,14 @@ def check_lanes(lanes, channels):
     if channels % lanes:
         raise ValueError(f"lanes: must divide channels ({channels}), got {lanes}")
     return lanes
+
+
+def check_keep(keep, positions):
+    """Validate ``keep`` (kept positions per frame): an integer in ``[1, positions]``."""
+    keep = check_positive_int(keep, "keep")
+    if keep > positions:
+        raise ValueError(f"keep: must lie in [1, {positions}], got {keep}")
+    return keep
 
 
 def check_word_bits(bits, name):

@@ -7,7 +7,7 @@ from amaranth.lib.wiring import In, Out
 from .block_ram import BlockRAM
 from .frame_beat import frame_beat
 from .output_queue import OutputQueue
-from .params import check_positive_int, check_word_bits, validating
+from .params import check_keep, check_lanes, check_positive_int, check_word_bits, validating
 from .pipeline import delay
 from .raster import raster_position
 
@@ -55,12 +55,10 @@ class Scatter(wiring.Component):
             self.padded_height = check_positive_int(padded_height, "padded_height")
             self.padded_width = check_positive_int(padded_width, "padded_width")
             self.channels = check_positive_int(channels, "channels")
-            self.lanes = check_positive_int(lanes, "lanes")
-            if self.channels % self.lanes:
-                raise ValueError(f"lanes: must divide channels ({self.channels}), got {lanes}")
+            self.lanes = check_lanes(lanes, self.channels)
             self.value_bits = check_word_bits(value_bits, "value_bits")
             self.word_bits = check_positive_int(word_bits, "word_bits")
-            self.keep = check_positive_int(keep, "keep")
+            self.keep = check_keep(keep, self.padded_height * self.padded_width)
         positions = self.padded_height * self.padded_width
         super().__init__({
             "start": In(1),

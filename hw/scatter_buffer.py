@@ -6,7 +6,7 @@ from amaranth.lib.wiring import In, Out
 
 from .block_ram import BlockRAM
 from .frame_beat import frame_beat
-from .params import check_positive_int, check_word_bits, validating
+from .params import for_inspection, validating
 from .scatter import MASK_DEPTH, VALUE_DEPTH, Scatter
 
 __all__ = ["ScatterBuffer"]
@@ -53,17 +53,12 @@ class ScatterBuffer(wiring.Component):
 
     def __init__(self, *, padded_height, padded_width, channels, lanes, value_bits, word_bits, keep):
         with validating(self):
-            self.padded_height = check_positive_int(padded_height, "padded_height")
-            self.padded_width = check_positive_int(padded_width, "padded_width")
-            self.channels = check_positive_int(channels, "channels")
-            self.lanes = check_positive_int(lanes, "lanes")
-            if self.channels % self.lanes:
-                raise ValueError(f"lanes: must divide channels ({self.channels}), got {lanes}")
-            self.value_bits = check_word_bits(value_bits, "value_bits")
-            self.word_bits = check_positive_int(word_bits, "word_bits")
-            self.keep = check_positive_int(keep, "keep")
-            if self.keep > self.positions:
-                raise ValueError(f"keep: must lie in [1, {self.positions}], got {keep}")
+            # The scatter checks the parameters both share.
+            scatter = for_inspection(Scatter(padded_height=padded_height, padded_width=padded_width,
+                                             channels=channels, lanes=lanes, value_bits=value_bits,
+                                             word_bits=word_bits, keep=keep))
+        for name in ("padded_height", "padded_width", "channels", "lanes", "value_bits", "word_bits", "keep"):
+            setattr(self, name, getattr(scatter, name))
         super().__init__({
             "claim": In(1),
             "free": Out(1),

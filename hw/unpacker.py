@@ -8,7 +8,7 @@ from amaranth.lib.wiring import In, Out
 
 from .block_ram import BlockRAM
 from .frame_beat import word_beat
-from .params import check_bits, check_positive_int, validating
+from .params import check_bits, check_keep, check_lanes, check_positive_int, validating
 from .pipeline import delay, sum_tree, sum_tree_depth
 
 __all__ = ["Unpacker"]
@@ -56,13 +56,9 @@ class Unpacker(wiring.Component):
     def __init__(self, *, positions, keep, channels, lanes, bit_a):
         with validating(self):
             self.positions = check_positive_int(positions, "positions")
-            self.keep = check_positive_int(keep, "keep")
-            if self.keep > self.positions:
-                raise ValueError(f"keep: must lie in [1, {self.positions}], got {keep}")
+            self.keep = check_keep(keep, self.positions)
             self.channels = check_positive_int(channels, "channels")
-            self.lanes = check_positive_int(lanes, "lanes")
-            if self.channels % self.lanes:
-                raise ValueError(f"lanes: must divide channels ({self.channels}), got {lanes}")
+            self.lanes = check_lanes(lanes, self.channels)
             self.bit_a = check_bits(bit_a, "bit_a")
         super().__init__({
             "words": In(stream.Signature(word_beat(self.word_bits))),

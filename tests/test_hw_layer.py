@@ -12,22 +12,12 @@ from wccgen.golden.config import WccConfig
 from wccgen.hw.params import for_inspection
 from wccgen.hw.wcc_layer import TAPS, WccLayer
 from wccgen.sim.harness import run_block
-from wccgen.sim.streams import bytes_to_words
+from wccgen.sim.layer_streams import layer_expectation
 
 
 def expected_streams(layer, frames):
-    """The integer model's output and internal streams for each frame, as the taps carry them."""
-    traces = [golden.wcc_layer(frame, layer.bundle) for frame in frames]
-    compressor = layer.part("compressor")
-    taps = {
-        "coefficients": [t.coefficients for t in traces],
-        "compressed": [bytes_to_words(t.stream, compressor.word_bits, compressor.words_per_frame) for t in traces],
-        "codes": [t.codes for t in traces],
-        "sums": [t.accumulators for t in traces],
-        "scattered": [t.scattered for t in traces],
-        "inverse": [t.inverse for t in traces],
-    }
-    return [t.output for t in traces], taps
+    _, outputs, taps = layer_expectation(layer, frames)
+    return outputs, taps
 
 
 def simulate_layer(tmp_path, bundle, frames, target="generic", **options):
