@@ -73,6 +73,9 @@ class Requantizer(wiring.Component):
     pixels : Out(stream.Signature(frame_beat(out_bits, lanes)))
     """
 
+    #: Cycles from an accepted beat to its table entries: the lanes' group copies, the tables' read registers.
+    TABLE_LATENCY = 2
+
     def __init__(self, *, channels, lanes, value_bits, out_bits, multipliers, shifts, biases, out_min, out_max):
         with validating(self):
             self.channels = check_positive_int(channels, "channels")
@@ -126,9 +129,9 @@ class Requantizer(wiring.Component):
 
     @property
     def latency(self):
-        """Cycles from an accepted beat to its pixels entering the output queue: table read, product, bias sum,
-        shift, range test, bound tests, clamp."""
-        return 1 + self.product_latency + 5
+        """Cycles from an accepted beat to its pixels entering the output queue: group copy and table read,
+        product, bias sum, shift, range test, bound tests, clamp."""
+        return self.TABLE_LATENCY + self.product_latency + 5
 
     def lane_shifts(self, lane):
         """The distinct shifts of the channels lane ``lane`` carries, ascending."""
@@ -140,25 +143,12 @@ class Requantizer(wiring.Component):
         m.submodules.queue = queue = OutputQueue(self.pixels.payload.shape(), self.latency)
         wiring.connect(m, queue.o, wiring.flipped(self.pixels))
 
-        # The parameter table: per channel group, each lane's multiplier, rounded bias and shift choice.
+        # Per lane, a table of its channels' multiplier, rounded bias and shift
+        # choice by channel group. Each lane's table has its own copy of the
+        # group register beside it: one shared address reaching every lane's
+        # lookup logic was the longest route of a whole layer.
         bias_bits = sum_bits
         choice_bits = [max(1, (len(self.lane_shifts(lane)) - 1).bit_length()) for lane in range(lanes)]
-        fields = [(MULTIPLIER_BITS, bias_bits, choice_bits[lane]) for lane in range(lanes)]
-        entry_bits = sum(sum(f) for f in fields)
-        words = []
-        for group in range(self.groups):
-            word, offset = 0, 0
-            for lane in range(lanes):
-                channel = group * lanes + lane
-                choice = self.lane_shifts(lane).index(self.shifts[channel])
-                for value, bits in zip((self.multipliers[channel], self.rounded_biases[channel], choice),
-                                       fields[lane]):
-                    word |= (value & ((1 << bits) - 1)) << offset
-                    offset += bits
-            words.append(word)
-        m.submodules.table = table = Memory(shape=entry_bits, depth=max(self.groups, 2), init=words)
-        read = table.read_port()
-
         accept = Signal(name="accept")
         m.d.comb += [self.values.ready.eq(queue.room), accept.eq(self.values.valid & queue.room),
                      queue.issue.eq(accept)]
@@ -167,22 +157,35 @@ class Requantizer(wiring.Component):
         at_group = Mux(beat.first, 0, group)
         with m.If(accept):
             m.d.sync += group.eq(Mux(at_group == self.groups - 1, 0, at_group + 1))
-        m.d.comb += read.addr.eq(at_group)
 
-        # Stage 1: the table entry arrives beside the registered values.
-        values = delay(m, beat.data, 1, "values")
-        valid, first, last = (delay(m, v, 1, n) for v, n in ((accept, "valid"), (beat.first, "first"),
-                                                             (beat.last, "last")))
-        entry = read.data
-        offset, params = 0, []
+        params = []
         for lane in range(lanes):
-            sliced = []
-            for bits in fields[lane]:
-                sliced.append(entry[offset:offset + bits])
+            fields = (MULTIPLIER_BITS, bias_bits, choice_bits[lane])
+            words = []
+            for group_index in range(self.groups):
+                channel = group_index * lanes + lane
+                choice = self.lane_shifts(lane).index(self.shifts[channel])
+                word, offset = 0, 0
+                for value, bits in zip((self.multipliers[channel], self.rounded_biases[channel], choice), fields):
+                    word |= (value & ((1 << bits) - 1)) << offset
+                    offset += bits
+                words.append(word)
+            table = Memory(shape=sum(fields), depth=max(self.groups, 2), init=words)
+            m.submodules[f"table{lane}"] = table
+            read = table.read_port()
+            address = Signal.like(group, name=f"group_relay_{lane}", reset_less=True)
+            m.d.sync += address.eq(at_group)
+            m.d.comb += read.addr.eq(address)
+            sliced, offset = [], 0
+            for bits in fields:
+                sliced.append(read.data[offset:offset + bits])
                 offset += bits
             params.append(sliced)
-        valid, first, last = (delay(m, v, self.product_latency + 5, f"{n}_out") for v, n in
-                              ((valid, "valid"), (first, "first"), (last, "last")))
+
+        # Stage 2: each lane's table entry arrives beside the registered values.
+        values = delay(m, beat.data, self.TABLE_LATENCY, "values")
+        valid, first, last = (delay(m, v, self.TABLE_LATENCY + self.product_latency + 5, f"{n}_out") for v, n in
+                              ((accept, "valid"), (beat.first, "first"), (beat.last, "last")))
 
         pixels = []
         for lane in range(lanes):
