@@ -172,13 +172,16 @@ class Requantizer(wiring.Component):
                 words.append(word)
             table = Memory(shape=sum(fields), depth=max(self.groups, 2), init=words)
             m.submodules[f"table{lane}"] = table
-            read = table.read_port()
+            # A lookup read by the lane's relay, then a register: the relay keeps
+            # its own name (and so its own flip-flop through synthesis).
+            read = table.read_port(domain="comb")
             address = Signal.like(group, name=f"group_relay_{lane}", reset_less=True)
-            m.d.sync += address.eq(at_group)
+            entry = Signal(sum(fields), name=f"entry{lane}")
+            m.d.sync += [address.eq(at_group), entry.eq(read.data)]
             m.d.comb += read.addr.eq(address)
             sliced, offset = [], 0
             for bits in fields:
-                sliced.append(read.data[offset:offset + bits])
+                sliced.append(entry[offset:offset + bits])
                 offset += bits
             params.append(sliced)
 
