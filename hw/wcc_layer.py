@@ -183,6 +183,8 @@ class WccLayer(wiring.Component):
         return {
             "haar_forward": parts["haar_forward"].cycles_per_frame,
             "compressor": parts["compressor"].cycles_per_frame,
+            # The unpacker holds a frame from its first word until its last vector has gone to the array.
+            "unpacker": parts["unpacker"].words_per_frame + cfg.keep * parts["mac"].cycles_per_vector,
             "mac": cfg.keep * parts["mac"].cycles_per_vector,
             "scatter": parts["scatter"].beats,
             "haar_inverse": parts["haar_inverse"].cycles_per_frame,
