@@ -13,6 +13,10 @@ from .blocks import BLOCKS
 
 __all__ = ["SimulationError", "run_block", "toplevel_name"]
 
+#: The testbench gives up (and fails) after this many cycles per value in and out, plus a base.
+WATCHDOG_CYCLES_PER_VALUE = 200
+WATCHDOG_BASE_CYCLES = 200_000
+
 
 class SimulationError(RuntimeError):
     """The simulation did not produce a report (build failure, crash, time-out)."""
@@ -29,7 +33,7 @@ def _save_frames(path, frames):
 
 def run_block(block, params, frames, expected, build_dir, *, idle=0.0, backpressure=0.0, seed=0,
               reset_after_beats=None, partial_frame=None, timeout_cycles=None, target="generic", loads=None,
-              taps_expected=None, waves=False, verilog=None):
+              taps_expected=None, waves=False, verilog=None, watchdog_cycles=None):
     """Simulate ``block`` on ``frames`` and compare its output with ``expected``.
 
     Parameters
@@ -61,6 +65,8 @@ def run_block(block, params, frames, expected, build_dir, *, idle=0.0, backpress
         Dump every signal to ``<build_dir>/waves.fst`` (FST, as GTKWave and Surfer read it).
     verilog : path, optional
         Simulate this Verilog file (generated earlier from the same parameters) instead of emitting it.
+    watchdog_cycles : int, optional
+        End the simulation as failed after this many cycles (default: generously past any frame's cycles).
 
     Returns
     -------
@@ -92,6 +98,9 @@ def run_block(block, params, frames, expected, build_dir, *, idle=0.0, backpress
         job.update(reset_after_beats=reset_after_beats, partial_frame=str(build_dir / "partial.npz"))
     if timeout_cycles is not None:
         job["timeout_cycles"] = timeout_cycles
+    # However the design misbehaves, the simulation ends: generously past any frame's cycles.
+    values = sum(np.asarray(frame).size for frame in [*frames, *expected])
+    job["watchdog_cycles"] = watchdog_cycles or WATCHDOG_CYCLES_PER_VALUE * values + WATCHDOG_BASE_CYCLES
     if loads:
         order = sorted(loads)
         _save_frames(build_dir / "loads.npz", [loads[i] for i in order])

@@ -16,7 +16,7 @@ import numpy as np
 import cocotb
 from cocotb.clock import Clock
 from cocotb.simtime import get_sim_time
-from cocotb.triggers import RisingEdge, Timer
+from cocotb.triggers import RisingEdge, SimTimeoutError, Timer, with_timeout
 
 from ..hw.params import for_inspection
 from .blocks import BLOCKS
@@ -306,7 +306,14 @@ async def run_block(dut):
     """Run the job named by the WCCGEN_JOB environment variable."""
     with open(os.environ["WCCGEN_JOB"]) as f:
         job = json.load(f)
-    report = await run_job(dut, job)
+    limit = job.get("watchdog_cycles")
+    try:
+        report = await (with_timeout(run_job(dut, job), limit * CLOCK_NS, "ns") if limit else run_job(dut, job))
+    except SimTimeoutError:
+        message = (f"{job['block']}: no end after {limit} cycles: the design stopped taking input or giving "
+                   f"output (the testbench's watchdog)")
+        report = {"block": job["block"], "params": job["params"], "passed": False, "protocol_errors": [],
+                  "mismatch": {"block": job["block"], "frame": None, "message": message}, "stream_mismatches": {}}
     with open(job["report"], "w") as f:
         json.dump(report, f, indent=2)
     assert report["passed"], (report["mismatch"] or {}).get("message") or report

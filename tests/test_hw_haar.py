@@ -205,3 +205,15 @@ def test_inverse_accepts_accumulator_widths():
     assert for_inspection(HaarInverse(height=8, width=8, channels=4, in_bits=40)).out_bits == 40 + 3 + 2
     with pytest.raises(ValueError, match=r"^in_bits: must lie in \[2, 48\]"):
         HaarInverse(height=8, width=8, channels=4, in_bits=49)
+
+
+def test_a_design_that_stops_fails_by_the_watchdog_instead_of_hanging(tmp_path, rng):
+    """A sink that never takes a beat stalls the block once its frame banks are full, and then the source:
+    the testbench gives up and says so."""
+    params = dict(height=4, width=4, channels=1, lanes=1, levels=1)
+    frames = [rng.integers(-128, 128, size=(1, 4, 4)) for _ in range(6)]
+    report = run_block("HaarForward", params, frames, [haar_forward(f, 1) for f in frames], tmp_path,
+                       backpressure=1.0, watchdog_cycles=3000)
+    assert not report["passed"]
+    assert report["mismatch"]["message"] == ("HaarForward: no end after 3000 cycles: the design stopped taking "
+                                             "input or giving output (the testbench's watchdog)")
