@@ -228,9 +228,10 @@ def generate(source, out, *, lanes_in=None, pe=None, simd=None, lanes_out=None, 
 def _latencies(layer):
     """Per-stage latencies the components state (cycles; the whole layer's is measured by ``simulate``)."""
     forward, inverse = layer.part("haar_forward"), layer.part("haar_inverse")
-    return {"haar_forward": forward.latency, "compressor_frame": layer.part("compressor").cycles_per_frame,
-            "mac_pipeline": layer.part("mac").pipeline_latency, "haar_inverse": inverse.latency,
-            "requantizer": layer.part("requantizer").latency}
+    return {"haar_forward": forward.latency, "mac_pipeline": layer.part("mac").pipeline_latency,
+            "haar_inverse": inverse.latency, "requantizer": layer.part("requantizer").latency,
+            "layer": "measured by `wccgen simulate` (latency in sim/summary.json): the compressor's and the "
+                     "scatter's frames lie on the way, see cycles"}
 
 
 def read_manifest(out):
