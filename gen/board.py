@@ -100,7 +100,7 @@ class PatternBoardTop(Elaboratable):
 
 def build_bitstream(directory, board="ulx3s-85f"):
     """Build a bitstream of the layer generated in ``directory`` for ``board``; return where it went."""
-    from .layer import read_manifest
+    from .layer import LAYER_PARAMETERS, read_manifest
 
     if board not in BOARDS:
         raise ValueError(f"board: unknown board {board!r}; choose one of {', '.join(BOARDS)}")
@@ -110,7 +110,7 @@ def build_bitstream(directory, board="ulx3s-85f"):
         raise ValueError(f"board: {board} carries an {spec['device']} device; the layer in {directory} was generated "
                          f"for {manifest['device']}")
     bundle = LayerBundle.load(Path(directory) / manifest["bundle"])
-    params = {key: manifest["parameters"][key] for key in ("lanes_in", "pe", "simd", "lanes_out", "digit_bits")}
+    params = {key: manifest["parameters"][key] for key in LAYER_PARAMETERS}
     layer = WccLayer(bundle=bundle, **params)
     tools = {variable: _tool(program) for variable, program in spec["tools"].items()}
     build_dir = Path(directory) / "bitstream" / board

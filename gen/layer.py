@@ -31,6 +31,8 @@ __all__ = ["DEVICES", "LayerSource", "ManifestError", "TOP", "generate", "layer_
 TOP = "wcc_layer"
 #: Devices a layer is generated for, and the Verilog flavour each takes.
 DEVICES = {"ecp5-85f": "ecp5", "ice40-up5k": "generic", "generic": "generic"}
+#: The ``WccLayer`` parameters a manifest records besides the bundle.
+LAYER_PARAMETERS = ("lanes_in", "pe", "simd", "lanes_out", "digit_bits", "compressors")
 #: Checkpoint of the default model used when none is given.
 DEFAULT_STAGE = "wcc25"
 MANIFEST_VERSION = 1
@@ -184,7 +186,7 @@ def _write_memories(layer, directory):
     return files
 
 
-def generate(source, out, *, lanes_in=None, pe=None, simd=None, lanes_out=None, device="ecp5-85f",
+def generate(source, out, *, lanes_in=None, pe=None, simd=None, lanes_out=None, compressors=2, device="ecp5-85f",
              progress=lambda message: None):
     """Write the layer's Verilog, bundle, memory files and manifest into ``out``; return the manifest."""
     if device not in DEVICES:
@@ -194,11 +196,12 @@ def generate(source, out, *, lanes_in=None, pe=None, simd=None, lanes_out=None, 
     bundle = source.bundle
     bundle_stem = out / "bundle" / "layer"
     bundle.save(bundle_stem)
-    layer = WccLayer(bundle=bundle, lanes_in=lanes_in, pe=pe, simd=simd, lanes_out=lanes_out)
+    layer = WccLayer(bundle=bundle, lanes_in=lanes_in, pe=pe, simd=simd, lanes_out=lanes_out,
+                     compressors=compressors)
     cfg = bundle.config
     progress(f"layer {bundle.name}: {cfg.channels_in} -> {cfg.channels_out} channels, {cfg.height}x{cfg.width}, "
              f"{cfg.levels} levels, rate {cfg.rate:g}; PE {layer.pe} x SIMD {layer.simd}, lanes {layer.lanes_in} in, "
-             f"{layer.lanes_out} out; Verilog for {device}")
+             f"{layer.lanes_out} out, {layer.compressors} compressor(s); Verilog for {device}")
     verilog = emit_verilog(layer, TOP, layer.header_parameters(), target=DEVICES[device])
     (out / f"{TOP}.v").write_text(verilog)
     memories = _write_memories(layer, out / "mem")
@@ -262,7 +265,13 @@ def _next_images(image, count):
     return [image] + [others[i % len(others)] for i in range(count - 1)]
 
 
-def simulate(out, *, image=None, frames=2, seed=0, idle=0.0, backpressure=0.0, waves=False,
+def _frame_interval(ends, compressors):
+    """Mean cycles between output frames, over whole rounds of the compressors (frames leave in groups)."""
+    usable = (len(ends) - 1) // compressors * compressors
+    return (ends[usable] - ends[0]) / usable if usable else None
+
+
+def simulate(out, *, image=None, frames=3, seed=0, idle=0.0, backpressure=0.0, waves=False,
              progress=lambda message: None):
     """Simulate the generated Verilog in ``out`` on photograph activations; compare every stream exactly.
 
@@ -275,7 +284,8 @@ def simulate(out, *, image=None, frames=2, seed=0, idle=0.0, backpressure=0.0, w
     -------
     dict
         ``bit_exact``, ``mismatches`` (streams that differ), ``first_mismatch``,
-        ``cycles`` (frame interval), ``cycle_bound``, ``latency``,
+        ``cycles`` (frame interval, over whole rounds of the compressors: ``None``
+        with fewer frames than compressors + 1), ``cycle_bound``, ``latency``,
         ``compressed_bits``, ``uncompressed_bits`` and more; also written to
         ``<out>/sim/summary.json``.
     """
@@ -298,8 +308,8 @@ def simulate(out, *, image=None, frames=2, seed=0, idle=0.0, backpressure=0.0, w
         codes, reference = source.frames(name, seed=seed + index)
         inputs.append(codes)
         references.append(reference)
-    params = {"bundle": str((out / manifest["bundle"]).resolve()), **{
-        key: manifest["parameters"][key] for key in ("lanes_in", "pe", "simd", "lanes_out", "digit_bits")}}
+    params = {"bundle": str((out / manifest["bundle"]).resolve()),
+              **{key: manifest["parameters"][key] for key in LAYER_PARAMETERS}}
     layer = for_inspection(WccLayer(**params))
     traces, outputs, taps = layer_expectation(layer, inputs)
     progress(f"simulating {len(inputs)} frame(s) of the generated Verilog on Icarus (every stream compared)")
@@ -321,7 +331,7 @@ def simulate(out, *, image=None, frames=2, seed=0, idle=0.0, backpressure=0.0, w
         "streams_compared": report.get("streams_compared", []),
         "frames": len(inputs),
         "images": images,
-        "cycles": report.get("cycles_per_frame"),
+        "cycles": _frame_interval(report.get("last_out_cycles") or [], layer.compressors),
         "cycle_bound": layer.cycle_bound,
         "stage_cycles": layer.stage_cycles,
         "latency": report.get("latency"),

@@ -9,6 +9,8 @@ from amaranth.lib.wiring import In, Out
 from ..golden.bundle import LayerBundle
 from .compressor import Compressor
 from .frame_beat import frame_beat
+from .frame_merger import FrameMerger
+from .frame_splitter import FrameSplitter
 from .haar_forward import HaarForward
 from .haar_inverse import HaarInverse
 from .kept_reader import KeptReader
@@ -78,6 +80,10 @@ class WccLayer(wiring.Component):
         largest divisor below it).
     digit_bits : int, optional
         Radix digit of the top-k selector (default: the one that makes the compressor's frame shortest).
+    compressors : int
+        Compressors taking frames in turn (default 2): one compressor takes a
+        frame at a time, from its arrival to its last word, so a second one
+        lets the next frame arrive while the first selects and emits.
 
     Attributes
     ----------
@@ -89,7 +95,8 @@ class WccLayer(wiring.Component):
     #: Frames each Haar unit holds.
     HAAR_BANKS = 2
 
-    def __init__(self, *, bundle, lanes_in=None, pe=None, simd=None, lanes_out=None, digit_bits=None):
+    def __init__(self, *, bundle, lanes_in=None, pe=None, simd=None, lanes_out=None, digit_bits=None,
+                 compressors=2):
         with validating(self):
             if isinstance(bundle, (str, Path)):
                 bundle = LayerBundle.load(bundle)
@@ -107,6 +114,7 @@ class WccLayer(wiring.Component):
                 check_positive_int(lanes_out, "lanes_out")
             if cfg.channels_out % self.lanes_out:
                 raise ValueError(f"lanes_out: must divide channels_out ({cfg.channels_out}), got {lanes_out}")
+            self.compressors = check_positive_int(compressors, "compressors")
             self.digit_bits = self._fastest_digit() if digit_bits is None else digit_bits
             self._parts = {name: for_inspection(part) for name, part in self._build_parts().items()}
         parts = self._parts
@@ -146,7 +154,7 @@ class WccLayer(wiring.Component):
         # Two frame banks suffice in the Haar units: the compressor and the scatter buffer pace them.
         forward = HaarForward(channels=cfg.channels_in, lanes=self.lanes_in, in_bits=cfg.in_bits,
                               banks=self.HAAR_BANKS, **geometry)
-        compressor = self._compressor(self.digit_bits)
+        compressors = [self._compressor(self.digit_bits) for _ in range(self.compressors)]
         compressed = dict(positions=cfg.positions, keep=cfg.keep, channels=cfg.channels_in, lanes=self.lanes_in,
                           bit_a=cfg.bit_a)
         unpacker = Unpacker(**compressed)
@@ -163,13 +171,19 @@ class WccLayer(wiring.Component):
                                   out_bits=cfg.out_bits, multipliers=[int(v) for v in bundle.out_multiplier],
                                   shifts=[int(v) for v in bundle.out_shift], biases=[int(v) for v in bundle.out_bias],
                                   out_min=bundle.out_min, out_max=bundle.out_max)
-        return {"haar_forward": forward, "compressor": compressor, "unpacker": unpacker, "reader": reader,
-                "mac": mac, "scatter": scatter, "haar_inverse": inverse, "requantizer": requantizer}
+        parts = {"haar_forward": forward, "unpacker": unpacker, "reader": reader, "mac": mac, "scatter": scatter,
+                 "haar_inverse": inverse, "requantizer": requantizer}
+        parts.update({self._compressor_name(index): c for index, c in enumerate(compressors)})
+        return parts
+
+    def _compressor_name(self, index):
+        return "compressor" if index == 0 else f"compressor{index}"
 
     def header_parameters(self):
         """The parameters as generated files record them: the bundle by name and content digest."""
         return {"bundle": {"name": self.bundle.name, "sha256": self.bundle.digest()}, "lanes_in": self.lanes_in,
-                "pe": self.pe, "simd": self.simd, "lanes_out": self.lanes_out, "digit_bits": self.digit_bits}
+                "pe": self.pe, "simd": self.simd, "lanes_out": self.lanes_out, "digit_bits": self.digit_bits,
+                "compressors": self.compressors}
 
     # -- derived facts ------------------------------------------------------
     def part(self, name):
@@ -182,7 +196,8 @@ class WccLayer(wiring.Component):
         parts, cfg = self._parts, self.config
         return {
             "haar_forward": parts["haar_forward"].cycles_per_frame,
-            "compressor": parts["compressor"].cycles_per_frame,
+            # Compressors take frames in turn, each from its arrival to its last word.
+            "compressor": -(-parts["compressor"].cycles_per_frame // self.compressors),
             # The unpacker holds a frame from its first word until its last vector has gone to the array.
             "unpacker": parts["unpacker"].words_per_frame + cfg.keep * parts["mac"].cycles_per_vector,
             "mac": cfg.keep * parts["mac"].cycles_per_vector,
@@ -205,12 +220,25 @@ class WccLayer(wiring.Component):
         parts = self._build_parts()
         for name, part in parts.items():
             m.submodules[name] = part
-        forward, compressor, unpacker, reader = (parts[n] for n in ("haar_forward", "compressor", "unpacker", "reader"))
+        forward, unpacker, reader = (parts[n] for n in ("haar_forward", "unpacker", "reader"))
         mac, scatter, inverse, requantizer = (parts[n] for n in ("mac", "scatter", "haar_inverse", "requantizer"))
+        compressors = [parts[self._compressor_name(index)] for index in range(self.compressors)]
 
         wiring.connect(m, wiring.flipped(self.pixels), forward.pixels)
-        wiring.connect(m, forward.coefficients, compressor.coefficients)
-        wiring.connect(m, compressor.compressed, unpacker.words)
+        if len(compressors) == 1:
+            wiring.connect(m, forward.coefficients, compressors[0].coefficients)
+            compressed = compressors[0].compressed
+        else:
+            # Frames dealt to the compressors in turn, their streams gathered in the same order.
+            coefficient_shape = forward.coefficients.payload.shape()
+            m.submodules.splitter = splitter = FrameSplitter(coefficient_shape, len(compressors))
+            m.submodules.merger = merger = FrameMerger(compressors[0].compressed.payload.shape(), len(compressors))
+            wiring.connect(m, forward.coefficients, splitter.frames)
+            for index, compressor in enumerate(compressors):
+                wiring.connect(m, splitter.outputs[index], compressor.coefficients)
+                wiring.connect(m, compressor.compressed, merger.inputs[index])
+            compressed = merger.frames
+        wiring.connect(m, compressed, unpacker.words)
         wiring.connect(m, reader.codes, mac.codes)
         wiring.connect(m, mac.sums, scatter.sums)
         wiring.connect(m, scatter.values, inverse.coefficients)
@@ -232,7 +260,7 @@ class WccLayer(wiring.Component):
             scatter.copy_en.eq(reader.copy_en),
         ]
 
-        watched = {"coefficients": forward.coefficients, "compressed": compressor.compressed, "codes": reader.codes,
+        watched = {"coefficients": forward.coefficients, "compressed": compressed, "codes": reader.codes,
                    "sums": mac.sums, "scattered": scatter.values, "inverse": inverse.pixels}
         for name, port in watched.items():
             tap = getattr(self, f"tap_{name}")

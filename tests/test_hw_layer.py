@@ -39,6 +39,9 @@ def simulate_layer(tmp_path, bundle, frames, target="generic", **options):
     ((10, 9, 2, 6, 3, 0.125), {"lanes_in": 1, "pe": 4, "simd": 2, "lanes_out": 1}, {"backpressure": 0.5}),
     # k = all positions.
     ((4, 8, 4, 4, 1, 1.0), {"lanes_in": 4, "pe": 2, "simd": 4}, {"idle": 0.2}),
+    # One compressor, and three.
+    ((8, 8, 4, 4, 2, 0.5), {"lanes_in": 2, "pe": 2, "simd": 2, "compressors": 1}, {}),
+    ((8, 8, 4, 4, 2, 0.5), {"lanes_in": 2, "pe": 2, "simd": 2, "compressors": 3}, {"backpressure": 0.3}),
 ])
 def test_layer_random_frames_every_stream_exact(tmp_path, rng, geometry, params, traffic):
     height, width, cin, cout, levels, rate = geometry
@@ -98,6 +101,7 @@ def test_layer_wrong_weights_are_named_at_the_mac(tmp_path, rng):
     ({"lanes_out": 3}, "lanes_out: must divide channels_out (4), got 3"),
     ({"pe": 0}, "pe: must be"),
     ({"simd": -1}, "simd: must be"),
+    ({"compressors": 0}, "compressors: must be"),
 ])
 def test_layer_invalid_parameters(tmp_path, bad, message):
     bundle = random_bundle(WccConfig(height=8, width=8, channels_in=4, channels_out=4, levels=2, rate=0.5))
@@ -120,8 +124,12 @@ def test_layer_refuses_a_missing_or_corrupt_bundle(tmp_path):
 
 def test_stage_cycles_follow_the_parts():
     bundle = random_bundle(WccConfig(height=16, width=16, channels_in=8, channels_out=16, levels=3, rate=0.25))
-    layer = for_inspection(WccLayer(bundle=bundle, lanes_in=4, pe=4, simd=4))
+    layer = for_inspection(WccLayer(bundle=bundle, lanes_in=4, pe=4, simd=4, compressors=1))
     stages = layer.stage_cycles
+    # Two compressors taking frames in turn halve the compressor's share.
+    two = for_inspection(WccLayer(bundle=bundle, lanes_in=4, pe=4, simd=4)).stage_cycles
+    assert two["compressor"] == -(-stages["compressor"] // 2)
+    assert stages["compressor"] == layer.part("compressor").cycles_per_frame
     assert stages["haar_forward"] == 16 * 16 * 2
     assert stages["haar_inverse"] == stages["scatter"] == 16 * 16 * 4  # 16 channels, lanes_out = pe = 4
     assert layer.mac_bound == stages["mac"] == 64 * 2 * 4  # keep 64, ceil(8/4) * ceil(16/4)

@@ -155,7 +155,8 @@ def print_rates_table(summary):
 
 # -- hardware: generate, simulate, synth, bitstream -------------------------------------------------------------
 #: Options a generate config file may set, with how to read each.
-CONFIG_KEYS = ("checkpoint", "layer", "bundle", "size", "image", "lanes_in", "pe", "simd", "lanes_out", "target", "out")
+CONFIG_KEYS = ("checkpoint", "layer", "bundle", "size", "image", "lanes_in", "pe", "simd", "lanes_out", "compressors",
+               "target", "out")
 
 
 def _config_file(path):
@@ -180,7 +181,7 @@ def _config_file(path):
             raise CommandError(f"config: {path}: size: {error}") from None
         if len(config["size"]) != 2:
             raise CommandError(f"config: {path}: size must be [height, width] or \"HxW\"")
-    for key in ("lanes_in", "pe", "simd", "lanes_out"):
+    for key in ("lanes_in", "pe", "simd", "lanes_out", "compressors"):
         if key in config and (isinstance(config[key], bool) or not isinstance(config[key], int) or config[key] < 1):
             raise CommandError(f"config: {path}: {key} must be a positive integer, got {config[key]!r}")
     return config
@@ -190,7 +191,7 @@ def _generate_options(args):
     """Command-line options over the config file's over the defaults."""
     options = {"checkpoint": None, "layer": "blocks.0.expand", "bundle": None, "size": (16, 16),
                "image": "astronaut", "lanes_in": None, "pe": None, "simd": None, "lanes_out": None,
-               "target": "ecp5-85f", "out": None}
+               "compressors": 2, "target": "ecp5-85f", "out": None}
     if args.config:
         options.update(_config_file(args.config))
     for key in options:
@@ -224,7 +225,8 @@ def run_generate(args, progress):
     options = _generate_options(args)
     source = _layer_source(options, progress)
     manifest = generate(source, options["out"], lanes_in=options["lanes_in"], pe=options["pe"],
-                        simd=options["simd"], lanes_out=options["lanes_out"], device=options["target"],
+                        simd=options["simd"], lanes_out=options["lanes_out"], compressors=options["compressors"],
+                        device=options["target"],
                         progress=progress)
     return {"command": "generate", "out": str(options["out"]), **manifest}
 
@@ -260,7 +262,8 @@ def print_simulate(summary):
         print(f"  first mismatch: {summary['first_mismatch']['message']}")
     for error in summary["protocol_errors"]:
         print(f"  stream protocol: {error}")
-    print(f"  cycles per frame {summary['cycles']} (bound {summary['cycle_bound']}), latency {summary['latency']}")
+    interval = summary["cycles"] if summary["cycles"] is not None else "not measured (too few frames)"
+    print(f"  cycles per frame {interval} (bound {summary['cycle_bound']}), latency {summary['latency']}")
     print(f"  compressed frame {summary['compressed_bits']} bits vs {summary['uncompressed_bits']} uncompressed")
     print(f"  report: {summary['out']}/sim/summary.json")
 
@@ -461,7 +464,7 @@ def build_parser():
     demo.add_argument("--hw-size", type=_size, default=(16, 16), metavar="HxW",
                       help="frame size of the hardware layer (default 16x16)")
     demo.add_argument("--hw-rate", type=float, default=0.25, help="keep rate of the hardware layer (default 0.25)")
-    demo.add_argument("--frames", type=_positive, default=2, help="frames simulated (default 2)")
+    demo.add_argument("--frames", type=_positive, default=3, help="frames simulated (default 3)")
     demo.add_argument("--no-synth", action="store_true", help="skip synthesis and place-and-route")
     demo.add_argument("--size", type=_size, default=(96, 128), metavar="HxW",
                       help="frame size of the keep-rate table (default 96x128)")
@@ -482,8 +485,11 @@ def build_parser():
     generate.add_argument("--size", type=_size, default=None, metavar="HxW", help="frame size (default 16x16)")
     generate.add_argument("--image", default=None, help="photograph (scikit-image name or image file) the output "
                                                         "scale is calibrated on (default astronaut)")
-    for name in ("lanes-in", "pe", "simd", "lanes-out"):
-        generate.add_argument(f"--{name}", type=_positive, default=None, dest=name.replace("-", "_"))
+    for name, meaning in (("lanes-in", "input channels per beat"), ("pe", "output channels per step of the MAC array"),
+                          ("simd", "input channels per step of the MAC array"),
+                          ("lanes-out", "output channels per beat"),
+                          ("compressors", "compressors taking frames in turn (default 2)")):
+        generate.add_argument(f"--{name}", type=_positive, default=None, dest=name.replace("-", "_"), help=meaning)
     generate.add_argument("--target", default=None, choices=DEVICES, help="device (default ecp5-85f)")
     generate.add_argument("--json", action="store_true", help="print the manifest as JSON")
     generate.set_defaults(run=run_generate, show=print_generate)
@@ -493,7 +499,7 @@ def build_parser():
     simulate.add_argument("dir", help="directory written by `wccgen generate`")
     simulate.add_argument("--image", default=None, help="photograph (scikit-image name or image file; default: the "
                                                         "calibration photograph)")
-    simulate.add_argument("--frames", type=_positive, default=2, help="frames (default 2; the others are further "
+    simulate.add_argument("--frames", type=_positive, default=3, help="frames (default 3; the others are further "
                                                                       "photographs)")
     simulate.add_argument("--seed", type=int, default=0, help="seed of the noise and of idle/backpressure")
     simulate.add_argument("--idle", type=float, default=0.0, help="probability the source idles a cycle")
