@@ -50,9 +50,11 @@ def _divisor_at_most(number, limit):
 class WccLayer(wiring.Component):
     """One WCC layer of a :class:`~wccgen.golden.LayerBundle` as a streaming pipeline.
 
-    Encoder: :class:`HaarForward` -> :class:`Compressor` (energy, exact
-    top-k, quantizer, packer) -> the compressed stream, which is what would
-    cross the memory interface between layers. Compute: an
+    Encoder: :class:`HaarForward` -> ``compressors`` :class:`Compressor` s
+    (energy, exact top-k, quantizer, packer) taking frames in turn, between a
+    :class:`FrameSplitter` and a :class:`FrameMerger` -> the compressed
+    stream, which is what would cross the memory interface between layers.
+    Compute: an
     :class:`Unpacker` stores and checks each compressed frame; a
     :class:`KeptReader` feeds its kept vectors to the :class:`PointwiseMAC`
     and copies its bitmap to a :class:`ScatterBuffer`, which holds two
@@ -60,7 +62,7 @@ class WccLayer(wiring.Component):
     the array fills the other; :class:`HaarInverse` and :class:`Requantizer`
     (bias, batch-norm, activation, clamp) make the output pixels. Stages
     overlap across frames: while one frame is inverse-transformed the next is
-    multiplied and a third compressed.
+    multiplied and further ones compressed.
 
     Every internal stream is also an output ``tap_<name>`` (see :data:`TAPS`):
     the payload and a ``valid`` that marks its transfers, so a testbench can
