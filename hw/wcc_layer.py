@@ -209,7 +209,12 @@ class WccLayer(wiring.Component):
 
     @property
     def cycle_bound(self):
-        """Cycles per frame of the slowest stage: the layer's frame interval can be no shorter."""
+        """Cycles per frame of the slowest stage: what the layer's frame interval comes to.
+
+        Every stage's figure is its own least but the unpacker's, which counts
+        its hold on a frame until the last vector has entered the array (the
+        reader finishes a few vectors earlier, into the array's buffers).
+        """
         return max(self.stage_cycles.values())
 
     @property
