@@ -71,6 +71,7 @@ class ScatterBuffer(wiring.Component):
 
     @property
     def positions(self):
+        """Positions of a padded frame."""
         return self.padded_height * self.padded_width
 
     @property
