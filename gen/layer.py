@@ -25,7 +25,7 @@ from ..hw.wcc_layer import TAPS, WccLayer
 from .verilog import emit_verilog
 
 __all__ = ["DEVICES", "LayerSource", "ManifestError", "TOP", "generate", "layer_from_bundle",
-           "layer_from_checkpoint", "read_manifest", "simulate"]
+           "layer_from_checkpoint", "layer_input", "read_manifest", "simulate"]
 
 #: Module name of the generated layer.
 TOP = "wcc_layer"
@@ -96,30 +96,43 @@ def _load_model_layer(checkpoint, layer_name):
     return model, layer
 
 
-def _model_frames(checkpoint, layer_name, image, height, width, seed, bundle=None):
-    """The layer's input codes when the model denoises ``image``; with ``bundle``, the float reference too."""
+def layer_input(model, layer, x):
+    """Run ``model`` on ``x``; return its output and what ``layer`` received on the way."""
+    import torch
+
+    seen = []
+    handle = layer.register_forward_pre_hook(lambda module, inputs: seen.append(inputs[0]))
+    try:
+        with torch.no_grad():
+            output = model(x)
+    finally:
+        handle.remove()
+    return output, seen[0]
+
+
+def _layer_features(checkpoint, layer_name, image, height, width, seed):
+    """The layer and its input features when the model denoises ``image`` (noisy, seeded)."""
+    import torch
+
+    from .. import golden
+    from ..golden.training import noisy
+
+    model, layer = _load_model_layer(checkpoint, layer_name)
+    x = noisy(golden.grey_photograph(image, height, width), torch.Generator().manual_seed(seed))
+    return layer, layer_input(model, layer, x)[1]
+
+
+def _model_frames(checkpoint, layer_name, image, height, width, seed, bundle):
+    """The layer's input codes for ``image``, and the float layer's output in ``bundle``'s output LSBs."""
     import torch
 
     from .. import golden
     from ..golden.denoiser import Denoiser
-    from ..golden.training import noisy
 
-    model, layer = _load_model_layer(checkpoint, layer_name)
-    clean = golden.grey_photograph(image, height, width)
-    x = noisy(clean, torch.Generator().manual_seed(seed))
-    seen = []
-    handle = layer.register_forward_pre_hook(lambda module, inputs: seen.append(inputs[0]))
+    layer, features = _layer_features(checkpoint, layer_name, image, height, width, seed)
     with torch.no_grad():
-        model(x)
-    handle.remove()
-    features = seen[0]
-    codes = golden.input_codes(layer, features)[0]
-    if bundle is None:
-        return model, layer, features, codes
-    activation = Denoiser.activation_after(layer_name)
-    with torch.no_grad():
-        reference = golden.apply_tail(layer(features), activation=activation)
-    return codes, (reference / bundle.scales["output_scale"]).double().numpy()[0]
+        reference = golden.apply_tail(layer(features), activation=Denoiser.activation_after(layer_name))
+    return golden.input_codes(layer, features)[0], (reference / bundle.scales["output_scale"]).double().numpy()[0]
 
 
 def layer_from_checkpoint(checkpoint, layer_name, height, width, image="astronaut", seed=0):
@@ -127,7 +140,7 @@ def layer_from_checkpoint(checkpoint, layer_name, height, width, image="astronau
     from .. import golden
     from ..golden.denoiser import Denoiser
 
-    _, layer, features, _ = _model_frames(checkpoint, layer_name, image, height, width, seed)
+    layer, features = _layer_features(checkpoint, layer_name, image, height, width, seed)
     activation = Denoiser.activation_after(layer_name)
     scale = golden.calibrate_output_scale(layer, features, activation=activation)
     bundle = golden.export_layer(layer, height, width, output_scale=scale, activation=activation,

@@ -60,6 +60,7 @@ def rates_table(args, progress):
     from .golden.checkpoints import default_checkpoint_dir, load_checkpoint
     from .golden.denoiser import Denoiser
     from .golden.evaluation import psnr_ssim
+    from .gen.layer import layer_input
     from .golden.training import STAGES, noisy
 
     stages = {stage.rate: stage for stage in STAGES if stage.kind == "wcc" and stage.energy == "square"}
@@ -81,12 +82,7 @@ def rates_table(args, progress):
             raise CommandError(f"layer: {args.layer!r} is not a WCC layer of the default model; its WCC layers are "
                                f"{', '.join(model.wcc_layers)}")
         layer = model.get_submodule(args.layer)
-        seen = []
-        handle = layer.register_forward_pre_hook(lambda module, inputs: seen.append(inputs[0]))
-        with torch.no_grad():
-            denoised = model(x)
-        handle.remove()
-        features = seen[0]
+        denoised, features = layer_input(model, layer, x)
         activation = Denoiser.activation_after(args.layer)
         scale = golden.calibrate_output_scale(layer, features, activation=activation)
         bundle = golden.export_layer(layer, height, width, output_scale=scale, activation=activation,
