@@ -22,7 +22,8 @@ class Decompressor(CompressedFrame, wiring.Component):
     emits it, kept codes at their positions, zeros elsewhere, in raster
     order, ``lanes`` channels per beat. A corrupt frame produces no output:
     it pulses ``error`` and counts in ``refused_frames``; the next
-    well-formed frame decodes normally.
+    well-formed frame decodes normally. With ``banks=2`` the next frame
+    arrives while the scatter emits this one.
 
     Parameters
     ----------
@@ -32,6 +33,8 @@ class Decompressor(CompressedFrame, wiring.Component):
         Fraction of positions kept.
     bit_a : int
         Code width.
+    banks : int
+        Frames the unpacker holds (1 or 2).
 
     Attributes
     ----------
@@ -43,12 +46,15 @@ class Decompressor(CompressedFrame, wiring.Component):
         Refused frames since reset (wraps).
     """
 
-    def __init__(self, *, height, width, channels, lanes=1, levels=3, rate=0.5, bit_a=8):
+    def __init__(self, *, height, width, channels, lanes=1, levels=3, rate=0.5, bit_a=8, banks=1):
         with validating(self):
             self._init_geometry(height, width, channels, lanes, levels)
             self.bit_a = check_bits(bit_a, "bit_a")
             self.keep = keep_count(self.positions, rate)
             self.rate = float(rate)
+            self.banks = banks
+            for part in self._parts():  # the unpacker validates banks
+                for_inspection(part)
         super().__init__({
             "compressed": In(stream.Signature(word_beat(self.word_bits))),
             "coefficients": Out(stream.Signature(frame_beat(self.bit_a, self.lanes))),
@@ -61,15 +67,17 @@ class Decompressor(CompressedFrame, wiring.Component):
         """Cycles per frame with words always available and the sink always ready.
 
         A frame is received (a word per cycle), checked, then scattered (a
-        beat per cycle); the next frame is received once the scatter has
-        issued its last read.
+        beat per cycle). With one bank the next frame is received once the
+        scatter has issued its last read; with two, while it scatters.
         """
         unpacker, scatter = (for_inspection(part) for part in self._parts())
-        return self.words_per_frame + unpacker.check_latency + scatter.beats + 2
+        if self.banks == 1:
+            return unpacker.receive_cycles + scatter.done_cycles
+        return max(unpacker.receive_cycles, scatter.done_cycles + 1)
 
     def _parts(self):
         unpacker = Unpacker(positions=self.positions, keep=self.keep, channels=self.channels, lanes=self.lanes,
-                            bit_a=self.bit_a)
+                            bit_a=self.bit_a, banks=self.banks)
         scatter = Scatter(padded_height=self.padded_height, padded_width=self.padded_width, channels=self.channels,
                           lanes=self.lanes, value_bits=self.bit_a, word_bits=self.word_bits, keep=self.keep)
         return unpacker, scatter

@@ -29,7 +29,7 @@ class Scatter(wiring.Component):
     in raster order, ``channels / lanes`` beats each: a kept position's
     beats are its entries, the others zeros. Reads never stall; they are
     issued only with room in the output queue. ``done`` pulses when the last
-    read has been issued (the memories may then be rewritten).
+    read of both memories has been issued (the memories may then be rewritten).
 
     Parameters
     ----------
@@ -80,6 +80,11 @@ class Scatter(wiring.Component):
         """Output beats per frame."""
         return self.padded_height * self.padded_width * self.groups
 
+    @property
+    def done_cycles(self):
+        """Cycles from ``start`` to ``done`` with the sink always ready: the beats, then the reads' drain."""
+        return self.beats + MASK_DEPTH + 2
+
     def elaborate(self, platform):
         m = Module()
         groups, w = self.groups, self.word_bits
@@ -95,7 +100,8 @@ class Scatter(wiring.Component):
             m.d.sync += running.eq(1)
         with m.Elif(issue & out.frame_last):
             m.d.sync += running.eq(0)
-        m.d.sync += self.done.eq(issue & out.frame_last)
+        # The last value read follows the last mask read by the mask's depth and the entry counter.
+        m.d.sync += self.done.eq(delay(m, issue & out.frame_last, MASK_DEPTH + 1, "reads_issued"))
 
         # The bitmap word and the bit within it, counted along.
         word_index = Signal.like(self.mask_addr, name="mask_word")

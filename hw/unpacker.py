@@ -2,7 +2,7 @@
 
 import operator
 
-from amaranth.hdl import Cat, Module, Mux, Signal
+from amaranth.hdl import C, Cat, Module, Mux, Signal
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -33,33 +33,47 @@ class Unpacker(wiring.Component):
     one raises ``stored`` and holds the memories until ``release``. Never
     waits on anything but ``release``, so a corrupt stream cannot hang it.
 
+    With ``banks=2`` the memories hold two frames: the next frame is received
+    and checked into one bank while the stored one is read from the other.
+    A bank spans a power of two of entries, so the bank is the address's top
+    bit and the read ports need no adder.
+
     Parameters
     ----------
     positions, keep, channels, lanes : int
     bit_a : int
         Code width.
+    banks : int
+        Frames held: 1 (the next frame waits for ``release``) or 2.
 
     Attributes
     ----------
     words : In(stream.Signature(word_beat(lanes * bit_a)))
     stored : Out(1)
-        A checked frame is in the memories (level, until ``release``).
+        A checked frame is in the memories (level, until ``release``; with two
+        banks it stays high when the other bank holds the next frame).
     release : In(1)
-        The stored frame has been read; the next one may come in.
+        The stored frame (the older one) has been read; its bank may take a new frame.
     refused : Out(1)
         One cycle per refused frame.
     mask_addr, code_addr : In(...)
     mask_data, code_data : Out(word_bits)
-        Read ports of the memories, ``BlockRAM.LATENCY`` cycles.
+        Read ports of the memories (the stored frame's bank), ``BlockRAM.LATENCY`` cycles.
     """
 
-    def __init__(self, *, positions, keep, channels, lanes, bit_a):
+    #: Frame banks an Unpacker may have.
+    BANKS = (1, 2)
+
+    def __init__(self, *, positions, keep, channels, lanes, bit_a, banks=1):
         with validating(self):
             self.positions = check_positive_int(positions, "positions")
             self.keep = check_keep(keep, self.positions)
             self.channels = check_positive_int(channels, "channels")
             self.lanes = check_lanes(lanes, self.channels)
             self.bit_a = check_bits(bit_a, "bit_a")
+            if isinstance(banks, bool) or banks not in self.BANKS:
+                raise ValueError(f"banks: must be 1 or 2, got {banks!r}")
+            self.banks = banks
         super().__init__({
             "words": In(stream.Signature(word_beat(self.word_bits))),
             "stored": Out(1),
@@ -97,6 +111,18 @@ class Unpacker(wiring.Component):
         return self.positions // self.word_bits + self.code_words + int(self.tail_bits > 0)
 
     @property
+    def receive_cycles(self):
+        """Cycles from a frame's first word to the next frame's first word, with words always available and a
+        free bank: the words, then the check."""
+        return self.words_per_frame + self.check_latency + 1
+
+    def _memory(self, entries):
+        """A memory of ``banks`` banks of ``entries`` (a bank spans a power of two when there are two)."""
+        width = (max(entries, 2) - 1).bit_length()
+        depth = max(entries, 2) if self.banks == 1 else 2 << width
+        return BlockRAM(shape=self.word_bits, depth=depth), width
+
+    @property
     def _popcount_depth(self):
         return 1 + sum_tree_depth(-(-self.word_bits // POPCOUNT_GROUP))
 
@@ -109,10 +135,31 @@ class Unpacker(wiring.Component):
         m = Module()
         w, tail, bits = self.word_bits, self.tail_bits, self.bit_a
         full_mask_words, total = self.positions // w, self.words_per_frame
-        m.submodules.mask = mask = BlockRAM(shape=w, depth=max(self.mask_words, 2))
-        m.submodules.codes = codes = BlockRAM(shape=w, depth=max(self.code_words, 2))
-        m.d.comb += [mask.read_addr.eq(self.mask_addr), self.mask_data.eq(mask.read_data),
-                     codes.read_addr.eq(self.code_addr), self.code_data.eq(codes.read_data)]
+        mask, mask_width = self._memory(self.mask_words)
+        codes, code_width = self._memory(self.code_words)
+        m.submodules.mask, m.submodules.codes = mask, codes
+
+        # Banks: `full` marks a bank holding a checked frame; frames are
+        # written into the write bank and read from the read bank in turn.
+        full = Signal(self.banks, name="full")
+        two = self.banks > 1
+        write_bank, read_bank = (Signal(name=n) if two else C(0, 1) for n in ("write_bank", "read_bank"))
+
+        def banked(addr, width, bank):
+            return Cat(addr[:width], bank) if two else addr
+
+        m.d.comb += [mask.read_addr.eq(banked(self.mask_addr, mask_width, read_bank)),
+                     self.mask_data.eq(mask.read_data),
+                     codes.read_addr.eq(banked(self.code_addr, code_width, read_bank)),
+                     self.code_data.eq(codes.read_data),
+                     self.stored.eq(full.bit_select(read_bank, 1))]
+        with m.If(self.stored & self.release):
+            m.d.sync += full.bit_select(read_bank, 1).eq(0)
+            if two:
+                m.d.sync += read_bank.eq(~read_bank)
+        # A frame is received only into a free bank.
+        free = Signal(name="free")
+        m.d.comb += free.eq(~full.bit_select(write_bank, 1))
 
         word, first, last = self.words.payload.data, self.words.payload.first, self.words.payload.last
         index = Signal(range(total + 1), name="word_index")
@@ -146,7 +193,7 @@ class Unpacker(wiring.Component):
 
         # -- bitmap: stored, and its ones counted --------------------------------
         mask_bits = Mux(at_tail, word & ((1 << tail) - 1) if tail else 0, word)
-        m.d.comb += [mask.write_addr.eq(index), mask.write_data.eq(mask_bits),
+        m.d.comb += [mask.write_addr.eq(banked(index, mask_width, write_bank)), mask.write_data.eq(mask_bits),
                      mask.write_en.eq(take & (in_mask | at_tail))]
         counted = take & (in_mask | at_tail)
         ones_groups = []
@@ -170,7 +217,8 @@ class Unpacker(wiring.Component):
             chunk = word
             padding_bad = 0
         code_index = Signal(range(max(self.code_words, 2)), name="code_index")
-        m.d.comb += [codes.write_addr.eq(code_index), codes.write_data.eq(chunk), codes.write_en.eq(chunk_valid)]
+        m.d.comb += [codes.write_addr.eq(banked(code_index, code_width, write_bank)), codes.write_data.eq(chunk),
+                     codes.write_en.eq(chunk_valid)]
         with m.If(chunk_valid):
             m.d.sync += code_index.eq(code_index + 1)
         forbidden = 1 << (bits - 1)  # the code -2**(bit_a-1), as raw bits
@@ -184,7 +232,8 @@ class Unpacker(wiring.Component):
         m.d.sync += self.refused.eq(0)
         with m.FSM(name="unpack"):
             with m.State("RECEIVE"):
-                m.d.comb += [self.words.ready.eq(~intruder), take.eq(self.words.valid & ~intruder)]
+                # Between frames (at_start, so no intruder) a word waits for a free bank.
+                m.d.comb += [self.words.ready.eq(free & ~intruder), take.eq(self.words.valid & free & ~intruder)]
                 with m.If(take):
                     m.d.sync += advance()
                     with m.If(code_bad | padding_bad):
@@ -213,12 +262,10 @@ class Unpacker(wiring.Component):
                 with m.If(check == 0):
                     with m.If(bad | (marked != self.keep)):
                         m.d.sync += [bad.eq(0), self.refused.eq(1)]
-                        m.next = "RECEIVE"
                     with m.Else():
-                        m.next = "HOLD"
-            with m.State("HOLD"):
-                m.d.comb += self.stored.eq(1)
-                with m.If(self.release):
+                        m.d.sync += full.bit_select(write_bank, 1).eq(1)
+                        if two:
+                            m.d.sync += write_bank.eq(~write_bank)
                     m.next = "RECEIVE"
         # A frame's count starts with its first word's ones (a refused frame's may still be in flight).
         ones_first = delay(m, take & at_start, self._popcount_depth, "ones_first")

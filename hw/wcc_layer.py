@@ -55,7 +55,8 @@ class WccLayer(wiring.Component):
     :class:`FrameSplitter` and a :class:`FrameMerger` -> the compressed
     stream, which is what would cross the memory interface between layers.
     Compute: an
-    :class:`Unpacker` stores and checks each compressed frame; a
+    :class:`Unpacker` stores and checks each compressed frame (two banks:
+    the next frame arrives while this one is read); a
     :class:`KeptReader` feeds its kept vectors to the :class:`PointwiseMAC`
     and copies its bitmap to a :class:`ScatterBuffer`, which holds two
     frames of sums and scatters the older one back into a full frame while
@@ -159,7 +160,8 @@ class WccLayer(wiring.Component):
         compressors = [self._compressor(self.digit_bits) for _ in range(self.compressors)]
         compressed = dict(positions=cfg.positions, keep=cfg.keep, channels=cfg.channels_in, lanes=self.lanes_in,
                           bit_a=cfg.bit_a)
-        unpacker = Unpacker(**compressed)
+        # Two banks: the next compressed frame arrives while the array works on this one.
+        unpacker = Unpacker(**compressed, banks=2)
         reader = KeptReader(**compressed)
         mac = PointwiseMAC(channels_in=cfg.channels_in, channels_out=cfg.channels_out, pe=self.pe, simd=self.simd,
                            weights=bundle.weights, bit_a=cfg.bit_a, bit_w=cfg.bit_w, lanes_in=self.lanes_in,
@@ -200,8 +202,8 @@ class WccLayer(wiring.Component):
             "haar_forward": parts["haar_forward"].cycles_per_frame,
             # Compressors take frames in turn, each from its arrival to its last word.
             "compressor": -(-parts["compressor"].cycles_per_frame // self.compressors),
-            # The unpacker holds a frame from its first word until its last vector has gone to the array.
-            "unpacker": parts["unpacker"].words_per_frame + cfg.keep * parts["mac"].cycles_per_vector,
+            # The unpacker takes a frame's words into one bank while the array reads the other.
+            "unpacker": parts["unpacker"].receive_cycles,
             "mac": cfg.keep * parts["mac"].cycles_per_vector,
             "scatter": parts["scatter"].beats,
             "haar_inverse": parts["haar_inverse"].cycles_per_frame,
@@ -209,12 +211,7 @@ class WccLayer(wiring.Component):
 
     @property
     def cycle_bound(self):
-        """Cycles per frame of the slowest stage: what the layer's frame interval comes to.
-
-        Every stage's figure is its own least but the unpacker's, which counts
-        its hold on a frame until the last vector has entered the array (the
-        reader finishes a few vectors earlier, into the array's buffers).
-        """
+        """Cycles per frame of the slowest stage: what the layer's frame interval comes to."""
         return max(self.stage_cycles.values())
 
     @property

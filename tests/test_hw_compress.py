@@ -192,9 +192,10 @@ def flip_bit(words_array, index, word_bits):
 
 # -- Decompressor -----------------------------------------------------------------
 
-def decompressor_case(rng, height, width, channels, lanes, levels, rate, count=3):
+def decompressor_case(rng, height, width, channels, lanes, levels, rate, count=3, banks=1):
     """Streams from the golden encoder on random coefficients, and the frames the decoder must give back."""
-    params = dict(height=height, width=width, channels=channels, lanes=lanes, levels=levels, rate=rate, bit_a=BIT_A)
+    params = dict(height=height, width=width, channels=channels, lanes=lanes, levels=levels, rate=rate, bit_a=BIT_A,
+                  banks=banks)
     unit = for_inspection(Decompressor(**params))
     multipliers, shifts = factors(levels)
     streams, frames = [], []
@@ -214,7 +215,9 @@ def words(unit, stream, count=None):
 def test_decompressor_round_trip(tmp_path, height, width, channels, lanes, levels, rate, traffic):
     """Packer -> unpacker -> scatter: exactly the kept codes at their positions, zeros elsewhere."""
     rng = np.random.default_rng(height + width)
-    params, unit, streams, frames = decompressor_case(rng, height, width, channels, lanes, levels, rate)
+    # Half the cases hold two frames in the unpacker (the next one arriving while this one scatters).
+    banks = 1 + (lanes + levels) % 2
+    params, unit, streams, frames = decompressor_case(rng, height, width, channels, lanes, levels, rate, banks=banks)
     for stream, frame in zip(streams, frames):  # the oracle agrees: unpack then scatter
         mask, codes = unpack(stream, unit.padded_height, unit.padded_width, channels, BIT_A, unit.keep)
         assert np.array_equal(scatter(np.flatnonzero(mask), codes, unit.padded_height, unit.padded_width), frame)
@@ -267,6 +270,18 @@ def test_decompressor_refuses_corrupt_frames_and_recovers(tmp_path, how):
     report = run_block("Decompressor", params, inputs, [frames[0], frames[2]], tmp_path, idle=0.2, backpressure=0.2)
     assert_exact(report)
     assert report["status"]["refused_frames"] == 1
+
+
+def test_two_bank_decompressor_refuses_frames_while_holding_another(tmp_path):
+    """With two banks, corrupt frames arrive while a good one is held and scattered; only the good ones come out."""
+    rng = np.random.default_rng(14)
+    params, unit, streams, frames = decompressor_case(rng, 5, 9, 3, 1, 1, 0.25, count=4, banks=2)
+    inputs = [words(unit, streams[0]), corrupt(unit, streams[1], "truncated-in-values"), words(unit, streams[1]),
+              corrupt(unit, streams[2], "over-long"), corrupt(unit, streams[2], "forbidden-code"),
+              words(unit, streams[2]), words(unit, streams[3])]
+    report = run_block("Decompressor", params, inputs, frames, tmp_path, idle=0.1, backpressure=0.5, seed=3)
+    assert_exact(report)
+    assert report["status"]["refused_frames"] == 3
 
 
 def test_decompressor_frame_boundaries(tmp_path):
@@ -324,6 +339,7 @@ def test_compressor_invalid_parameters(bad, match):
 
 @pytest.mark.parametrize("bad,match", [
     (dict(lanes=3), "^lanes"), (dict(width=0), "^width"), (dict(rate=2), "^rate"), (dict(bit_a=1), "^bit_a"),
+    (dict(banks=3), "^banks"), (dict(banks=True), "^banks"),
 ])
 def test_decompressor_invalid_parameters(bad, match):
     with pytest.raises((ValueError, TypeError), match=match):

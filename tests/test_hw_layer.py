@@ -133,8 +133,9 @@ def test_stage_cycles_follow_the_parts():
     assert stages["haar_forward"] == 16 * 16 * 2
     assert stages["haar_inverse"] == stages["scatter"] == 16 * 16 * 4  # 16 channels, lanes_out = pe = 4
     assert layer.mac_bound == stages["mac"] == 64 * 2 * 4  # keep 64, ceil(8/4) * ceil(16/4)
-    # The unpacker's frame: 8 bitmap words and 64 * 2 code words, then its vectors at the array's pace.
-    assert stages["unpacker"] == 8 + 64 * 2 + 64 * 8
+    # The unpacker's frame: 8 bitmap words and 64 * 2 code words, then the check.
+    unpacker = layer.part("unpacker")
+    assert stages["unpacker"] == 8 + 64 * 2 + unpacker.check_latency + 1 == unpacker.receive_cycles
     assert layer.cycle_bound == max(stages.values()) == stages["compressor"]
 
 
