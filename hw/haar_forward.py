@@ -11,7 +11,7 @@ from .output_queue import OutputQueue
 from .params import check_bits, validating
 from .pipeline import delay, or_tree, or_tree_depth
 from .raster import raster_position
-from .subbands import (DETAILS, bank_flags, bank_gate, mallat_region, next_bank, read_bank_control, read_registered,
+from .subbands import (DETAILS, bank_flags, bank_gate, mallat_region, next_bank, read_issue, read_registered,
                        subband_memory, write_in_order)
 
 __all__ = ["HaarForward"]
@@ -173,13 +173,12 @@ class HaarForward(FrameGeometry, wiring.Component):
         # The read pipeline never stalls: a position is issued only when the
         # output queue has room for it, and reaches the queue READ_DEPTH cycles
         # later (block RAM read, then the multiplexer's register).
-        queue = OutputQueue(self.coefficients.payload.shape(), self.read_depth)
+        queue = OutputQueue(self.coefficients.payload.shape(), self.read_depth, burst=2)  # see read_issue
         m.submodules.queue = queue
         wiring.connect(m, queue.o, wiring.flipped(self.coefficients))
         issue = Signal()
         out = raster_position(m, issue, padded_height, padded_width, groups, "out")
-        can_read = read_bank_control(m, issue & out.frame_last, banks, loaded, complete)
-        m.d.comb += [issue.eq(queue.room & can_read), queue.issue.eq(issue)]
+        m.d.comb += [issue.eq(read_issue(m, queue.room, out, banks, loaded, complete)), queue.issue.eq(issue)]
         where = mallat_region(m, issue, out, padded_height, padded_width, levels, "out")
         region = Cat(where[level, name] for _, level, name in memories)
         # Which memory reads travels to the memories' counters through two

@@ -1,9 +1,11 @@
 """Output queue of a fixed-latency pipeline: the pipeline never stalls, the queue absorbs backpressure."""
 
-from amaranth.hdl import Module, Mux, Signal
+from amaranth.hdl import Cat, Module, Signal
 from amaranth.lib import stream, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
+
+from .pipeline import wrapping_counter
 
 __all__ = ["OutputQueue"]
 
@@ -49,6 +51,9 @@ class OutputQueue(wiring.Component):
     #: Cycles ``room`` lags the count it is computed from.
     ROOM_DELAY = 2
 
+    #: Payload bits per slice of storage with its own pointers.
+    CHUNK_BITS = 32
+
     def __init__(self, payload_shape, latency, burst=1):
         self.latency = latency
         self.burst = burst
@@ -71,25 +76,33 @@ class OutputQueue(wiring.Component):
         # LUT RAM with a read pointer and an output register: the sink's ready
         # reaches only the output register, the read pointer and a counter.
         entries = self.depth + 1  # the credit count keeps it from ever filling
-        # LUT RAM whatever the depth: its read is combinational, which a block RAM would make slow.
-        m.submodules.storage = storage = Memory(shape=width, depth=entries, init=[],
-                                                attrs={"ram_style": "distributed"})
-        write, read = storage.write_port(), storage.read_port(domain="comb")
-        write_pointer = Signal(range(entries))
-        read_pointer = Signal(range(entries))
-        m.d.comb += [write.addr.eq(write_pointer), write.data.eq(self.push_payload.as_value()),
-                     write.en.eq(self.push_valid), read.addr.eq(read_pointer)]
-        with m.If(self.push_valid):
-            m.d.sync += write_pointer.eq(Mux(write_pointer == entries - 1, 0, write_pointer + 1))
-
+        # A wide queue is stored in slices of CHUNK_BITS, each with its own
+        # copies of the pointers: one pair of pointers reaching every LUT RAM
+        # of a few hundred bits crossed half the device.
         out_valid = Signal()
         out_data = Signal(width)
-        load = ~out_valid | self.o.ready
-        stored = write_pointer != read_pointer
+        load, stored, advance = Signal(name="load"), Signal(name="stored"), Signal(name="advance")
+        write_pointers, read_pointers, read_data = [], [], []
+        for index, low in enumerate(range(0, width, self.CHUNK_BITS)):
+            high = min(low + self.CHUNK_BITS, width)
+            suffix = "" if index == 0 else f"_relay_{index}"
+            # (Counters with registered wrap flags: no comparator before a pointer's register.)
+            write_pointer, _ = wrapping_counter(m, self.push_valid, entries, f"write_pointer{suffix}")
+            read_pointer, _ = wrapping_counter(m, advance, entries, f"read_pointer{suffix}")
+            # LUT RAM whatever the depth: its read is combinational, which a block RAM would make slow.
+            storage = Memory(shape=high - low, depth=entries, init=[], attrs={"ram_style": "distributed"})
+            m.submodules[f"storage{index}"] = storage
+            write, read = storage.write_port(), storage.read_port(domain="comb")
+            m.d.comb += [write.addr.eq(write_pointer), write.data.eq(self.push_payload.as_value()[low:high]),
+                         write.en.eq(self.push_valid), read.addr.eq(read_pointer)]
+            write_pointers.append(write_pointer)
+            read_pointers.append(read_pointer)
+            read_data.append(read.data)
+        write_pointer, read_pointer = write_pointers[0], read_pointers[0]
+        m.d.comb += [load.eq(~out_valid | self.o.ready), stored.eq(write_pointer != read_pointer),
+                     advance.eq(load & stored)]
         with m.If(load):
-            m.d.sync += [out_valid.eq(stored), out_data.eq(read.data)]
-            with m.If(stored):
-                m.d.sync += read_pointer.eq(Mux(read_pointer == entries - 1, 0, read_pointer + 1))
+            m.d.sync += [out_valid.eq(stored), out_data.eq(Cat(*read_data))]
         m.d.comb += [self.o.valid.eq(out_valid), self.o.payload.eq(out_data)]
 
         # Beats issued and not yet taken by the sink: in the pipeline, stored or

@@ -94,23 +94,37 @@ def prefix_sums(m, values, shape, name):
     return values
 
 
-def wrapping_counter(m, step, count, name):
+def wrapping_counter(m, step, count, name, next_last=False):
     """A counter over ``0 .. count - 1`` advancing with ``step``, and a register that is high at its last value.
 
     The flag is set one step ahead, so logic acting on "the last one" sees a
     flip-flop, not a comparator.
 
+    Parameters
+    ----------
+    next_last : bool
+        Also return the flag's value in the next cycle, from registers only
+        (a second flag marks the value before the last), for logic decided a
+        cycle ahead.
+
     Returns
     -------
-    (Signal, Signal)
-        The count and its ``at_last`` flag.
+    (Signal, Signal) or (Signal, Signal, Value)
+        The count and its ``at_last`` flag (and the flag's next value).
     """
     value = Signal(range(max(count, 2)), name=name)
     at_last = Signal(init=count == 1, name=f"{name}_at_last")
+    if not next_last:
+        with m.If(step):
+            m.d.sync += [value.eq(Mux(at_last, 0, value + 1)),
+                         at_last.eq(Mux(at_last, count == 1, value == count - 2))]
+        return value, at_last
+    before_last = Signal(init=count == 2, name=f"{name}_before_last")
+    after_step = Mux(at_last, count == 1, before_last)
     with m.If(step):
-        m.d.sync += [value.eq(Mux(at_last, 0, value + 1)),
-                     at_last.eq(Mux(at_last, count == 1, value == count - 2))]
-    return value, at_last
+        m.d.sync += [value.eq(Mux(at_last, 0, value + 1)), at_last.eq(after_step),
+                     before_last.eq(Mux(at_last, count == 2, value == count - 3))]
+    return value, at_last, Mux(step, after_step, at_last)
 
 
 def compare_constant(value, constant):

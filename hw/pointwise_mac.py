@@ -231,9 +231,10 @@ class PointwiseMAC(wiring.Component):
         entry = frame_beat(acc_bits, pe)
         # A vector moves up to wait for the array only with room for all its
         # output groups and those the array's vector has still to issue (and
-        # one issued in that cycle); then it runs to its end: the array never
-        # stalls, and no enable reaches its registers.
-        m.submodules.queue = queue = OutputQueue(entry, self.pipeline_latency, burst=2 * self.pe_folds + 1)
+        # one issued in that cycle, and one more as the move is decided a
+        # cycle ahead); then it runs to its end: the array never stalls, and
+        # no enable reaches its registers.
+        m.submodules.queue = queue = OutputQueue(entry, self.pipeline_latency, burst=2 * self.pe_folds + 2)
 
         # -- fill buffer: a vector's codes shift in from the top, beat by beat --
         # A complete vector moves on to `next`, where it waits for the array.
@@ -246,11 +247,10 @@ class PointwiseMAC(wiring.Component):
         waiting = Signal(self.channels_in * a_bits, name="next")
         waiting_valid = Signal(name="next_valid")
         waiting_first, waiting_last = Signal(name="next_first"), Signal(name="next_last")
-        promote = Signal(name="promote")  # fill -> next
+        promote = Signal(name="promote")  # fill -> next, a register
         accept = Signal(name="accept")
         handoff = Signal(name="handoff")  # next -> the array
         loading = Signal(name="loading")
-        writing = Signal(name="writing")  # a weight write is still pending
         load_waiting = Const(0) if not self.writable else self.load.valid
         # An accepted beat lands in the fill buffer a cycle later, from a
         # register: the buffer's enable is a flip-flop, not the input's
@@ -258,8 +258,14 @@ class PointwiseMAC(wiring.Component):
         # last beat has landed.
         landing = Signal(name="landing")
         landing_data = Signal(self.lanes_in * a_bits, name="landing_data")
+        # A full buffer moves on once its last beat has landed, with `next`
+        # free, no load running and room in the queue. Decided a cycle ahead
+        # (it fans out to every bit of `next`): a buffer full now and not
+        # moving is still full and landed next cycle (it takes no beat), no
+        # weight write can then be pending (a full buffer holds loads off),
+        # and `next` is then free unless it holds a vector not handed off now.
+        m.d.sync += promote.eq(fill_full & ~promote & ~(waiting_valid & ~handoff) & ~loading & queue.room)
         m.d.comb += [
-            promote.eq(fill_full & ~landing & ~waiting_valid & ~loading & ~writing & queue.room),
             self.codes.ready.eq((~fill_full | promote) & ~loading & ~(load_waiting & ~fill_started)),
             accept.eq(self.codes.valid & self.codes.ready),
         ]
@@ -288,13 +294,12 @@ class PointwiseMAC(wiring.Component):
         work_valid = Signal(name="work_valid")
         work_first, work_last = Signal(name="work_first"), Signal(name="work_last")
         step = work_valid
-        fold, fold_last = wrapping_counter(m, step, self.folds, "fold")
+        fold, fold_last, fold_last_next = wrapping_counter(m, step, self.folds, "fold", next_last=True)
         simd_fold, simd_fold_last = wrapping_counter(m, step, self.simd_folds, "simd_fold")
         # The hand-off is a register, decided a cycle ahead from the next
         # values of its terms: it fans out to every bit of the vector register.
         waiting_next = promote | (waiting_valid & ~handoff)
         work_next = handoff | (work_valid & ~fold_last)
-        fold_last_next = Mux(work_valid, Mux(fold_last, self.folds == 1, fold == self.folds - 2), fold_last)
         m.d.sync += handoff.eq(waiting_next & (~work_next | fold_last_next))
         # The vector rotates every cycle (harmless while idle), so each bit is one multiplexer.
         m.d.sync += work.eq(Mux(handoff, waiting, Cat(work[simd * a_bits:], work[:simd * a_bits])))
@@ -316,7 +321,7 @@ class PointwiseMAC(wiring.Component):
             weights.append(delay(m, read.data, OPERAND_DEPTH - 2, f"weights{lane}"))
         if self.writable:
             self._load_port(m, [m.submodules[f"weights{lane}"] for lane in range(pe)],
-                            work_valid | waiting_valid | fill_full | fill_started | landing, loading, writing)
+                            work_valid | waiting_valid | fill_full | fill_started | landing, loading)
 
         # -- products, per-PE adder trees, accumulators --------------------------
         codes = delay(m, work[:simd * a_bits], OPERAND_DEPTH - 1, "codes")
@@ -380,13 +385,18 @@ class PointwiseMAC(wiring.Component):
         emit = Signal(self.channels_out * acc_bits, name="emit")
         emit_full = Signal(name="emit_full")  # holds a vector with beats still to move out
         emit_first, emit_last = Signal(name="emit_first"), Signal(name="emit_last")
-        # The emit buffer takes a vector once its last beat has moved out (one
-        # idle cycle per vector).
+        # Beats leave through a small queue that promises room for a whole
+        # vector's beats: the emit buffer takes a vector only with that room,
+        # then shifts a beat out every cycle without looking at anything (its
+        # wide registers see one select, from three registers). One idle
+        # cycle per vector.
+        m.submodules.out_queue = out_queue = OutputQueue(self.sums.payload.shape(), 1, burst=self.output_beats)
+        wiring.connect(m, out_queue.o, wiring.flipped(self.sums))
         to_emit = Signal(name="to_emit")
-        m.d.comb += to_emit.eq(collect_full & ~emit_full)
+        m.d.comb += to_emit.eq(collect_full & ~emit_full & out_queue.room)
 
         pop = Signal(name="pop")
-        m.d.comb += [queue.o.ready.eq(~collect_full | ~emit_full), pop.eq(queue.o.valid & queue.o.ready)]
+        m.d.comb += [queue.o.ready.eq(~collect_full | to_emit), pop.eq(queue.o.valid & queue.o.ready)]
         group_index, group_last = wrapping_counter(m, pop, self.pe_folds, "collect_group")
         with m.If(pop):
             # (A move to the emit buffer in the same cycle takes the old contents.)
@@ -399,27 +409,21 @@ class PointwiseMAC(wiring.Component):
         with m.Elif(to_emit):
             m.d.sync += collect_full.eq(0)
 
-        # Beats leave through a small queue: the emit buffer shifts one out
-        # whenever the queue has room (a register), so the sink's `ready`
-        # reaches only the queue, never the wide buffers.
-        m.submodules.out_queue = out_queue = OutputQueue(self.sums.payload.shape(), 1)
-        wiring.connect(m, out_queue.o, wiring.flipped(self.sums))
-        move = Signal(name="move")
-        m.d.comb += [move.eq(emit_full & out_queue.room), out_queue.issue.eq(move)]
+        move = emit_full
+        m.d.comb += out_queue.issue.eq(move)
         beat_index, beat_last = wrapping_counter(m, move, self.output_beats, "emit_beat")
         width = lanes_out * acc_bits
+        # Loaded or shifted every cycle: past its last beat the contents are not looked at.
+        m.d.sync += emit.eq(Mux(to_emit, collect, emit >> width))
         with m.If(to_emit):
-            m.d.sync += [emit.eq(collect), emit_full.eq(1), emit_first.eq(collect_first),
-                         emit_last.eq(collect_last)]
-        with m.Elif(move):
-            m.d.sync += emit.eq(emit >> width)
-            with m.If(beat_last):
-                m.d.sync += emit_full.eq(0)
+            m.d.sync += [emit_full.eq(1), emit_first.eq(collect_first), emit_last.eq(collect_last)]
+        with m.Elif(move & beat_last):
+            m.d.sync += emit_full.eq(0)
         m.d.sync += [out_queue.push_valid.eq(move), out_queue.push_payload.data.eq(emit[:width]),
                      out_queue.push_payload.first.eq(emit_first & (beat_index == 0)),
                      out_queue.push_payload.last.eq(emit_last & beat_last)]
 
-    def _load_port(self, m, memories, busy, loading, writing):
+    def _load_port(self, m, memories, busy, loading):
         """Write the ``load`` stream's beats into the weight memories once the array is idle."""
         simd_folds, pe, folds = self.simd_folds, self.pe, self.folds
         writes = [memory.write_port() for memory in memories]
@@ -474,6 +478,5 @@ class PointwiseMAC(wiring.Component):
         write_en = Signal(pe, name="load_write_en")
         m.d.sync += [write_addr.eq(Mux(beat.first, 0, addr)), write_data.eq(beat.data),
                      write_en.eq(Mux(accept & (beat.first | inside), Mux(beat.first, 1, lane), 0))]
-        m.d.comb += writing.eq(write_en.any())
         for index, write in enumerate(writes):
             m.d.comb += [write.addr.eq(write_addr), write.data.eq(write_data), write.en.eq(write_en[index])]
