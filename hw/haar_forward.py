@@ -20,6 +20,8 @@ __all__ = ["HaarForward"]
 LEVEL_DEPTH = 2 * BlockRAM.LATENCY + 2
 # Registers between the read-out's issue logic and the memories' address counters.
 STROBE_DEPTH = 2
+# Registers carrying a frame's completion from the deepest LL memory to the bank flags.
+COMPLETION_RELAYS = 2
 
 
 class HaarForward(FrameGeometry, wiring.Component):
@@ -98,8 +100,10 @@ class HaarForward(FrameGeometry, wiring.Component):
         """Cycles from the last pixel beat of a frame to its first coefficient beat (no stalls)."""
         padding_after = ((self.padded_width - self.width)
                          + (self.padded_height - self.height) * self.padded_width) * self.groups
-        # + input register, write relay, completion flag, read gate, the read pipeline, the output queue
-        return padding_after + 1 + LEVEL_DEPTH * self.levels + 3 + self.read_depth + OutputQueue.LATENCY
+        # + input register, write relay, completion relays and flag, read issue, the read pipeline, the output
+        # queue
+        return (padding_after + 1 + LEVEL_DEPTH * self.levels + 3 + COMPLETION_RELAYS + self.read_depth
+                + OutputQueue.LATENCY)
 
     @property
     def mux_depth(self):
@@ -164,9 +168,12 @@ class HaarForward(FrameGeometry, wiring.Component):
         ll_memory = subband_memory(m, f"l{levels}_ll", width, lanes, ll_depth, banks)
         ll_count, ll_written = write_in_order(m, ll_memory, level_valid, level_data, f"l{levels}_ll")
         memories.append((ll_memory, levels, "ll"))
-        # The deepest LL is written last: its last entry of a bank completes the frame.
+        # The deepest LL is written last: its last entry of a bank completes the
+        # frame. The news travels to the read side's flags through relays (the
+        # LL memory may lie across the device from them).
         write_bank = Signal(range(banks))
-        with m.If(ll_written & Cat(ll_count == (b + 1) * ll_depth - 1 for b in range(banks)).any()):
+        last_written = ll_written & Cat(ll_count == (b + 1) * ll_depth - 1 for b in range(banks)).any()
+        with m.If(delay(m, last_written, COMPLETION_RELAYS, "frame_written_relay")):
             m.d.sync += [write_bank.eq(next_bank(write_bank, banks)), complete[write_bank].eq(1)]
 
         # -- read-out in Mallat raster order ----------------------------------

@@ -73,37 +73,19 @@ class OutputQueue(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         width = len(self.push_payload.as_value())
-        # LUT RAM with a read pointer and an output register: the sink's ready
-        # reaches only the output register, the read pointer and a counter.
+        # LUT RAM with read pointers and output registers: the sink's ready
+        # reaches only those and a counter.
         entries = self.depth + 1  # the credit count keeps it from ever filling
-        # A wide queue is stored in slices of CHUNK_BITS, each with its own
-        # copies of the pointers: one pair of pointers reaching every LUT RAM
-        # of a few hundred bits crossed half the device.
-        out_valid = Signal()
-        out_data = Signal(width)
-        load, stored, advance = Signal(name="load"), Signal(name="stored"), Signal(name="advance")
-        write_pointers, read_pointers, read_data = [], [], []
-        for index, low in enumerate(range(0, width, self.CHUNK_BITS)):
-            high = min(low + self.CHUNK_BITS, width)
-            suffix = "" if index == 0 else f"_relay_{index}"
-            # (Counters with registered wrap flags: no comparator before a pointer's register.)
-            write_pointer, _ = wrapping_counter(m, self.push_valid, entries, f"write_pointer{suffix}")
-            read_pointer, _ = wrapping_counter(m, advance, entries, f"read_pointer{suffix}")
-            # LUT RAM whatever the depth: its read is combinational, which a block RAM would make slow.
-            storage = Memory(shape=high - low, depth=entries, init=[], attrs={"ram_style": "distributed"})
-            m.submodules[f"storage{index}"] = storage
-            write, read = storage.write_port(), storage.read_port(domain="comb")
-            m.d.comb += [write.addr.eq(write_pointer), write.data.eq(self.push_payload.as_value()[low:high]),
-                         write.en.eq(self.push_valid), read.addr.eq(read_pointer)]
-            write_pointers.append(write_pointer)
-            read_pointers.append(read_pointer)
-            read_data.append(read.data)
-        write_pointer, read_pointer = write_pointers[0], read_pointers[0]
-        m.d.comb += [load.eq(~out_valid | self.o.ready), stored.eq(write_pointer != read_pointer),
-                     advance.eq(load & stored)]
-        with m.If(load):
-            m.d.sync += [out_valid.eq(stored), out_data.eq(Cat(*read_data))]
-        m.d.comb += [self.o.valid.eq(out_valid), self.o.payload.eq(out_data)]
+        # A wide queue is a set of slices of CHUNK_BITS, each a complete queue
+        # of its own (pointers, output register) in lockstep with the others:
+        # one set of pointers and controls reaching every LUT RAM of a few
+        # hundred bits crossed half the device. Only `push_valid` and the
+        # sink's `ready` reach all slices.
+        payload = self.push_payload.as_value()
+        slices = [self._slice(m, entries, index, payload[low:low + self.CHUNK_BITS])
+                  for index, low in enumerate(range(0, width, self.CHUNK_BITS))]
+        out_valid = slices[0][0]
+        m.d.comb += [self.o.valid.eq(out_valid), self.o.payload.eq(Cat(*(value for _, value in slices)))]
 
         # Beats issued and not yet taken by the sink: in the pipeline, stored or
         # in the output register. `room` reaches the issuing logic through two
@@ -120,3 +102,24 @@ class OutputQueue(wiring.Component):
         m.d.sync += room.eq(outstanding < self.depth - self.ROOM_DELAY - self.burst)
         m.d.sync += self.room.eq(room)
         return m
+
+    def _slice(self, m, entries, index, push_data):
+        """One slice of the storage with its own pointers and output register; its ``(valid, data)``."""
+        suffix = "" if index == 0 else f"_relay_{index}"
+        # (Counters with registered wrap flags: no comparator before a pointer's register.)
+        advance = Signal(name=f"advance{suffix}")
+        write_pointer, _ = wrapping_counter(m, self.push_valid, entries, f"write_pointer{suffix}")
+        read_pointer, _ = wrapping_counter(m, advance, entries, f"read_pointer{suffix}")
+        # LUT RAM whatever the depth: its read is combinational, which a block RAM would make slow.
+        storage = Memory(shape=len(push_data), depth=entries, init=[], attrs={"ram_style": "distributed"})
+        m.submodules[f"storage{index}"] = storage
+        write, read = storage.write_port(), storage.read_port(domain="comb")
+        m.d.comb += [write.addr.eq(write_pointer), write.data.eq(push_data), write.en.eq(self.push_valid),
+                     read.addr.eq(read_pointer)]
+        out_valid = Signal(name=f"out_valid{suffix}")
+        out_data = Signal(len(push_data), name=f"out_data{suffix}")
+        load, stored = ~out_valid | self.o.ready, write_pointer != read_pointer
+        m.d.comb += advance.eq(load & stored)
+        with m.If(load):
+            m.d.sync += [out_valid.eq(stored), out_data.eq(read.data)]
+        return out_valid, out_data

@@ -19,6 +19,8 @@ __all__ = ["PointwiseMAC"]
 #: Cycles from a step to the multiplier operands: for the weights a relay of the address per PE, the
 #: memory's read register and one in the fabric; for the codes a register, then one relay per PE.
 OPERAND_DEPTH = 3
+#: Registers from a hard multiplier to its PE's adder tree: the multipliers lie in rows across the device.
+PRODUCT_RELAYS = 2
 
 
 def _check_lanes(lanes, channels, name, default):
@@ -188,9 +190,9 @@ class PointwiseMAC(wiring.Component):
 
     @property
     def sum_latency(self):
-        """Cycles from a step to its products' sum at the accumulator: operands, product, a relay, adder tree,
+        """Cycles from a step to its products' sum at the accumulator: operands, product, relays, adder tree,
         a relay."""
-        return OPERAND_DEPTH + self.product_latency + 1 + sum_tree_depth(self.simd) + 1
+        return OPERAND_DEPTH + self.product_latency + PRODUCT_RELAYS + sum_tree_depth(self.simd) + 1
 
     @property
     def pipeline_latency(self):
@@ -343,8 +345,7 @@ class PointwiseMAC(wiring.Component):
                 m.submodules[f"mul{lane}_{s}"] = mul
                 m.d.comb += [mul.a.eq(pe_codes[s * a_bits:(s + 1) * a_bits].as_signed()),
                              mul.b.eq(weights[lane][s * w_bits:(s + 1) * w_bits].as_signed())]
-                # A relay from the hard multiplier into the fabric: the blocks lie in rows across the device.
-                products.append(delay(m, mul.p[:a_bits + w_bits].as_signed(), 1, f"product{lane}_{s}"))
+                products.append(delay(m, mul.p[:a_bits + w_bits].as_signed(), PRODUCT_RELAYS, f"product{lane}_{s}"))
             # The tree's sum is relayed too, to the accumulator.
             total = delay(m, sum_tree(m, products, signed(acc_bits), f"tree{lane}_"), 1, f"total{lane}")
             acc = Signal(signed(acc_bits), name=f"acc{lane}")
