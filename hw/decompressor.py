@@ -71,8 +71,9 @@ class Decompressor(CompressedFrame, wiring.Component):
         scatter has issued its last read; with two, while it scatters.
         """
         unpacker, scatter = (for_inspection(part) for part in self._parts())
+        # (A bank released, or a scatter done, is seen a cycle later.)
         if self.banks == 1:
-            return unpacker.receive_cycles + scatter.done_cycles
+            return unpacker.receive_cycles + scatter.done_cycles + 1
         return max(unpacker.receive_cycles, scatter.done_cycles + 1)
 
     def _parts(self):

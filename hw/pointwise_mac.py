@@ -256,8 +256,7 @@ class PointwiseMAC(wiring.Component):
         load_waiting = Const(0) if not self.writable else self.load.valid
         # An accepted beat lands in the fill buffer a cycle later, from a
         # register: the buffer's enable is a flip-flop, not the input's
-        # `valid` through the `ready` logic. A full buffer moves on once its
-        # last beat has landed.
+        # `valid` through the `ready` logic.
         landing = Signal(name="landing")
         landing_data = Signal(self.lanes_in * a_bits, name="landing_data")
         # A full buffer moves on once its last beat has landed, with `next`

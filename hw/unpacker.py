@@ -114,7 +114,7 @@ class Unpacker(wiring.Component):
     def receive_cycles(self):
         """Cycles from a frame's first word to the next frame's first word, with words always available and a
         free bank: the words, then the check."""
-        return self.words_per_frame + self.check_latency + 1
+        return self.words_per_frame + self.check_latency
 
     def _memory(self, entries):
         """A memory of ``banks`` banks of ``entries`` (a bank spans a power of two when there are two)."""

@@ -272,6 +272,19 @@ def test_decompressor_refuses_corrupt_frames_and_recovers(tmp_path, how):
     assert report["status"]["refused_frames"] == 1
 
 
+@pytest.mark.parametrize("rate", [1.0, 0.25])
+def test_two_bank_decompressor_pace(tmp_path, rate):
+    """With two banks the slower of receiving and scattering sets the pace: the words when every position is
+    kept (the bitmap's words come on top of the codes), the scatter's beats otherwise."""
+    rng = np.random.default_rng(15)
+    params, unit, streams, frames = decompressor_case(rng, 8, 8, 2, 1, 1, rate, count=4, banks=2)
+    unpacker, scatter = (for_inspection(part) for part in unit._parts())
+    assert (unpacker.receive_cycles > scatter.done_cycles + 1) == (rate == 1.0)
+    report = run_block("Decompressor", params, [words(unit, s) for s in streams], frames, tmp_path)
+    assert_exact(report)
+    assert report["cycles_per_frame"] == unit.cycles_per_frame
+
+
 def test_two_bank_decompressor_refuses_frames_while_holding_another(tmp_path):
     """With two banks, corrupt frames arrive while a good one is held and scattered; only the good ones come out."""
     rng = np.random.default_rng(14)
