@@ -11,7 +11,7 @@ from .output_queue import OutputQueue
 from .params import check_bits, validating
 from .pipeline import delay, or_tree, or_tree_depth
 from .raster import raster_position
-from .subbands import (DETAILS, bank_flags, bank_gate, mallat_region, next_bank, read_issue, read_registered,
+from .subbands import (DETAILS, bank_flags, bank_gate, mallat_region, next_bank, read_bank_control, read_registered,
                        subband_memory, write_in_order)
 
 __all__ = ["HaarForward"]
@@ -20,8 +20,6 @@ __all__ = ["HaarForward"]
 LEVEL_DEPTH = 2 * BlockRAM.LATENCY + 2
 # Registers between the read-out's issue logic and the memories' address counters.
 STROBE_DEPTH = 2
-# Registers carrying a frame's completion from the deepest LL memory to the bank flags.
-COMPLETION_RELAYS = 2
 
 
 class HaarForward(FrameGeometry, wiring.Component):
@@ -100,10 +98,8 @@ class HaarForward(FrameGeometry, wiring.Component):
         """Cycles from the last pixel beat of a frame to its first coefficient beat (no stalls)."""
         padding_after = ((self.padded_width - self.width)
                          + (self.padded_height - self.height) * self.padded_width) * self.groups
-        # + input register, write relay, completion relays and flag, read issue, the read pipeline, the output
-        # queue
-        return (padding_after + 1 + LEVEL_DEPTH * self.levels + 3 + COMPLETION_RELAYS + self.read_depth
-                + OutputQueue.LATENCY)
+        # + input register, write relay, completion flag, read gate, the read pipeline, the output queue
+        return padding_after + 1 + LEVEL_DEPTH * self.levels + 3 + self.read_depth + OutputQueue.LATENCY
 
     @property
     def mux_depth(self):
@@ -168,24 +164,22 @@ class HaarForward(FrameGeometry, wiring.Component):
         ll_memory = subband_memory(m, f"l{levels}_ll", width, lanes, ll_depth, banks)
         ll_count, ll_written = write_in_order(m, ll_memory, level_valid, level_data, f"l{levels}_ll")
         memories.append((ll_memory, levels, "ll"))
-        # The deepest LL is written last: its last entry of a bank completes the
-        # frame. The news travels to the read side's flags through relays (the
-        # LL memory may lie across the device from them).
+        # The deepest LL is written last: its last entry of a bank completes the frame.
         write_bank = Signal(range(banks))
-        last_written = ll_written & Cat(ll_count == (b + 1) * ll_depth - 1 for b in range(banks)).any()
-        with m.If(delay(m, last_written, COMPLETION_RELAYS, "frame_written_relay")):
+        with m.If(ll_written & Cat(ll_count == (b + 1) * ll_depth - 1 for b in range(banks)).any()):
             m.d.sync += [write_bank.eq(next_bank(write_bank, banks)), complete[write_bank].eq(1)]
 
         # -- read-out in Mallat raster order ----------------------------------
         # The read pipeline never stalls: a position is issued only when the
         # output queue has room for it, and reaches the queue READ_DEPTH cycles
         # later (block RAM read, then the multiplexer's register).
-        queue = OutputQueue(self.coefficients.payload.shape(), self.read_depth, burst=2)  # see read_issue
+        queue = OutputQueue(self.coefficients.payload.shape(), self.read_depth)
         m.submodules.queue = queue
         wiring.connect(m, queue.o, wiring.flipped(self.coefficients))
         issue = Signal()
         out = raster_position(m, issue, padded_height, padded_width, groups, "out")
-        m.d.comb += [issue.eq(read_issue(m, queue.room, out, banks, loaded, complete)), queue.issue.eq(issue)]
+        can_read = read_bank_control(m, issue & out.frame_last, banks, loaded, complete)
+        m.d.comb += [issue.eq(queue.room & can_read), queue.issue.eq(issue)]
         where = mallat_region(m, issue, out, padded_height, padded_width, levels, "out")
         region = Cat(where[level, name] for _, level, name in memories)
         # Which memory reads travels to the memories' counters through two

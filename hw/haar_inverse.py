@@ -12,7 +12,7 @@ from .output_queue import OutputQueue
 from .params import check_word_bits, validating
 from .pipeline import delay
 from .raster import raster_position
-from .subbands import (DETAILS, bank_flags, bank_gate, mallat_region, next_bank, read_issue, read_registered,
+from .subbands import (DETAILS, bank_flags, bank_gate, mallat_region, next_bank, read_bank_control, read_registered,
                        subband_memory, subbands, write_in_order)
 
 __all__ = ["HaarInverse"]
@@ -144,12 +144,13 @@ class HaarInverse(FrameGeometry, wiring.Component):
         # -- read side: one output pixel per beat, straight from the subbands -
         # The pipeline never stalls: a pixel is issued only when the output
         # queue has room for it (block RAM read, signed terms, adder tree).
-        queue = OutputQueue(self.pixels.payload.shape(), self.read_depth, burst=2)  # see read_issue
+        queue = OutputQueue(self.pixels.payload.shape(), self.read_depth)
         m.submodules.queue = queue
         wiring.connect(m, queue.o, wiring.flipped(self.pixels))
         issue = Signal()
         out = raster_position(m, issue, self.height, self.width, groups, "out")
-        m.d.comb += [issue.eq(read_issue(m, queue.room, out, banks, loaded, complete)), queue.issue.eq(issue)]
+        can_read = read_bank_control(m, issue & out.frame_last, banks, loaded, complete)
+        m.d.comb += [issue.eq(queue.room & can_read), queue.issue.eq(issue)]
 
         read = {}
         for level in range(1, levels + 1):

@@ -11,7 +11,7 @@ from amaranth.lib import data
 
 from .block_ram import BlockRAM
 
-__all__ = ["DETAILS", "bank_flags", "bank_gate", "mallat_region", "next_bank", "read_issue", "read_registered",
+__all__ = ["DETAILS", "bank_flags", "bank_gate", "mallat_region", "next_bank", "read_bank_control", "read_registered",
            "subband_memory", "subbands", "write_in_order"]
 
 #: Detail subbands of a level, by their place in the level's square.
@@ -91,7 +91,7 @@ def write_in_order(m, ram, valid, value, name):
 def bank_flags(banks):
     """Per-bank ``loaded`` (from a frame's first beat in) and ``complete`` (its last write) flags.
 
-    Both clear when the frame has been read out (:func:`read_issue`).
+    Both clear when the frame has been read out (:func:`read_bank_control`).
     """
     loaded = Array(Signal(name=f"loaded{b}") for b in range(banks))
     complete = Array(Signal(name=f"complete{b}") for b in range(banks))
@@ -124,37 +124,26 @@ def bank_gate(m, step, position, loaded, bank, banks, name):
     return ~at_first | free
 
 
-def read_issue(m, room, position, banks, loaded, complete):
-    """The read side's issue: a register, decided a cycle ahead from ``room`` and the bank flags.
+def read_bank_control(m, last_issued, banks, loaded, complete):
+    """Track the bank being read out; return whether it may be read, from a register.
 
-    A read is issued in a cycle when, a cycle earlier, the output queue had
-    room and the bank to be read held a complete frame. Deciding a cycle
-    ahead puts no logic between the issue and everything it steps (counters,
-    strobes across the device), but sees ``room`` a cycle late: the queue
-    must promise room for two beats (``OutputQueue(..., burst=2)``). After a
-    frame's last read the bank moves on, and its flags clear a cycle later,
-    off the issue's path (a bank freed a cycle late only makes its next frame
-    wait that cycle).
-
-    Parameters
-    ----------
-    room : Value
-        The output queue's ``room``.
-    position : RasterPosition
-        The read counter, stepped by the returned issue.
-    loaded, complete : Array of Signal
-        The bank flags (:func:`bank_flags`).
+    ``last_issued`` marks the issue of a frame's last read. The bank then
+    moves on, and its flags clear a cycle later, off the read counters' path
+    (a bank freed a cycle late only makes its next frame wait that cycle).
+    The returned flag is the current bank's ``complete`` flag one cycle late,
+    switching to the next bank's with the last read: a frame becoming
+    complete is seen a cycle late, a finished one never again.
     """
-    issue = Signal(name="read_issue")
     read_bank = Signal(range(banks), name="read_bank")
-    upcoming = Mux(issue & position.frame_last, next_bank(read_bank, banks), read_bank)
-    m.d.sync += [read_bank.eq(upcoming), issue.eq(room & complete[upcoming])]
+    can_read = Signal(name="read_ready")
+    upcoming = Mux(last_issued, next_bank(read_bank, banks), read_bank)
+    m.d.sync += [read_bank.eq(upcoming), can_read.eq(complete[upcoming])]
     done = Signal(name="read_done")
     done_bank = Signal.like(read_bank, name="read_done_bank")
-    m.d.sync += [done.eq(issue & position.frame_last), done_bank.eq(read_bank)]
+    m.d.sync += [done.eq(last_issued), done_bank.eq(read_bank)]
     with m.If(done):
         m.d.sync += [loaded[done_bank].eq(0), complete[done_bank].eq(0)]
-    return issue
+    return can_read
 
 
 def next_bank(bank, banks):
