@@ -71,9 +71,9 @@ class Unpacker(wiring.Component):
             self.channels = check_positive_int(channels, "channels")
             self.lanes = check_lanes(lanes, self.channels)
             self.bit_a = check_bits(bit_a, "bit_a")
-            if isinstance(banks, bool) or banks not in self.BANKS:
-                raise ValueError(f"banks: must be 1 or 2, got {banks!r}")
-            self.banks = banks
+            self.banks = check_positive_int(banks, "banks")
+            if self.banks not in self.BANKS:
+                raise ValueError(f"banks: must be 1 or 2, got {banks}")
         super().__init__({
             "words": In(stream.Signature(word_beat(self.word_bits))),
             "stored": Out(1),

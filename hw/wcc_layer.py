@@ -54,9 +54,8 @@ class WccLayer(wiring.Component):
     (energy, exact top-k, quantizer, packer) taking frames in turn, between a
     :class:`FrameSplitter` and a :class:`FrameMerger` -> the compressed
     stream, which is what would cross the memory interface between layers.
-    Compute: an
-    :class:`Unpacker` stores and checks each compressed frame (two banks:
-    the next frame arrives while this one is read); a
+    Compute: an :class:`Unpacker` stores and checks each compressed frame
+    (two banks: the next frame arrives while this one is read); a
     :class:`KeptReader` feeds its kept vectors to the :class:`PointwiseMAC`
     and copies its bitmap to a :class:`ScatterBuffer`, which holds two
     frames of sums and scatters the older one back into a full frame while

@@ -352,7 +352,7 @@ def test_compressor_invalid_parameters(bad, match):
 
 @pytest.mark.parametrize("bad,match", [
     (dict(lanes=3), "^lanes"), (dict(width=0), "^width"), (dict(rate=2), "^rate"), (dict(bit_a=1), "^bit_a"),
-    (dict(banks=3), "^banks"), (dict(banks=True), "^banks"),
+    (dict(banks=3), "^banks"), (dict(banks=True), "^banks"), (dict(banks=2.0), "^banks"),
 ])
 def test_decompressor_invalid_parameters(bad, match):
     with pytest.raises((ValueError, TypeError), match=match):

@@ -57,10 +57,10 @@ def rates_table(args, progress):
     import torch
 
     from . import golden
+    from .gen.layer import layer_input
     from .golden.checkpoints import default_checkpoint_dir, load_checkpoint
     from .golden.denoiser import Denoiser
     from .golden.evaluation import psnr_ssim
-    from .gen.layer import layer_input
     from .golden.training import STAGES, noisy
 
     stages = {stage.rate: stage for stage in STAGES if stage.kind == "wcc" and stage.energy == "square"}
@@ -311,6 +311,7 @@ def run_demo(args, progress):
     from pathlib import Path
 
     from . import golden
+    from .gen.layer import layer_input
     from .gen.layer import generate, layer_from_checkpoint, simulate
     from .gen.report import write_layer_report
     from .gen.synth import synthesize
