@@ -151,15 +151,23 @@ class Unpacker(wiring.Component):
         m.d.comb += [mask.read_addr.eq(banked(self.mask_addr, mask_width, read_bank)),
                      self.mask_data.eq(mask.read_data),
                      codes.read_addr.eq(banked(self.code_addr, code_width, read_bank)),
-                     self.code_data.eq(codes.read_data),
-                     self.stored.eq(full.bit_select(read_bank, 1))]
+                     self.code_data.eq(codes.read_data)]
+        # The bank state's next values, so that `stored` and `free` (whether
+        # the write bank may take a frame) are registers, exact in the same
+        # cycle as the state, and no bank multiplexer lies before `take`.
+        full_next = Signal(self.banks, name="full_next")
+        write_next, read_next = (Signal(name=n) if two else C(0, 1) for n in ("write_bank_next", "read_bank_next"))
+        free = Signal(init=1, name="free")
+        m.d.comb += full_next.eq(full)
+        if two:
+            m.d.comb += [write_next.eq(write_bank), read_next.eq(read_bank)]
+            m.d.sync += [write_bank.eq(write_next), read_bank.eq(read_next)]
+        m.d.sync += [full.eq(full_next), self.stored.eq(full_next.bit_select(read_next, 1)),
+                     free.eq(~full_next.bit_select(write_next, 1))]
         with m.If(self.stored & self.release):
-            m.d.sync += full.bit_select(read_bank, 1).eq(0)
+            m.d.comb += full_next.bit_select(read_bank, 1).eq(0)
             if two:
-                m.d.sync += read_bank.eq(~read_bank)
-        # A frame is received only into a free bank.
-        free = Signal(name="free")
-        m.d.comb += free.eq(~full.bit_select(write_bank, 1))
+                m.d.comb += read_next.eq(~read_bank)
 
         word, first, last = self.words.payload.data, self.words.payload.first, self.words.payload.last
         index = Signal(range(total + 1), name="word_index")
@@ -263,9 +271,9 @@ class Unpacker(wiring.Component):
                     with m.If(bad | (marked != self.keep)):
                         m.d.sync += [bad.eq(0), self.refused.eq(1)]
                     with m.Else():
-                        m.d.sync += full.bit_select(write_bank, 1).eq(1)
+                        m.d.comb += full_next.bit_select(write_bank, 1).eq(1)
                         if two:
-                            m.d.sync += write_bank.eq(~write_bank)
+                            m.d.comb += write_next.eq(~write_bank)
                     m.next = "RECEIVE"
         # A frame's count starts with its first word's ones (a refused frame's may still be in flight).
         ones_first = delay(m, take & at_start, self._popcount_depth, "ones_first")
