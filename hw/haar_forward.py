@@ -183,8 +183,10 @@ class HaarForward(FrameGeometry, wiring.Component):
         where = mallat_region(m, issue, out, padded_height, padded_width, levels, "out")
         region = Cat(where[level, name] for _, level, name in memories)
         # Which memory reads travels to the memories' counters through two
-        # registers: the memories are spread over the device.
-        strobe = delay(m, Mux(issue, region, 0), STROBE_DEPTH, "rd_strobe")
+        # registers: the memories are spread over the device. `issue` itself
+        # reaches only one flip-flop of it (it also steps the counters here).
+        issued, issued_region = delay(m, issue, 1, "rd_issued"), delay(m, region, 1, "rd_region")
+        strobe = delay(m, Mux(issued, issued_region, 0), STROBE_DEPTH - 1, "rd_strobe")
         read = []
         for index, (memory, level, name) in enumerate(memories):
             # Each memory is read in its own raster order: a counter is its address.

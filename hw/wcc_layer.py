@@ -18,6 +18,7 @@ from .params import check_positive_int, for_inspection, validating
 from .pointwise_mac import PointwiseMAC
 from .requantizer import Requantizer
 from .scatter_buffer import ScatterBuffer
+from .stream_relay import StreamRelay
 from .topk_selector import MAX_DIGIT_BITS
 from .unpacker import Unpacker
 
@@ -62,7 +63,8 @@ class WccLayer(wiring.Component):
     the array fills the other; :class:`HaarInverse` and :class:`Requantizer`
     (bias, batch-norm, activation, clamp) make the output pixels. Stages
     overlap across frames: while one frame is inverse-transformed the next is
-    multiplied and further ones compressed.
+    multiplied and further ones compressed. Every stream between two blocks
+    crosses a :class:`StreamRelay` (a register slice, one cycle).
 
     Every internal stream is also an output ``tap_<name>`` (see :data:`TAPS`):
     the payload and a ``valid`` that marks its transfers, so a testbench can
@@ -227,25 +229,36 @@ class WccLayer(wiring.Component):
         mac, scatter, inverse, requantizer = (parts[n] for n in ("mac", "scatter", "haar_inverse", "requantizer"))
         compressors = [parts[self._compressor_name(index)] for index in range(self.compressors)]
 
+        relays = []
+
+        def relay(source, sink):
+            # Every stream between two blocks crosses a register slice: the
+            # blocks lie far apart, and no handshake path spans two of them.
+            part = StreamRelay(source.payload.shape())
+            m.submodules[f"relay{len(relays)}"] = part
+            relays.append(part)
+            wiring.connect(m, source, part.i)
+            wiring.connect(m, part.o, sink)
+
         wiring.connect(m, wiring.flipped(self.pixels), forward.pixels)
         if len(compressors) == 1:
-            wiring.connect(m, forward.coefficients, compressors[0].coefficients)
+            relay(forward.coefficients, compressors[0].coefficients)
             compressed = compressors[0].compressed
         else:
             # Frames dealt to the compressors in turn, their streams gathered in the same order.
             coefficient_shape = forward.coefficients.payload.shape()
             m.submodules.splitter = splitter = FrameSplitter(coefficient_shape, len(compressors))
             m.submodules.merger = merger = FrameMerger(compressors[0].compressed.payload.shape(), len(compressors))
-            wiring.connect(m, forward.coefficients, splitter.frames)
+            relay(forward.coefficients, splitter.frames)
             for index, compressor in enumerate(compressors):
-                wiring.connect(m, splitter.outputs[index], compressor.coefficients)
-                wiring.connect(m, compressor.compressed, merger.inputs[index])
+                relay(splitter.outputs[index], compressor.coefficients)
+                relay(compressor.compressed, merger.inputs[index])
             compressed = merger.frames
-        wiring.connect(m, compressed, unpacker.words)
-        wiring.connect(m, reader.codes, mac.codes)
-        wiring.connect(m, mac.sums, scatter.sums)
-        wiring.connect(m, scatter.values, inverse.coefficients)
-        wiring.connect(m, inverse.pixels, requantizer.values)
+        relay(compressed, unpacker.words)
+        relay(reader.codes, mac.codes)
+        relay(mac.sums, scatter.sums)
+        relay(scatter.values, inverse.coefficients)
+        relay(inverse.pixels, requantizer.values)
         wiring.connect(m, requantizer.pixels, wiring.flipped(self.output))
 
         # A stored frame is read out once, when the scatter buffer has a bank for its sums.
