@@ -98,8 +98,9 @@ class HaarForward(FrameGeometry, wiring.Component):
         """Cycles from the last pixel beat of a frame to its first coefficient beat (no stalls)."""
         padding_after = ((self.padded_width - self.width)
                          + (self.padded_height - self.height) * self.padded_width) * self.groups
-        # + input register, write relay, completion flag, read gate, the read pipeline, the output queue
-        return padding_after + 1 + LEVEL_DEPTH * self.levels + 3 + self.read_depth + OutputQueue.LATENCY
+        # + input register, write relay, frame written, completion flag, read gate, the read pipeline, the
+        # output queue
+        return padding_after + 1 + LEVEL_DEPTH * self.levels + 4 + self.read_depth + OutputQueue.LATENCY
 
     @property
     def mux_depth(self):
@@ -164,9 +165,12 @@ class HaarForward(FrameGeometry, wiring.Component):
         ll_memory = subband_memory(m, f"l{levels}_ll", width, lanes, ll_depth, banks)
         ll_count, ll_written = write_in_order(m, ll_memory, level_valid, level_data, f"l{levels}_ll")
         memories.append((ll_memory, levels, "ll"))
-        # The deepest LL is written last: its last entry of a bank completes the frame.
+        # The deepest LL is written last: its last entry of a bank completes the
+        # frame. That is found beside the LL memory, then flagged a cycle later.
         write_bank = Signal(range(banks))
-        with m.If(ll_written & Cat(ll_count == (b + 1) * ll_depth - 1 for b in range(banks)).any()):
+        frame_written = Signal(name="frame_written")
+        m.d.sync += frame_written.eq(ll_written & Cat(ll_count == (b + 1) * ll_depth - 1 for b in range(banks)).any())
+        with m.If(frame_written):
             m.d.sync += [write_bank.eq(next_bank(write_bank, banks)), complete[write_bank].eq(1)]
 
         # -- read-out in Mallat raster order ----------------------------------
@@ -194,18 +198,23 @@ class HaarForward(FrameGeometry, wiring.Component):
             with m.If(strobe[index]):
                 m.d.sync += count.eq(Mux(count == memory.depth - 1, 0, count + 1))
             read.append(read_registered(m, memory, count))
-        valid, select, first, last = (delay(m, value, STROBE_DEPTH + BlockRAM.LATENCY, f"rd_{n}") for value, n in
-                                      ((issue, "valid"), (region, "select"), (out.first, "first"), (out.frame_last, "last")))
+        valid, first, last = (delay(m, value, STROBE_DEPTH + BlockRAM.LATENCY, f"rd_{n}") for value, n in
+                              ((issue, "valid"), (out.first, "first"), (out.frame_last, "last")))
+        # The select's last register is one per lane: a memory this wide spans
+        # several block RAM tiles, and each lane's mask sits beside its own.
+        select = delay(m, issued_region, STROBE_DEPTH + BlockRAM.LATENCY - 2, "rd_select")
         # The multiplexer in registered steps: each subband's data, sign-extended
         # and masked by its select bit next to its RAM, then a registered OR tree.
         word = self.coefficients.payload.data.shape()
+        lane_bits = word.elem_shape.width
         masked = []
         for index, data_read in enumerate(read):
-            extended = Signal(word, name=f"rd_extended{index}")
-            for lane in range(lanes):
-                m.d.comb += extended[lane].eq(data_read[lane])
             register = Signal(word.size, name=f"rd_masked{index}")
-            m.d.sync += register.eq(Mux(select[index], extended.as_value(), 0))
+            for lane in range(lanes):
+                chosen = Signal(name=f"rd_select{index}_relay_{lane}")
+                m.d.sync += [chosen.eq(select[index]),
+                             register[lane * lane_bits:(lane + 1) * lane_bits].eq(
+                                 Mux(chosen, data_read[lane], 0))]
             masked.append(register)
         merged = or_tree(m, masked, "rd_or")
         valid, first, last = (delay(m, value, self.mux_depth, f"rd_{n}_mux") for value, n in
