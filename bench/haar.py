@@ -96,10 +96,12 @@ def measure(config, workdir):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="one configuration per block")
+    parser.add_argument("--only", type=int, action="append", help="index of a configuration to run (repeatable)")
     parser.add_argument("--out", type=Path, default=ROOT / "results" / "haar.json")
     parser.add_argument("--workdir", type=Path, default=ROOT / "build" / "haar")
     args = parser.parse_args(argv)
-    results = [measure(config, args.workdir) for config in (QUICK if args.quick else CONFIGS)]
+    configs = [CONFIGS[i] for i in args.only] if args.only else QUICK if args.quick else CONFIGS
+    results = [measure(config, args.workdir) for config in configs]
     write_summary(args.out, "haar", "activations of skimage.data photographs (seeded 3x3 convolution + ReLU6, 8-bit codes)",
                   {"cycles_over_beats_max": CYCLE_TOLERANCE, "fmax_mhz_min": FMAX_TARGET_MHZ, "mult18x18d": 0}, results)
     progress(f"wrote {args.out}")
