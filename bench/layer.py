@@ -8,6 +8,9 @@ compared with the integer model. Targets the JSON reports against: the frame
 interval within 10 % of the bound (the slowest stage's cycles per frame:
 Haar beats, the compressor's arrival and passes, kept positions *
 ceil(Cin/SIMD) * ceil(Cout/PE), scatter and inverse Haar beats), Fmax >= 150 MHz.
+Each layer is placed with placer seeds 1..N (``--seeds``, default 3): the
+JSON holds every seed's Fmax and reports the fastest placement, as
+``wccgen synth --seeds N`` does.
 """
 
 import argparse
@@ -39,7 +42,7 @@ def progress(message):
     print(f"[bench/layer] {message}", file=sys.stderr, flush=True)
 
 
-def measure(config, workdir):
+def measure(config, workdir, seeds=3):
     stage, layer_name, height, width, pe, simd = config
     name = f"{stage}_{layer_name}_{height}x{width}_pe{pe}_simd{simd}"
     out = workdir / name
@@ -50,8 +53,10 @@ def measure(config, workdir):
     sim = simulate(out, frames=FRAMES, progress=progress)
     progress(f"{name}: {'bit-exact' if sim['bit_exact'] else 'MISMATCH'}, interval {sim['cycles']} cycles "
              f"(bound {sim['cycle_bound']}); synthesizing")
-    synth = synthesize(out / manifest["verilog"], manifest["top"], out / "synth", target="ecp5-85f")
-    progress(f"{name}: {synth['luts']} LUT, {synth['dsps']} DSP, {synth['brams']} DP16KD, {synth['fmax_mhz']} MHz")
+    synth = synthesize(out / manifest["verilog"], manifest["top"], out / "synth", target="ecp5-85f",
+                       seeds=range(1, seeds + 1))
+    progress(f"{name}: {synth['luts']} LUT, {synth['dsps']} DSP, {synth['brams']} DP16KD, {synth['fmax_mhz']} MHz "
+             f"(by seed: {synth['fmax_by_seed']})")
     cfg = manifest["parameters"]["config"]
     first_in, last_out = sim["first_in_cycle"], sim["last_out_cycles"]
     return {
@@ -67,7 +72,8 @@ def measure(config, workdir):
         "first_frame_cycles": last_out[0] - first_in if last_out and first_in is not None else None,
         "compressed_bits": sim["compressed_bits"], "uncompressed_bits": sim["uncompressed_bits"],
         "max_float_difference_lsb": sim["max_float_difference_lsb"],
-        **{key: synth[key] for key in ("luts", "ffs", "dsps", "brams", "lutrams", "lut_multipliers", "fmax_mhz")},
+        **{key: synth[key] for key in ("luts", "ffs", "dsps", "brams", "lutrams", "lut_multipliers", "fmax_mhz",
+                                       "seed", "fmax_by_seed")},
         "fmax_target_met": synth["fmax_mhz"] is not None and synth["fmax_mhz"] >= FMAX_TARGET_MHZ,
         "interval_target_met": sim["cycles"] <= INTERVAL_TARGET * sim["cycle_bound"],
     }
@@ -78,11 +84,12 @@ def main(argv=None):
     parser.add_argument("--only", type=int, action="append", help="index of a configuration to run (repeatable)")
     parser.add_argument("--out", type=Path, default=ROOT / "results" / "layer.json")
     parser.add_argument("--workdir", type=Path, default=ROOT / "build" / "layer")
+    parser.add_argument("--seeds", type=int, default=3, help="placer seeds 1..N per layer (default 3)")
     args = parser.parse_args(argv)
     configs = [CONFIGS[i] for i in args.only] if args.only else CONFIGS
     results = []
     for config in configs:
-        results.append(measure(config, args.workdir))
+        results.append(measure(config, args.workdir, args.seeds))
         # Written after each configuration: a long run leaves what it has measured.
         write_summary(args.out, "layer",
                       f"layers of the shipped default model, fed the activations it gives them on held-out "

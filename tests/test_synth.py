@@ -1,8 +1,10 @@
-"""Device capacities: a mapped design is checked against the device before place and route."""
+"""Device capacities checked before place and route; placer seeds."""
+
+import json
 
 import pytest
 
-from wccgen.gen.synth import TARGETS, DoesNotFit, SynthesisError, check_fit
+from wccgen.gen.synth import TARGETS, DoesNotFit, SynthesisError, check_fit, seeds_text, synthesize
 
 
 def test_a_design_at_capacity_fits_and_one_more_cell_does_not():
@@ -23,3 +25,35 @@ def test_ice40_counts_pins_too():
     with pytest.raises(DoesNotFit, match="needs 31 SB_RAM40_4K block RAMs, the device has 30"):
         check_fit({"SB_RAM40_4K": 31}, "ice40-up5k")
     assert issubclass(DoesNotFit, SynthesisError)
+
+
+COUNTER = """
+module counter(input clk, input en, output reg [11:0] count);
+  always @(posedge clk) if (en) count <= count + 1'b1;
+endmodule
+"""
+
+
+def test_several_seeds_report_the_fastest_placement(tmp_path):
+    """Two placer seeds on a small design: each one's Fmax is reported, the best is the result, and its report
+    and log are the ones kept under the usual names."""
+    verilog = tmp_path / "counter.v"
+    verilog.write_text(COUNTER)
+    result = synthesize(verilog, "counter", tmp_path / "synth", target="ice40-up5k", clock_mhz=100, seeds=(1, 2))
+    assert sorted(result["fmax_by_seed"]) == ["1", "2"]
+    assert result["fmax_mhz"] == max(result["fmax_by_seed"].values()) == result["fmax_by_seed"][str(result["seed"])]
+    kept = json.loads((tmp_path / "synth" / "counter.pnr.json").read_text())
+    best = json.loads((tmp_path / "synth" / f"counter.seed{result['seed']}.pnr.json").read_text())
+    assert kept == best
+    assert f"placer seed {result['seed']}, the fastest of seeds 1, 2" in seeds_text(result)
+    single = synthesize(verilog, "counter", tmp_path / "one", target="ice40-up5k", clock_mhz=100)
+    assert single["seed"] == 1 and list(single["fmax_by_seed"]) == ["1"] and seeds_text(single) == ""
+
+
+@pytest.mark.parametrize("seeds", [(), (1, 1)])
+def test_seeds_must_be_distinct_and_at_least_one(tmp_path, seeds):
+    verilog = tmp_path / "counter.v"
+    verilog.write_text(COUNTER)
+    with pytest.raises(SynthesisError, match="^seeds: give one or more distinct placer seeds"):
+        synthesize(verilog, "counter", tmp_path / "synth", target="ice40-up5k", seeds=seeds)
+    assert not (tmp_path / "synth").exists()

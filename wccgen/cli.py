@@ -281,15 +281,17 @@ def run_synth(args, progress):
     workdir = Path(args.dir) / "synth" / target
     progress(f"synthesizing {manifest['verilog']} for {target} (Yosys, then nextpnr; minutes)")
     result = synthesize(Path(args.dir) / manifest["verilog"], manifest["top"], workdir, target=target,
-                        clock_mhz=args.clock)
+                        clock_mhz=args.clock, seeds=range(1, args.seeds + 1))
     summary = {"command": "synth", "dir": str(args.dir), **result, "reports": str(workdir)}
     (workdir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     return summary
 
 
 def print_synth(summary):
+    from .gen.synth import seeds_text
+
     print(f"{summary['target']}: {summary['luts']} LUTs, {summary['ffs']} FFs, {summary['dsps']} DSPs, "
-          f"{summary['brams']} block RAMs, Fmax {summary['fmax_mhz']} MHz (constraint "
+          f"{summary['brams']} block RAMs, Fmax {summary['fmax_mhz']} MHz{seeds_text(summary)} (constraint "
           f"{summary['clock_constraint_mhz']:g} MHz); reports in {summary['reports']}")
 
 
@@ -334,7 +336,7 @@ def run_demo(args, progress):
     if not args.no_synth:
         progress("3/4 synthesize for ecp5-85f (Yosys, nextpnr: several minutes)")
         synthesis = synthesize(out / manifest["verilog"], manifest["top"], out / "synth" / "ecp5-85f",
-                               target="ecp5-85f")
+                               target="ecp5-85f", seeds=range(1, args.seeds + 1))
     else:
         progress("3/4 synthesis skipped")
     progress("4/4 the integer model at each keep rate, and the report")
@@ -342,7 +344,8 @@ def run_demo(args, progress):
     photograph = golden.grey_photograph(args.image, height, width)[0, 0].numpy()
     report = write_layer_report(out, manifest=manifest, simulation=simulation, synthesis=synthesis, rates=rates,
                                 photograph=photograph)
-    resources = {key: synthesis[key] for key in ("luts", "ffs", "dsps", "brams", "fmax_mhz")} if synthesis else {}
+    resources = ({key: synthesis[key] for key in ("luts", "ffs", "dsps", "brams", "fmax_mhz", "seed", "fmax_by_seed")}
+                 if synthesis else {})
     return {
         "command": "demo",
         "out": str(out),
@@ -362,6 +365,8 @@ def run_demo(args, progress):
 
 
 def print_demo(summary):
+    from .gen.synth import seeds_text
+
     print_rates_table(summary["rates"])
     print()
     print(f"Hardware: WCC layer {summary['layer']} at {summary['hw_size'][0]}x{summary['hw_size'][1]}, rate "
@@ -373,7 +378,7 @@ def print_demo(summary):
           f"compressed frame {summary['compressed_bits']} bits vs {summary['uncompressed_bits']}")
     if summary.get("fmax_mhz") is not None:
         print(f"  ECP5-85F: {summary['luts']} LUTs, {summary['ffs']} FFs, {summary['dsps']} DSPs, {summary['brams']} "
-              f"block RAMs, Fmax {summary['fmax_mhz']} MHz")
+              f"block RAMs, Fmax {summary['fmax_mhz']} MHz{seeds_text(summary)}")
     print(f"  report: {summary['report']}")
 
 
@@ -463,6 +468,8 @@ def build_parser():
     demo.add_argument("--hw-rate", type=float, default=0.25, help="keep rate of the hardware layer (default 0.25)")
     demo.add_argument("--frames", type=_positive, default=3, help="frames simulated (default 3)")
     demo.add_argument("--no-synth", action="store_true", help="skip synthesis and place-and-route")
+    demo.add_argument("--seeds", type=_positive, default=1,
+                      help="placements to try, with placer seeds 1..N; the fastest is reported (default 1)")
     demo.add_argument("--size", type=_size, default=(96, 128), metavar="HxW",
                       help="frame size of the keep-rate table (default 96x128)")
     demo.add_argument("--rates", type=_rates, default=[0.5, 0.25, 0.125], help="keep rates of the table "
@@ -510,6 +517,8 @@ def build_parser():
     synth.add_argument("--target", default=None, choices=("ecp5-85f", "ice40-up5k"),
                        help="device (default: the one generated for)")
     synth.add_argument("--clock", type=float, default=200.0, help="clock constraint in MHz (default 200)")
+    synth.add_argument("--seeds", type=_positive, default=1,
+                       help="placements to try, with placer seeds 1..N; the fastest is reported (default 1)")
     synth.add_argument("--json", action="store_true", help="print a JSON summary")
     synth.set_defaults(run=run_synth, show=print_synth)
 
