@@ -40,7 +40,7 @@ class StreamRelay(wiring.Component):
         m = Module()
         skid_valid = Signal(name="skid_valid")
         skid_payload = Signal.like(self.i.payload, name="skid_payload")
-        # `ready` is high exactly when the skid register is empty: a register of its own.
+        # `ready` is the skid register's emptiness: from a flip-flop, never from `o.ready`.
         m.d.comb += self.i.ready.eq(~skid_valid)
         with m.If(~self.o.valid | self.o.ready):
             with m.If(skid_valid):
