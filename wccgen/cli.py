@@ -279,7 +279,8 @@ def run_synth(args, progress):
     from pathlib import Path
 
     workdir = Path(args.dir) / "synth" / target
-    progress(f"synthesizing {manifest['verilog']} for {target} (Yosys, then nextpnr; minutes)")
+    placements = "" if args.seeds == 1 else f" with seeds 1..{args.seeds}, two at a time"
+    progress(f"synthesizing {manifest['verilog']} for {target} (Yosys, then nextpnr{placements}; minutes)")
     result = synthesize(Path(args.dir) / manifest["verilog"], manifest["top"], workdir, target=target,
                         clock_mhz=args.clock, seeds=range(1, args.seeds + 1))
     summary = {"command": "synth", "dir": str(args.dir), **result, "reports": str(workdir)}
