@@ -145,8 +145,14 @@ class Compressor(CompressedFrame, wiring.Component):
         # -- arrival: quantize into the code memory, energies to the selector --
         accepting = Signal(name="accepting")  # a register: it drives every input counter
         beat = Signal(name="beat")
-        m.d.comb += [self.coefficients.ready.eq(accepting), beat.eq(accepting & self.coefficients.valid)]
+        # The frame's last beat closes the input at once, and reaches the
+        # sequencer a cycle later from a register: the input's `valid` goes
+        # to the counters only, never to the state logic.
+        arrived = Signal(name="arrived")
+        m.d.comb += [self.coefficients.ready.eq(accepting & ~arrived), beat.eq(self.coefficients.ready &
+                                                                               self.coefficients.valid)]
         inp = raster_position(m, beat, self.padded_height, self.padded_width, groups, "in")
+        m.d.sync += arrived.eq(beat & inp.frame_last)
         where = mallat_region(m, beat, inp, self.padded_height, self.padded_width, self.levels, "in")
         level = Signal(range(self.levels + 1), name="in_level")
         m.d.comb += level.eq(sum(Mux(where[lv, name], lv, 0) for lv, name in subbands(self.levels)))
@@ -233,7 +239,7 @@ class Compressor(CompressedFrame, wiring.Component):
                     m.d.sync += accepting.eq(1)
                     m.next = "ARRIVE"
             with m.State("ARRIVE"):
-                with m.If(beat & inp.frame_last):
+                with m.If(arrived):
                     m.d.sync += accepting.eq(0)
                     m.next = "SELECT"
             with m.State("SELECT"):
