@@ -17,7 +17,7 @@ from .pipeline import delay, sum_tree, sum_tree_depth, wrapping_counter
 __all__ = ["PointwiseMAC"]
 
 #: Cycles from a step to the multiplier operands: for the weights a relay of the address per PE, the
-#: memory's read register and one in the fabric; for the codes a register, then one relay per PE.
+#: memory's read register and one in the fabric; for the codes a register, then two relays per PE.
 OPERAND_DEPTH = 3
 #: Registers from a hard multiplier to its PE's adder tree: the multipliers lie in rows across the device.
 PRODUCT_RELAYS = 2
@@ -265,9 +265,17 @@ class PointwiseMAC(wiring.Component):
         # moving is still full and landed next cycle (it takes no beat), no
         # weight write can then be pending (a full buffer holds loads off),
         # and `next` is then free unless it holds a vector not handed off now.
-        m.d.sync += promote.eq(fill_full & ~promote & ~(waiting_valid & ~handoff) & ~loading & queue.room)
+        promote_next = fill_full & ~promote & ~(waiting_valid & ~handoff) & ~loading & queue.room
+        m.d.sync += promote.eq(promote_next)
+        # The buffer takes a beat when it is not full (or moves on now) and no
+        # load runs: a register as well, set from the next values of those
+        # terms, so the input's `ready` and the buffer's counters hang off
+        # flip-flops beside them rather than off `promote`, which lies by
+        # the wide `next` register it loads.
+        input_open = Signal(name="input_open", init=1)
+        loading_next = Signal(name="loading_next")
         m.d.comb += [
-            self.codes.ready.eq((~fill_full | promote) & ~loading & ~(load_waiting & ~fill_started)),
+            self.codes.ready.eq(input_open & ~(load_waiting & ~fill_started)),
             accept.eq(self.codes.valid & self.codes.ready),
         ]
         beat = self.codes.payload
@@ -276,6 +284,8 @@ class PointwiseMAC(wiring.Component):
             # (A promotion in the same cycle takes the buffer's old contents.)
             m.d.sync += fill.eq(Cat(fill[self.lanes_in * a_bits:], landing_data))
         _, beat_completes = wrapping_counter(m, accept, self.input_beats, "fill_count")
+        fill_full_next = Mux(accept, beat_completes, fill_full & ~promote)
+        m.d.sync += input_open.eq((~fill_full_next | promote_next) & ~loading_next)
         with m.If(accept):
             m.d.sync += [fill_started.eq(~beat_completes), fill_full.eq(beat_completes)]
             with m.If(~fill_started):
@@ -322,10 +332,10 @@ class PointwiseMAC(wiring.Component):
             weights.append(delay(m, read.data, OPERAND_DEPTH - 2, f"weights{lane}"))
         if self.writable:
             self._load_port(m, [m.submodules[f"weights{lane}"] for lane in range(pe)],
-                            work_valid | waiting_valid | fill_full | fill_started | landing, loading)
+                            work_valid | waiting_valid | fill_full | fill_started | landing, loading, loading_next)
 
         # -- products, per-PE adder trees, accumulators --------------------------
-        codes = delay(m, work[:simd * a_bits], OPERAND_DEPTH - 1, "codes")
+        codes = delay(m, work[:simd * a_bits], OPERAND_DEPTH - 2, "codes")
         flags = {"valid": step, "sum_first": step & (simd_fold == 0), "sum_last": step & simd_fold_last,
                  "frame_first": work_first & (fold == 0), "frame_last": work_last & fold_last}
         at_sum = {name: delay(m, flags[name], self.sum_latency, f"mac_{name}")
@@ -336,8 +346,12 @@ class PointwiseMAC(wiring.Component):
         for lane in range(pe):
             # The multipliers spread over the device: each PE gets its own copy of the codes.
             # (Without a reset: a reset would put a shared gate in front of all the copies.)
-            pe_codes = Signal.like(codes, name=f"codes_relay_{lane}", reset_less=True)
-            m.d.sync += pe_codes.eq(codes)
+            # Two in a row, so that neither hop spans the way from the vector to the multipliers.
+            pe_codes = codes
+            for hop in ("codes_relay", "codes_near_relay"):
+                relay = Signal.like(codes, name=f"{hop}_{lane}", reset_less=True)
+                m.d.sync += relay.eq(pe_codes)
+                pe_codes = relay
             products = []
             for s in range(simd):
                 mul = Multiplier(signed(a_bits), signed(w_bits))
@@ -423,8 +437,11 @@ class PointwiseMAC(wiring.Component):
                      out_queue.push_payload.first.eq(emit_first & (beat_index == 0)),
                      out_queue.push_payload.last.eq(emit_last & beat_last)]
 
-    def _load_port(self, m, memories, busy, loading):
-        """Write the ``load`` stream's beats into the weight memories once the array is idle."""
+    def _load_port(self, m, memories, busy, loading, loading_next):
+        """Write the ``load`` stream's beats into the weight memories once the array is idle.
+
+        ``loading`` is high from a load's first beat to its last; ``loading_next`` is its next value.
+        """
         simd_folds, pe, folds = self.simd_folds, self.pe, self.folds
         writes = [memory.write_port() for memory in memories]
         accept = Signal(name="load_accept")
@@ -463,8 +480,9 @@ class PointwiseMAC(wiring.Component):
 
         after_start = advance(*start)
         after_this = advance(*state)
+        m.d.comb += loading_next.eq(Mux(accept, ~beat.last, loading))
+        m.d.sync += loading.eq(loading_next)
         with m.If(accept):
-            m.d.sync += loading.eq(~beat.last)
             with m.If(beat.last):
                 m.d.sync += [register.eq(value) for register, value in zip(state, start)]
             with m.Elif(beat.first):
