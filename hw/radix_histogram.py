@@ -11,6 +11,15 @@ from .pipeline import delay, prefix_sums, prefix_sums_depth, sum_tree, sum_tree_
 __all__ = ["RadixHistogram"]
 
 
+def _or(values):
+    """The bitwise OR of ``values``."""
+    values = list(values)
+    result = values[0]
+    for value in values[1:]:
+        result = result | value
+    return result
+
+
 class RadixHistogram(wiring.Component):
     """Counts of ``2**digit_bits`` digit values, and a scan for the bin where the k-th largest lies.
 
@@ -155,11 +164,10 @@ class RadixHistogram(wiring.Component):
                                         ((read_valid, "valid"), (read_entry, "entry")))
         # The count of all larger bins, `before`, is the only value carried from
         # entry to entry; the comparisons with `need` are pipelined after it.
-        need = Signal(count, name="need")
         before = Signal(count, name="before")
         reached = Signal(entry_shape, name="reached")  # before + running
         with m.If(self.scan):
-            m.d.sync += [need.eq(self.need), before.eq(0)]
+            m.d.sync += before.eq(0)
         with m.Elif(running_valid):
             m.d.sync += before.eq(before + running[bins - 1])
         for j in range(bins):
@@ -171,27 +179,36 @@ class RadixHistogram(wiring.Component):
         # then combined), and how many would remain.
         crossing = Signal(bins, name="crossing")
         remain = Signal(entry_shape, name="remain")
-        half = (len(need) + 1) // 2
+        half = (len(self.need) + 1) // 2
         for j in range(bins):
             above_high, equal_high, reach_low = (Signal(name=f"{n}{j}") for n in ("above_high", "equal_high",
                                                                                   "reach_low"))
-            m.d.sync += [above_high.eq(reached[j][half:] > need[half:]), equal_high.eq(reached[j][half:] == need[half:]),
-                         reach_low.eq(reached[j][:half] >= need[:half]),
-                         remain[j].eq(need - (reached[j - 1] if j else reached_before)),
+            # Each bin compares with its own copy of `need` (it also feeds the subtractions).
+            bin_need = Signal(count, name=f"need_relay_{j}")
+            with m.If(self.scan):
+                m.d.sync += bin_need.eq(self.need)
+            m.d.sync += [above_high.eq(reached[j][half:] > bin_need[half:]),
+                         equal_high.eq(reached[j][half:] == bin_need[half:]),
+                         reach_low.eq(reached[j][:half] >= bin_need[:half]),
+                         remain[j].eq(bin_need - (reached[j - 1] if j else reached_before)),
                          crossing[j].eq(above_high | (equal_high & reach_low))]
         remain = delay(m, remain, 1, "remain_s2")
         verdict_valid, verdict_entry = (delay(m, v, 2, f"verdict_{n}") for v, n in
                                         ((reached_valid, "valid"), (reached_entry, "entry")))
+        # Running counts only grow with j, so the crossings do too: the
+        # entry holds the digit when its last bin crosses, and the digit is
+        # the first crossing bin's, found without a priority chain.
+        first = [crossing[j] & ~crossing[j - 1] if j else crossing[j] for j in range(bins)]
         found = Signal(name="found_flag")
         with m.If(self.scan):
             m.d.sync += found.eq(0)
-        with m.Elif(verdict_valid & ~found & crossing.any()):
-            m.d.sync += found.eq(1)
-            # Running counts only grow with j: the first crossing holds the digit.
-            for j in reversed(range(bins)):
-                with m.If(crossing[j]):
-                    m.d.sync += [self.found.eq(Cat(Const(bins - 1 - j, select), verdict_entry)),
-                                 self.remaining.eq(remain[j])]
+        with m.Elif(verdict_valid & ~found & crossing[bins - 1]):
+            m.d.sync += [
+                found.eq(1),
+                self.found.eq(Cat(_or(first[j].replicate(select) & Const(bins - 1 - j, select) for j in range(bins)),
+                                  verdict_entry)),
+                self.remaining.eq(_or(first[j].replicate(len(self.remaining)) & remain[j] for j in range(bins))),
+            ]
         finished = delay(m, scanning & scan_end, self.verdict_depth + 1, "scan_finished")
         m.d.comb += self.scan_done.eq(finished)
         return m
