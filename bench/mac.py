@@ -7,7 +7,8 @@ photographs' activations, and the inverse Haar output for the requantizer.
 Targets the JSON reports against: cycles per kept position equal to the bound
 ceil(Cin/SIMD) * ceil(Cout/PE), MAC utilization >= 95 % over whole frames
 (useful MACs / (MULT18X18D * cycles)), PE*SIMD MULT18X18D and no multiplier
-built from LUTs, Fmax >= 200 MHz.
+built from LUTs, Fmax >= 200 MHz. Each block is placed with placer seeds 1..N
+(``--seeds``, default 3) and the fastest placement reported, with every seed's Fmax.
 """
 
 import argparse
@@ -26,7 +27,7 @@ from wccgen.hw.requantizer import Requantizer
 from wccgen.sim.harness import run_block, toplevel_name
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from haar import FMAX_TARGET_MHZ, write_summary  # noqa: E402
+from haar import FMAX_TARGET_MHZ, add_seeds_argument, write_summary  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent
 UTILIZATION_TARGET = 0.95
@@ -62,7 +63,7 @@ def layer_traces(channels_in, channels_out):
     return bundle, traces
 
 
-def measure_mac(config, workdir):
+def measure_mac(config, workdir, seeds=(1,)):
     block, channels_in, channels_out, pe, simd, writable = config
     name = f"pointwise_mac_{channels_in}x{channels_out}_pe{pe}_simd{simd}" + ("_writable" if writable else "")
     bundle, traces = layer_traces(channels_in, channels_out)
@@ -75,7 +76,7 @@ def measure_mac(config, workdir):
     started = time.monotonic()
     report = run_block(block, params, frames, expected, workdir / name / "sim", target="ecp5")
     simulated = time.monotonic() - started
-    resources = place(unit, block, params, workdir / name)
+    resources = place(unit, block, params, workdir / name, seeds)
     kept = sum(codes.shape[1] for codes in frames)
     # Whole run: from the first code accepted to the last sum delivered.
     total_cycles = report["last_out_cycles"][-1] - report["first_in_cycle"] + 1 if report["passed"] else None
@@ -104,7 +105,7 @@ def measure_mac(config, workdir):
     return result
 
 
-def measure_requantizer(config, workdir):
+def measure_requantizer(config, workdir, seeds=(1,)):
     block, channels_in, channels_out, _, _, lanes = config
     bundle, traces = layer_traces(channels_in, channels_out)
     name = f"requantizer_{channels_out}ch_l{lanes}_v{bundle.config.inverse_width}"
@@ -122,7 +123,7 @@ def measure_requantizer(config, workdir):
     started = time.monotonic()
     report = run_block(block, params, frames, expected, workdir / name / "sim", target="ecp5")
     simulated = time.monotonic() - started
-    resources = place(unit, block, params, workdir / name)
+    resources = place(unit, block, params, workdir / name, seeds)
     beats = HEIGHT * WIDTH * unit.groups
     cycles = report.get("cycles_per_frame")
     result = {
@@ -139,14 +140,14 @@ def measure_requantizer(config, workdir):
     return result
 
 
-def place(unit, block, params, workdir):
+def place(unit, block, params, workdir, seeds):
     """Synthesize and place the block's ECP5 Verilog; the resources without the raw cell list."""
     progress(f"{workdir.name}: synthesis and place-and-route")
     top = toplevel_name(block)
     verilog_path = workdir / f"{top}.v"
     verilog_path.parent.mkdir(parents=True, exist_ok=True)
     verilog_path.write_text(emit_verilog(unit, top, params, target="ecp5"))
-    resources = synthesize(verilog_path, top, workdir / "synth", clock_mhz=FMAX_TARGET_MHZ)
+    resources = synthesize(verilog_path, top, workdir / "synth", clock_mhz=FMAX_TARGET_MHZ, seeds=seeds)
     return {**{k: v for k, v in resources.items() if k != "cells"}, "cells": resources["cells"]}
 
 
@@ -156,9 +157,11 @@ def main(argv=None):
     parser.add_argument("--only", type=int, action="append", help="index of a configuration to run (repeatable)")
     parser.add_argument("--out", type=Path, default=ROOT / "results" / "mac.json")
     parser.add_argument("--workdir", type=Path, default=ROOT / "build" / "mac")
+    add_seeds_argument(parser)
     args = parser.parse_args(argv)
     configs = [CONFIGS[i] for i in args.only] if args.only else (QUICK if args.quick else CONFIGS)
-    results = [(measure_mac if c[0] == "PointwiseMAC" else measure_requantizer)(c, args.workdir) for c in configs]
+    results = [(measure_mac if c[0] == "PointwiseMAC" else measure_requantizer)(c, args.workdir, range(1, args.seeds + 1))
+               for c in configs]
     write_summary(args.out, "mac",
                   f"layers calibrated on skimage.data photographs ({', '.join(PHOTOS)}) and exported: their weights, "
                   f"the kept codes of the photographs' activations ({HEIGHT}x{WIDTH}, {LEVELS} levels, rate {RATE}), "
