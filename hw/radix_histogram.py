@@ -1,5 +1,8 @@
 """Histogram of radix digits in block RAM, and the scan that finds the k-th largest digit."""
 
+import operator
+from functools import reduce
+
 from amaranth.hdl import Cat, Const, Module, Mux, Signal
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
@@ -9,15 +12,6 @@ from .params import check_positive_int, validating
 from .pipeline import delay, prefix_sums, prefix_sums_depth, sum_tree, sum_tree_depth
 
 __all__ = ["RadixHistogram"]
-
-
-def _or(values):
-    """The bitwise OR of ``values``."""
-    values = list(values)
-    result = values[0]
-    for value in values[1:]:
-        result = result | value
-    return result
 
 
 class RadixHistogram(wiring.Component):
@@ -205,9 +199,10 @@ class RadixHistogram(wiring.Component):
         with m.Elif(verdict_valid & ~found & crossing[bins - 1]):
             m.d.sync += [
                 found.eq(1),
-                self.found.eq(Cat(_or(first[j].replicate(select) & Const(bins - 1 - j, select) for j in range(bins)),
-                                  verdict_entry)),
-                self.remaining.eq(_or(first[j].replicate(len(self.remaining)) & remain[j] for j in range(bins))),
+                self.found.eq(Cat(reduce(operator.or_, (first[j].replicate(select) & Const(bins - 1 - j, select)
+                                                         for j in range(bins))), verdict_entry)),
+                self.remaining.eq(reduce(operator.or_, (first[j].replicate(len(self.remaining)) & remain[j]
+                                                        for j in range(bins)))),
             ]
         finished = delay(m, scanning & scan_end, self.verdict_depth + 1, "scan_finished")
         m.d.comb += self.scan_done.eq(finished)
