@@ -1,6 +1,6 @@
 """Exact top-k position selection by radix select (golden: ``golden.topk_select``)."""
 
-from amaranth.hdl import Cat, Module, Mux, Signal
+from amaranth.hdl import Cat, Const, Module, Mux, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -13,6 +13,8 @@ __all__ = ["TopKSelector"]
 
 #: Widest radix digit: a histogram of 2**12 bins per copy.
 MAX_DIGIT_BITS = 12
+#: Width of each piece of the mask pass's comparison with the threshold (one short carry chain each).
+COMPARE_BITS = 8
 #: Digits the default radix aims for: the arrival builds the first histogram,
 #: each further one takes a pass over the stored energies.
 DEFAULT_DIGITS = 3
@@ -222,17 +224,18 @@ class TopKSelector(wiring.Component):
                     m.next = "ARRIVE"
 
         # -- the mask pass: above the threshold, or equal and among the first `ties` --
-        # The comparison in two halves, then combined: no carry chain spans the energy.
-        half = (self.energy_bits + 1) // 2
-        halves = []
-        for part, (low, high) in enumerate(((0, half), (half, self.energy_bits))):
+        # The comparison in bytes, then combined from the most significant
+        # down: no carry chain longer than a byte's.
+        above, equal = Const(0), Const(1)
+        for part, low in enumerate(range(0, self.energy_bits, COMPARE_BITS)):
+            high = min(low + COMPARE_BITS, self.energy_bits)
             part_above, part_equal = Signal(name=f"mask_above{part}"), Signal(name=f"mask_equal{part}")
             m.d.sync += [part_above.eq(stored[low:high] > threshold[low:high]),
                          part_equal.eq(stored[low:high] == threshold[low:high])]
-            halves.append((part_above, part_equal))
-        (above_low, equal_low), (above_high, equal_high) = halves
-        above, equal = Signal(name="mask_above"), Signal(name="mask_equal")
-        m.d.sync += [above.eq(above_high | (equal_high & above_low)), equal.eq(equal_high & equal_low)]
+            above, equal = part_above | (part_equal & above), part_equal & equal
+        above_reg, equal_reg = Signal(name="mask_above"), Signal(name="mask_equal")
+        m.d.sync += [above_reg.eq(above), equal_reg.eq(equal)]
+        above, equal = above_reg, equal_reg
         verdict_valid = delay(m, mask_valid, 2, "mask_valid_s1")
         # Whether ties remain is a register of its own, kept beside the count.
         ties_left = Signal(name="mask_ties_left")
