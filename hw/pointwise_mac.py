@@ -17,7 +17,7 @@ from .pipeline import delay, sum_tree, sum_tree_depth, wrapping_counter
 __all__ = ["PointwiseMAC"]
 
 #: Cycles from a step to the multiplier operands: for the weights a relay of the address per PE, the
-#: memory's read register and one in the fabric; for the codes a register, then two relays per PE.
+#: memory's read register and one in the fabric; for the codes a register, then one relay per PE.
 OPERAND_DEPTH = 3
 #: Registers from a hard multiplier to its PE's adder tree: the multipliers lie in rows across the device.
 PRODUCT_RELAYS = 2
@@ -335,7 +335,7 @@ class PointwiseMAC(wiring.Component):
                             work_valid | waiting_valid | fill_full | fill_started | landing, loading, loading_next)
 
         # -- products, per-PE adder trees, accumulators --------------------------
-        codes = delay(m, work[:simd * a_bits], OPERAND_DEPTH - 2, "codes")
+        codes = delay(m, work[:simd * a_bits], OPERAND_DEPTH - 1, "codes")
         flags = {"valid": step, "sum_first": step & (simd_fold == 0), "sum_last": step & simd_fold_last,
                  "frame_first": work_first & (fold == 0), "frame_last": work_last & fold_last}
         at_sum = {name: delay(m, flags[name], self.sum_latency, f"mac_{name}")
@@ -346,12 +346,8 @@ class PointwiseMAC(wiring.Component):
         for lane in range(pe):
             # The multipliers spread over the device: each PE gets its own copy of the codes.
             # (Without a reset: a reset would put a shared gate in front of all the copies.)
-            # Two in a row, so that neither hop spans the way from the vector to the multipliers.
-            pe_codes = codes
-            for hop in ("codes_relay", "codes_near_relay"):
-                relay = Signal.like(codes, name=f"{hop}_{lane}", reset_less=True)
-                m.d.sync += relay.eq(pe_codes)
-                pe_codes = relay
+            pe_codes = Signal.like(codes, name=f"codes_relay_{lane}", reset_less=True)
+            m.d.sync += pe_codes.eq(codes)
             products = []
             for s in range(simd):
                 mul = Multiplier(signed(a_bits), signed(w_bits))
