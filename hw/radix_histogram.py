@@ -14,6 +14,10 @@ from .pipeline import delay, prefix_sums, prefix_sums_depth, sum_tree, sum_tree_
 __all__ = ["RadixHistogram"]
 
 
+#: Width of each piece of the comparisons with ``need`` (one short carry chain each).
+COMPARE_BITS = 4
+
+
 class RadixHistogram(wiring.Component):
     """Counts of ``2**digit_bits`` digit values, and a scan for the bin where the k-th largest lies.
 
@@ -86,7 +90,7 @@ class RadixHistogram(wiring.Component):
     @property
     def verdict_depth(self):
         """Cycles from an entry's read to its verdict: read, sums, running total, comparisons of the
-        halves and of the whole, decision."""
+        pieces and of the whole, decision."""
         return BlockRAM.LATENCY + self._sum_depth + 4
 
     @property
@@ -128,9 +132,12 @@ class RadixHistogram(wiring.Component):
         for ram in rams:
             m.d.comb += ram.read_addr.eq(Mux(scanning, scan_entry, entry))
         latency = BlockRAM.LATENCY
-        upd_valid, upd_entry, upd_bin, upd_copy = (
+        upd_valid, upd_entry, upd_copy = (
             delay(m, v, latency, f"upd_{n}") for v, n in
-            ((self.update, "valid"), (entry, "entry"), (self.digit[:select], "bin"), (copy, "copy")))
+            ((self.update, "valid"), (entry, "entry"), (copy, "copy")))
+        # The bin travels decoded (one bit per bin, straight into the adders'
+        # carry-in), its last register one per copy, beside that copy's memory.
+        hit = delay(m, Cat(self.digit[:select] == b for b in range(bins)), latency - 1, "upd_bin")
         # Entries are cleared two cycles after the scan reads them (after the read, never beside it).
         clear_valid, clear_entry = (delay(m, v, 2, f"clear_{n}") for v, n in ((scanning, "valid"), (scan_entry, "entry")))
         # Ready once the last clear is visible to an update's read.
@@ -138,8 +145,10 @@ class RadixHistogram(wiring.Component):
         m.d.sync += self.ready.eq(~(self.scan | scanning | clear_valid | clear_landed))
         for index, ram in enumerate(rams):
             incremented = Signal(entry_shape, name=f"incremented{index}")
+            copy_hit = Signal(bins, name=f"upd_bin_relay_{index}")
+            m.d.sync += copy_hit.eq(hit)
             for b in range(bins):
-                m.d.comb += incremented[b].eq(ram.read_data[b] + (upd_bin == b))
+                m.d.comb += incremented[b].eq(ram.read_data[b] + copy_hit[b])
             m.d.comb += [
                 ram.write_en.eq(clear_valid | (upd_valid & (upd_copy == index))),
                 ram.write_addr.eq(Mux(clear_valid, clear_entry, upd_entry)),
@@ -169,23 +178,26 @@ class RadixHistogram(wiring.Component):
         reached_valid, reached_entry, reached_before = (delay(m, v, 1, f"reached_{n}") for v, n in
                                                         ((running_valid, "valid"), (running_entry, "entry"),
                                                          (before, "before")))
-        # Per bin: does the running count reach `need` (compared in two halves,
-        # then combined), and how many would remain.
+        # Per bin: does the running count reach `need` (compared in pieces of
+        # COMPARE_BITS, then combined from the most significant down), and
+        # how many would remain.
         crossing = Signal(bins, name="crossing")
         remain = Signal(entry_shape, name="remain")
-        half = (len(self.need) + 1) // 2
+        width = len(self.need)
         for j in range(bins):
-            above_high, equal_high, reach_low = (Signal(name=f"{n}{j}") for n in ("above_high", "equal_high",
-                                                                                  "reach_low"))
             # Each bin compares with its own copy of `need` (it also feeds the subtractions).
             bin_need = Signal(count, name=f"need_relay_{j}")
             with m.If(self.scan):
                 m.d.sync += bin_need.eq(self.need)
-            m.d.sync += [above_high.eq(reached[j][half:] > bin_need[half:]),
-                         equal_high.eq(reached[j][half:] == bin_need[half:]),
-                         reach_low.eq(reached[j][:half] >= bin_need[:half]),
-                         remain[j].eq(bin_need - (reached[j - 1] if j else reached_before)),
-                         crossing[j].eq(above_high | (equal_high & reach_low))]
+            reaches = Const(1)  # the pieces below reach theirs (nothing below the lowest)
+            for piece, low in enumerate(range(0, width, COMPARE_BITS)):
+                high = min(low + COMPARE_BITS, width)
+                above, equal = Signal(name=f"above{j}_{piece}"), Signal(name=f"equal{j}_{piece}")
+                m.d.sync += [above.eq(reached[j][low:high] > bin_need[low:high]),
+                             equal.eq(reached[j][low:high] == bin_need[low:high])]
+                reaches = above | (equal & reaches)
+            m.d.sync += [remain[j].eq(bin_need - (reached[j - 1] if j else reached_before)),
+                         crossing[j].eq(reaches)]
         remain = delay(m, remain, 1, "remain_s2")
         verdict_valid, verdict_entry = (delay(m, v, 2, f"verdict_{n}") for v, n in
                                         ((reached_valid, "valid"), (reached_entry, "entry")))
