@@ -1,11 +1,14 @@
 """HaarForward and HaarInverse in simulation, bit-exact against the golden model."""
 
+import re
+
 import numpy as np
 import pytest
 
 from wccgen.gen.lint import lint_verilog
 from wccgen.gen.verilog import emit_verilog, simulation_models
 from wccgen.golden import align_levels, haar_forward, haar_inverse, photograph_codes
+from wccgen.hw.ecp5_block_ram import dp16kd_mode
 from wccgen.hw.haar_forward import HaarForward
 from wccgen.hw.haar_inverse import HaarInverse
 from wccgen.hw.params import for_inspection
@@ -68,8 +71,13 @@ def test_forward_real_photograph(tmp_path, photo):
     assert_exact(report)
 
 
+@pytest.mark.parametrize("lanes,modes", [
+    (2, {"4", "18"}),
+    # One group per position: the level-2 subbands (270 entries of 48 or 32 bits) take the 36-bit mode.
+    (4, {"9", "36"}),
+])
 @pytest.mark.parametrize("block", ["HaarForward", "HaarInverse"])
-def test_ecp5_primitives_are_bit_exact(tmp_path, block):
+def test_ecp5_primitives_are_bit_exact(tmp_path, block, lanes, modes):
     """The ECP5 variant (DP16KD block RAMs with output registers) computes the same as the generic one."""
     levels, height, width = 2, 36, 40
     if block == "HaarForward":
@@ -81,9 +89,10 @@ def test_ecp5_primitives_are_bit_exact(tmp_path, block):
                   for s in (0, 1, 2)]
         expected = [haar_inverse(f, levels, height, width) for f in frames]
         in_bits = 12
-    params = dict(height=height, width=width, channels=4, lanes=2, levels=levels, in_bits=in_bits)
+    params = dict(height=height, width=width, channels=4, lanes=lanes, levels=levels, in_bits=in_bits)
     report = run_block(block, params, frames, expected, tmp_path, idle=0.2, backpressure=0.3, target="ecp5")
-    assert "DP16KD" in (tmp_path / f"{toplevel_name(block)}.v").read_text()
+    verilog = (tmp_path / f"{toplevel_name(block)}.v").read_text()
+    assert set(re.findall(r"\.DATA_WIDTH_B\(32'd(\d+)\)", verilog)) >= modes
     assert_exact(report)
 
 
@@ -217,3 +226,16 @@ def test_a_design_that_stops_fails_by_the_watchdog_instead_of_hanging(tmp_path, 
     assert not report["passed"]
     assert report["mismatch"]["message"] == ("HaarForward: no end after 3000 cycles: the design stopped taking "
                                              "input or giving output (the testbench's watchdog)")
+
+
+@pytest.mark.parametrize("width,depth,mode", [
+    (16, 300, 18),     # one block either way: the narrower mode
+    (24, 300, 36),     # one 36-bit block instead of two 18-bit ones
+    (48, 512, 36),     # two blocks instead of three
+    (48, 513, 18),     # too deep for the 36-bit mode
+    (48, 1080, 9),     # 9-bit (2048 deep): six blocks, the only mode deep enough besides narrower ones
+    (8, 16, None),     # shallow: LUT RAM
+    (8, 16385, None),  # deeper than a block: inferred
+])
+def test_dp16kd_mode_takes_fewest_blocks(width, depth, mode):
+    assert dp16kd_mode(width, depth) == mode

@@ -1,11 +1,15 @@
 // Behavioural model of the Lattice ECP5 DP16KD block RAM, for simulation with Icarus.
-// Covers what wccgen instantiates: equal port widths of 18, 9, 4, 2 or 1 bits,
+// Covers what wccgen instantiates: equal port widths of 36, 18, 9, 4, 2 or 1 bits,
 // port A writing, port B reading, REGMODE NOREG or OUTREG, no chip selects,
 // no reset of the outputs. Word address bits sit above the byte-enable bits as
-// in the device (x18: ADx[13:4], x9: [13:3], x4: [13:2], x2: [13:1], x1: [13:0]).
-// A read issued with CEB returns the word in the internal latch on the next
-// clock edge; with REGMODE_B = "OUTREG" the output register takes it one edge
-// later, when OCEB is high.
+// in the device (x36: ADx[13:5], x18: [13:4], x9: [13:3], x4: [13:2], x2: [13:1],
+// x1: [13:0]); a write at x36 / x18 stores the 9-bit bytes whose enables
+// (ADA[3:0] / ADA[1:0]) are high. A read issued with CEB returns the word in
+// the internal latch on the next clock edge; with REGMODE_B = "OUTREG" the output
+// register takes it one edge later, when OCEB is high.
+// The 36-bit mode is pseudo-dual-port: a write takes {DIB, DIA} on port A's clock
+// enable (WEA high), a read gives {DOB, DOA}; the low half leaves through port A's
+// output register (REGMODE_A, OCEA), the high half through port B's.
 module DP16KD (
   input DIA17, DIA16, DIA15, DIA14, DIA13, DIA12, DIA11, DIA10, DIA9, DIA8, DIA7, DIA6, DIA5, DIA4, DIA3, DIA2, DIA1, DIA0,
   input ADA13, ADA12, ADA11, ADA10, ADA9, ADA8, ADA7, ADA6, ADA5, ADA4, ADA3, ADA2, ADA1, ADA0,
@@ -30,12 +34,14 @@ module DP16KD (
   parameter WRITEMODE_B = "NORMAL";
   parameter GSR = "ENABLED";
 
-  wire [17:0] dia = {DIA17, DIA16, DIA15, DIA14, DIA13, DIA12, DIA11, DIA10, DIA9, DIA8, DIA7, DIA6, DIA5, DIA4, DIA3, DIA2, DIA1, DIA0};
+  wire [35:0] di = {DIB17, DIB16, DIB15, DIB14, DIB13, DIB12, DIB11, DIB10, DIB9, DIB8, DIB7, DIB6, DIB5, DIB4, DIB3, DIB2, DIB1, DIB0,
+                    DIA17, DIA16, DIA15, DIA14, DIA13, DIA12, DIA11, DIA10, DIA9, DIA8, DIA7, DIA6, DIA5, DIA4, DIA3, DIA2, DIA1, DIA0};
   wire [13:0] ada = {ADA13, ADA12, ADA11, ADA10, ADA9, ADA8, ADA7, ADA6, ADA5, ADA4, ADA3, ADA2, ADA1, ADA0};
   wire [13:0] adb = {ADB13, ADB12, ADB11, ADB10, ADB9, ADB8, ADB7, ADB6, ADB5, ADB4, ADB3, ADB2, ADB1, ADB0};
 
   reg bits [0:18431];
-  reg [17:0] latch_b = 18'd0;
+  reg [35:0] latch_b = 36'd0;
+  reg [17:0] out_a = 18'd0;
   reg [17:0] out_b = 18'd0;
   integer write_bit, read_bit;
 
@@ -44,6 +50,7 @@ module DP16KD (
     input [13:0] address;
     begin
       case (width)
+        36: word_base = address[13:5] * 36;
         18: word_base = address[13:4] * 18;
         9: word_base = address[13:3] * 9;
         4: word_base = address[13:2] * 4;
@@ -53,10 +60,24 @@ module DP16KD (
     end
   endfunction
 
+  // Whether a bit of a write is stored: its byte's enable at x36 and x18, always below.
+  function byte_enabled;
+    input integer width;
+    input integer index;
+    input [13:0] address;
+    begin
+      if (width == 36 || width == 18)
+        byte_enabled = address[index / 9];
+      else
+        byte_enabled = 1'b1;
+    end
+  endfunction
+
   always @(posedge CLKA) begin
     if (CEA && WEA)
       for (write_bit = 0; write_bit < DATA_WIDTH_A; write_bit = write_bit + 1)
-        bits[word_base(DATA_WIDTH_A, ada) + write_bit] <= dia[write_bit];
+        if (byte_enabled(DATA_WIDTH_A, write_bit, ada))
+          bits[word_base(DATA_WIDTH_A, ada) + write_bit] <= di[write_bit];
   end
 
   always @(posedge CLKB) begin
@@ -64,10 +85,17 @@ module DP16KD (
       for (read_bit = 0; read_bit < DATA_WIDTH_B; read_bit = read_bit + 1)
         latch_b[read_bit] <= bits[word_base(DATA_WIDTH_B, adb) + read_bit];
     if (OCEB)
-      out_b <= latch_b;
+      out_b <= (DATA_WIDTH_B == 36) ? latch_b[35:18] : latch_b[17:0];
   end
 
-  wire [17:0] dob = (REGMODE_B == "OUTREG") ? out_b : latch_b;
+  // At x36 the low half of the word read on port B leaves through port A's output stage.
+  always @(posedge CLKA) begin
+    if (OCEA)
+      out_a <= latch_b[17:0];
+  end
+
+  wire [17:0] dob = (REGMODE_B == "OUTREG") ? out_b : ((DATA_WIDTH_B == 36) ? latch_b[35:18] : latch_b[17:0]);
+  wire [17:0] doa = (DATA_WIDTH_B != 36) ? 18'd0 : (REGMODE_A == "OUTREG") ? out_a : latch_b[17:0];
   assign {DOB17, DOB16, DOB15, DOB14, DOB13, DOB12, DOB11, DOB10, DOB9, DOB8, DOB7, DOB6, DOB5, DOB4, DOB3, DOB2, DOB1, DOB0} = dob;
-  assign {DOA17, DOA16, DOA15, DOA14, DOA13, DOA12, DOA11, DOA10, DOA9, DOA8, DOA7, DOA6, DOA5, DOA4, DOA3, DOA2, DOA1, DOA0} = 18'd0;
+  assign {DOA17, DOA16, DOA15, DOA14, DOA13, DOA12, DOA11, DOA10, DOA9, DOA8, DOA7, DOA6, DOA5, DOA4, DOA3, DOA2, DOA1, DOA0} = doa;
 endmodule
