@@ -1,6 +1,6 @@
 """Streaming multi-level 2-D Haar inverse transform (golden: ``golden.haar_inverse``)."""
 
-from amaranth.hdl import Cat, Module, Mux, Signal, signed
+from amaranth.hdl import Array, Cat, Module, Mux, Signal, signed
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import ceil_log2
@@ -172,8 +172,12 @@ class HaarInverse(FrameGeometry, wiring.Component):
             # a = LL+H+V+D, b = LL+H-V-D, c = LL-H+V-D, d = LL-H-V+D.
             negatives += [("top_right", level, odd_row), ("bottom_left", level, odd_col),
                           ("bottom_right", level, odd_row ^ odd_col)]
+        # Per level exactly two of the three are negated unless the pixel is at
+        # its block's top left: the count is twice the levels with an odd row
+        # or column, a lookup (no adder over 3 * levels bits).
+        odd = Cat(lower[level - 1] | righter[level - 1] for level in range(1, levels + 1))
         count = Signal(range(len(negatives) + 1), name="negated")
-        m.d.sync += count.eq(sum(negative for _, _, negative in negatives))
+        m.d.sync += count.eq(Array(2 * bin(pattern).count("1") for pattern in range(2 ** levels))[odd])
         lane_terms = []
         for lane in range(lanes):
             ll = Signal(wide, name=f"term_lane{lane}_ll")
