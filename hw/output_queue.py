@@ -45,8 +45,8 @@ class OutputQueue(wiring.Component):
     o : Out(stream.Signature(payload_shape))
     """
 
-    #: Cycles from ``push_valid`` to the beat on ``o``.
-    LATENCY = 2
+    #: Cycles from ``push_valid`` to the beat on ``o``: a slice's relay, its write, its output register.
+    LATENCY = 3
 
     #: Cycles ``room`` lags the count it is computed from.
     ROOM_DELAY = 2
@@ -79,8 +79,8 @@ class OutputQueue(wiring.Component):
         # A wide queue is a set of slices of CHUNK_BITS, each a complete queue
         # of its own (pointers, output register) in lockstep with the others:
         # one set of pointers and controls reaching every LUT RAM of a few
-        # hundred bits crossed half the device. Only `push_valid` and the
-        # sink's `ready` reach all slices.
+        # hundred bits crossed half the device. Only `push_valid` (through a
+        # relay of each slice's own) and the sink's `ready` reach all slices.
         payload = self.push_payload.as_value()
         slices = [self._slice(m, entries, index, payload[low:low + self.CHUNK_BITS])
                   for index, low in enumerate(range(0, width, self.CHUNK_BITS))]
@@ -106,15 +106,20 @@ class OutputQueue(wiring.Component):
     def _slice(self, m, entries, index, push_data):
         """One slice of the storage with its own pointers and output register; its ``(valid, data)``."""
         suffix = "" if index == 0 else f"_relay_{index}"
+        # The beat reaches the slice through registers of its own: `push_valid`
+        # alone would otherwise be one net to every slice's write enable.
+        push_valid = Signal(name=f"push_valid_relay_{index}")
+        push_relay = Signal(len(push_data), name=f"push_data_relay_{index}")
+        m.d.sync += [push_valid.eq(self.push_valid), push_relay.eq(push_data)]
         # (Counters with registered wrap flags: no comparator before a pointer's register.)
         advance = Signal(name=f"advance{suffix}")
-        write_pointer, _ = wrapping_counter(m, self.push_valid, entries, f"write_pointer{suffix}")
+        write_pointer, _ = wrapping_counter(m, push_valid, entries, f"write_pointer{suffix}")
         read_pointer, _ = wrapping_counter(m, advance, entries, f"read_pointer{suffix}")
         # LUT RAM whatever the depth: its read is combinational, which a block RAM would make slow.
         storage = Memory(shape=len(push_data), depth=entries, init=[], attrs={"ram_style": "distributed"})
         m.submodules[f"storage{index}"] = storage
         write, read = storage.write_port(), storage.read_port(domain="comb")
-        m.d.comb += [write.addr.eq(write_pointer), write.data.eq(push_data), write.en.eq(self.push_valid),
+        m.d.comb += [write.addr.eq(write_pointer), write.data.eq(push_relay), write.en.eq(push_valid),
                      read.addr.eq(read_pointer)]
         out_valid = Signal(name=f"out_valid{suffix}")
         out_data = Signal(len(push_data), name=f"out_data{suffix}")
