@@ -89,8 +89,9 @@ class HaarInverse(FrameGeometry, wiring.Component):
 
     @property
     def read_depth(self):
-        """Cycles from issuing a pixel to its sum: address register, block RAM read, signed terms, adder tree."""
-        return 1 + BlockRAM.LATENCY + 1 + self.adder_stages
+        """Cycles from issuing a pixel to its sum: address register, block RAM read, signed terms, their
+        relays, adder tree."""
+        return 1 + BlockRAM.LATENCY + 2 + self.adder_stages
 
     @property
     def latency(self):
@@ -189,8 +190,10 @@ class HaarInverse(FrameGeometry, wiring.Component):
                 m.d.comb += shifted.eq(read[level, name][lane] << (levels - level))
                 m.d.sync += term.eq(shifted ^ negative.replicate(self.out_bits))
                 terms.append(term)
-            lane_terms.append(terms)
-        valid, first, last = (delay(m, value, 1, f"term_{n}") for value, n in
+            # The memories lie all over the device: each term reaches the adder
+            # tree through a relay of its own, not straight into a carry chain.
+            lane_terms.append([delay(m, term, 1, f"{term.name}_relay_") for term in terms])
+        valid, first, last = (delay(m, value, 2, f"term_{n}") for value, n in
                               ((valid, "valid"), (first, "first"), (last, "last")))
 
         # Add pairs: one register stage per level of the tree.
