@@ -18,8 +18,9 @@ __all__ = ["HaarForward"]
 
 # Pipeline depth of one level: line buffer read, vertical sums, pair buffer read, horizontal sums.
 LEVEL_DEPTH = 2 * BlockRAM.LATENCY + 2
-# Registers between the read-out's issue logic and the memories' address counters.
-STROBE_DEPTH = 2
+# Registers between the read-out's issue logic and the memories' address counters: the registered
+# issue, the strobe (issue AND region) beside it, and a relay of each strobe bit beside its counter.
+STROBE_DEPTH = 3
 
 
 class HaarForward(FrameGeometry, wiring.Component):
@@ -186,9 +187,10 @@ class HaarForward(FrameGeometry, wiring.Component):
         m.d.comb += [issue.eq(queue.room & can_read), queue.issue.eq(issue)]
         where = mallat_region(m, issue, out, padded_height, padded_width, levels, "out")
         region = Cat(where[level, name] for _, level, name in memories)
-        # Which memory reads travels to the memories' counters through two
+        # Which memory reads travels to the memories' counters through
         # registers: the memories are spread over the device. `issue` itself
-        # reaches only one flip-flop of it (it also steps the counters here).
+        # reaches only one flip-flop of it (it also steps the counters here),
+        # and that flip-flop only the strobe's first register, beside it.
         issued, issued_region = delay(m, issue, 1, "rd_issued"), delay(m, region, 1, "rd_region")
         strobe = delay(m, Mux(issued, issued_region, 0), STROBE_DEPTH - 1, "rd_strobe")
         read = []
