@@ -160,10 +160,14 @@ class HaarInverse(FrameGeometry, wiring.Component):
             for name in names:
                 read[level, name] = read_registered(m, memories[level, name], address)
 
-        # Bit l-1 of the row and the column (odd within the level-l block) gives the signs.
-        valid, first, last, lower, righter = (
+        # Bit l-1 of the row and the column (odd within the level-l block) gives
+        # the signs; they are decided a cycle before the data arrive, so that
+        # each term can take its sign from a register of its own beside it.
+        valid, first, last = (
             delay(m, value, 1 + BlockRAM.LATENCY, f"rd_{n}") for value, n in
-            ((issue, "valid"), (out.first, "first"), (out.frame_last, "last"), (out.row, "row"), (out.col, "col")))
+            ((issue, "valid"), (out.first, "first"), (out.frame_last, "last")))
+        lower, righter = (delay(m, value, BlockRAM.LATENCY, f"rd_{n}") for value, n in
+                          ((out.row, "row"), (out.col, "col")))
         # A negated term is its ones' complement plus one: the XOR stays in the
         # first (carry-free) stage and the ones are added in the tree as a count.
         wide = signed(self.out_bits)
@@ -177,8 +181,9 @@ class HaarInverse(FrameGeometry, wiring.Component):
         # its block's top left: the count is twice the levels with an odd row
         # or column, a lookup (no adder over 3 * levels bits).
         odd = Cat(lower[level - 1] | righter[level - 1] for level in range(1, levels + 1))
-        count = Signal(range(len(negatives) + 1), name="negated")
-        m.d.sync += count.eq(Array(2 * bin(pattern).count("1") for pattern in range(2 ** levels))[odd])
+        count_early = Signal(range(len(negatives) + 1), name="negated_early")
+        m.d.sync += count_early.eq(Array(2 * bin(pattern).count("1") for pattern in range(2 ** levels))[odd])
+        count = delay(m, count_early, 1, "negated")
         lane_terms = []
         for lane in range(lanes):
             ll = Signal(wide, name=f"term_lane{lane}_ll")
@@ -187,8 +192,10 @@ class HaarInverse(FrameGeometry, wiring.Component):
             for name, level, negative in negatives:
                 term = Signal(wide, name=f"term_lane{lane}_l{level}_{name}")
                 shifted = Signal(wide)
+                sign = Signal(name=f"sign_relay_lane{lane}_l{level}_{name}")
+                m.d.sync += sign.eq(negative)
                 m.d.comb += shifted.eq(read[level, name][lane] << (levels - level))
-                m.d.sync += term.eq(shifted ^ negative.replicate(self.out_bits))
+                m.d.sync += term.eq(shifted ^ sign.replicate(self.out_bits))
                 terms.append(term)
             # The memories lie all over the device: each term reaches the adder
             # tree through a relay of its own, not straight into a carry chain.
