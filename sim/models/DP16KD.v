@@ -60,30 +60,26 @@ module DP16KD (
     end
   endfunction
 
-  // Whether a bit of a write is stored: its byte's enable at x36 and x18, always below.
-  function byte_enabled;
-    input integer width;
-    input integer index;
-    input [13:0] address;
-    begin
-      if (width == 36 || width == 18)
-        byte_enabled = address[index / 9];
-      else
-        byte_enabled = 1'b1;
-    end
-  endfunction
+  // The bits a write stores: its bytes' enables at x36 and x18, all of the word below.
+  wire [35:0] write_mask = (DATA_WIDTH_A == 36) ? {{9{ada[3]}}, {9{ada[2]}}, {9{ada[1]}}, {9{ada[0]}}} :
+                           (DATA_WIDTH_A == 18) ? {18'd0, {9{ada[1]}}, {9{ada[0]}}} : {36{1'b1}};
+  integer write_base, read_base;
 
   always @(posedge CLKA) begin
-    if (CEA && WEA)
+    if (CEA && WEA) begin
+      write_base = word_base(DATA_WIDTH_A, ada);
       for (write_bit = 0; write_bit < DATA_WIDTH_A; write_bit = write_bit + 1)
-        if (byte_enabled(DATA_WIDTH_A, write_bit, ada))
-          bits[word_base(DATA_WIDTH_A, ada) + write_bit] <= di[write_bit];
+        if (write_mask[write_bit])
+          bits[write_base + write_bit] <= di[write_bit];
+    end
   end
 
   always @(posedge CLKB) begin
-    if (CEB)
+    if (CEB) begin
+      read_base = word_base(DATA_WIDTH_B, adb);
       for (read_bit = 0; read_bit < DATA_WIDTH_B; read_bit = read_bit + 1)
-        latch_b[read_bit] <= bits[word_base(DATA_WIDTH_B, adb) + read_bit];
+        latch_b[read_bit] <= bits[read_base + read_bit];
+    end
     if (OCEB)
       out_b <= (DATA_WIDTH_B == 36) ? latch_b[35:18] : latch_b[17:0];
   end
