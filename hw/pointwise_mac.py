@@ -21,9 +21,6 @@ __all__ = ["PointwiseMAC"]
 OPERAND_DEPTH = 3
 #: Registers from a hard multiplier to its PE's adder tree: the multipliers lie in rows across the device.
 PRODUCT_RELAYS = 2
-#: Registers of each accumulator's own between the shared step flags and it (with one, the flag that
-#: clears the addend crossed 2.2 ns to the accumulator of a 128-multiplier array).
-STEER_RELAYS = 2
 
 
 def _check_lanes(lanes, channels, name, default):
@@ -343,7 +340,7 @@ class PointwiseMAC(wiring.Component):
                  "frame_first": work_first & (fold == 0), "frame_last": work_last & fold_last}
         at_sum = {name: delay(m, flags[name], self.sum_latency, f"mac_{name}")
                   for name in ("sum_first", "sum_last", "frame_first", "frame_last")}
-        before_sum = {name: delay(m, flags[name], self.sum_latency - STEER_RELAYS, f"mac_{name}_early")
+        before_sum = {name: delay(m, flags[name], self.sum_latency - 1, f"mac_{name}_early")
                       for name in ("valid", "sum_first")}
         sums = []
         for lane in range(pe):
@@ -361,9 +358,10 @@ class PointwiseMAC(wiring.Component):
             # The tree's sum is relayed too, to the accumulator.
             total = delay(m, sum_tree(m, products, signed(acc_bits), f"tree{lane}_"), 1, f"total{lane}")
             acc = Signal(signed(acc_bits), name=f"acc{lane}")
-            # The accumulators lie apart: each takes its own copies of the two flags that steer it.
-            steer_valid = delay(m, before_sum["valid"], STEER_RELAYS, f"valid_relay_{lane}")
-            steer_first = delay(m, before_sum["sum_first"], STEER_RELAYS, f"sum_first_relay_{lane}")
+            # The accumulators lie apart: each takes its own copy of the two flags that steer it.
+            steer_valid = Signal(name=f"valid_relay_{lane}")
+            steer_first = Signal(name=f"sum_first_relay_{lane}")
+            m.d.sync += [steer_valid.eq(before_sum["valid"]), steer_first.eq(before_sum["sum_first"])]
             with m.If(steer_valid):
                 # Clearing the addend (not choosing after the adder) lets the adder drive the register.
                 m.d.sync += acc.eq(Mux(steer_first, 0, acc) + total)
