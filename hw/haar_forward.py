@@ -101,7 +101,8 @@ class HaarForward(FrameGeometry, wiring.Component):
                          + (self.padded_height - self.height) * self.padded_width) * self.groups
         # + input register, write relay, frame written, completion flag, read gate, the read pipeline, the
         # output queue
-        return padding_after + 1 + LEVEL_DEPTH * self.levels + 4 + self.read_depth + OutputQueue.LATENCY
+        return (padding_after + 1 + LEVEL_DEPTH * self.levels + 4 + self.read_depth
+                + OutputQueue.push_latency(relay_push=True))
 
     @property
     def mux_depth(self):
@@ -178,7 +179,7 @@ class HaarForward(FrameGeometry, wiring.Component):
         # The read pipeline never stalls: a position is issued only when the
         # output queue has room for it, and reaches the queue READ_DEPTH cycles
         # later (block RAM read, then the multiplexer's register).
-        queue = OutputQueue(self.coefficients.payload.shape(), self.read_depth)
+        queue = OutputQueue(self.coefficients.payload.shape(), self.read_depth, relay_push=True)
         m.submodules.queue = queue
         wiring.connect(m, queue.o, wiring.flipped(self.coefficients))
         issue = Signal()

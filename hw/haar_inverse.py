@@ -97,7 +97,7 @@ class HaarInverse(FrameGeometry, wiring.Component):
     def latency(self):
         """Cycles from the last coefficient beat of a frame to its first pixel beat (no stalls)."""
         # write register, completion flag, read gate, read pipeline, output queue
-        return 3 + self.read_depth + OutputQueue.LATENCY
+        return 3 + self.read_depth + OutputQueue.push_latency(relay_push=True)
 
     @property
     def memory_bits(self):
@@ -145,7 +145,7 @@ class HaarInverse(FrameGeometry, wiring.Component):
         # -- read side: one output pixel per beat, straight from the subbands -
         # The pipeline never stalls: a pixel is issued only when the output
         # queue has room for it (block RAM read, signed terms, adder tree).
-        queue = OutputQueue(self.pixels.payload.shape(), self.read_depth)
+        queue = OutputQueue(self.pixels.payload.shape(), self.read_depth, relay_push=True)
         m.submodules.queue = queue
         wiring.connect(m, queue.o, wiring.flipped(self.pixels))
         issue = Signal()

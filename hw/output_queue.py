@@ -35,6 +35,11 @@ class OutputQueue(wiring.Component):
         Cycles from ``issue`` to ``push_valid``.
     burst : int
         Beats one sight of ``room`` allows (default 1).
+    relay_push : bool
+        Each slice takes the pushed beat through registers of its own, one
+        cycle more (:meth:`push_latency`): for producers whose data come from
+        all over the device, where ``push_valid`` alone would be one net to
+        every slice's write enable.
 
     Attributes
     ----------
@@ -45,8 +50,8 @@ class OutputQueue(wiring.Component):
     o : Out(stream.Signature(payload_shape))
     """
 
-    #: Cycles from ``push_valid`` to the beat on ``o``: a slice's relay, its write, its output register.
-    LATENCY = 3
+    #: Cycles from ``push_valid`` to the beat on ``o`` without the push relays: the write, the output register.
+    LATENCY = 2
 
     #: Cycles ``room`` lags the count it is computed from.
     ROOM_DELAY = 2
@@ -54,14 +59,15 @@ class OutputQueue(wiring.Component):
     #: Payload bits per slice of storage with its own pointers.
     CHUNK_BITS = 32
 
-    def __init__(self, payload_shape, latency, burst=1):
+    def __init__(self, payload_shape, latency, burst=1, relay_push=False):
         self.latency = latency
         self.burst = burst
+        self.relay_push = bool(relay_push)
         # Room for every beat between issue and the sink with the sink always
         # ready, plus the beats issued while `room` catches up, plus the one
         # issued beat not yet counted and the one taken beat not yet counted,
         # plus the rest of a burst.
-        self.depth = latency + self.LATENCY + 2 + 2 * self.ROOM_DELAY + 2 + (burst - 1)
+        self.depth = latency + self.push_latency(self.relay_push) + 2 + 2 * self.ROOM_DELAY + 2 + (burst - 1)
         super().__init__({
             "room": Out(1),
             "issue": In(1),
@@ -69,6 +75,11 @@ class OutputQueue(wiring.Component):
             "push_payload": In(payload_shape),
             "o": Out(stream.Signature(payload_shape)),
         })
+
+    @classmethod
+    def push_latency(cls, relay_push=False):
+        """Cycles from ``push_valid`` to the beat on ``o``."""
+        return cls.LATENCY + int(relay_push)
 
     def elaborate(self, platform):
         m = Module()
@@ -80,7 +91,8 @@ class OutputQueue(wiring.Component):
         # of its own (pointers, output register) in lockstep with the others:
         # one set of pointers and controls reaching every LUT RAM of a few
         # hundred bits crossed half the device. Only `push_valid` (through a
-        # relay of each slice's own) and the sink's `ready` reach all slices.
+        # relay of each slice's own, with `relay_push`) and the sink's `ready`
+        # reach all slices.
         payload = self.push_payload.as_value()
         slices = [self._slice(m, entries, index, payload[low:low + self.CHUNK_BITS])
                   for index, low in enumerate(range(0, width, self.CHUNK_BITS))]
@@ -106,11 +118,11 @@ class OutputQueue(wiring.Component):
     def _slice(self, m, entries, index, push_data):
         """One slice of the storage with its own pointers and output register; its ``(valid, data)``."""
         suffix = "" if index == 0 else f"_relay_{index}"
-        # The beat reaches the slice through registers of its own: `push_valid`
-        # alone would otherwise be one net to every slice's write enable.
-        push_valid = Signal(name=f"push_valid_relay_{index}")
-        push_relay = Signal(len(push_data), name=f"push_data_relay_{index}")
-        m.d.sync += [push_valid.eq(self.push_valid), push_relay.eq(push_data)]
+        push_valid, push_relay = self.push_valid, push_data
+        if self.relay_push:
+            push_valid = Signal(name=f"push_valid_relay_{index}")
+            push_relay = Signal(len(push_data), name=f"push_data_relay_{index}")
+            m.d.sync += [push_valid.eq(self.push_valid), push_relay.eq(push_data)]
         # (Counters with registered wrap flags: no comparator before a pointer's register.)
         advance = Signal(name=f"advance{suffix}")
         write_pointer, _ = wrapping_counter(m, push_valid, entries, f"write_pointer{suffix}")
