@@ -233,7 +233,7 @@ def test_a_design_that_stops_fails_by_the_watchdog_instead_of_hanging(tmp_path, 
     (24, 300, 36),     # one 36-bit block instead of two 18-bit ones
     (48, 512, 36),     # two blocks instead of three
     (48, 513, 18),     # too deep for the 36-bit mode
-    (48, 1080, 9),     # 9-bit (2048 deep): six blocks, the only mode deep enough besides narrower ones
+    (48, 1080, 9),     # 9-bit is the widest mode 2048 deep: six blocks (4-bit would take twelve)
     (8, 16, None),     # shallow: LUT RAM
     (8, 16385, None),  # deeper than a block: inferred
 ])
