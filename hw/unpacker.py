@@ -124,7 +124,8 @@ class Unpacker(wiring.Component):
 
     @property
     def _popcount_depth(self):
-        return 1 + sum_tree_depth(-(-self.word_bits // POPCOUNT_GROUP))
+        # The word's register, the group sums' registers, then the tree.
+        return 2 + sum_tree_depth(-(-self.word_bits // POPCOUNT_GROUP))
 
     @property
     def check_latency(self):
@@ -203,11 +204,16 @@ class Unpacker(wiring.Component):
         mask_bits = Mux(at_tail, word & ((1 << tail) - 1) if tail else 0, word)
         m.d.comb += [mask.write_addr.eq(banked(index, mask_width, write_bank)), mask.write_data.eq(mask_bits),
                      mask.write_en.eq(take & (in_mask | at_tail))]
-        counted = take & (in_mask | at_tail)
+        # The word's bits, and whether they count, are registered before the
+        # count: `take` comes late (from `valid` and the state), too late to
+        # steer the group sums in the same cycle.
+        counted = Signal(name="counted")
+        counted_bits = Signal(w, name="counted_bits")
+        m.d.sync += [counted.eq(take & (in_mask | at_tail)), counted_bits.eq(mask_bits)]
         ones_groups = []
         for low in range(0, w, POPCOUNT_GROUP):
             group = Signal(range(POPCOUNT_GROUP + 1), name=f"ones{low // POPCOUNT_GROUP}")
-            bits_here = sum(mask_bits[i] for i in range(low, min(low + POPCOUNT_GROUP, w)))
+            bits_here = sum(counted_bits[i] for i in range(low, min(low + POPCOUNT_GROUP, w)))
             m.d.sync += group.eq(Mux(counted, bits_here, 0))
             ones_groups.append(group)
         ones = sum_tree(m, ones_groups, range(w + 1), "ones_sum")
