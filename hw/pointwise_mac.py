@@ -17,14 +17,13 @@ from .pipeline import delay, sum_tree, sum_tree_depth, wrapping_counter
 __all__ = ["PointwiseMAC"]
 
 #: Cycles from a step to the multiplier operands: for the weights a relay of the address per PE, the
-#: memory's read register and one in the fabric; for the codes shared registers, then each PE's relays.
+#: memory's read register and one in the fabric; for the codes a register, then one relay per PE.
 OPERAND_DEPTH = 3
 #: Registers from a hard multiplier to its PE's adder tree: the multipliers lie in rows across the device.
 PRODUCT_RELAYS = 2
-#: Hard multipliers up to which a PE's own relays (of the codes, and of the flags that steer its
-#: accumulator) are one register deep. A larger array spreads over the device's rows of multiplier
-#: sites, and its relays are two deep: in a 128-multiplier array the flag clearing the addend
-#: crossed 2.2 ns of route, and a code 4.7 ns from its relay to a multiplier.
+#: Hard multipliers up to which each accumulator takes the two flags that steer it through one register
+#: of its own. A larger array spreads over the device's rows of multiplier sites, and its accumulators
+#: take them through two: in a 128-multiplier array the flag clearing the addend crossed 2.2 ns of route.
 SPREAD_MULTIPLIERS = 64
 
 
@@ -340,13 +339,13 @@ class PointwiseMAC(wiring.Component):
                             work_valid | waiting_valid | fill_full | fill_started | landing, loading, loading_next)
 
         # -- products, per-PE adder trees, accumulators --------------------------
-        pe_relays = 1 if self.hard_multipliers <= SPREAD_MULTIPLIERS else 2
-        codes = delay(m, work[:simd * a_bits], OPERAND_DEPTH - pe_relays, "codes")
+        codes = delay(m, work[:simd * a_bits], OPERAND_DEPTH - 1, "codes")
         flags = {"valid": step, "sum_first": step & (simd_fold == 0), "sum_last": step & simd_fold_last,
                  "frame_first": work_first & (fold == 0), "frame_last": work_last & fold_last}
         at_sum = {name: delay(m, flags[name], self.sum_latency, f"mac_{name}")
                   for name in ("sum_first", "sum_last", "frame_first", "frame_last")}
-        before_sum = {name: delay(m, flags[name], self.sum_latency - pe_relays, f"mac_{name}_early")
+        steer_relays = 1 if self.hard_multipliers <= SPREAD_MULTIPLIERS else 2
+        before_sum = {name: delay(m, flags[name], self.sum_latency - steer_relays, f"mac_{name}_early")
                       for name in ("valid", "sum_first")}
         sums = []
         for lane in range(pe):
@@ -354,7 +353,6 @@ class PointwiseMAC(wiring.Component):
             # (Without a reset: a reset would put a shared gate in front of all the copies.)
             pe_codes = Signal.like(codes, name=f"codes_relay_{lane}", reset_less=True)
             m.d.sync += pe_codes.eq(codes)
-            pe_codes = delay(m, pe_codes, pe_relays - 1, f"codes_relay_{lane}")
             products = []
             for s in range(simd):
                 mul = Multiplier(signed(a_bits), signed(w_bits))
@@ -366,11 +364,13 @@ class PointwiseMAC(wiring.Component):
             total = delay(m, sum_tree(m, products, signed(acc_bits), f"tree{lane}_"), 1, f"total{lane}")
             acc = Signal(signed(acc_bits), name=f"acc{lane}")
             # The accumulators lie apart: each takes its own copies of the two flags that steer it.
-            steer_valid = Signal(name=f"valid_relay_{lane}")
-            steer_first = Signal(name=f"sum_first_relay_{lane}")
-            m.d.sync += [steer_valid.eq(before_sum["valid"]), steer_first.eq(before_sum["sum_first"])]
-            steer_valid = delay(m, steer_valid, pe_relays - 1, f"valid_relay_{lane}")
-            steer_first = delay(m, steer_first, pe_relays - 1, f"sum_first_relay_{lane}")
+            if steer_relays == 1:  # (named as when the smaller arrays were measured)
+                steer_valid = Signal(name=f"valid_relay_{lane}")
+                steer_first = Signal(name=f"sum_first_relay_{lane}")
+                m.d.sync += [steer_valid.eq(before_sum["valid"]), steer_first.eq(before_sum["sum_first"])]
+            else:
+                steer_valid = delay(m, before_sum["valid"], steer_relays, f"valid_relay_{lane}")
+                steer_first = delay(m, before_sum["sum_first"], steer_relays, f"sum_first_relay_{lane}")
             with m.If(steer_valid):
                 # Clearing the addend (not choosing after the adder) lets the adder drive the register.
                 m.d.sync += acc.eq(Mux(steer_first, 0, acc) + total)
