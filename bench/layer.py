@@ -10,11 +10,13 @@ Haar beats, the compressor's arrival and passes, kept positions *
 ceil(Cin/SIMD) * ceil(Cout/PE), scatter and inverse Haar beats), Fmax >= 150 MHz.
 Each layer is placed with placer seeds 1..N (``--seeds``, default 3): the
 JSON holds every seed's Fmax and reports the fastest placement, as
-``wccgen synth --seeds N`` does.
+``wccgen synth --seeds N`` does. Each row records the date it was measured
+(``measured``), so rows of separate ``--only`` runs can share one file.
 """
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 from wccgen.gen.layer import default_checkpoint, generate, layer_from_checkpoint, simulate
@@ -89,7 +91,8 @@ def main(argv=None):
     configs = [CONFIGS[i] for i in args.only] if args.only else CONFIGS
     results = []
     for config in configs:
-        results.append(measure(config, args.workdir, args.seeds))
+        # Each row carries its own date: rows of separate runs may be merged into one file.
+        results.append({**measure(config, args.workdir, args.seeds), "measured": time.strftime("%Y-%m-%d")})
         # Written after each configuration: a long run leaves what it has measured.
         write_summary(args.out, "layer",
                       f"layers of the shipped default model, fed the activations it gives them on held-out "
