@@ -76,7 +76,8 @@ def run_block(block, params, frames, expected, build_dir, *, idle=0.0, backpress
     """
     spec = BLOCKS[block]
     component = spec.build(**params)
-    build_dir = Path(build_dir)
+    # Absolute: the simulator runs in its own build directory, where a relative path would not resolve.
+    build_dir = Path(build_dir).resolve()
     build_dir.mkdir(parents=True, exist_ok=True)
     toplevel = toplevel_name(block)
     verilog_path = build_dir / f"{toplevel}.v"

@@ -276,3 +276,12 @@ def test_mac_steering_relays_deepen_past_spread_multipliers(pe, simd):
     for relay in ("valid_relay_0", "sum_first_relay_0"):
         assert (f"{relay}_d2" in text) == spread, relay
         assert (f"{relay}_d1" in text) == spread, relay
+
+
+def test_a_relative_build_directory_works(tmp_path, monkeypatch):
+    """``wccgen demo`` passes a relative output folder; the simulator runs in its own build directory."""
+    monkeypatch.chdir(tmp_path)
+    rng = np.random.default_rng(13)
+    weights = rng.integers(-127, 128, size=(3, 5))
+    report = run_mac("relative", mac_params(weights, 1, 1), random_codes(rng, 5, 4, count=1))
+    assert_exact(report)
