@@ -6,12 +6,18 @@ __all__ = ["beats_to_frame", "frame_to_beats"]
 
 
 def frame_to_beats(frame, lanes):
-    """Beats of a ``(C, H, W)`` frame: raster order, ``C / lanes`` beats per position, group 0 first."""
+    """Beats of a ``(C, H, W)`` frame: raster order, ``C / lanes`` beats per position, group 0 first.
+
+    Returns
+    -------
+    numpy.ndarray of int64, shape (H * W * C / lanes, lanes)
+    """
+    frame = np.asarray(frame, dtype=np.int64)
     channels, height, width = frame.shape
     groups = channels // lanes
     # (H, W, groups, lanes) flattened: position-major, then group, then lane.
     ordered = frame.reshape(groups, lanes, height, width).transpose(2, 3, 0, 1)
-    return [[int(v) for v in beat] for beat in ordered.reshape(-1, lanes)]
+    return ordered.reshape(-1, lanes)
 
 
 def beats_to_frame(beats, channels, height, width, lanes):

@@ -1,25 +1,31 @@
-"""Build a block's Verilog, simulate it on Icarus with the shared testbench, return the report."""
+"""Build a block's Verilog, simulate it inside the HDL testbench, compare every stream in NumPy, return the report."""
 
 import json
+import random
 import re
+import time
 from pathlib import Path
 
 import numpy as np
-from cocotb_tools.runner import get_runner
 
 from ..gen.verilog import emit_verilog, simulation_models
 from ..hw.params import for_inspection
+from .bench import BENCH_SOURCES, BENCH_TOPLEVEL, bench_streams, bench_verilog
 from .blocks import BLOCKS
+from .payload import RecordError
+from .simulators import SimulatorMissing, build_simulation, choose_simulator
 
-__all__ = ["SimulationError", "run_block", "toplevel_name"]
+__all__ = ["SimulationError", "SimulatorMissing", "run_block", "toplevel_name"]
 
 #: The testbench gives up (and fails) after this many cycles per value in and out, plus a base.
 WATCHDOG_CYCLES_PER_VALUE = 200
 WATCHDOG_BASE_CYCLES = 200_000
+#: Probabilities are given to the bench in 1/65536 steps.
+PROBABILITY_STEPS = 1 << 16
 
 
 class SimulationError(RuntimeError):
-    """The simulation did not produce a report (build failure, crash, time-out)."""
+    """The simulation did not produce a run record (build failure, crash)."""
 
 
 def toplevel_name(block):
@@ -27,14 +33,31 @@ def toplevel_name(block):
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", block).lower()
 
 
-def _save_frames(path, frames):
-    np.savez(path, **{f"frame{i}": np.asarray(frame, dtype=np.int64) for i, frame in enumerate(frames)})
+def _probability(value, name):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
+        raise ValueError(f"{name}: must be a probability in [0, 1], got {value!r}")
+    return round(value * PROBABILITY_STEPS)
+
+
+def _flags(beats):
+    first = np.zeros(beats, dtype=np.uint8)
+    last = np.zeros(beats, dtype=np.uint8)
+    if beats:
+        first[0] = last[-1] = 1
+    return first, last
+
+
+def _write_player(path, stream, segments):
+    """The player's file: every segment's beats (arrays), each a frame with its own first/last flags."""
+    with open(path, "wb") as f:
+        for beats in segments:
+            f.write(stream.codec.encode(beats, *_flags(len(beats))))
 
 
 def run_block(block, params, frames, expected, build_dir, *, idle=0.0, backpressure=0.0, seed=0,
-              reset_after_beats=None, partial_frame=None, timeout_cycles=None, target="generic", loads=None,
-              taps_expected=None, waves=False, verilog=None, watchdog_cycles=None):
-    """Simulate ``block`` on ``frames`` and compare its output with ``expected``.
+              reset_after_beats=None, partial_frame=None, target="generic", loads=None, taps_expected=None,
+              waves=False, verilog=None, watchdog_cycles=None, simulator="auto", progress=None):
+    """Simulate ``block`` on ``frames`` and compare its output (and taps) with ``expected``.
 
     Parameters
     ----------
@@ -45,13 +68,13 @@ def run_block(block, params, frames, expected, build_dir, *, idle=0.0, backpress
     frames, expected : list of numpy.ndarray, each (C, H, W)
         Input frames and the frames the golden model produces from them.
     build_dir : path
-        Private directory for the Verilog, the simulator build and the report.
+        Private directory for the Verilog, the run's files and the report.
     idle, backpressure : float
-        Probability that the source idles / the sink refuses a beat in a cycle.
+        Probability in [0, 1] that the player idles / the recorder refuses a beat in a cycle.
     seed : int
         Seed of the random idle and backpressure.
     reset_after_beats : int, optional
-        First send this many beats of ``partial_frame``, then reset the DUT.
+        First send this many beats of ``partial_frame``, then reset the block: the partial frame must leave no trace.
     target : str
         Verilog target (``generic`` or ``ecp5``); device primitives are
         simulated with the models of ``sim/models``.
@@ -62,21 +85,36 @@ def run_block(block, params, frames, expected, build_dir, *, idle=0.0, backpress
         For a block with taps (``WccLayer``): the frames each internal stream
         must carry, compared before the output.
     waves : bool
-        Dump every signal to ``<build_dir>/waves.fst`` (FST, as GTKWave and Surfer read it).
+        Dump every signal to ``<build_dir>/run/`` (FST on Icarus, VCD on Verilator).
     verilog : path, optional
         Simulate this Verilog file (generated earlier from the same parameters) instead of emitting it.
     watchdog_cycles : int, optional
         End the simulation as failed after this many cycles (default: generously past any frame's cycles).
+    simulator : str
+        ``icarus``, ``verilator`` or ``auto`` (Verilator for large designs when it is installed).
+    progress : callable, optional
+        Called with a line of text before long steps.
 
     Returns
     -------
     dict
-        The testbench report: ``passed``, ``mismatch`` (first difference or
-        ``None``), ``latency``, ``cycles_per_frame`` and the raw cycle lists.
+        ``passed``, ``mismatch`` (first difference or ``None``),
+        ``stream_mismatches``, ``protocol_errors``, ``latency``,
+        ``cycles_per_frame``, the cycle lists, ``status``, ``simulator``,
+        ``build_seconds``, ``build_cached``, ``run_seconds`` and ``cycles``.
+
+    Raises
+    ------
+    SimulatorMissing
+        The simulator is not installed (the message says how to install it).
+    SimulationError
+        The build failed or the simulator wrote no run record.
     """
     spec = BLOCKS[block]
+    idle_steps = _probability(idle, "idle")
+    backpressure_steps = _probability(backpressure, "backpressure")
     component = spec.build(**params)
-    # Absolute: the simulator runs in its own build directory, where a relative path would not resolve.
+    # Absolute: the simulator runs in its own directory, where a relative path would not resolve.
     build_dir = Path(build_dir).resolve()
     build_dir.mkdir(parents=True, exist_ok=True)
     toplevel = toplevel_name(block)
@@ -87,53 +125,240 @@ def run_block(block, params, frames, expected, build_dir, *, idle=0.0, backpress
     else:
         recorded = component.header_parameters() if hasattr(component, "header_parameters") else params
         verilog_path.write_text(emit_verilog(component, toplevel, recorded, target=target))
-    _save_frames(build_dir / "inputs.npz", frames)
-    _save_frames(build_dir / "expected.npz", expected)
-    job = {
-        "block": block, "params": params, "seed": seed, "idle": idle, "backpressure": backpressure,
-        "inputs": str(build_dir / "inputs.npz"), "expected": str(build_dir / "expected.npz"),
-        "report": str(build_dir / "report.json"),
-    }
-    if reset_after_beats is not None:
-        _save_frames(build_dir / "partial.npz", [partial_frame])
-        job.update(reset_after_beats=reset_after_beats, partial_frame=str(build_dir / "partial.npz"))
-    if timeout_cycles is not None:
-        job["timeout_cycles"] = timeout_cycles
-    # However the design misbehaves, the simulation ends: generously past any frame's cycles.
-    values = sum(np.asarray(frame).size for frame in [*frames, *expected])
-    job["watchdog_cycles"] = watchdog_cycles or WATCHDOG_CYCLES_PER_VALUE * values + WATCHDOG_BASE_CYCLES
-    if loads:
-        order = sorted(loads)
-        _save_frames(build_dir / "loads.npz", [loads[i] for i in order])
-        job.update(loads=str(build_dir / "loads.npz"), load_before=order)
-    if taps_expected:
-        np.savez(build_dir / "taps.npz", **{f"{name}{i}": np.asarray(frame) for name, frames in taps_expected.items()
-                                            for i, frame in enumerate(frames)})
-        job["taps_expected"] = str(build_dir / "taps.npz")
-    job_path = build_dir / "job.json"
-    job_path.write_text(json.dumps(job, indent=2))
+    streams = bench_streams(component, spec)
+    bench_path = build_dir / f"{BENCH_TOPLEVEL}.v"
+    bench_path.write_text(bench_verilog(component, spec, toplevel))
 
-    runner = get_runner("icarus")
-    sim_build = build_dir / "sim_build"
-    sources = [verilog_path, *simulation_models(target)]
-    if waves:
+    sources = [bench_path, *BENCH_SOURCES, verilog_path, *simulation_models(target)]
+    simulator = choose_simulator(simulator, verilog_path.stat().st_size)
+    if waves and simulator == "icarus":
         # Icarus under -g2005 dumps only through a module of one's own.
         dump = build_dir / "waves_dump.v"
-        dump.write_text(f"module waves_dump;\ninitial begin\n  $dumpfile(\"{build_dir.resolve() / 'waves.fst'}\");\n"
-                        f"  $dumpvars(0, {toplevel});\nend\nendmodule\n")
+        dump.write_text(f"module waves_dump;\ninitial begin\n  $dumpfile(\"waves.fst\");\n"
+                        f"  $dumpvars(0, {BENCH_TOPLEVEL});\nend\nendmodule\n")
         sources.append(dump)
-    runner.build(sources=sources, hdl_toplevel=toplevel, build_dir=sim_build,
-                 build_args=["-g2005"] + (["-s", "waves_dump"] if waves else []), timescale=("1ns", "1ps"),
-                 always=True)
-    report_path = Path(job["report"])
-    report_path.unlink(missing_ok=True)
     try:
-        runner.test(test_module="wccgen.sim.tb", hdl_toplevel=toplevel, build_dir=sim_build, waves=waves,
-                    extra_env={"WCCGEN_JOB": str(job_path)}, results_xml=str(build_dir / "results.xml"),
-                    log_file=str(build_dir / "sim.log"))
+        build = build_simulation(simulator, sources, BENCH_TOPLEVEL, waves=waves, progress=progress)
+    except SystemExit as error:  # the runner's way of saying the build failed
+        raise SimulationError(f"{block}: the {simulator} build failed ({error})") from None
+
+    run_dir = build_dir / "run"
+    run_dir.mkdir(exist_ok=True)
+    for old in run_dir.iterdir():
+        if old.is_file():
+            old.unlink()
+    by_port = {stream.port: stream for stream in streams}
+    source = by_port[spec.source]
+    steps, source_segments, load_segments = [], [], []
+    if reset_after_beats is not None:
+        partial = spec.source_stream.beats(component, partial_frame)[:reset_after_beats]
+        source_segments.append(partial)
+        steps += [{"play": spec.source, "beats": len(partial)}, {"reset": 3, "delay": 5}]
+    loads = loads or {}
+    pending = 0
+    for index, frame in enumerate(frames):
+        if index in loads:
+            if pending:
+                steps.append({"play": spec.source, "beats": pending})
+                pending = 0
+            load = spec.load_stream.beats(component, loads[index])
+            load_segments.append(load)
+            steps.append({"play": spec.load, "beats": len(load)})
+        beats = spec.source_stream.beats(component, frame)
+        source_segments.append(beats)
+        pending += len(beats)
+    if pending:
+        steps.append({"play": spec.source, "beats": pending})
+    want_beats = sum(spec.sink_stream.beat_count(component, f) for f in expected)
+    steps.append({"expect": {spec.sink: want_beats}})
+    _write_player(run_dir / f"{spec.source}.beats", source, source_segments)
+    if spec.load in by_port:
+        _write_player(run_dir / f"{spec.load}.beats", by_port[spec.load], load_segments)
+
+    draw = random.Random(seed)
+    values = sum(np.asarray(frame).size for frame in [*frames, *expected])
+    job = {
+        "block": block,
+        "players": {s.port: {"seed": draw.getrandbits(32), "idle": idle_steps}
+                    for s in streams if s.role == "player"},
+        "recorders": {s.port: {"seed": draw.getrandbits(32), "backpressure": backpressure_steps
+                               if s.role == "recorder" else 0}
+                      for s in streams if s.role != "player"},
+        "steps": steps,
+        "status": list(spec.status),
+        # However the design misbehaves, the simulation ends: generously past any frame's cycles.
+        "watchdog_cycles": watchdog_cycles or WATCHDOG_CYCLES_PER_VALUE * values + WATCHDOG_BASE_CYCLES,
+        "record": str(run_dir / "run.json"),
+    }
+    job_path = run_dir / "job.json"
+    job_path.write_text(json.dumps(job, indent=2))
+
+    start = time.monotonic()
+    try:
+        build.runner.test(test_module="wccgen.sim.tb", hdl_toplevel=BENCH_TOPLEVEL, hdl_toplevel_lang="verilog",
+                          build_dir=build.build_dir, test_dir=run_dir, waves=waves,
+                          extra_env={"WCCGEN_JOB": str(job_path)}, results_xml=str(run_dir / "results.xml"),
+                          log_file=str(run_dir / "sim.log"))
     except SystemExit:
-        pass  # a failing test ends the runner this way; the report says what failed
-    if not report_path.is_file():
-        log = (build_dir / "sim.log").read_text(errors="replace")[-3000:] if (build_dir / "sim.log").is_file() else ""
-        raise SimulationError(f"{block}: the simulation wrote no report; end of its log:\n{log}")
-    return json.loads(report_path.read_text())
+        pass  # a failing test ends the runner this way; the run record says what happened
+    run_seconds = time.monotonic() - start
+    record_path = run_dir / "run.json"
+    if not record_path.is_file():
+        log = (run_dir / "sim.log").read_text(errors="replace")[-3000:] if (run_dir / "sim.log").is_file() else ""
+        raise SimulationError(f"{block}: the simulation wrote no run record; end of its log:\n{log}")
+    record = json.loads(record_path.read_text())
+    report = _report(block, params, spec, component, streams, run_dir, record, frames, expected, taps_expected)
+    report.update({"simulator": simulator, "build_seconds": round(build.build_seconds, 2),
+                   "build_cached": build.cached, "run_seconds": round(run_seconds, 3),
+                   "cycles": record["end_cycle"] - record["start_cycle"]})
+    if waves:
+        report["waves"] = str(run_dir / ("waves.fst" if simulator == "icarus" else "dump.vcd"))
+    (build_dir / "report.json").write_text(json.dumps(report, indent=2))
+    return report
+
+
+def _recorded(stream, run_dir, after):
+    """A recorder's transfers at or after cycle ``after``: values, first, last, cycles."""
+    values, first, last, cycles = stream.codec.decode((run_dir / f"{stream.port}.rec").read_bytes())
+    keep = cycles >= after
+    return values[keep], first[keep], last[keep], cycles[keep]
+
+
+def _protocol_errors(stream, run_dir, resets):
+    """The recorder's breaches of the stream rules, but those a reset caused (a held beat dropped by reset)."""
+    errors = []
+    for line in (run_dir / f"{stream.port}.err").read_text().splitlines():
+        cycle = int(line.split(" ", 1)[0])
+        if not any(reset["start"] <= cycle <= reset["end"] + 1 for reset in resets):
+            errors.append(f"{stream.port}: cycle {line}")
+    return errors
+
+
+def _split_frames(first, last, cycles, report):
+    """(start, stop) beat ranges of the received frames, by their ``last`` flags; flag errors go into ``report``."""
+    ends = np.flatnonzero(last) + 1
+    starts = np.concatenate([[0], ends])
+    if starts[-1] == len(last):
+        starts = starts[:-1]
+    bounds = list(zip(starts.tolist(), [*ends.tolist(), len(last)][:len(starts)]))
+    want_first = np.zeros(len(first), dtype=np.uint8)
+    want_first[starts] = 1
+    wrong = np.flatnonzero(first != want_first)
+    if wrong.size:
+        beat = int(wrong[0])
+        frame = int(np.searchsorted(starts, beat, side="right")) - 1
+        report.setdefault("flag_errors", []).append(
+            f"cycle {int(cycles[beat])}: first={int(first[beat])} at beat {beat - int(starts[frame])} of frame {frame}")
+    return bounds
+
+
+def _compare_frames(block, want_frames, values, bounds, sink, component):
+    """First mismatch of received frames (beat ranges of ``values``) against expected arrays."""
+    for index, (want, (start, stop)) in enumerate(zip(want_frames, bounds)):
+        count = sink.beat_count(component, want)
+        if stop - start != count:
+            return {"block": block, "frame": index,
+                    "message": f"{block}: frame {index} has {stop - start} beats, expected {count}"}
+        got = sink.frame(component, values[start:stop], want)
+        mismatch = sink.mismatch(block, index, want, got, component)
+        if mismatch is not None:
+            return mismatch
+    if len(bounds) != len(want_frames):
+        return {"block": block, "frame": min(len(bounds), len(want_frames)),
+                "message": f"{block}: received {len(bounds)} frames, expected {len(want_frames)}"}
+    return None
+
+
+def _stall(block, spec, component, run_dir, record, frames, expected, taps_expected):
+    """The watchdog's message, and every stream that has fewer beats than it should, in data path order."""
+    counts = record["counts"]
+    wants = {spec.source: sum(spec.source_stream.beat_count(component, f) for f in frames),
+             spec.sink: sum(spec.sink_stream.beat_count(component, f) for f in expected)}
+    taps = {f"tap_{tap.name}": tap for tap in spec.taps}
+    if taps_expected:
+        for port, tap in taps.items():
+            wants[port] = sum(tap.stream.beat_count(component.part(tap.part), f) for f in taps_expected[tap.name])
+    stalled = {}
+    for port in [spec.source, *[p for p in taps if p in wants], spec.sink]:
+        if port == spec.source:
+            accepted = (run_dir / f"{port}.accepted").read_text().split()
+            done, last = len(accepted), int(accepted[-1]) if accepted else None
+        else:
+            done, last = counts[port]["count"], counts[port]["last"] if counts[port]["count"] else None
+        if done < wants[port]:
+            stalled[port] = {"beats": done, "expected": wants[port], "last_cycle": last}
+    where = ", ".join(f"{port} {s['beats']} of {s['expected']} beats"
+                      + (f" (last at cycle {s['last_cycle']})" if s["last_cycle"] is not None else "")
+                      for port, s in stalled.items())
+    message = (f"{block}: no end after {record['watchdog_cycles']} cycles (the testbench's watchdog); "
+               + (f"stalled streams: {where}" if stalled else "no stream fell short"))
+    return message, stalled
+
+
+def _report(block, params, spec, component, streams, run_dir, record, frames, expected, taps_expected):
+    by_port = {stream.port: stream for stream in streams}
+    resets = record["resets"]
+    after = resets[-1]["end"] if resets else 0
+    report = {"block": block, "params": params, "status": record["status"]}
+    protocol = [f"{port}: the player's file ran out of beats" for port, c in record["counts"].items()
+                if c.get("underrun")]
+    for stream in streams:
+        if stream.role == "recorder":
+            protocol += _protocol_errors(stream, run_dir, resets)
+    report["protocol_errors"] = protocol[:10]
+    if record["timed_out"]:
+        message, stalled = _stall(block, spec, component, run_dir, record, frames, expected, taps_expected)
+        report.update(passed=False, mismatch={"block": block, "frame": None, "message": message, "stalled": stalled},
+                      stream_mismatches={}, streams_compared=[])
+        return report
+    streams_compared, mismatches = {}, {}
+    try:
+        out_values, out_first, out_last, out_cycles = _recorded(by_port[spec.sink], run_dir, after)
+        bounds = _split_frames(out_first, out_last, out_cycles, report)
+        # Internal streams first, in data path order: the first difference names the block that made it.
+        if taps_expected:
+            for tap in spec.taps:
+                tap_values, tap_first, tap_last, tap_cycles = _recorded(by_port[f"tap_{tap.name}"], run_dir, after)
+                tap_bounds = _split_frames(tap_first, tap_last, tap_cycles, {})
+                streams_compared[tap.name] = _compare_frames(
+                    tap.block, taps_expected[tap.name], tap_values, tap_bounds, tap.stream, component.part(tap.part))
+        streams_compared["output"] = _compare_frames(spec.sink_block or block, expected, out_values, bounds,
+                                                     spec.sink_stream, component)
+    except RecordError as error:
+        report.update(passed=False, mismatch={"block": block, "frame": None, "message": f"{block}: {error}"},
+                      stream_mismatches={}, streams_compared=[])
+        return report
+    failed = [m for m in streams_compared.values() if m is not None]
+    mismatches = {name: m["message"] for name, m in streams_compared.items() if m is not None}
+    report["mismatch"] = failed[0] if failed else None
+    report["streams_compared"] = list(streams_compared)
+    report["stream_mismatches"] = mismatches
+    accepted = np.array((run_dir / f"{spec.source}.accepted").read_text().split(), dtype=np.int64)
+    accepted = accepted[accepted >= after]
+    in_last = _frame_ends(accepted, [spec.source_stream.beat_count(component, f) for f in frames])
+    out_first = [int(out_cycles[start]) for start, _ in bounds]
+    out_last = [int(out_cycles[stop - 1]) for _, stop in bounds]
+    report.update({
+        "frames_expected": len(expected),
+        "frames_received": len(bounds),
+        "beats_received": int(len(out_values)),
+        "first_in_cycle": int(accepted[0]) if accepted.size else None,
+        "last_in_cycles": in_last,
+        "first_out_cycles": out_first,
+        "last_out_cycles": out_last,
+    })
+    if in_last and out_first:
+        report["latency"] = out_first[0] - in_last[0]
+    if len(out_last) >= 2:
+        report["cycles_per_frame"] = (out_last[-1] - out_last[0]) / (len(out_last) - 1)
+    report["passed"] = report["mismatch"] is None and not report["protocol_errors"] and "flag_errors" not in report
+    return report
+
+
+def _frame_ends(cycles, sizes):
+    ends, total = [], 0
+    for size in sizes:
+        total += size
+        if total <= len(cycles):
+            ends.append(int(cycles[total - 1]))
+    return ends

@@ -3,9 +3,10 @@
 Three kinds of stream exist. A :class:`FrameStream` carries a ``(C, H, W)``
 frame of signed values, ``lanes`` channels per beat, in raster order. A
 :class:`VectorStream` carries a ``(C, k)`` frame of kept vectors the same
-way, vector after vector. A :class:`WordStream` carries a compressed frame as raw words; in job files a
-word frame is a ``(words, bytes_per_word)`` uint8 array, each row one word
-little-endian, so any word width and any (even corrupt) length fit.
+way, vector after vector. A :class:`WordStream` carries a compressed frame as raw words: a ``(words,
+bytes_per_word)`` uint8 array, each row one word little-endian, so any word
+width and any (even corrupt) length fit. Beats are arrays, as
+:class:`wccgen.sim.payload.PayloadCodec` reads and writes them.
 """
 
 import numpy as np
@@ -90,14 +91,14 @@ class WordStream:
     """A stream of ``word_beat`` payloads: one raw word of the compressed bit sequence per beat."""
 
     def beats(self, component, frame):
-        return [int.from_bytes(bytes(row), "little") for row in np.asarray(frame, dtype=np.uint8)]
+        return np.asarray(frame, dtype=np.uint8)
 
     def beat_count(self, component, frame):
         return len(frame)
 
     def frame(self, component, beats, want):
         width = np.asarray(want).shape[1]
-        return np.array([list(int(b).to_bytes(width, "little")) for b in beats], dtype=np.uint8).reshape(-1, width)
+        return np.asarray(beats, dtype=np.uint8)[:, :width]
 
     def mismatch(self, block, index, want, got, component):
         """The first differing bit, named by what it encodes: a bitmap position or a kept code."""

@@ -224,8 +224,10 @@ def test_a_design_that_stops_fails_by_the_watchdog_instead_of_hanging(tmp_path, 
     report = run_block("HaarForward", params, frames, [haar_forward(f, 1) for f in frames], tmp_path,
                        backpressure=1.0, watchdog_cycles=3000)
     assert not report["passed"]
-    assert report["mismatch"]["message"] == ("HaarForward: no end after 3000 cycles: the design stopped taking "
-                                             "input or giving output (the testbench's watchdog)")
+    # The sink took nothing; the source stopped once the frame banks were full (64 of its 96 beats).
+    assert report["mismatch"]["message"] == (
+        "HaarForward: no end after 3000 cycles (the testbench's watchdog); stalled streams: "
+        f"pixels 64 of 96 beats (last at cycle {report['mismatch']['stalled']['pixels']['last_cycle']}), coefficients 0 of 96 beats")
 
 
 @pytest.mark.parametrize("width,depth,mode", [

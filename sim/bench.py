@@ -1,0 +1,137 @@
+"""The testbench top: the block under test between stream players and recorders, all in HDL.
+
+Every cycle's work (driving beats, random idle and backpressure, checking the
+stream rules, recording transfers) happens inside the simulator, in
+``hdl/wccgen_stream_player.v`` and ``hdl/wccgen_stream_recorder.v``. The
+cocotb test (:mod:`wccgen.sim.tb`) only starts phases and waits for their end;
+the comparison runs in NumPy afterwards (:mod:`wccgen.sim.harness`).
+
+The top depends only on the block's ports, never on a job's frames, seeds or
+probabilities (those are inputs), so one simulator build serves every job of
+the same Verilog.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from amaranth.hdl import Shape
+from amaranth.lib import wiring
+
+from .payload import PayloadCodec
+
+__all__ = ["BENCH_SOURCES", "BENCH_TOPLEVEL", "BenchStream", "bench_streams", "bench_verilog"]
+
+BENCH_TOPLEVEL = "wccgen_bench"
+_HDL = Path(__file__).resolve().parent / "hdl"
+#: The player and recorder modules every bench instantiates.
+BENCH_SOURCES = (_HDL / "wccgen_stream_player.v", _HDL / "wccgen_stream_recorder.v")
+
+
+@dataclass(frozen=True)
+class BenchStream:
+    """A stream port of the block, as the bench serves it.
+
+    ``role`` is ``"player"`` (the bench drives it), ``"recorder"`` (the bench
+    takes it, with backpressure) or ``"monitor"`` (an internal stream's tap).
+    Its files in the run directory are ``<port>.beats`` and ``<port>.accepted``
+    (player), ``<port>.rec`` and ``<port>.err`` (recorder and monitor).
+    """
+
+    port: str
+    role: str
+    codec: PayloadCodec
+
+    @property
+    def width(self):
+        return self.codec.width
+
+
+def _payload_layout(member):
+    return member.signature.members["payload"].shape
+
+
+def bench_streams(component, spec):
+    """The streams of ``component`` the bench serves, players first, then the output, then the taps."""
+    members = component.signature.members
+    streams = [BenchStream(spec.source, "player", PayloadCodec(_payload_layout(members[spec.source])))]
+    if spec.load in members:
+        streams.append(BenchStream(spec.load, "player", PayloadCodec(_payload_layout(members[spec.load]))))
+    streams.append(BenchStream(spec.sink, "recorder", PayloadCodec(_payload_layout(members[spec.sink]))))
+    for tap in spec.taps:
+        port = f"tap_{tap.name}"
+        streams.append(BenchStream(port, "monitor", PayloadCodec(_payload_layout(members[port]))))
+    return streams
+
+
+def _status_width(members, name):
+    member = members[name]
+    if not member.is_port or member.flow != wiring.Out:
+        raise ValueError(f"status: {name!r} is not an output port of the block")
+    return Shape.cast(member.shape).width
+
+
+def bench_verilog(component, spec, dut_module):
+    """Verilog of the bench top ``wccgen_bench`` around the block's module ``dut_module``.
+
+    Ports of the top: ``clk``, ``rst`` (the block's reset), ``running`` (the
+    random generators hold their seeds while low), ``cycle``; per player
+    ``<port>_play`` (running total of beats to send), ``_seed``, ``_idle``,
+    ``_sent``, ``_underrun``, ``_done``; per recorder and monitor ``<port>_seed``,
+    ``_backpressure``, ``_expect``, ``_count``, ``_last``, ``_errors``,
+    ``_done`` (count reached expect); ``status_<name>`` per status output.
+    """
+    members = component.signature.members
+    streams = bench_streams(component, spec)
+    served = {stream.port for stream in streams}
+    ports = ["    input wire clk", "    input wire rst", "    input wire running", "    output reg [31:0] cycle"]
+    body, connections = [], ["        .clk(clk)", "        .rst(rst)"]
+    for stream in streams:
+        p, w = stream.port, stream.width
+        body.append(f"    wire {p}_valid;\n    wire [{w - 1}:0] {p}_payload;")
+        if stream.role == "player":
+            ports += [f"    input wire [31:0] {p}_play", f"    input wire [31:0] {p}_seed",
+                      f"    input wire [16:0] {p}_idle", f"    output wire [31:0] {p}_sent",
+                      f"    output wire {p}_underrun", f"    output wire {p}_done"]
+            body.append(
+                f"    wire {p}_ready;\n"
+                f"    assign {p}_done = {p}_sent == {p}_play;\n"
+                f"    wccgen_stream_player #(.WIDTH({w}), .FILE(\"{p}.beats\"), .LOG(\"{p}.accepted\")) {p}_player (\n"
+                f"        .clk(clk), .cycle(cycle), .running(running), .seed({p}_seed), .idle({p}_idle),\n"
+                f"        .play({p}_play), .valid({p}_valid), .payload({p}_payload), .ready({p}_ready),\n"
+                f"        .sent({p}_sent), .underrun({p}_underrun)\n    );")
+            connections += [f"        .{p}__valid({p}_valid)", f"        .{p}__payload({p}_payload)",
+                            f"        .{p}__ready({p}_ready)"]
+        else:
+            monitor = int(stream.role == "monitor")
+            ports += [f"    input wire [31:0] {p}_seed", f"    input wire [16:0] {p}_backpressure",
+                      f"    input wire [31:0] {p}_expect", f"    output wire [31:0] {p}_count",
+                      f"    output wire [31:0] {p}_last", f"    output wire [31:0] {p}_errors",
+                      f"    output wire {p}_done"]
+            body.append(
+                f"    wire {p}_ready;\n"
+                f"    assign {p}_done = {p}_count >= {p}_expect;\n"
+                f"    wccgen_stream_recorder #(.WIDTH({w}), .FILE(\"{p}.rec\"), .ERRORS(\"{p}.err\"), "
+                f".MONITOR({monitor})) {p}_recorder (\n"
+                f"        .clk(clk), .cycle(cycle), .running(running), .seed({p}_seed),\n"
+                f"        .backpressure({p}_backpressure), .valid({p}_valid), .payload({p}_payload),\n"
+                f"        .ready({p}_ready), .count({p}_count), .last({p}_last), .errors({p}_errors)\n    );")
+            connections += [f"        .{p}__valid({p}_valid)", f"        .{p}__payload({p}_payload)"]
+            if not monitor:
+                connections.append(f"        .{p}__ready({p}_ready)")
+    for name in spec.status:
+        width = _status_width(members, name)
+        ports.append(f"    output wire [{width - 1}:0] status_{name}")
+        connections.append(f"        .{name}(status_{name})")
+    for name, member in members.items():
+        # Input ports the bench does not serve are held at zero, never left floating.
+        if name not in served and member.is_port and member.flow == wiring.In:
+            connections.append(f"        .{name}({Shape.cast(member.shape).width}'d0)")
+    return (
+        f"// {BENCH_TOPLEVEL}: the wccgen testbench top around {dut_module}\n"
+        f"module {BENCH_TOPLEVEL} (\n" + ",\n".join(ports) + "\n);\n"
+        "    initial cycle = 32'd0;\n"
+        "    always @(posedge clk) cycle <= cycle + 32'd1;\n"
+        + "\n".join(body) + "\n"
+        f"    {dut_module} dut (\n" + ",\n".join(connections) + "\n    );\n"
+        "endmodule\n"
+    )
