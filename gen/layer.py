@@ -284,7 +284,7 @@ def _frame_interval(ends, compressors):
     return (ends[usable] - ends[0]) / usable if usable else None
 
 
-def simulate(out, *, image=None, frames=3, seed=0, idle=0.0, backpressure=0.0, waves=False,
+def simulate(out, *, image=None, frames=3, seed=0, idle=0.0, backpressure=0.0, waves=False, simulator="auto",
              progress=lambda message: None):
     """Simulate the generated Verilog in ``out`` on photograph activations; compare every stream exactly.
 
@@ -304,6 +304,7 @@ def simulate(out, *, image=None, frames=3, seed=0, idle=0.0, backpressure=0.0, w
     """
     from ..sim.harness import run_block
     from ..sim.layer_streams import layer_expectation
+    from ..sim.simulators import SIMULATOR_NAMES, choose_simulator
 
     out = Path(out)
     manifest = read_manifest(out)
@@ -325,11 +326,14 @@ def simulate(out, *, image=None, frames=3, seed=0, idle=0.0, backpressure=0.0, w
               **{key: manifest["parameters"][key] for key in LAYER_PARAMETERS}}
     layer = for_inspection(WccLayer(**params))
     traces, outputs, taps = layer_expectation(layer, inputs)
-    progress(f"simulating {len(inputs)} frame(s) of the generated Verilog on Icarus (every stream compared)")
+    verilog = out / manifest["verilog"]
+    simulator = choose_simulator(simulator, verilog.stat().st_size)
+    progress(f"simulating {len(inputs)} frame(s) of the generated Verilog on {SIMULATOR_NAMES[simulator]} "
+             "(every stream compared)")
     start = time.monotonic()
     report = run_block("WccLayer", params, inputs, outputs, out / "sim", taps_expected=taps,
                        target=manifest["verilog_target"], idle=idle, backpressure=backpressure, seed=seed,
-                       waves=waves, verilog=out / manifest["verilog"])
+                       waves=waves, verilog=verilog, simulator=simulator, progress=progress)
     elapsed = time.monotonic() - start
     cfg = bundle.config
     mismatch = report["mismatch"]
@@ -358,11 +362,17 @@ def simulate(out, *, image=None, frames=3, seed=0, idle=0.0, backpressure=0.0, w
         "max_float_difference_lsb": (float(max(np.abs(t.output - r).max() for t, r in zip(traces, references)))
                                      if references[0] is not None else None),
         "simulation_seconds": round(elapsed, 1),
+        "simulator": simulator,
+        "simulator_name": SIMULATOR_NAMES[simulator],
+        "build_seconds": report["build_seconds"],
+        "build_cached": report["build_cached"],
+        "run_seconds": report["run_seconds"],
+        "simulated_cycles": report["cycles"],
         "idle": idle,
         "backpressure": backpressure,
     }
     if waves:
-        summary["waves"] = str(out / "sim" / "waves.fst")
+        summary["waves"] = report["waves"]
     np.savez(out / "sim" / "frames.npz", **{f"input{i}": t.pixels for i, t in enumerate(traces)},
              **{f"output{i}": t.output for i, t in enumerate(traces)},
              **{f"mask{i}": t.mask for i, t in enumerate(traces)},

@@ -108,7 +108,7 @@ def write_layer_report(directory, *, manifest, simulation, synthesis=None, rates
         f"PE {params['pe']} x SIMD {params['simd']}, {params['lanes_in']} channels per input beat, "
         f"{params['lanes_out']} per output beat. Verilog: `{manifest['verilog']}` ({manifest['device']}).",
         "",
-        "## Simulation (cocotb on Icarus, the generated Verilog)",
+        f"## Simulation ({simulation.get('simulator_name', 'simulator')}, the generated Verilog in the HDL testbench)",
         "",
         f"- **{'bit-exact' if simulation['bit_exact'] else 'MISMATCH'}** against the integer model on "
         f"{simulation['frames']} frame(s) of real activations ({', '.join(simulation['images'])}); streams compared: "
@@ -122,6 +122,10 @@ def write_layer_report(directory, *, manifest, simulation, synthesis=None, rates
         f"- compressed frame {simulation['compressed_bits']} bits against {simulation['uncompressed_bits']} bits "
         f"stored plainly ({simulation['uncompressed_bits'] / simulation['compressed_bits']:.2f}x less traffic).",
     ]
+    if "simulated_cycles" in simulation:
+        build = "taken from the cache" if simulation["build_cached"] else f"built in {simulation['build_seconds']:.0f} s"
+        lines.append(f"- {simulation['simulated_cycles']} cycles simulated in {simulation['run_seconds']:.1f} s "
+                     f"(the simulator {build}).")
     if simulation.get("max_float_difference_lsb") is not None:
         lines.append(f"- largest distance from the float PyTorch layer: {simulation['max_float_difference_lsb']:.3f} "
                      "output LSB.")

@@ -21,11 +21,13 @@ from pathlib import Path
 
 from cocotb_tools.runner import Icarus, Verilator, VerilatorControlFile
 
-__all__ = ["SIMULATORS", "SimulatorBuild", "SimulatorMissing", "build_simulation", "choose_simulator",
+__all__ = ["SIMULATORS", "SIMULATOR_NAMES", "SimulatorBuild", "SimulatorMissing", "build_simulation", "choose_simulator",
            "simulator_available", "verilator_root"]
 
 #: The simulators, in the order ``auto`` prefers them for large designs.
 SIMULATORS = ("verilator", "icarus")
+#: How messages name them.
+SIMULATOR_NAMES = {"verilator": "Verilator", "icarus": "Icarus Verilog"}
 #: Verilog larger than this (bytes) is simulated on Verilator by ``auto``; smaller designs build faster on Icarus.
 AUTO_VERILATOR_BYTES = 400_000
 

@@ -239,7 +239,7 @@ def print_generate(summary):
 
 
 def run_simulate(args, progress):
-    """Cocotb on Icarus: the generated Verilog against the integer model, every stream, bit for bit."""
+    """The generated Verilog in the HDL testbench against the integer model, every stream, bit for bit."""
     from .gen.layer import simulate
 
     for name in ("idle", "backpressure"):
@@ -247,7 +247,7 @@ def run_simulate(args, progress):
         if not 0.0 <= value < 1.0:
             raise CommandError(f"{name}: must lie in [0, 1), got {value}")
     return simulate(args.dir, image=args.image, frames=args.frames, seed=args.seed, idle=args.idle,
-                    backpressure=args.backpressure, waves=args.waves, progress=progress)
+                    backpressure=args.backpressure, waves=args.waves, simulator=args.sim, progress=progress)
 
 
 def print_simulate(summary):
@@ -332,7 +332,7 @@ def run_demo(args, progress):
     source = layer_from_checkpoint(checkpoint, args.layer, height, width, image=args.image, seed=args.seed)
     manifest = generate(source, out, device="ecp5-85f", progress=progress)
     progress("2/4 simulate")
-    simulation = simulate(out, frames=args.frames, seed=args.seed, progress=progress)
+    simulation = simulate(out, frames=args.frames, seed=args.seed, simulator=args.sim, progress=progress)
     synthesis = None
     if not args.no_synth:
         progress("3/4 synthesize for ecp5-85f (Yosys, nextpnr: several minutes)")
@@ -381,6 +381,11 @@ def print_demo(summary):
         print(f"  ECP5-85F: {summary['luts']} LUTs, {summary['ffs']} FFs, {summary['dsps']} DSPs, {summary['brams']} "
               f"block RAMs, Fmax {summary['fmax_mhz']} MHz{seeds_text(summary)}")
     print(f"  report: {summary['report']}")
+
+
+def _simulator_option(parser):
+    parser.add_argument("--sim", choices=["auto", "icarus", "verilator"], default="auto",
+                        help="simulator (default auto: Verilator for a layer when installed, builds cached by hash)")
 
 
 def _positive(text):
@@ -468,6 +473,7 @@ def build_parser():
                       help="frame size of the hardware layer (default 16x16)")
     demo.add_argument("--hw-rate", type=float, default=0.25, help="keep rate of the hardware layer (default 0.25)")
     demo.add_argument("--frames", type=_positive, default=3, help="frames simulated (default 3)")
+    _simulator_option(demo)
     demo.add_argument("--no-synth", action="store_true", help="skip synthesis and place-and-route")
     demo.add_argument("--seeds", type=_positive, default=1,
                       help="placements to try, with placer seeds 1..N; the fastest is reported (default 1)")
@@ -499,8 +505,8 @@ def build_parser():
     generate.add_argument("--json", action="store_true", help="print the manifest as JSON")
     generate.set_defaults(run=run_generate, show=print_generate)
 
-    simulate = commands.add_parser("simulate", help="cocotb on Icarus: the generated layer against the integer "
-                                                    "model, bit for bit, on a real photograph")
+    simulate = commands.add_parser("simulate", help="the generated layer in simulation against the "
+                                                    "integer model, bit for bit, on a real photograph")
     simulate.add_argument("dir", help="directory written by `wccgen generate`")
     simulate.add_argument("--image", default=None, help="photograph (scikit-image name or image file; default: the "
                                                         "calibration photograph)")
@@ -509,7 +515,9 @@ def build_parser():
     simulate.add_argument("--seed", type=int, default=0, help="seed of the noise and of idle/backpressure")
     simulate.add_argument("--idle", type=float, default=0.0, help="probability the source idles a cycle")
     simulate.add_argument("--backpressure", type=float, default=0.0, help="probability the sink refuses a beat")
-    simulate.add_argument("--waves", action="store_true", help="dump a waveform (DIR/sim/waves.fst)")
+    simulate.add_argument("--waves", action="store_true", help="dump a waveform (DIR/sim/run/waves.fst on Icarus, "
+                          "dump.vcd on Verilator)")
+    _simulator_option(simulate)
     simulate.add_argument("--json", action="store_true", help="print a JSON summary")
     simulate.set_defaults(run=run_simulate, show=print_simulate)
 
@@ -557,9 +565,9 @@ def build_parser():
 def _reported_errors():
     """Errors that end a command with one line: bad input, missing files, tools that failed."""
     from .gen.synth import SynthesisError
-    from .sim.harness import SimulationError
+    from .sim.harness import SimulationError, SimulatorMissing
 
-    return CommandError, ValueError, TypeError, OSError, SynthesisError, SimulationError
+    return CommandError, ValueError, TypeError, OSError, SynthesisError, SimulationError, SimulatorMissing
 
 
 def main(argv=None):

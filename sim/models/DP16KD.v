@@ -1,4 +1,4 @@
-// Behavioural model of the Lattice ECP5 DP16KD block RAM, for simulation with Icarus.
+// Behavioural model of the Lattice ECP5 DP16KD block RAM, for simulation (Icarus, Verilator).
 // Covers what wccgen instantiates: equal port widths of 36, 18, 9, 4, 2 or 1 bits,
 // port A writing, port B reading, REGMODE NOREG or OUTREG, no chip selects,
 // no reset of the outputs. Word address bits sit above the byte-enable bits as
@@ -39,59 +39,50 @@ module DP16KD (
   wire [13:0] ada = {ADA13, ADA12, ADA11, ADA10, ADA9, ADA8, ADA7, ADA6, ADA5, ADA4, ADA3, ADA2, ADA1, ADA0};
   wire [13:0] adb = {ADB13, ADB12, ADB11, ADB10, ADB9, ADB8, ADB7, ADB6, ADB5, ADB4, ADB3, ADB2, ADB1, ADB0};
 
-  reg bits [0:18431];
+  // A word per address (both ports have the same width): a write and a read are one array access each.
+  localparam integer WIDTH = DATA_WIDTH_A;
+  localparam integer ADDRESS_LSB = (WIDTH == 36) ? 5 : (WIDTH == 18) ? 4 : (WIDTH == 9) ? 3 :
+                                   (WIDTH == 4) ? 2 : (WIDTH == 2) ? 1 : 0;
+  localparam integer DEPTH = 1 << (14 - ADDRESS_LSB);
+
+  reg [WIDTH-1:0] words [0:DEPTH-1];
   reg [35:0] latch_b = 36'd0;
   reg [17:0] out_a = 18'd0;
   reg [17:0] out_b = 18'd0;
-  integer write_bit, read_bit;
 
-  function integer word_base;
-    input integer width;
-    input [13:0] address;
-    begin
-      case (width)
-        36: word_base = address[13:5] * 36;
-        18: word_base = address[13:4] * 18;
-        9: word_base = address[13:3] * 9;
-        4: word_base = address[13:2] * 4;
-        2: word_base = address[13:1] * 2;
-        default: word_base = address * 1;
-      endcase
+  initial begin
+    if (DATA_WIDTH_A != DATA_WIDTH_B) begin
+      $display("DP16KD model: port widths %0d and %0d differ; only equal widths are modelled",
+               DATA_WIDTH_A, DATA_WIDTH_B);
+      $finish;
     end
-  endfunction
+  end
 
   // The bits a write stores: its bytes' enables at x36 and x18, all of the word below.
-  wire [35:0] write_mask = (DATA_WIDTH_A == 36) ? {{9{ada[3]}}, {9{ada[2]}}, {9{ada[1]}}, {9{ada[0]}}} :
-                           (DATA_WIDTH_A == 18) ? {18'd0, {9{ada[1]}}, {9{ada[0]}}} : {36{1'b1}};
-  integer write_base, read_base;
+  wire [35:0] write_mask = (WIDTH == 36) ? {{9{ada[3]}}, {9{ada[2]}}, {9{ada[1]}}, {9{ada[0]}}} :
+                           (WIDTH == 18) ? {18'd0, {9{ada[1]}}, {9{ada[0]}}} : {36{1'b1}};
+  wire [13:0] word_a = ada >> ADDRESS_LSB;
+  wire [13:0] word_b = adb >> ADDRESS_LSB;
 
   always @(posedge CLKA) begin
-    if (CEA && WEA) begin
-      write_base = word_base(DATA_WIDTH_A, ada);
-      for (write_bit = 0; write_bit < DATA_WIDTH_A; write_bit = write_bit + 1)
-        if (write_mask[write_bit])
-          bits[write_base + write_bit] <= di[write_bit];
-    end
+    if (CEA && WEA)
+      words[word_a] <= (words[word_a] & ~write_mask[WIDTH-1:0]) | (di[WIDTH-1:0] & write_mask[WIDTH-1:0]);
   end
 
   always @(posedge CLKB) begin
-    if (CEB) begin
-      read_base = word_base(DATA_WIDTH_B, adb);
-      for (read_bit = 0; read_bit < DATA_WIDTH_B; read_bit = read_bit + 1)
-        latch_b[read_bit] <= bits[read_base + read_bit];
-    end
+    if (CEB)
+      latch_b <= {{(36 - WIDTH){1'b0}}, words[word_b]};
     if (OCEB)
-      out_b <= (DATA_WIDTH_B == 36) ? latch_b[35:18] : latch_b[17:0];
+      out_b <= (WIDTH == 36) ? latch_b[35:18] : latch_b[17:0];
   end
 
-  // At x36 the low half of the word read on port B leaves through port A's output stage.
   always @(posedge CLKA) begin
     if (OCEA)
       out_a <= latch_b[17:0];
   end
 
-  wire [17:0] dob = (REGMODE_B == "OUTREG") ? out_b : ((DATA_WIDTH_B == 36) ? latch_b[35:18] : latch_b[17:0]);
-  wire [17:0] doa = (DATA_WIDTH_B != 36) ? 18'd0 : (REGMODE_A == "OUTREG") ? out_a : latch_b[17:0];
+  wire [17:0] dob = (REGMODE_B == "OUTREG") ? out_b : ((WIDTH == 36) ? latch_b[35:18] : latch_b[17:0]);
+  wire [17:0] doa = (WIDTH != 36) ? 18'd0 : (REGMODE_A == "OUTREG") ? out_a : latch_b[17:0];
   assign {DOB17, DOB16, DOB15, DOB14, DOB13, DOB12, DOB11, DOB10, DOB9, DOB8, DOB7, DOB6, DOB5, DOB4, DOB3, DOB2, DOB1, DOB0} = dob;
   assign {DOA17, DOA16, DOA15, DOA14, DOA13, DOA12, DOA11, DOA10, DOA9, DOA8, DOA7, DOA6, DOA5, DOA4, DOA3, DOA2, DOA1, DOA0} = doa;
 endmodule

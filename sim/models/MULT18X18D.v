@@ -1,4 +1,4 @@
-// Behavioural model of the Lattice ECP5 MULT18X18D multiplier, for simulation with Icarus.
+// Behavioural model of the Lattice ECP5 MULT18X18D multiplier, for simulation (Icarus, Verilator).
 // Covers what wccgen instantiates: A x B (no C, no shift chains), SIGNEDA/SIGNEDB,
 // each of the input, pipeline and output registers either absent ("NONE") or on
 // CLK0 with CE0 and a synchronous RST0.
