@@ -68,14 +68,37 @@ class LayerSource:
     def frames(self, image, seed=0):
         """Input frame of the layer for ``image`` and the float layer's output in output LSBs (or ``None``)."""
         cfg = self.bundle.config
+        codes, references, _ = self.tiles(image, cfg.height, cfg.width, seed=seed)
+        return codes[0], references[0]
+
+    def tiles(self, image, height, width, seed=0):
+        """The layer's input for ``image`` at ``height`` x ``width``, cut into frames (tiles) of the layer's size.
+
+        Returns
+        -------
+        (list of numpy.ndarray, list, (int, int))
+            The input codes of every tile in raster order of tiles, the float
+            layer's output of each tile in output LSBs (``None`` each for a
+            bundle source), and the grid (tile rows, tile columns).
+        """
+        cfg = self.bundle.config
+        for name, size, tile in (("height", height, cfg.height), ("width", width, cfg.width)):
+            if isinstance(size, bool) or not isinstance(size, int) or size < tile or size % tile:
+                raise ValueError(f"{name}: the photograph's {name} must be a positive multiple of the layer's frame "
+                                 f"{name} {tile}, got {size!r}")
+        grid = (height // cfg.height, width // cfg.width)
+        windows = [(slice(r * cfg.height, (r + 1) * cfg.height), slice(c * cfg.width, (c + 1) * cfg.width))
+                   for r in range(grid[0]) for c in range(grid[1])]
         if self.kind == "checkpoint":
-            return _model_frames(self.checkpoint, self.layer, image, cfg.height, cfg.width, seed, self.bundle)
+            codes, references = _model_tiles(self.checkpoint, self.layer, image, height, width, seed, self.bundle,
+                                             windows)
+            return codes, references, grid
         from ..golden.photographs import photograph_features
 
-        features = photograph_features(image, cfg.height, cfg.width, cfg.channels_in, seed=seed)[0].double().numpy()
+        features = photograph_features(image, height, width, cfg.channels_in, seed=seed)[0].double().numpy()
         lo, hi = signed_range(cfg.in_bits)
         codes = np.clip(np.round(features / self.bundle.scales["input_scale"]), lo + 1, hi).astype(np.int64)
-        return codes, None
+        return [codes[:, rows, cols] for rows, cols in windows], [None] * len(windows), grid
 
 
 def _load_model_layer(checkpoint, layer_name):
@@ -122,17 +145,26 @@ def _layer_features(checkpoint, layer_name, image, height, width, seed):
     return layer, layer_input(model, layer, x)[1]
 
 
-def _model_frames(checkpoint, layer_name, image, height, width, seed, bundle):
-    """The layer's input codes for ``image``, and the float layer's output in ``bundle``'s output LSBs."""
+def _model_tiles(checkpoint, layer_name, image, height, width, seed, bundle, windows):
+    """The layer's input codes for ``image`` cut at ``windows``, and the float layer's output of each tile.
+
+    The float layer runs on each tile alone, as the hardware does: WCC keeps
+    the top-k positions of each frame it is given.
+    """
     import torch
 
     from .. import golden
     from ..golden.denoiser import Denoiser
 
     layer, features = _layer_features(checkpoint, layer_name, image, height, width, seed)
+    codes = golden.input_codes(layer, features)[0]
+    activation = Denoiser.activation_after(layer_name)
+    references = []
     with torch.no_grad():
-        reference = golden.apply_tail(layer(features), activation=Denoiser.activation_after(layer_name))
-    return golden.input_codes(layer, features)[0], (reference / bundle.scales["output_scale"]).double().numpy()[0]
+        for rows, cols in windows:
+            output = golden.apply_tail(layer(features[:, :, rows, cols]), activation=activation)
+            references.append((output / bundle.scales["output_scale"]).double().numpy()[0])
+    return [np.asarray(codes[:, rows, cols]) for rows, cols in windows], references
 
 
 def layer_from_checkpoint(checkpoint, layer_name, height, width, image="astronaut", seed=0):
@@ -285,13 +317,18 @@ def _frame_interval(ends, compressors):
 
 
 def simulate(out, *, image=None, frames=3, seed=0, idle=0.0, backpressure=0.0, waves=False, simulator="auto",
-             progress=lambda message: None):
+             full=None, progress=lambda message: None):
     """Simulate the generated Verilog in ``out`` on photograph activations; compare every stream exactly.
 
     The integer model runs on the bundle in ``out`` (so an edited bundle shows
     up as a mismatch); the hardware is the Verilog in ``out`` as generated.
     Frame 0 is ``image`` (default: the calibration photograph); the others are
     further photographs, so that the frame interval is measured too.
+
+    With ``full = (height, width)`` the frames are instead every tile of the
+    layer's input map for ``image`` at that size (a multiple of the layer's
+    frame), in raster order of tiles; the hardware's output map is assembled
+    from them and written to ``<out>/sim/photograph.npz`` and ``.png``.
 
     Returns
     -------
@@ -315,13 +352,19 @@ def simulate(out, *, image=None, frames=3, seed=0, idle=0.0, backpressure=0.0, w
     source = LayerSource(record["kind"], bundle, checkpoint=record.get("checkpoint"), layer=record.get("layer"),
                          bundle_path=record.get("bundle_path"), calibration=record.get("calibration", {}))
     image = image or source.calibration.get("image", "astronaut")
-    images = _next_images(image, frames)
-    progress(f"input frames: the layer's activations on {', '.join(map(str, images))}")
-    inputs, references = [], []
-    for index, name in enumerate(images):
-        codes, reference = source.frames(name, seed=seed + index)
-        inputs.append(codes)
-        references.append(reference)
+    if full is not None:
+        inputs, references, grid = source.tiles(image, *full, seed=seed)
+        images = [image]
+        progress(f"input frames: the layer's activations on {image} at {full[0]}x{full[1]}, "
+                 f"{len(inputs)} tiles ({grid[0]} x {grid[1]})")
+    else:
+        images = _next_images(image, frames)
+        progress(f"input frames: the layer's activations on {', '.join(map(str, images))}")
+        inputs, references = [], []
+        for index, name in enumerate(images):
+            codes, reference = source.frames(name, seed=seed + index)
+            inputs.append(codes)
+            references.append(reference)
     params = {"bundle": str((out / manifest["bundle"]).resolve()),
               **{key: manifest["parameters"][key] for key in LAYER_PARAMETERS}}
     layer = for_inspection(WccLayer(**params))
@@ -359,8 +402,13 @@ def simulate(out, *, image=None, frames=3, seed=0, idle=0.0, backpressure=0.0, w
         "stream_bytes": int(traces[0].stream.size),
         "kept_positions": cfg.keep,
         "positions": cfg.positions,
-        "max_float_difference_lsb": (float(max(np.abs(t.output - r).max() for t, r in zip(traces, references)))
+        # Against the float layer saturated to the output codes' range, as the hardware's clamp defines the layer;
+        # how many float values lay beyond that range is reported beside it.
+        "max_float_difference_lsb": (float(max(np.abs(t.output - np.clip(r, bundle.out_min, bundle.out_max)).max()
+                                               for t, r in zip(traces, references)))
                                      if references[0] is not None else None),
+        "saturated_float_outputs": (int(sum(((r < bundle.out_min) | (r > bundle.out_max)).sum() for r in references))
+                                    if references[0] is not None else None),
         "simulation_seconds": round(elapsed, 1),
         "simulator": simulator,
         "simulator_name": SIMULATOR_NAMES[simulator],
@@ -377,5 +425,60 @@ def simulate(out, *, image=None, frames=3, seed=0, idle=0.0, backpressure=0.0, w
              **{f"output{i}": t.output for i, t in enumerate(traces)},
              **{f"mask{i}": t.mask for i, t in enumerate(traces)},
              **{f"reference{i}": r for i, r in enumerate(references) if r is not None})
+    if full is not None:
+        summary["full"] = _photograph_outputs(out / "sim", image, full, grid, traces, references,
+                                              (bundle.out_min, bundle.out_max), bit_exact=summary["bit_exact"])
     (out / "sim" / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     return summary
+
+
+def _untile(tiles, grid):
+    """A ``(C, H, W)`` map from its tiles in raster order."""
+    rows = [np.concatenate(tiles[r * grid[1]:(r + 1) * grid[1]], axis=2) for r in range(grid[0])]
+    return np.concatenate(rows, axis=1)
+
+
+def _photograph_outputs(directory, image, size, grid, traces, references, out_range, bit_exact):
+    """The assembled input and output maps of a full photograph: an npz, a figure, and what the summary says."""
+    inputs = _untile([t.pixels for t in traces], grid)
+    outputs = _untile([t.output for t in traces], grid)
+    arrays = {"input": inputs, "output": outputs, "masks": np.stack([t.mask for t in traces]),
+              "grid": np.array(grid)}
+    result = {"image": image, "size": list(size), "tiles": len(traces), "grid": list(grid),
+              "maps": str(directory / "photograph.npz"), "figure": str(directory / "photograph.png")}
+    difference = None
+    if references[0] is not None:
+        arrays["reference"] = _untile(references, grid)
+        difference = np.abs(outputs - np.clip(arrays["reference"], *out_range))
+        result["max_float_difference_lsb"] = float(difference.max())
+        result["mean_float_difference_lsb"] = float(difference.mean())
+        result["saturated_float_outputs"] = int(((arrays["reference"] < out_range[0])
+                                                 | (arrays["reference"] > out_range[1])).sum())
+    np.savez_compressed(directory / "photograph.npz", **arrays)
+    verdict = "bit-exact to the integer model" if bit_exact else "NOT bit-exact to the integer model"
+    _photograph_figure(directory / "photograph.png", f"{image}: every tile through the generated Verilog, {verdict}",
+                       inputs, outputs, difference)
+    return result
+
+
+def _photograph_figure(path, title, inputs, outputs, difference):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    panels = [("layer input: mean |code| over channels", np.abs(inputs).mean(axis=0), "gray"),
+              ("hardware output: mean over channels", outputs.mean(axis=0), "gray")]
+    if difference is not None:
+        panels.append(("|hardware - saturated float layer|: max over channels (LSB)", difference.max(axis=0),
+                       "magma"))
+    figure, axes = plt.subplots(1, len(panels), figsize=(4.5 * len(panels), 3.8))
+    for axis, (caption, values, colours) in zip(axes, panels):
+        shown = axis.imshow(values, cmap=colours)
+        axis.set_title(caption, fontsize=9)
+        axis.axis("off")
+        figure.colorbar(shown, ax=axis, fraction=0.035)
+    figure.suptitle(title, fontsize=10)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)

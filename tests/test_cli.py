@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -194,7 +195,8 @@ def test_demo_generates_simulates_and_reports(tmp_path):
         assert (out / figure).stat().st_size > 1000 and figure in report
 
 
-def test_simulate_dumps_waves_and_takes_an_image_file(tmp_path):
+@pytest.mark.parametrize("simulator,waves", [("icarus", "waves.fst"), ("verilator", "dump.vcd")])
+def test_simulate_dumps_waves_and_takes_an_image_file(tmp_path, simulator, waves):
     from skimage import io
 
     from wccgen.golden.bundle import random_bundle
@@ -205,11 +207,13 @@ def test_simulate_dumps_waves_and_takes_an_image_file(tmp_path):
     assert _wccgen("generate", "--bundle", tmp_path / "b", "--target", "generic", "--out", tmp_path / "g").returncode == 0
     photo = tmp_path / "photo.png"
     io.imsave(photo, (grey_photograph("coins", 40, 40)[0, 0].numpy() * 255).astype("uint8"))
-    done = _wccgen("simulate", tmp_path / "g", "--image", photo, "--frames", "1", "--waves", "--json")
+    done = _wccgen("simulate", tmp_path / "g", "--image", photo, "--frames", "1", "--waves", "--sim", simulator,
+                   "--json")
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout)
-    assert summary["bit_exact"] and summary["images"] == [str(photo)]
-    assert (tmp_path / "g" / "sim" / "waves.fst").stat().st_size > 1000
+    assert summary["bit_exact"] and summary["images"] == [str(photo)] and summary["simulator"] == simulator
+    assert summary["waves"] == str(tmp_path / "g" / "sim" / "run" / waves)
+    assert Path(summary["waves"]).stat().st_size > 1000
     photo.write_bytes(b"\x89PNG broken")
     done = _wccgen("simulate", tmp_path / "g", "--image", photo)
     assert done.returncode == 2 and f"photograph: cannot read {photo}" in done.stderr

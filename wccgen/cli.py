@@ -247,7 +247,8 @@ def run_simulate(args, progress):
         if not 0.0 <= value < 1.0:
             raise CommandError(f"{name}: must lie in [0, 1), got {value}")
     return simulate(args.dir, image=args.image, frames=args.frames, seed=args.seed, idle=args.idle,
-                    backpressure=args.backpressure, waves=args.waves, simulator=args.sim, progress=progress)
+                    backpressure=args.backpressure, waves=args.waves, simulator=args.sim, full=args.full,
+                    progress=progress)
 
 
 def print_simulate(summary):
@@ -258,6 +259,13 @@ def print_simulate(summary):
         print(f"  first mismatch: {summary['first_mismatch']['message']}")
     for error in summary["protocol_errors"]:
         print(f"  stream protocol: {error}")
+    if summary.get("full"):
+        full = summary["full"]
+        print(f"  full photograph: {full['image']} at {full['size'][0]}x{full['size'][1]}, {full['tiles']} tiles; "
+              f"output map {full['maps']}, figure {full['figure']}")
+    build = "build taken from the cache" if summary["build_cached"] else f"built in {summary['build_seconds']:.0f} s"
+    print(f"  {summary['simulated_cycles']} cycles in {summary['run_seconds']:.1f} s on {summary['simulator_name']} "
+          f"({build})")
     interval = summary["cycles"] if summary["cycles"] is not None else "not measured (too few frames)"
     print(f"  cycles per frame {interval} (bound {summary['cycle_bound']}), latency {summary['latency']}")
     print(f"  compressed frame {summary['compressed_bits']} bits vs {summary['uncompressed_bits']} uncompressed")
@@ -518,6 +526,9 @@ def build_parser():
     simulate.add_argument("--waves", action="store_true", help="dump a waveform (DIR/sim/run/waves.fst on Icarus, "
                           "dump.vcd on Verilator)")
     _simulator_option(simulate)
+    simulate.add_argument("--full", type=_size, nargs="?", const=(96, 128), default=None, metavar="HxW",
+                          help="every tile of the photograph at HxW (default 96x128, a multiple of the layer's "
+                          "frame) instead of --frames; writes DIR/sim/photograph.npz and .png")
     simulate.add_argument("--json", action="store_true", help="print a JSON summary")
     simulate.set_defaults(run=run_simulate, show=print_simulate)
 
