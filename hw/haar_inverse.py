@@ -1,6 +1,6 @@
 """Streaming multi-level 2-D Haar inverse transform (golden: ``golden.haar_inverse``)."""
 
-from amaranth.hdl import Array, Cat, Module, Mux, Signal, signed
+from amaranth.hdl import Array, C, Cat, Module, Mux, Signal, signed
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import ceil_log2
@@ -166,7 +166,8 @@ class HaarInverse(FrameGeometry, wiring.Component):
         valid, first, last = (
             delay(m, value, 1 + BlockRAM.LATENCY, f"rd_{n}") for value, n in
             ((issue, "valid"), (out.first, "first"), (out.frame_last, "last")))
-        lower, righter = (delay(m, value, BlockRAM.LATENCY, f"rd_{n}") for value, n in
+        # Zero-extended to the levels: a frame shorter or narrower than 2**(levels-1) has fewer counter bits.
+        lower, righter = (Cat(delay(m, value, BlockRAM.LATENCY, f"rd_{n}"), C(0, levels)) for value, n in
                           ((out.row, "row"), (out.col, "col")))
         # A negated term is its ones' complement plus one: the XOR stays in the
         # first (carry-free) stage and the ones are added in the tree as a count.

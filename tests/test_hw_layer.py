@@ -42,6 +42,10 @@ def simulate_layer(tmp_path, bundle, frames, target="generic", **options):
     # One compressor, and three.
     ((8, 8, 4, 4, 2, 0.5), {"lanes_in": 2, "pe": 2, "simd": 2, "compressors": 1}, {}),
     ((8, 8, 4, 4, 2, 0.5), {"lanes_in": 2, "pe": 2, "simd": 2, "compressors": 3}, {"backpressure": 0.3}),
+    # Frames shorter or narrower than half a level-L block: the inverse's row and column counters have fewer
+    # bits than the levels (a one-row frame has none).
+    ((1, 10, 4, 6, 2, 1.0), {"lanes_in": 2, "pe": 4, "simd": 1, "lanes_out": 1}, {}),
+    ((3, 2, 2, 2, 3, 0.5), {"lanes_in": 1, "pe": 1, "simd": 2}, {"idle": 0.3}),
 ])
 def test_layer_random_frames_every_stream_exact(tmp_path, rng, geometry, params, traffic):
     height, width, cin, cout, levels, rate = geometry
