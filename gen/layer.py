@@ -317,7 +317,7 @@ def _frame_interval(ends, compressors):
 
 
 def simulate(out, *, image=None, frames=3, seed=0, idle=0.0, backpressure=0.0, waves=False, simulator="auto",
-             full=None, progress=lambda message: None):
+             full=None, coverage_frames=12, progress=lambda message: None):
     """Simulate the generated Verilog in ``out`` on photograph activations; compare every stream exactly.
 
     The integer model runs on the bundle in ``out`` (so an edited bundle shows
@@ -339,6 +339,8 @@ def simulate(out, *, image=None, frames=3, seed=0, idle=0.0, backpressure=0.0, w
         ``compressed_bits``, ``uncompressed_bits`` and more; also written to
         ``<out>/sim/summary.json``.
     """
+    from ..sim.coverage import coverage_frames as draw_coverage_frames
+    from ..sim.coverage import layer_coverage
     from ..sim.harness import run_block
     from ..sim.layer_streams import layer_expectation
     from ..sim.simulators import SIMULATOR_NAMES, choose_simulator
@@ -368,7 +370,14 @@ def simulate(out, *, image=None, frames=3, seed=0, idle=0.0, backpressure=0.0, w
     params = {"bundle": str((out / manifest["bundle"]).resolve()),
               **{key: manifest["parameters"][key] for key in LAYER_PARAMETERS}}
     layer = for_inspection(WccLayer(**params))
+    photographs = len(inputs)
+    extra = draw_coverage_frames(bundle.config, coverage_frames, seed=seed)
+    if extra:
+        progress(f"and {len(extra)} coverage frames (extremes, random codes at three amplitudes)")
+    inputs = inputs + extra
     traces, outputs, taps = layer_expectation(layer, inputs)
+    coverage = layer_coverage(bundle, traces)
+    photo_traces = traces[:photographs]
     verilog = out / manifest["verilog"]
     simulator = choose_simulator(simulator, verilog.stat().st_size)
     progress(f"simulating {len(inputs)} frame(s) of the generated Verilog on {SIMULATOR_NAMES[simulator]} "
@@ -389,7 +398,9 @@ def simulate(out, *, image=None, frames=3, seed=0, idle=0.0, backpressure=0.0, w
         "stream_mismatches": report.get("stream_mismatches", {}),
         "protocol_errors": report["protocol_errors"],
         "streams_compared": report.get("streams_compared", []),
-        "frames": len(inputs),
+        "frames": photographs,
+        "coverage_frames": len(extra),
+        "coverage": coverage,
         "images": images,
         "cycles": _frame_interval(report.get("last_out_cycles") or [], layer.compressors),
         "cycle_bound": layer.cycle_bound,
@@ -405,7 +416,7 @@ def simulate(out, *, image=None, frames=3, seed=0, idle=0.0, backpressure=0.0, w
         # Against the float layer saturated to the output codes' range, as the hardware's clamp defines the layer;
         # how many float values lay beyond that range is reported beside it.
         "max_float_difference_lsb": (float(max(np.abs(t.output - np.clip(r, bundle.out_min, bundle.out_max)).max()
-                                               for t, r in zip(traces, references)))
+                                               for t, r in zip(photo_traces, references)))
                                      if references[0] is not None else None),
         "saturated_float_outputs": (int(sum(((r < bundle.out_min) | (r > bundle.out_max)).sum() for r in references))
                                     if references[0] is not None else None),
@@ -426,7 +437,7 @@ def simulate(out, *, image=None, frames=3, seed=0, idle=0.0, backpressure=0.0, w
              **{f"mask{i}": t.mask for i, t in enumerate(traces)},
              **{f"reference{i}": r for i, r in enumerate(references) if r is not None})
     if full is not None:
-        summary["full"] = _photograph_outputs(out / "sim", image, full, grid, traces, references,
+        summary["full"] = _photograph_outputs(out / "sim", image, full, grid, photo_traces, references,
                                               (bundle.out_min, bundle.out_max), bit_exact=summary["bit_exact"])
     (out / "sim" / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     return summary

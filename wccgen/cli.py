@@ -248,7 +248,11 @@ def run_simulate(args, progress):
             raise CommandError(f"{name}: must lie in [0, 1), got {value}")
     return simulate(args.dir, image=args.image, frames=args.frames, seed=args.seed, idle=args.idle,
                     backpressure=args.backpressure, waves=args.waves, simulator=args.sim, full=args.full,
-                    progress=progress)
+                    coverage_frames=args.coverage_frames, progress=progress)
+
+
+def _share(part):
+    return f"{part['caught']}/{part['total']}"
 
 
 def print_simulate(summary):
@@ -263,6 +267,12 @@ def print_simulate(summary):
         full = summary["full"]
         print(f"  full photograph: {full['image']} at {full['size'][0]}x{full['size'][1]}, {full['tiles']} tiles; "
               f"output map {full['maps']}, figure {full['figure']}")
+    coverage = summary["coverage"]
+    print(f"  coverage ({summary['coverage_frames']} coverage frames): weights {_share(coverage['weights'])}, "
+          f"quantizer entries {_share(coverage['quantizer'])}, requantizer entries "
+          f"{_share(coverage['requantizer'])}, code extremes {_share(coverage['code_extremes'])}")
+    for entry in coverage["uncaught"][:5]:
+        print(f"    not reached: {entry}")
     build = "build taken from the cache" if summary["build_cached"] else f"built in {summary['build_seconds']:.0f} s"
     print(f"  {summary['simulated_cycles']} cycles in {summary['run_seconds']:.1f} s on {summary['simulator_name']} "
           f"({build})")
@@ -394,6 +404,16 @@ def print_demo(summary):
 def _simulator_option(parser):
     parser.add_argument("--sim", choices=["auto", "icarus", "verilator"], default="auto",
                         help="simulator (default auto: Verilator for a layer when installed, builds cached by hash)")
+
+
+def _non_negative(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {value}")
+    return value
 
 
 def _positive(text):
@@ -529,6 +549,9 @@ def build_parser():
     simulate.add_argument("--full", type=_size, nargs="?", const=(96, 128), default=None, metavar="HxW",
                           help="every tile of the photograph at HxW (default 96x128, a multiple of the layer's "
                           "frame) instead of --frames; writes DIR/sim/photograph.npz and .png")
+    simulate.add_argument("--coverage-frames", type=_non_negative, default=12, metavar="N",
+                          help="seeded frames after the photograph's that reach every weight and table entry "
+                          "(default 12; 0 for none)")
     simulate.add_argument("--json", action="store_true", help="print a JSON summary")
     simulate.set_defaults(run=run_simulate, show=print_simulate)
 
