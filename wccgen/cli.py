@@ -376,7 +376,9 @@ def run_demo(args, progress):
         "hw_rate": args.hw_rate,
         **{key: simulation[key] for key in ("bit_exact", "mismatches", "first_mismatch", "cycles", "cycle_bound",
                                              "latency", "compressed_bits", "uncompressed_bits",
-                                             "max_float_difference_lsb", "frames", "images")},
+                                             "max_float_difference_lsb", "frames", "images", "coverage_frames",
+                                             "coverage", "simulator", "simulated_cycles", "run_seconds",
+                                             "build_seconds", "build_cached")},
         "target": "ecp5-85f" if synthesis else None,
         **resources,
         "rates": rates,
@@ -391,8 +393,12 @@ def print_demo(summary):
     print(f"Hardware: WCC layer {summary['layer']} at {summary['hw_size'][0]}x{summary['hw_size'][1]}, rate "
           f"{summary['hw_rate']:g} ({summary['out']})")
     verdict = "bit-exact" if summary["bit_exact"] else f"MISMATCH ({summary['first_mismatch']['message']})"
-    print(f"  simulation: {verdict} on {summary['frames']} frames of real activations ({', '.join(summary['images'])}),"
-          f" {summary['mismatches']} mismatching streams")
+    print(f"  simulation: {verdict} on {summary['frames']} frames of real activations ({', '.join(summary['images'])})"
+          f" and {summary['coverage_frames']} coverage frames, {summary['mismatches']} mismatching streams")
+    coverage = summary["coverage"]
+    print(f"  caught if corrupted: weights {_share(coverage['weights'])}, quantizer bits "
+          f"{_share(coverage['quantizer'])}, requantizer bits {_share(coverage['requantizer'])}; "
+          f"{summary['simulated_cycles']} cycles in {summary['run_seconds']:.1f} s on {summary['simulator']}")
     print(f"  cycles per frame {summary['cycles']} (bound {summary['cycle_bound']}), latency {summary['latency']}; "
           f"compressed frame {summary['compressed_bits']} bits vs {summary['uncompressed_bits']}")
     if summary.get("fmax_mhz") is not None:

@@ -45,16 +45,16 @@ module wccgen_stream_recorder #(
 
     always @(posedge clk) begin
         if (valid !== 1'b0 && valid !== 1'b1) begin
-            $fwrite(err, " %0d valid is %b\n", cycle, valid);
+            $fwrite(err, "%0d valid is %b\n", cycle, valid);
             errors <= errors + 32'd1;
         end else begin
             if (!MONITOR && waiting && (valid !== 1'b1 || payload !== held)) begin
-                $fwrite(err, " %0d valid or payload changed before the transfer\n", cycle);
+                $fwrite(err, "%0d valid or payload changed before the transfer\n", cycle);
                 errors <= errors + 32'd1;
             end
             if (valid && (MONITOR || ready)) begin
                 if (^payload === 1'bx) begin
-                    $fwrite(err, " %0d payload is %b\n", cycle, payload);
+                    $fwrite(err, "%0d payload is %b\n", cycle, payload);
                     errors <= errors + 32'd1;
                 end else begin
                     $fwrite(fd, "%h %h\n", payload, cycle);
