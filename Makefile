@@ -41,9 +41,11 @@ $(STAMP): pyproject.toml
 clean:
 	rm -rf $(VENV) build *.egg-info
 
-# Benchmarks (synthesis, place and route, simulation): results in bench/results/.
+# Benchmarks (synthesis, place and route, simulation speed, the soak): results in bench/results/.
 bench: system $(STAMP)
 	$(BIN)/python bench/haar.py
 	$(BIN)/python bench/selection.py
 	$(BIN)/python bench/mac.py
 	$(BIN)/python bench/layer.py
+	$(BIN)/python bench/sim.py
+	$(BIN)/python bench/soak.py

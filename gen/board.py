@@ -9,12 +9,12 @@ clock the layer reaches is what ``wccgen synth`` reports.
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
 from amaranth.hdl import ClockDomain, ClockSignal, Elaboratable, Module, Mux, ResetSignal, Signal
 
+from ..environment import temporary_environment
 from ..golden.bundle import LayerBundle
 from ..hw.wcc_layer import WccLayer
 from .synth import SynthesisError, _tool
@@ -114,21 +114,14 @@ def build_bitstream(directory, board="ulx3s-85f"):
     layer = WccLayer(bundle=bundle, **params)
     tools = {variable: _tool(program) for variable, program in spec["tools"].items()}
     build_dir = Path(directory) / "bitstream" / board
-    saved = {variable: os.environ.get(variable) for variable in tools}
-    os.environ.update(tools)
     try:
-        spec["platform"]().build(PatternBoardTop(layer, spec["leds"]), name="top", build_dir=str(build_dir),
-                                 do_program=False)
+        with temporary_environment(tools):
+            spec["platform"]().build(PatternBoardTop(layer, spec["leds"]), name="top", build_dir=str(build_dir),
+                                     do_program=False)
     except Exception as error:  # the toolchain's failure, reported as one line with where the logs are
         raise SynthesisError(f"{board}: the bitstream build failed ({type(error).__name__}: "
                              f"{str(error).strip().splitlines()[-1] if str(error).strip() else ''}); logs in "
                              f"{build_dir}") from None
-    finally:
-        for variable, value in saved.items():
-            if value is None:
-                os.environ.pop(variable, None)
-            else:
-                os.environ[variable] = value
     bitstream = build_dir / "top.bit"
     if not bitstream.is_file():
         raise SynthesisError(f"{board}: the build finished without {bitstream}")

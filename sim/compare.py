@@ -2,7 +2,7 @@
 
 import numpy as np
 
-__all__ = ["first_mismatch", "frame_mismatch"]
+__all__ = ["frame_mismatch"]
 
 
 def frame_mismatch(block, index, expected, got):
@@ -42,15 +42,3 @@ def frame_mismatch(block, index, expected, got):
         f"expected {report['expected']}, got {report['got']} ({report['differences']} values differ in this frame)"
     )
     return report
-
-
-def first_mismatch(block, expected, got):
-    """The first difference between two lists of frames, or ``None`` (see :func:`frame_mismatch`)."""
-    for index, (want, have) in enumerate(zip(expected, got)):
-        mismatch = frame_mismatch(block, index, want, have)
-        if mismatch is not None:
-            return mismatch
-    if len(expected) != len(got):
-        return {"block": block, "frame": min(len(expected), len(got)),
-                "message": f"{block}: received {len(got)} frames, expected {len(expected)}"}
-    return None

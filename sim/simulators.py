@@ -21,6 +21,8 @@ from pathlib import Path
 
 from cocotb_tools.runner import Icarus, Verilator, VerilatorControlFile
 
+from ..environment import temporary_environment
+
 __all__ = ["SIMULATORS", "SIMULATOR_NAMES", "SimulatorBuild", "SimulatorMissing", "build_simulation", "choose_simulator",
            "simulator_available", "verilator_root"]
 
@@ -192,19 +194,12 @@ def build_simulation(simulator, sources, toplevel, *, waves=False, progress=None
         else:
             control = build_dir / "src" / "public.vlt"
             control.write_text(f"`verilator_config\npublic_flat_rw -module \"{toplevel}\" -var \"*\"\n")
-            saved = {name: os.environ.get(name) for name in ("VERILATOR_ROOT", "PATH", "MAKEFLAGS")}
-            os.environ.update(_verilator_env())
-            os.environ["MAKEFLAGS"] += f" OPT_FAST={VERILATOR_CXX_OPT} OPT_SLOW={VERILATOR_CXX_OPT}"
-            try:
+            env = _verilator_env()
+            env["MAKEFLAGS"] += f" OPT_FAST={VERILATOR_CXX_OPT} OPT_SLOW={VERILATOR_CXX_OPT}"
+            with temporary_environment(env):
                 runner.build(sources=[VerilatorControlFile(control), *copies], hdl_toplevel=toplevel,
                              build_dir=build_dir, build_args=list(VERILATOR_ARGS), timescale=("1ns", "1ps"),
                              waves=waves, always=True, log_file=build_dir / "build.log")
-            finally:
-                for name, value in saved.items():
-                    if value is None:
-                        os.environ.pop(name, None)
-                    else:
-                        os.environ[name] = value
         seconds = time.monotonic() - start
         stamp.write_text(json.dumps({"build_seconds": round(seconds, 2), **options}, indent=2))
         return SimulatorBuild(simulator, runner, build_dir, seconds, False, key)

@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from wccgen.cli import main
@@ -156,6 +157,9 @@ def test_synth_refuses_a_device_the_layer_does_not_fit(generated, tmp_path):
     (["generate", "--config", "{tmp}/absent.json", "--out", "{tmp}/x"], "config: {tmp}/absent.json: no such file"),
     (["simulate", "{tmp}"], "no manifest.json; run `wccgen generate --out"),
     (["simulate", "{tmp}", "--idle", "1.5"], "idle: must lie in [0, 1)"),
+    (["simulate", "{tmp}", "--full", "--frames", "2"], "frames: --full sends every tile of the photograph"),
+    (["simulate", "{tmp}", "--coverage-frames", "-1"], "expected a non-negative integer, got -1"),
+    (["simulate", "{tmp}", "--sim", "modelsim"], "invalid choice: 'modelsim'"),
     (["bitstream", "{tmp}"], "no manifest.json"),
 ])
 def test_hardware_commands_bad_input_is_one_clear_line(tmp_path, args, message):
@@ -217,3 +221,28 @@ def test_simulate_dumps_waves_and_takes_an_image_file(tmp_path, simulator, waves
     photo.write_bytes(b"\x89PNG broken")
     done = _wccgen("simulate", tmp_path / "g", "--image", photo)
     assert done.returncode == 2 and f"photograph: cannot read {photo}" in done.stderr
+
+
+def test_simulate_full_photograph_assembles_every_tile(tmp_path):
+    from wccgen.golden.bundle import LayerBundle, random_bundle
+    from wccgen.golden.config import WccConfig
+    from wccgen.golden.wcc_layer import wcc_layer
+
+    random_bundle(WccConfig(height=8, width=8, channels_in=4, channels_out=4, levels=2, rate=0.5)).save(tmp_path / "b")
+    assert _wccgen("generate", "--bundle", tmp_path / "b", "--target", "generic", "--out", tmp_path / "g").returncode == 0
+    done = _wccgen("simulate", tmp_path / "g", "--full", "16x24", "--coverage-frames", "2", "--json")
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["bit_exact"] and summary["full"]["tiles"] == 6 and summary["full"]["grid"] == [2, 3]
+    maps = np.load(summary["full"]["maps"])
+    assert maps["input"].shape == (4, 16, 24) and maps["output"].shape == (4, 16, 24)
+    # Each 8x8 window of the assembled output is the integer model's output of that window of the input.
+    bundle = LayerBundle.load(tmp_path / "g" / "bundle" / "layer")
+    for row in (0, 8):
+        for col in (0, 8, 16):
+            window = (slice(None), slice(row, row + 8), slice(col, col + 8))
+            assert np.array_equal(maps["output"][window], wcc_layer(maps["input"][window], bundle).output)
+    assert Path(summary["full"]["figure"]).stat().st_size > 10_000
+    done = _wccgen("simulate", tmp_path / "g", "--full", "10x24")
+    assert done.returncode == 2
+    assert "height: the photograph's height must be a positive multiple of the layer's frame height 8, got 10" in done.stderr

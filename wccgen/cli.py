@@ -246,7 +246,9 @@ def run_simulate(args, progress):
         value = getattr(args, name)
         if not 0.0 <= value < 1.0:
             raise CommandError(f"{name}: must lie in [0, 1), got {value}")
-    return simulate(args.dir, image=args.image, frames=args.frames, seed=args.seed, idle=args.idle,
+    if args.full and args.frames is not None:
+        raise CommandError("frames: --full sends every tile of the photograph; leave out --frames")
+    return simulate(args.dir, image=args.image, frames=args.frames or 3, seed=args.seed, idle=args.idle,
                     backpressure=args.backpressure, waves=args.waves, simulator=args.sim, full=args.full,
                     coverage_frames=args.coverage_frames, progress=progress)
 
@@ -412,24 +414,21 @@ def _simulator_option(parser):
                         help="simulator (default auto: Verilator for a layer when installed, builds cached by hash)")
 
 
-def _non_negative(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {value}")
-    return value
+def _at_least(minimum, what):
+    """An argparse type: an integer of at least ``minimum``, named ``what`` in its error."""
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a {what} integer, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"expected a {what} integer, got {value}")
+        return value
+    return parse
 
 
-def _positive(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
+_non_negative = _at_least(0, "non-negative")
+_positive = _at_least(1, "positive")
 
 
 def run_train(args, progress):
@@ -544,8 +543,8 @@ def build_parser():
     simulate.add_argument("dir", help="directory written by `wccgen generate`")
     simulate.add_argument("--image", default=None, help="photograph (scikit-image name or image file; default: the "
                                                         "calibration photograph)")
-    simulate.add_argument("--frames", type=_positive, default=3, help="frames (default 3; the others are further "
-                                                                      "photographs)")
+    simulate.add_argument("--frames", type=_positive, default=None, help="frames (default 3; the others are further "
+                                                                         "photographs)")
     simulate.add_argument("--seed", type=int, default=0, help="seed of the noise and of idle/backpressure")
     simulate.add_argument("--idle", type=float, default=0.0, help="probability the source idles a cycle")
     simulate.add_argument("--backpressure", type=float, default=0.0, help="probability the sink refuses a beat")
