@@ -22,7 +22,7 @@ from ..golden.bundle import LayerBundle
 from ..golden.fixed_point import signed_range
 from ..hw.params import for_inspection
 from ..hw.wcc_layer import TAPS, WccLayer
-from .verilog import emit_verilog
+from .verilog import emit_verilog, verilog_difference
 
 __all__ = ["DEVICES", "LayerSource", "ManifestError", "TOP", "generate", "layer_from_bundle",
            "layer_from_checkpoint", "layer_input", "read_manifest", "simulate"]
@@ -379,6 +379,11 @@ def simulate(out, *, image=None, frames=3, seed=0, idle=0.0, backpressure=0.0, w
     coverage = layer_coverage(bundle, traces)
     photo_traces = traces[:photographs]
     verilog = out / manifest["verilog"]
+    # The Verilog must be what the bundle generates: a corrupted integer anywhere in it (also one no frame
+    # would reveal) differs from the text generated again.
+    progress("checking that the Verilog is the one the bundle generates")
+    regenerated = emit_verilog(WccLayer(**params), TOP, layer.header_parameters(), target=manifest["verilog_target"])
+    provenance = verilog_difference(regenerated, verilog.read_text())
     simulator = choose_simulator(simulator, verilog.stat().st_size)
     progress(f"simulating {len(inputs)} frame(s) of the generated Verilog on {SIMULATOR_NAMES[simulator]} "
              "(every stream compared)")
@@ -398,6 +403,8 @@ def simulate(out, *, image=None, frames=3, seed=0, idle=0.0, backpressure=0.0, w
         "stream_mismatches": report.get("stream_mismatches", {}),
         "protocol_errors": report["protocol_errors"],
         "streams_compared": report.get("streams_compared", []),
+        "verilog_from_bundle": provenance is None,
+        "verilog_difference": provenance,
         "frames": photographs,
         "coverage_frames": len(extra),
         "coverage": coverage,

@@ -123,7 +123,8 @@ def write_layer_report(directory, *, manifest, simulation, synthesis=None, rates
         f"stored plainly ({simulation['uncompressed_bits'] / simulation['compressed_bits']:.2f}x less traffic).",
     ]
     if "simulated_cycles" in simulation:
-        build = "taken from the cache" if simulation["build_cached"] else f"built in {simulation['build_seconds']:.0f} s"
+        build = ("taken from the cache" if simulation["build_cached"]
+                 else f"built in {simulation['build_seconds']:.0f} s")
         lines.append(f"- {simulation['simulated_cycles']} cycles simulated in {simulation['run_seconds']:.1f} s "
                      f"(the simulator {build}).")
     if simulation.get("max_float_difference_lsb") is not None:

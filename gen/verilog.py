@@ -2,13 +2,14 @@
 
 import hashlib
 import json
+import re
 from pathlib import Path
 
 from amaranth.back import verilog
 
 from .targets import platform_for
 
-__all__ = ["SIMULATION_MODELS", "emit_verilog", "simulation_models"]
+__all__ = ["SIMULATION_MODELS", "emit_verilog", "simulation_models", "verilog_difference"]
 
 #: Verilog models of the device primitives each target instantiates, for simulation and lint.
 SIMULATION_MODELS = {"generic": [], "ecp5": ["DP16KD.v", "MULT18X18D.v"]}
@@ -63,3 +64,42 @@ def _recorded(parameters):
             value = f"<{len(value) if hasattr(value, '__len__') else '?'} entries, sha256 {digest}>"
         recorded[key] = value
     return recorded
+
+
+_MEMORY_WORD = re.compile(r"^\s*(?P<memory>[\w$]+)\[(?P<word>\d+)\]\s*=\s*(?P<value>[^;]+);")
+_MODULE = re.compile(r"^module\s+(?P<name>[\w$\\.]+)")
+
+
+def verilog_difference(expected, found):
+    """The first line where ``found`` differs from ``expected`` (Verilog texts), or ``None``.
+
+    Lines of code come before comments: a changed header (the parameters it
+    records) is reported only when the code itself is the same.
+
+    Returns
+    -------
+    dict or None
+        ``line`` (1-based), ``module``, ``expected``, ``found`` and a one-line
+        ``message``; a memory's initial word also gives ``memory`` and ``word``.
+    """
+    want, have = expected.splitlines(), found.splitlines()
+    if want == have:
+        return None
+    lines = max(len(want), len(have))
+    want += ["(end of file)"] * (lines - len(want))
+    have += ["(end of file)"] * (lines - len(have))
+    differing = [n for n in range(lines) if want[n] != have[n]]
+    code = [n for n in differing if not want[n].lstrip().startswith("//")]
+    index = (code or differing)[0]
+    a, b = want[index], have[index]
+    module = next((m["name"] for m in map(_MODULE.match, reversed(want[:index + 1])) if m), None)
+    where = f"line {index + 1}" + (f" (module {module})" if module else "")
+    difference = {"line": index + 1, "module": module, "expected": a.strip(), "found": b.strip()}
+    word_a, word_b = _MEMORY_WORD.match(a), _MEMORY_WORD.match(b)
+    if word_a and word_b and (word_a["memory"], word_a["word"]) == (word_b["memory"], word_b["word"]):
+        difference["memory"], difference["word"] = word_a["memory"], int(word_a["word"])
+        difference["message"] = (f"{where}: memory {word_a['memory']}, word {word_a['word']}: the bundle gives "
+                                 f"{word_a['value'].strip()}, the Verilog holds {word_b['value'].strip()}")
+    else:
+        difference["message"] = f"{where}: the bundle gives {a.strip()!r}, the Verilog holds {b.strip()!r}"
+    return difference

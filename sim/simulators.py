@@ -23,8 +23,8 @@ from cocotb_tools.runner import Icarus, Verilator, VerilatorControlFile
 
 from ..environment import temporary_environment
 
-__all__ = ["SIMULATORS", "SIMULATOR_NAMES", "SimulatorBuild", "SimulatorMissing", "build_simulation", "choose_simulator",
-           "simulator_available", "verilator_root"]
+__all__ = ["SIMULATORS", "SIMULATOR_NAMES", "SimulatorBuild", "SimulatorMissing", "build_simulation",
+           "choose_simulator", "simulator_available", "verilator_root"]
 
 #: The simulators, in the order ``auto`` prefers them for large designs.
 SIMULATORS = ("verilator", "icarus")

@@ -43,7 +43,8 @@ class FaultyRegister(wiring.Component):
 
 @pytest.fixture
 def faulty_block(monkeypatch):
-    monkeypatch.setitem(blocks.BLOCKS, "FaultyRegister", BlockSpec(FaultyRegister, source="pixels", sink="coefficients"))
+    spec = BlockSpec(FaultyRegister, source="pixels", sink="coefficients")
+    monkeypatch.setitem(blocks.BLOCKS, "FaultyRegister", spec)
 
 
 def run(tmp_path, fault, simulator, **options):

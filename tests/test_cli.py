@@ -124,6 +124,32 @@ def test_simulate_names_the_first_mismatch_of_a_corrupted_bundle(generated, tmp_
     assert (mismatch["block"], mismatch["channel"]) == ("PointwiseMAC", 5) and "kept" in mismatch
     human = _wccgen("simulate", out)
     assert human.returncode == 1 and "first mismatch: PointwiseMAC: frame 0, kept position #" in human.stdout
+    # The Verilog is no longer what the edited bundle generates, and that is said too.
+    assert summary["verilog_from_bundle"] is False and "memory" in summary["verilog_difference"]
+
+
+def test_simulate_refuses_verilog_that_is_not_the_bundles(generated, tmp_path):
+    """One word of a memory changed in the generated Verilog is named, even where no frame would reveal it."""
+    import re
+    import shutil
+
+    source, _ = generated
+    out = tmp_path / "layer"
+    shutil.copytree(source, out, ignore=shutil.ignore_patterns("sim"))
+    verilog = out / "wcc_layer.v"
+    text = verilog.read_text()
+    word = re.search(r"^(\s*(weights\w*)\[(\d+)\] = \d+'[dh])([0-9a-f]+);$", text, re.MULTILINE)
+    digits = word.group(4)
+    changed = digits[:-1] + ("1" if digits[-1] == "0" else "0")
+    verilog.write_text(text[:word.start(4)] + changed + text[word.end(4):])
+    done = _wccgen("simulate", out, "--frames", "1", "--coverage-frames", "0", "--json")
+    assert done.returncode == 1
+    summary = json.loads(done.stdout)
+    difference = summary["verilog_difference"]
+    assert summary["verilog_from_bundle"] is False
+    assert (difference["memory"], difference["word"]) == (word.group(2), int(word.group(3)))
+    assert difference["message"].endswith(f"the bundle gives {word.group(1).strip().split('= ')[1]}{digits}, "
+                                          f"the Verilog holds {word.group(1).strip().split('= ')[1]}{changed}")
 
 
 def test_synth_refuses_a_device_the_layer_does_not_fit(generated, tmp_path):
@@ -208,7 +234,8 @@ def test_simulate_dumps_waves_and_takes_an_image_file(tmp_path, simulator, waves
     from wccgen.golden.photographs import grey_photograph
 
     random_bundle(WccConfig(height=8, width=8, channels_in=4, channels_out=4, levels=2, rate=0.5)).save(tmp_path / "b")
-    assert _wccgen("generate", "--bundle", tmp_path / "b", "--target", "generic", "--out", tmp_path / "g").returncode == 0
+    done = _wccgen("generate", "--bundle", tmp_path / "b", "--target", "generic", "--out", tmp_path / "g")
+    assert done.returncode == 0
     photo = tmp_path / "photo.png"
     io.imsave(photo, (grey_photograph("coins", 40, 40)[0, 0].numpy() * 255).astype("uint8"))
     done = _wccgen("simulate", tmp_path / "g", "--image", photo, "--frames", "1", "--waves", "--sim", simulator,
@@ -229,7 +256,8 @@ def test_simulate_full_photograph_assembles_every_tile(tmp_path):
     from wccgen.golden.wcc_layer import wcc_layer
 
     random_bundle(WccConfig(height=8, width=8, channels_in=4, channels_out=4, levels=2, rate=0.5)).save(tmp_path / "b")
-    assert _wccgen("generate", "--bundle", tmp_path / "b", "--target", "generic", "--out", tmp_path / "g").returncode == 0
+    done = _wccgen("generate", "--bundle", tmp_path / "b", "--target", "generic", "--out", tmp_path / "g")
+    assert done.returncode == 0
     done = _wccgen("simulate", tmp_path / "g", "--full", "16x24", "--coverage-frames", "2", "--json")
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout)
@@ -245,4 +273,5 @@ def test_simulate_full_photograph_assembles_every_tile(tmp_path):
     assert Path(summary["full"]["figure"]).stat().st_size > 10_000
     done = _wccgen("simulate", tmp_path / "g", "--full", "10x24")
     assert done.returncode == 2
-    assert "height: the photograph's height must be a positive multiple of the layer's frame height 8, got 10" in done.stderr
+    assert ("height: the photograph's height must be a positive multiple of the layer's frame height 8, got 10"
+            in done.stderr)

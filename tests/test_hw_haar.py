@@ -227,7 +227,8 @@ def test_a_design_that_stops_fails_by_the_watchdog_instead_of_hanging(tmp_path, 
     # The sink took nothing; the source stopped once the frame banks were full (64 of its 96 beats).
     assert report["mismatch"]["message"] == (
         "HaarForward: no end after 3000 cycles (the testbench's watchdog); stalled streams: "
-        f"pixels 64 of 96 beats (last at cycle {report['mismatch']['stalled']['pixels']['last_cycle']}), coefficients 0 of 96 beats")
+        f"pixels 64 of 96 beats (last at cycle {report['mismatch']['stalled']['pixels']['last_cycle']}), "
+        "coefficients 0 of 96 beats")
 
 
 @pytest.mark.parametrize("width,depth,mode", [

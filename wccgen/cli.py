@@ -263,6 +263,8 @@ def print_simulate(summary):
           f"{', '.join(summary['streams_compared'])}")
     if summary["first_mismatch"]:
         print(f"  first mismatch: {summary['first_mismatch']['message']}")
+    if summary["verilog_difference"]:
+        print(f"  the Verilog is not the one the bundle generates: {summary['verilog_difference']['message']}")
     for error in summary["protocol_errors"]:
         print(f"  stream protocol: {error}")
     if summary.get("full"):
@@ -376,7 +378,8 @@ def run_demo(args, progress):
         "image": args.image,
         "hw_size": [height, width],
         "hw_rate": args.hw_rate,
-        **{key: simulation[key] for key in ("bit_exact", "mismatches", "first_mismatch", "cycles", "cycle_bound",
+        **{key: simulation[key] for key in ("bit_exact", "verilog_from_bundle", "mismatches", "first_mismatch",
+                                             "cycles", "cycle_bound",
                                              "latency", "compressed_bits", "uncompressed_bits",
                                              "max_float_difference_lsb", "frames", "images", "coverage_frames",
                                              "coverage", "simulator", "simulated_cycles", "run_seconds",
@@ -622,8 +625,8 @@ def main(argv=None):
         print(json.dumps(summary, indent=2))
     else:
         args.show(summary)
-    # A simulation that is not bit-exact fails the command, so scripts and CI notice.
-    return 1 if summary.get("bit_exact") is False else 0
+    # A simulation that is not bit-exact, or Verilog that is not the bundle's, fails the command.
+    return 1 if summary.get("bit_exact") is False or summary.get("verilog_from_bundle") is False else 0
 
 
 if __name__ == "__main__":
