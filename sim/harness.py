@@ -54,6 +54,33 @@ def _write_player(path, stream, segments):
             f.write(stream.codec.encode(beats, *_flags(len(beats))))
 
 
+def _plan(spec, component, frames, expected, loads, reset_after_beats, partial_frame):
+    """The testbench's steps (see :mod:`wccgen.sim.tb`) and each player's segments of beats, in order."""
+    steps, segments = [], {spec.source: []}
+    if reset_after_beats is not None:
+        partial = spec.source_stream.beats(component, partial_frame)[:reset_after_beats]
+        segments[spec.source].append(partial)
+        steps += [{"play": spec.source, "beats": len(partial)}, {"reset": 3, "delay": 5}]
+    if loads:
+        segments[spec.load] = []
+    pending = 0
+    for index, frame in enumerate(frames):
+        if index in loads:
+            if pending:
+                steps.append({"play": spec.source, "beats": pending})
+                pending = 0
+            load = spec.load_stream.beats(component, loads[index])
+            segments[spec.load].append(load)
+            steps.append({"play": spec.load, "beats": len(load)})
+        beats = spec.source_stream.beats(component, frame)
+        segments[spec.source].append(beats)
+        pending += len(beats)
+    if pending:
+        steps.append({"play": spec.source, "beats": pending})
+    steps.append({"expect": {spec.sink: sum(spec.sink_stream.beat_count(component, f) for f in expected)}})
+    return steps, segments
+
+
 def run_block(block, params, frames, expected, build_dir, *, idle=0.0, backpressure=0.0, seed=0,
               reset_after_beats=None, partial_frame=None, target="generic", loads=None, taps_expected=None,
               waves=False, verilog=None, watchdog_cycles=None, simulator="auto", progress=None):
@@ -147,33 +174,10 @@ def run_block(block, params, frames, expected, build_dir, *, idle=0.0, backpress
     for old in run_dir.iterdir():
         if old.is_file():
             old.unlink()
-    by_port = {stream.port: stream for stream in streams}
-    source = by_port[spec.source]
-    steps, source_segments, load_segments = [], [], []
-    if reset_after_beats is not None:
-        partial = spec.source_stream.beats(component, partial_frame)[:reset_after_beats]
-        source_segments.append(partial)
-        steps += [{"play": spec.source, "beats": len(partial)}, {"reset": 3, "delay": 5}]
-    loads = loads or {}
-    pending = 0
-    for index, frame in enumerate(frames):
-        if index in loads:
-            if pending:
-                steps.append({"play": spec.source, "beats": pending})
-                pending = 0
-            load = spec.load_stream.beats(component, loads[index])
-            load_segments.append(load)
-            steps.append({"play": spec.load, "beats": len(load)})
-        beats = spec.source_stream.beats(component, frame)
-        source_segments.append(beats)
-        pending += len(beats)
-    if pending:
-        steps.append({"play": spec.source, "beats": pending})
-    want_beats = sum(spec.sink_stream.beat_count(component, f) for f in expected)
-    steps.append({"expect": {spec.sink: want_beats}})
-    _write_player(run_dir / f"{spec.source}.beats", source, source_segments)
-    if spec.load in by_port:
-        _write_player(run_dir / f"{spec.load}.beats", by_port[spec.load], load_segments)
+    steps, segments = _plan(spec, component, frames, expected, loads or {}, reset_after_beats, partial_frame)
+    for stream in streams:
+        if stream.role == "player":
+            _write_player(run_dir / f"{stream.port}.beats", stream, segments.get(stream.port, []))
 
     draw = random.Random(seed)
     values = sum(np.asarray(frame).size for frame in [*frames, *expected])

@@ -336,7 +336,6 @@ def run_demo(args, progress):
     from pathlib import Path
 
     from . import golden
-    from .gen.layer import layer_input
     from .gen.layer import generate, layer_from_checkpoint, simulate
     from .gen.report import write_layer_report
     from .gen.synth import synthesize
