@@ -111,9 +111,19 @@ def write_layer_report(directory, *, manifest, simulation, synthesis=None, rates
         f"## Simulation ({simulation.get('simulator_name', 'simulator')}, the generated Verilog in the HDL testbench)",
         "",
         f"- **{'bit-exact' if simulation['bit_exact'] else 'MISMATCH'}** against the integer model on "
-        f"{simulation['frames']} frame(s) of real activations ({', '.join(simulation['images'])}); streams compared: "
+        f"{simulation['frames']} frame(s) of real activations ({', '.join(simulation['images'])}) and "
+        f"{simulation.get('coverage_frames', 0)} coverage frame(s); streams compared: "
         f"{', '.join(simulation['streams_compared'])}; mismatching streams: {simulation['mismatches']}.",
     ]
+    if "verilog_from_bundle" in simulation:
+        lines.append("- the Verilog is the text the bundle generates" if simulation["verilog_from_bundle"] else
+                     f"- **the Verilog is not the one the bundle generates**: "
+                     f"{simulation['verilog_difference']['message']}")
+    if "coverage" in simulation:
+        coverage = simulation["coverage"]
+        shares = ", ".join(f"{name.replace('_', ' ')} {coverage[name]['caught']}/{coverage[name]['total']}"
+                           for name in ("weights", "quantizer", "requantizer", "code_extremes"))
+        lines.append(f"- corruptions the simulated frames reveal (docs/verification.md): {shares}.")
     if simulation["first_mismatch"]:
         lines.append(f"- first mismatch: {simulation['first_mismatch']['message']}")
     lines += [
