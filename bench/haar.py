@@ -16,11 +16,10 @@ import time
 from pathlib import Path
 
 from wccgen.gen.synth import synthesize
-from wccgen.gen.verilog import emit_verilog
 from wccgen.golden import align_levels, haar_forward, haar_inverse, photograph_codes
 from wccgen.hw.haar_forward import HaarForward
 from wccgen.hw.haar_inverse import HaarInverse
-from wccgen.hw.params import for_inspection
+from wccgen.hw.verilog import emit_verilog
 from wccgen.sim.harness import run_block, toplevel_name
 
 ROOT = Path(__file__).resolve().parent
@@ -65,7 +64,7 @@ def measure(config, workdir, seeds=(1,)):
     name = f"{toplevel_name(block)}_{height}x{width}x{channels}_l{lanes}_L{levels}"
     frames, expected, in_bits = frames_for(block, height, width, channels, levels)
     params = dict(height=height, width=width, channels=channels, lanes=lanes, levels=levels, in_bits=in_bits)
-    unit = for_inspection({"HaarForward": HaarForward, "HaarInverse": HaarInverse}[block](**params))
+    unit = {"HaarForward": HaarForward, "HaarInverse": HaarInverse}[block](**params)
     progress(f"{name}: simulating {len(frames)} frames")
     started = time.monotonic()
     # The ECP5 Verilog (DP16KD block RAMs) is what is simulated and what is placed and routed.

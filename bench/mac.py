@@ -19,11 +19,10 @@ from pathlib import Path
 import numpy as np
 
 from wccgen.gen.synth import synthesize
-from wccgen.gen.verilog import emit_verilog
 from wccgen.golden import calibrated_layer, pointwise_mac, requantize
-from wccgen.hw.params import for_inspection
-from wccgen.hw.pointwise_mac import PointwiseMAC
-from wccgen.hw.requantizer import Requantizer
+from wccgen.hw.pointwise_mac import PointwiseMACSpec
+from wccgen.hw.requantizer import RequantizerSpec
+from wccgen.hw.verilog import emit_verilog
 from wccgen.sim.harness import run_block, toplevel_name
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -69,7 +68,7 @@ def measure_mac(config, workdir, seeds=(1,)):
     bundle, traces = layer_traces(channels_in, channels_out)
     params = dict(channels_in=channels_in, channels_out=channels_out, pe=pe, simd=simd,
                   weights=bundle.weights.tolist(), writable=writable)
-    unit = for_inspection(PointwiseMAC(**params))
+    unit = PointwiseMACSpec(**params)
     frames = [trace.codes for trace in traces]
     expected = [pointwise_mac(bundle.weights, codes) for codes in frames]
     progress(f"{name}: simulating {len(frames)} frames of {frames[0].shape[1]} kept positions")
@@ -113,7 +112,7 @@ def measure_requantizer(config, workdir, seeds=(1,)):
                   out_bits=bundle.config.out_bits, multipliers=bundle.out_multiplier.tolist(),
                   shifts=bundle.out_shift.tolist(), biases=bundle.out_bias.tolist(), out_min=bundle.out_min,
                   out_max=bundle.out_max)
-    unit = for_inspection(Requantizer(**params))
+    unit = RequantizerSpec(**params)
     # The first photograph's layer: its own requantizer table on its own inverse Haar output.
     frames, expected = [traces[0].inverse], [traces[0].output]
     frames.append(traces[0].inverse[:, ::-1, :].copy())  # a second frame, rows reversed

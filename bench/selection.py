@@ -16,11 +16,10 @@ from pathlib import Path
 import numpy as np
 
 from wccgen.gen.synth import synthesize
-from wccgen.gen.verilog import emit_verilog
 from wccgen.golden import compressor, haar_forward, photograph_codes, scatter
-from wccgen.hw.compressor import Compressor
+from wccgen.hw.compressor import Compressor, CompressorSpec
 from wccgen.hw.decompressor import Decompressor
-from wccgen.hw.params import for_inspection
+from wccgen.hw.verilog import emit_verilog
 from wccgen.sim.harness import run_block, toplevel_name
 from wccgen.sim.streams import bytes_to_words
 
@@ -59,7 +58,7 @@ def workload(block, height, width, channels, lanes, levels, rate, count=4):
     coefficients = [haar_forward(photograph_codes(PHOTOS[i % len(PHOTOS)], height, width, channels, seed=i), levels)
                     for i in range(count)]
     geometry = dict(height=height, width=width, channels=channels, lanes=lanes, levels=levels, rate=rate, bit_a=8)
-    encoder = for_inspection(Compressor(**geometry, in_bits=8, multipliers=multipliers, shifts=shifts))
+    encoder = CompressorSpec(**geometry, in_bits=8, multipliers=multipliers, shifts=shifts)
     encoded = [compressor(c, levels, encoder.keep, multipliers, shifts, 8) for c in coefficients]
     streams = [bytes_to_words(e.stream, encoder.word_bits, encoder.words_per_frame) for e in encoded]
     if block == "Compressor":
@@ -72,7 +71,7 @@ def measure(config, workdir, seeds=(1,)):
     block, height, width, channels, lanes, levels, rate = config
     name = f"{toplevel_name(block)}_{height}x{width}x{channels}_l{lanes}_L{levels}_r{rate}"
     params, inputs, expected, encoded = workload(*config)
-    unit = for_inspection({"Compressor": Compressor, "Decompressor": Decompressor}[block](**params))
+    unit = {"Compressor": Compressor, "Decompressor": Decompressor}[block](**params)
     progress(f"{name}: simulating {len(inputs)} frames")
     started = time.monotonic()
     report = run_block(block, params, inputs, expected, workdir / name / "sim", target="ecp5")
@@ -101,7 +100,7 @@ def measure(config, workdir, seeds=(1,)):
         after_arrival = cycles - positions * groups if cycles else None
         value_words = unit.keep * groups
         result.update({
-            "arrival_cycles": positions * groups, "select_cycles": unit._selector.select_cycles,
+            "arrival_cycles": positions * groups, "select_cycles": unit.selector.select_cycles,
             "digit_bits": unit.digit_bits, "passes_over_positions": unit.passes,
             "value_words": value_words,
             "selector_packer_passes": (after_arrival - value_words) / positions if cycles else None,

@@ -42,16 +42,15 @@ def _trial(seed, frames, cache):
 def _weights(seeds):
     """Cycles per frame of each trial's layer (its slowest stage), from which frames are dealt."""
     from wccgen.golden.bundle import random_bundle
-    from wccgen.golden.config import WccConfig
-    from wccgen.hw.params import for_inspection
-    from wccgen.hw.wcc_layer import WccLayer
+    from wccgen.hw.wcc_layer import WccLayerSpec
     from wccgen.sim.soak import draw_trial
+    from wccgen.spec.wcc_config import WccConfig
 
     bounds = []
     for seed in seeds:
         trial = draw_trial(seed, 1)
         bundle = random_bundle(WccConfig(**trial.config), seed=seed, activation=trial.activation)
-        bounds.append(for_inspection(WccLayer(bundle=bundle, **trial.params)).cycle_bound)
+        bounds.append(WccLayerSpec(bundle=bundle, **trial.params).cycle_bound)
     return bounds
 
 

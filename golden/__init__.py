@@ -10,9 +10,10 @@ The integer model imports only NumPy; the PyTorch names load PyTorch on first us
 
 import importlib
 
+from ..spec.frame import keep_count, level_map
+from ..spec.wcc_config import WccConfig
 from .bundle import BundleError, LayerBundle, random_bundle
 from .compressor import Compressed, compressor
-from .config import WccConfig, keep_count, level_map
 from .energy import energy
 from .haar_forward import haar_forward
 from .haar_inverse import align_levels, haar_inverse

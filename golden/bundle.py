@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import WccConfig
-from .fixed_point import MAX_SHIFT, MULTIPLIER_BITS
+from ..spec.fixed_point import BIAS_LIMIT, MAX_SHIFT, MULTIPLIER_BITS
+from ..spec.wcc_config import WccConfig
 
 __all__ = ["ACTIVATIONS", "BundleError", "LayerBundle", "SCHEMA_VERSION", "bundle_paths", "random_bundle"]
 
@@ -28,8 +28,6 @@ __all__ = ["ACTIVATIONS", "BundleError", "LayerBundle", "SCHEMA_VERSION", "bundl
 SCHEMA_VERSION = 1
 #: Activations the requantizer implements (as clamp bounds).
 ACTIVATIONS = ("none", "relu", "relu6")
-#: Largest magnitude of the pre-shifted output bias; with the product it stays inside int64.
-BIAS_LIMIT = 1 << 61
 _SCALES = ("input_scale", "coef_scale", "weight_scale", "output_scale")
 
 

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .config import level_map
+from ..spec.fixed_point import as_int64
+from ..spec.frame import level_map
 from .energy import energy
-from .fixed_point import as_int64
 from .pack import pack
 from .quantize import quantize
 from .topk_select import topk_select

@@ -6,7 +6,7 @@ import copy
 
 from torch import nn
 
-from .config import check_bits, check_levels, check_rate
+from ..spec.checks import check_bits, check_levels, check_rate
 from .quant_conv import QuantConv2d
 from .wcc_conv import WCCConv2d
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .config import check_positive_int
+from ..spec.checks import check_positive_int
 
 __all__ = ["Denoiser", "InvertedResidual"]
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .config import ENERGY_MODES, check_levels, level_map
-from .fixed_point import as_int64
+from ..spec.checks import check_levels
+from ..spec.fixed_point import as_int64
+from ..spec.frame import level_map
+from ..spec.wcc_config import ENERGY_MODES
 
 __all__ = ["energy"]
 

@@ -19,14 +19,14 @@ import numpy as np
 import torch
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
+from ..spec.frame import padded_size
 from .checkpoints import default_checkpoint_dir, load_checkpoint
-from .config import padded_size
 from .photographs import grey_photograph
 from .quant_conv import QuantConv2d
 from .training import HELD_OUT, STAGES, noisy
 from .wcc_conv import WCCConv2d
 
-__all__ = ["activation_bits", "evaluate", "noisy_photograph", "psnr_ssim"]
+__all__ = ["activation_bits", "evaluate", "evaluate_and_plot", "noisy_photograph", "psnr_ssim"]
 
 #: Seed of the noise added to the held-out photograph number ``i`` is ``NOISE_SEED + i``.
 NOISE_SEED = 1000
@@ -149,3 +149,20 @@ def psnr_ssim(output, clean):
     return (float(peak_signal_noise_ratio(want, got, data_range=1.0)),
             float(structural_similarity(want, got, data_range=1.0)))
 
+
+
+def evaluate_and_plot(checkpoint_dir=None, *, photographs=None, crop=None, plot=None, progress=lambda message: None):
+    """:func:`evaluate` on ``photographs`` (default: the held-out ones), as a summary; with ``plot``, the PSNR/SSIM
+    plot written there."""
+    photographs = list(photographs or HELD_OUT)
+    progress(f"evaluating the checkpoints in {checkpoint_dir or 'the shipped set'} on {', '.join(photographs)}"
+             + (f" (central {crop}x{crop})" if crop else ""))
+    result = evaluate(checkpoint_dir, photographs=photographs, crop=crop, progress=progress)
+    summary = {"command": "eval", **result}
+    if plot:
+        from .report import plot_quality
+
+        plot_quality(result, plot)
+        summary["plot"] = str(plot)
+        progress(f"wrote {plot}")
+    return summary

@@ -8,9 +8,10 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..spec.checks import check_bits, check_positive_int
+from ..spec.fixed_point import quantize_multiplier, symmetric_limit
+from ..spec.wcc_config import WccConfig
 from .bundle import ACTIVATIONS, LayerBundle
-from .config import WccConfig, check_bits, check_positive_int
-from .fixed_point import quantize_multiplier, symmetric_limit
 from .quantizers import weight_scale
 from .wcc_conv import WCCConv2d
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .config import check_levels, padded_size
-from .fixed_point import as_int64
+from ..spec.checks import check_levels
+from ..spec.fixed_point import as_int64
+from ..spec.frame import padded_size
 
 __all__ = ["haar_forward", "pad_frame"]
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .config import check_levels, check_positive_int, level_map
-from .fixed_point import as_int64
+from ..spec.checks import check_levels, check_positive_int
+from ..spec.fixed_point import as_int64
+from ..spec.frame import level_map
 
 __all__ = ["haar_inverse", "align_levels"]
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .config import check_bits
-from .fixed_point import as_int64, symmetric_limit
+from ..spec.checks import check_bits
+from ..spec.fixed_point import as_int64, symmetric_limit
 
 __all__ = ["pack", "stream_bits"]
 

@@ -9,7 +9,7 @@ import skimage.data
 import torch
 from skimage.transform import resize
 
-from .config import check_positive_int
+from ..spec.checks import check_positive_int
 
 __all__ = ["PHOTOGRAPHS", "grey_photograph", "photograph", "photograph_codes", "photograph_features"]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .fixed_point import as_int64
+from ..spec.fixed_point import as_int64
 
 __all__ = ["pointwise_mac"]
 

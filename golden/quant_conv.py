@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from torch import nn
 
-from .config import check_bits
+from ..spec.checks import check_bits
 from .quantizers import ActivationQuantizer, quantize_weight
 
 __all__ = ["QuantConv2d"]

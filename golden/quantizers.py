@@ -5,8 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .config import check_bits
-from .fixed_point import symmetric_limit
+from ..spec.checks import check_bits
+from ..spec.fixed_point import symmetric_limit
 
 __all__ = ["ActivationQuantizer", "fake_quantize", "weight_scale", "quantize_weight"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .fixed_point import as_int64, round_shift
+from ..spec.fixed_point import as_int64, round_shift
 
 __all__ = ["requantize"]
 

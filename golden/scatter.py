@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .config import check_positive_int
-from .fixed_point import as_int64
+from ..spec.checks import check_positive_int
+from ..spec.fixed_point import as_int64
 
 __all__ = ["scatter"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .fixed_point import as_int64
+from ..spec.fixed_point import as_int64
 
 __all__ = ["topk_select"]
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from .config import check_levels, padded_size
+from ..spec.checks import check_levels
+from ..spec.frame import padded_size
 
 __all__ = ["haar_forward_float", "haar_inverse_float", "haar_pyramid_float", "haar_pyramid_inverse", "pyramid_order"]
 

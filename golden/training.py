@@ -22,7 +22,7 @@ from .checkpoints import Stage, build_model, save_checkpoint
 from .denoiser import Denoiser
 from .photographs import grey_photograph
 
-__all__ = ["HELD_OUT", "NOISE_SIGMA", "STAGES", "TRAINING_PHOTOGRAPHS", "TrainingPlan", "noisy", "train",
+__all__ = ["HELD_OUT", "NOISE_SIGMA", "STAGES", "TRAINING_PHOTOGRAPHS", "TrainingPlan", "noisy", "train", "train_stages",
            "train_stage"]
 
 #: Photographs the model is trained on.
@@ -176,3 +176,13 @@ def train(out_dir, plan=None, stages=STAGES, architecture=None, progress=None):
         if progress is not None:
             progress(f"{stage.name}: wrote {path}")
     return paths
+
+
+def train_stages(out_dir, *, float_steps=4000, tune_steps=300, seed=0, threads=1, progress=lambda message: None):
+    """Train every stage from scratch with ``threads`` PyTorch threads (results depend on it); return a summary."""
+    torch.set_num_threads(threads)
+    plan = TrainingPlan(float_steps=float_steps, tune_steps=tune_steps, seed=seed)
+    progress(f"training {float_steps} float steps, then {tune_steps} steps per stage, seed {seed}, "
+             f"{threads} thread(s), into {out_dir}")
+    paths = train(out_dir, plan, progress=progress)
+    return {"command": "train", "out": str(out_dir), "checkpoints": paths, "plan": plan.record(), "threads": threads}

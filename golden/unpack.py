@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .config import check_bits, check_positive_int
-from .fixed_point import symmetric_limit
+from ..spec.checks import check_bits, check_positive_int
+from ..spec.fixed_point import symmetric_limit
 from .pack import stream_bits
 
 __all__ = ["StreamError", "unpack"]

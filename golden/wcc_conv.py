@@ -7,9 +7,10 @@ import math
 import torch
 from torch import nn
 
-from .config import (ENERGY_MODES, check_bits, check_levels, check_positive_int, check_rate, keep_count, level_map,
-                     padded_size)
-from .fixed_point import MAX_SHIFT, quantize_multiplier, symmetric_limit
+from ..spec.checks import check_bits, check_levels, check_positive_int, check_rate
+from ..spec.fixed_point import MAX_SHIFT, quantize_multiplier, symmetric_limit
+from ..spec.frame import keep_count, level_map, padded_size
+from ..spec.wcc_config import ENERGY_MODES
 from .quantizers import ActivationQuantizer, quantize_weight
 from .torch_haar import haar_pyramid_float, haar_pyramid_inverse, pyramid_order
 

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..spec.fixed_point import as_int64, signed_range
 from .bundle import LayerBundle
 from .compressor import compressor
-from .fixed_point import as_int64, signed_range
 from .haar_forward import haar_forward
 from .haar_inverse import haar_inverse
 from .pointwise_mac import pointwise_mac

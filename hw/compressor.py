@@ -1,30 +1,118 @@
 """The WCC encoder: coefficient frames in, compressed stream out (golden: energy, topk_select, quantize, pack)."""
 
+from dataclasses import dataclass
+
 from amaranth.hdl import Cat, Module, Mux, Signal
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from ..golden.config import ENERGY_MODES, keep_count
+from ..spec.checks import check_bits, check_rate, set_validated
+from ..spec.frame import CompressedWords, FrameGeometry, keep_count
+from ..spec.wcc_config import ENERGY_MODES
 from .block_ram import BlockRAM
 from .frame_beat import frame_beat, word_beat
-from .frame_geometry import CompressedFrame
 from .output_queue import OutputQueue
 from .packer import Packer
-from .params import check_bits, for_inspection, validating
 from .pipeline import delay, wrapping_counter
-from .position_energy import PositionEnergy
-from .quantizer import Quantizer
+from .position_energy import PositionEnergy, PositionEnergySpec
+from .quantizer import Quantizer, QuantizerSpec
 from .raster import raster_position
+from .spec_component import SpecComponent
 from .subbands import mallat_region, subbands
-from .topk_selector import TopKSelector
+from .topk_selector import TopKSelector, TopKSelectorSpec
 
-__all__ = ["Compressor"]
+__all__ = ["Compressor", "CompressorSpec"]
 
 # Cycles from a value step to its chunk at the packer: kept-list read, address add, code read.
 VALUE_DEPTH = 2 * BlockRAM.LATENCY + 1
 
 
-class Compressor(CompressedFrame, wiring.Component):
+@dataclass(frozen=True, kw_only=True)
+class CompressorSpec(FrameGeometry, CompressedWords):
+    """Parameters of a :class:`Compressor` (see there), validated, and the facts derived from them."""
+
+    in_bits: int = 8
+    rate: float = 0.5
+    bit_a: int = 8
+    multipliers: tuple
+    shifts: tuple
+    energy: str = "square"
+    digit_bits: int | None = None
+
+    def __post_init__(self):
+        super().__post_init__()
+        set_validated(self, in_bits=check_bits(self.in_bits, "in_bits"), bit_a=check_bits(self.bit_a, "bit_a"),
+                      rate=check_rate(self.rate))
+        if self.energy not in ENERGY_MODES:
+            raise ValueError(f"energy: must be one of {ENERGY_MODES}, got {self.energy!r}")
+        for name in ("multipliers", "shifts"):
+            table = tuple(getattr(self, name))
+            if len(table) != self.levels:
+                raise ValueError(f"{name}: must give one value per level ({self.levels}), got {len(table)}")
+        # The parts' specs check the parameters they take, and settle the tables and the digit.
+        quantizer = QuantizerSpec(coef_bits=self.coef_bits, lanes=self.lanes, bits=self.bit_a,
+                                  multipliers=self.multipliers, shifts=self.shifts)
+        set_validated(self, multipliers=quantizer.multipliers, shifts=quantizer.shifts)
+        set_validated(self, digit_bits=self.selector.digit_bits)
+
+    @property
+    def keep(self):
+        """Kept positions per frame, ``floor(positions * rate)``."""
+        return keep_count(self.positions, self.rate)
+
+    @property
+    def coef_bits(self):
+        """Width of an input coefficient: ``in_bits + 2 * levels``."""
+        return self.in_bits + 2 * self.levels
+
+    @property
+    def quantizer(self):
+        """The spec of the compressor's :class:`~wccgen.hw.quantizer.Quantizer`."""
+        return QuantizerSpec(coef_bits=self.coef_bits, lanes=self.lanes, bits=self.bit_a,
+                             multipliers=self.multipliers, shifts=self.shifts)
+
+    @property
+    def position_energy(self):
+        """The spec of the compressor's :class:`~wccgen.hw.position_energy.PositionEnergy`."""
+        return PositionEnergySpec(coef_bits=self.coef_bits, channels=self.channels, lanes=self.lanes,
+                                  levels=self.levels, mode=self.energy)
+
+    @property
+    def selector(self):
+        """The spec of the compressor's :class:`~wccgen.hw.topk_selector.TopKSelector`."""
+        return TopKSelectorSpec(positions=self.positions, keep=self.keep,
+                                energy_bits=self.position_energy.energy_bits, digit_bits=self.digit_bits)
+
+    @property
+    def energy_bits(self):
+        """Width of the energies the selector ranks."""
+        return self.position_energy.energy_bits
+
+    @property
+    def passes(self):
+        """Passes over the frame's positions after its arrival: histogram passes and the mask pass."""
+        return self.selector.passes
+
+    @property
+    def cycles_per_frame(self):
+        """Cycles per frame with coefficients always available and the sink always ready.
+
+        Arrival (a beat per cycle), the last energy's way to the selector, the
+        selection, the mask pass (a position per cycle) and the wait for its
+        last verdict, the bitmap words and the code words (a word per cycle),
+        the flush of a shared last word, and the cycle back to arrival.
+        """
+        return (self.positions * self.groups + self.select_latency + self.selector.select_cycles
+                + self.positions + Compressor.DRAIN_CYCLES + self.positions // self.word_bits
+                + self.keep * self.groups + int(self.positions % self.word_bits > 0) + 1)
+
+    @property
+    def select_latency(self):
+        """Cycles from the last coefficient beat to the selector's last energy."""
+        return 1 + self.position_energy.latency
+
+
+class Compressor(SpecComponent):
     """Selects, quantizes and packs one coefficient frame at a time into the compressed stream.
 
     Coefficients arrive as :class:`~wccgen.hw.haar_forward.HaarForward`
@@ -63,78 +151,22 @@ class Compressor(CompressedFrame, wiring.Component):
     #: Cycles from the mask pass's last step until its last bitmap word and kept position can be read.
     DRAIN_CYCLES = TopKSelector.MASK_LATENCY + Packer.LATENCY + 3
 
-    def __init__(self, *, height, width, channels, lanes=1, levels=3, in_bits=8, rate=0.5, bit_a=8,
-                 multipliers, shifts, energy="square", digit_bits=None):
-        with validating(self):
-            self._init_geometry(height, width, channels, lanes, levels)
-            self.in_bits = check_bits(in_bits, "in_bits")
-            self.bit_a = check_bits(bit_a, "bit_a")
-            self.keep = keep_count(self.positions, rate)
-            self.rate = float(rate)
-            if energy not in ENERGY_MODES:
-                raise ValueError(f"energy: must be one of {ENERGY_MODES}, got {energy!r}")
-            self.energy = energy
-            for name, table in (("multipliers", multipliers), ("shifts", shifts)):
-                if len(tuple(table)) != self.levels:
-                    raise ValueError(f"{name}: must give one value per level ({self.levels}), got {len(tuple(table))}")
-            # Built here so that their parameters are checked with ours.
-            self._quantizer = for_inspection(Quantizer(coef_bits=self.coef_bits, lanes=self.lanes, bits=self.bit_a,
-                                                       multipliers=multipliers, shifts=shifts))
-            self._energy = for_inspection(PositionEnergy(coef_bits=self.coef_bits, channels=self.channels,
-                                                         lanes=self.lanes, levels=self.levels, mode=energy))
-            self._selector = for_inspection(TopKSelector(positions=self.positions, keep=self.keep,
-                                                         energy_bits=self._energy.energy_bits, digit_bits=digit_bits))
-            self.multipliers, self.shifts = self._quantizer.multipliers, self._quantizer.shifts
-            self.digit_bits = self._selector.digit_bits
-        super().__init__({
-            "coefficients": In(stream.Signature(frame_beat(self.coef_bits, self.lanes))),
-            "compressed": Out(stream.Signature(word_beat(self.word_bits))),
-        })
+    Spec = CompressorSpec
 
-    # -- derived facts ------------------------------------------------------
-    @property
-    def coef_bits(self):
-        """Width of an input coefficient: ``in_bits + 2 * levels``."""
-        return self.in_bits + 2 * self.levels
-
-    @property
-    def energy_bits(self):
-        """Width of the energies the selector ranks."""
-        return self._energy.energy_bits
-
-    @property
-    def passes(self):
-        """Passes over the frame's positions after its arrival: histogram passes and the mask pass."""
-        return self._selector.passes
-
-    @property
-    def cycles_per_frame(self):
-        """Cycles per frame with coefficients always available and the sink always ready.
-
-        Arrival (a beat per cycle), the last energy's way to the selector, the
-        selection, the mask pass (a position per cycle) and the wait for its
-        last verdict, the bitmap words and the code words (a word per cycle),
-        the flush of a shared last word, and the cycle back to arrival.
-        """
-        return (self.positions * self.groups + self.select_latency + self._selector.select_cycles
-                + self.positions + self.DRAIN_CYCLES + self.positions // self.word_bits + self.keep * self.groups
-                + int(self.positions % self.word_bits > 0) + 1)
-
-    @property
-    def select_latency(self):
-        """Cycles from the last coefficient beat to the selector's last energy."""
-        return 1 + self._energy.latency
+    @classmethod
+    def members(cls, spec):
+        return {
+            "coefficients": In(stream.Signature(frame_beat(spec.coef_bits, spec.lanes))),
+            "compressed": Out(stream.Signature(word_beat(spec.word_bits))),
+        }
 
     # -- hardware -----------------------------------------------------------
     def elaborate(self, platform):
         m = Module()
         groups, positions, keep = self.groups, self.positions, self.keep
-        m.submodules.quantizer = quantizer = Quantizer(coef_bits=self.coef_bits, lanes=self.lanes, bits=self.bit_a,
-                                                       multipliers=self.multipliers, shifts=self.shifts)
-        m.submodules.energy = energy = PositionEnergy(coef_bits=self.coef_bits, channels=self.channels,
-                                                      lanes=self.lanes, levels=self.levels, mode=self.energy)
-        m.submodules.selector = selector = TopKSelector(positions=positions, keep=keep,
-                                                        energy_bits=energy.energy_bits, digit_bits=self.digit_bits)
+        m.submodules.quantizer = quantizer = Quantizer(self.quantizer)
+        m.submodules.energy = energy = PositionEnergy(self.position_energy)
+        m.submodules.selector = selector = TopKSelector(self.selector)
         m.submodules.packer = packer = Packer(positions=positions, word_bits=self.word_bits)
         m.submodules.codes = codes = BlockRAM(shape=self.word_bits, depth=positions * groups)
         m.submodules.kept = kept = BlockRAM(shape=range(positions * groups), depth=keep)

@@ -1,20 +1,67 @@
 """The WCC decoder: compressed stream in, the frame of codes out (golden: ``unpack``, then ``scatter``)."""
 
+from dataclasses import dataclass
+
 from amaranth.hdl import Module, Signal
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from ..golden.config import keep_count
+from ..spec.checks import check_bits, check_rate, set_validated
+from ..spec.frame import CompressedWords, FrameGeometry, keep_count
 from .frame_beat import frame_beat, word_beat
-from .frame_geometry import CompressedFrame
-from .params import check_bits, for_inspection, validating
-from .scatter import Scatter
-from .unpacker import Unpacker
+from .scatter import Scatter, ScatterSpec
+from .spec_component import SpecComponent
+from .unpacker import Unpacker, UnpackerSpec
 
-__all__ = ["Decompressor"]
+__all__ = ["Decompressor", "DecompressorSpec"]
 
 
-class Decompressor(CompressedFrame, wiring.Component):
+@dataclass(frozen=True, kw_only=True)
+class DecompressorSpec(FrameGeometry, CompressedWords):
+    """Parameters of a :class:`Decompressor` (see there), validated, and the facts derived from them."""
+
+    rate: float = 0.5
+    bit_a: int = 8
+    banks: int = 1
+
+    def __post_init__(self):
+        super().__post_init__()
+        set_validated(self, rate=check_rate(self.rate), bit_a=check_bits(self.bit_a, "bit_a"))
+        _ = self.unpacker  # its spec checks banks
+
+    @property
+    def keep(self):
+        """Kept positions per frame, ``floor(positions * rate)``."""
+        return keep_count(self.positions, self.rate)
+
+    @property
+    def unpacker(self):
+        """The spec of the decompressor's :class:`~wccgen.hw.unpacker.Unpacker`."""
+        return UnpackerSpec(positions=self.positions, keep=self.keep, channels=self.channels, lanes=self.lanes,
+                            bit_a=self.bit_a, banks=self.banks)
+
+    @property
+    def scatter(self):
+        """The spec of the decompressor's :class:`~wccgen.hw.scatter.Scatter`."""
+        return ScatterSpec(padded_height=self.padded_height, padded_width=self.padded_width, channels=self.channels,
+                           lanes=self.lanes, value_bits=self.bit_a, word_bits=self.word_bits, keep=self.keep)
+
+    @property
+    def cycles_per_frame(self):
+        """Cycles per frame with words always available and the sink always ready.
+
+        A frame is received (a word per cycle), checked, then scattered (a
+        beat per cycle). With one bank the next frame is received once the
+        scatter has issued its last read; with two, while it scatters.
+        """
+        unpacker, scatter = self.unpacker, self.scatter
+        # (A bank released, or a scatter done, is seen a cycle later.)
+        if self.banks == 1:
+            return unpacker.receive_cycles + scatter.done_cycles + 1
+        return max(unpacker.receive_cycles, scatter.done_cycles + 1)
+
+
+class Decompressor(SpecComponent):
     """Reads compressed frames back into ``channels x H' x W'`` frames of codes.
 
     An :class:`~wccgen.hw.unpacker.Unpacker` stores and checks each frame;
@@ -46,46 +93,21 @@ class Decompressor(CompressedFrame, wiring.Component):
         Refused frames since reset (wraps).
     """
 
-    def __init__(self, *, height, width, channels, lanes=1, levels=3, rate=0.5, bit_a=8, banks=1):
-        with validating(self):
-            self._init_geometry(height, width, channels, lanes, levels)
-            self.bit_a = check_bits(bit_a, "bit_a")
-            self.keep = keep_count(self.positions, rate)
-            self.rate = float(rate)
-            self.banks = banks
-            for part in self._parts():  # the unpacker validates banks
-                for_inspection(part)
-        super().__init__({
-            "compressed": In(stream.Signature(word_beat(self.word_bits))),
-            "coefficients": Out(stream.Signature(frame_beat(self.bit_a, self.lanes))),
+    Spec = DecompressorSpec
+
+    @classmethod
+    def members(cls, spec):
+        return {
+            "compressed": In(stream.Signature(word_beat(spec.word_bits))),
+            "coefficients": Out(stream.Signature(frame_beat(spec.bit_a, spec.lanes))),
             "error": Out(1),
             "refused_frames": Out(16),
-        })
-
-    @property
-    def cycles_per_frame(self):
-        """Cycles per frame with words always available and the sink always ready.
-
-        A frame is received (a word per cycle), checked, then scattered (a
-        beat per cycle). With one bank the next frame is received once the
-        scatter has issued its last read; with two, while it scatters.
-        """
-        unpacker, scatter = (for_inspection(part) for part in self._parts())
-        # (A bank released, or a scatter done, is seen a cycle later.)
-        if self.banks == 1:
-            return unpacker.receive_cycles + scatter.done_cycles + 1
-        return max(unpacker.receive_cycles, scatter.done_cycles + 1)
-
-    def _parts(self):
-        unpacker = Unpacker(positions=self.positions, keep=self.keep, channels=self.channels, lanes=self.lanes,
-                            bit_a=self.bit_a, banks=self.banks)
-        scatter = Scatter(padded_height=self.padded_height, padded_width=self.padded_width, channels=self.channels,
-                          lanes=self.lanes, value_bits=self.bit_a, word_bits=self.word_bits, keep=self.keep)
-        return unpacker, scatter
+        }
 
     def elaborate(self, platform):
         m = Module()
-        m.submodules.unpacker, m.submodules.scatter = unpacker, scatter = self._parts()
+        m.submodules.unpacker = unpacker = Unpacker(self.unpacker)
+        m.submodules.scatter = scatter = Scatter(self.scatter)
         wiring.connect(m, wiring.flipped(self.compressed), unpacker.words)
         wiring.connect(m, scatter.values, wiring.flipped(self.coefficients))
         # The scatter starts once per stored frame and releases it when its reads are issued.

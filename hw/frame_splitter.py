@@ -4,7 +4,7 @@ from amaranth.hdl import Module, Mux, Signal
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from .params import check_positive_int, validating
+from ..spec.checks import check_positive_int
 
 __all__ = ["FrameSplitter"]
 
@@ -30,8 +30,7 @@ class FrameSplitter(wiring.Component):
     """
 
     def __init__(self, payload_shape, ways):
-        with validating(self):
-            self.ways = check_positive_int(ways, "ways")
+        self.ways = check_positive_int(ways, "ways")
         super().__init__({
             "frames": In(stream.Signature(payload_shape)),
             "outputs": Out(stream.Signature(payload_shape)).array(self.ways),

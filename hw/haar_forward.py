@@ -1,20 +1,23 @@
 """Streaming multi-level 2-D Haar forward transform (golden: ``golden.haar_forward``)."""
 
+from dataclasses import dataclass
+
 from amaranth.hdl import Cat, Module, Mux, Signal, signed
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
+from ..spec.checks import check_bits, set_validated
+from ..spec.frame import BankedFrame
 from .block_ram import BlockRAM
 from .frame_beat import frame_beat
-from .frame_geometry import FrameGeometry
 from .output_queue import OutputQueue
-from .params import check_bits, validating
 from .pipeline import delay, or_tree, or_tree_depth
 from .raster import raster_position
+from .spec_component import SpecComponent
 from .subbands import (DETAILS, bank_flags, bank_gate, mallat_region, next_bank, read_bank_control, read_registered,
                        subband_memory, write_in_order)
 
-__all__ = ["HaarForward"]
+__all__ = ["HaarForwardSpec", "HaarForward"]
 
 # Pipeline depth of one level: line buffer read, vertical sums, pair buffer read, horizontal sums.
 LEVEL_DEPTH = 2 * BlockRAM.LATENCY + 2
@@ -23,57 +26,16 @@ LEVEL_DEPTH = 2 * BlockRAM.LATENCY + 2
 STROBE_DEPTH = 3
 
 
-class HaarForward(FrameGeometry, wiring.Component):
-    """Multi-level 2-D Haar transform of a pixel stream, emitted in Mallat order.
+@dataclass(frozen=True, kw_only=True)
+class HaarForwardSpec(BankedFrame):
+    """Parameters of a :class:`HaarForward` (see there), validated, and the facts derived from them."""
 
-    Pixels arrive in raster order, ``lanes`` channels of one pixel per beat
-    (``channels / lanes`` beats per pixel, channel group 0 first). The unit
-    pads the frame with zero beats at the bottom and right on its own (the
-    pixel stream is not ready meanwhile), runs one pipelined level per Haar
-    level with a line buffer each, and writes every subband into its own
-    memory of ``banks`` frames. Once a frame is complete it is read out in the
-    coefficient order of docs/numerics.md: raster order over the Mallat layout
-    of the padded frame, ``channels / lanes`` beats per position. While one
-    frame is read out the next ones are transformed; with three frame banks
-    (a frame is held from its first pixel until its last coefficient leaves)
-    the unit sustains one beat per clock. No multipliers: every level is adds
-    and subtracts.
+    in_bits: int = 8
 
-    Parameters
-    ----------
-    height, width : int
-        Frame size in pixels (before padding).
-    channels : int
-        Channels per pixel.
-    lanes : int
-        Channels per beat; must divide ``channels``.
-    levels : int
-        Haar levels, 1..6.
-    in_bits : int
-        Width of a pixel value (signed).
-    banks : int
-        Frames the subband memories hold (2 halves the memory but stalls the
-        input for about the latency every frame; 3 sustains one beat per clock).
+    def __post_init__(self):
+        super().__post_init__()
+        set_validated(self, in_bits=check_bits(self.in_bits, "in_bits"))
 
-    Attributes
-    ----------
-    pixels : In(stream.Signature(frame_beat(in_bits, lanes)))
-        Input pixels. ``first``/``last`` are not needed: frames are delimited
-        by the geometry.
-    coefficients : Out(stream.Signature(frame_beat(coef_bits, lanes)))
-        Coefficients, level-``l`` ones exactly ``2**l`` times orthonormal.
-    """
-
-    def __init__(self, *, height, width, channels, lanes=1, levels=3, in_bits=8, banks=3):
-        with validating(self):
-            self._init_geometry(height, width, channels, lanes, levels, banks)
-            self.in_bits = check_bits(in_bits, "in_bits")
-        super().__init__({
-            "pixels": In(stream.Signature(frame_beat(self.in_bits, self.lanes))),
-            "coefficients": Out(stream.Signature(frame_beat(self.coef_bits, self.lanes))),
-        })
-
-    # -- derived facts ------------------------------------------------------
     @property
     def coef_bits(self):
         """Width of an output coefficient: ``in_bits + 2 * levels``."""
@@ -123,6 +85,57 @@ class HaarForward(FrameGeometry, wiring.Component):
             bits += 3 * self.banks * self.subband_depth(level) * self.lanes * width
             bits += (self.padded_width >> (level - 1)) * self.groups * self.lanes * (width - 2)
         return bits
+
+
+class HaarForward(SpecComponent):
+    """Multi-level 2-D Haar transform of a pixel stream, emitted in Mallat order.
+
+    Pixels arrive in raster order, ``lanes`` channels of one pixel per beat
+    (``channels / lanes`` beats per pixel, channel group 0 first). The unit
+    pads the frame with zero beats at the bottom and right on its own (the
+    pixel stream is not ready meanwhile), runs one pipelined level per Haar
+    level with a line buffer each, and writes every subband into its own
+    memory of ``banks`` frames. Once a frame is complete it is read out in the
+    coefficient order of docs/numerics.md: raster order over the Mallat layout
+    of the padded frame, ``channels / lanes`` beats per position. While one
+    frame is read out the next ones are transformed; with three frame banks
+    (a frame is held from its first pixel until its last coefficient leaves)
+    the unit sustains one beat per clock. No multipliers: every level is adds
+    and subtracts.
+
+    Parameters
+    ----------
+    height, width : int
+        Frame size in pixels (before padding).
+    channels : int
+        Channels per pixel.
+    lanes : int
+        Channels per beat; must divide ``channels``.
+    levels : int
+        Haar levels, 1..6.
+    in_bits : int
+        Width of a pixel value (signed).
+    banks : int
+        Frames the subband memories hold (2 halves the memory but stalls the
+        input for about the latency every frame; 3 sustains one beat per clock).
+
+    Attributes
+    ----------
+    pixels : In(stream.Signature(frame_beat(in_bits, lanes)))
+        Input pixels. ``first``/``last`` are not needed: frames are delimited
+        by the geometry.
+    coefficients : Out(stream.Signature(frame_beat(coef_bits, lanes)))
+        Coefficients, level-``l`` ones exactly ``2**l`` times orthonormal.
+    """
+
+    Spec = HaarForwardSpec
+
+    @classmethod
+    def members(cls, spec):
+        return {
+            "pixels": In(stream.Signature(frame_beat(spec.in_bits, spec.lanes))),
+            "coefficients": Out(stream.Signature(frame_beat(spec.coef_bits, spec.lanes))),
+        }
 
     # -- hardware -----------------------------------------------------------
     def elaborate(self, platform):

@@ -1,67 +1,36 @@
 """Streaming multi-level 2-D Haar inverse transform (golden: ``golden.haar_inverse``)."""
 
+from dataclasses import dataclass
+
 from amaranth.hdl import Array, C, Cat, Module, Mux, Signal, signed
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import ceil_log2
 
+from ..spec.checks import check_word_bits, set_validated
+from ..spec.frame import BankedFrame
 from .block_ram import BlockRAM
 from .frame_beat import frame_beat
-from .frame_geometry import FrameGeometry
 from .output_queue import OutputQueue
-from .params import check_word_bits, validating
 from .pipeline import delay
 from .raster import raster_position
+from .spec_component import SpecComponent
 from .subbands import (DETAILS, bank_flags, bank_gate, mallat_region, next_bank, read_bank_control, read_registered,
                        subband_memory, subbands, write_in_order)
 
-__all__ = ["HaarInverse"]
+__all__ = ["HaarInverseSpec", "HaarInverse"]
 
 
-class HaarInverse(FrameGeometry, wiring.Component):
-    """Inverse multi-level Haar transform of a coefficient stream, emitted as cropped pixels.
+@dataclass(frozen=True, kw_only=True)
+class HaarInverseSpec(BankedFrame):
+    """Parameters of a :class:`HaarInverse` (see there), validated, and the facts derived from them."""
 
-    Coefficients arrive in the order :class:`HaarForward` emits them (raster
-    order over the Mallat layout of the padded frame, ``channels / lanes``
-    beats per position), all on one scale, as a WCC layer's scattered
-    products are. Each subband goes into its own memory (``banks`` frames).
-    Once a frame is in, every output pixel is computed directly: it is the LL
-    coefficient above it plus, for each level ``l``, its three detail
-    coefficients shifted left by ``levels - l`` with the signs of the pixel's
-    place in the level's 2x2 block, summed by a pipelined adder tree. This is
-    exactly ``2**levels`` times the orthonormal inverse. Only the pixels of
-    the unpadded ``height x width`` frame are emitted, in raster order. No
-    multipliers: shifts, negations and adds.
+    in_bits: int = 16
 
-    Parameters
-    ----------
-    height, width : int
-        Output frame size (the padded size follows from ``levels``).
-    channels, lanes : int
-        Channels, and channels per beat (a divisor of ``channels``).
-    levels : int
-        Haar levels, 1..6.
-    in_bits : int
-        Width of an input coefficient (signed), up to 48.
-    banks : int
-        Frames the subband memories hold; 3 sustains one beat per clock.
+    def __post_init__(self):
+        super().__post_init__()
+        set_validated(self, in_bits=check_word_bits(self.in_bits, "in_bits"))
 
-    Attributes
-    ----------
-    coefficients : In(stream.Signature(frame_beat(in_bits, lanes)))
-    pixels : Out(stream.Signature(frame_beat(out_bits, lanes)))
-    """
-
-    def __init__(self, *, height, width, channels, lanes=1, levels=3, in_bits=16, banks=3):
-        with validating(self):
-            self._init_geometry(height, width, channels, lanes, levels, banks)
-            self.in_bits = check_word_bits(in_bits, "in_bits")
-        super().__init__({
-            "coefficients": In(stream.Signature(frame_beat(self.in_bits, self.lanes))),
-            "pixels": Out(stream.Signature(frame_beat(self.out_bits, self.lanes))),
-        })
-
-    # -- derived facts ------------------------------------------------------
     @property
     def out_bits(self):
         """Width of an output pixel: ``in_bits + levels + 2`` (the gain is below ``3 * 2**levels``)."""
@@ -104,6 +73,50 @@ class HaarInverse(FrameGeometry, wiring.Component):
         """Bits of all subband memories."""
         return sum(self.banks * self.subband_depth(level) * self.lanes * self.in_bits
                    for level, _ in subbands(self.levels))
+
+
+class HaarInverse(SpecComponent):
+    """Inverse multi-level Haar transform of a coefficient stream, emitted as cropped pixels.
+
+    Coefficients arrive in the order :class:`HaarForward` emits them (raster
+    order over the Mallat layout of the padded frame, ``channels / lanes``
+    beats per position), all on one scale, as a WCC layer's scattered
+    products are. Each subband goes into its own memory (``banks`` frames).
+    Once a frame is in, every output pixel is computed directly: it is the LL
+    coefficient above it plus, for each level ``l``, its three detail
+    coefficients shifted left by ``levels - l`` with the signs of the pixel's
+    place in the level's 2x2 block, summed by a pipelined adder tree. This is
+    exactly ``2**levels`` times the orthonormal inverse. Only the pixels of
+    the unpadded ``height x width`` frame are emitted, in raster order. No
+    multipliers: shifts, negations and adds.
+
+    Parameters
+    ----------
+    height, width : int
+        Output frame size (the padded size follows from ``levels``).
+    channels, lanes : int
+        Channels, and channels per beat (a divisor of ``channels``).
+    levels : int
+        Haar levels, 1..6.
+    in_bits : int
+        Width of an input coefficient (signed), up to 48.
+    banks : int
+        Frames the subband memories hold; 3 sustains one beat per clock.
+
+    Attributes
+    ----------
+    coefficients : In(stream.Signature(frame_beat(in_bits, lanes)))
+    pixels : Out(stream.Signature(frame_beat(out_bits, lanes)))
+    """
+
+    Spec = HaarInverseSpec
+
+    @classmethod
+    def members(cls, spec):
+        return {
+            "coefficients": In(stream.Signature(frame_beat(spec.in_bits, spec.lanes))),
+            "pixels": Out(stream.Signature(frame_beat(spec.out_bits, spec.lanes))),
+        }
 
     # -- hardware -----------------------------------------------------------
     def elaborate(self, platform):

@@ -1,22 +1,35 @@
 """The kept vectors of a stored compressed frame, read out for the MAC array (golden: ``unpack``'s codes)."""
 
+from dataclasses import dataclass
+
 from amaranth.hdl import Module, Signal
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
+from ..spec.frame import CompressedFrame
 from .block_ram import BlockRAM
 from .frame_beat import frame_beat
 from .output_queue import OutputQueue
-from .params import check_bits, check_keep, check_lanes, check_positive_int, validating
 from .pipeline import delay, wrapping_counter
+from .spec_component import SpecComponent
 
-__all__ = ["KeptReader"]
+__all__ = ["KeptReaderSpec", "KeptReader"]
 
 # Cycles from issuing a code read to its beat at the queue: the read, then the payload register.
 CODE_DEPTH = BlockRAM.LATENCY + 1
 
 
-class KeptReader(wiring.Component):
+@dataclass(frozen=True)
+class KeptReaderSpec(CompressedFrame):
+    """Parameters of a :class:`KeptReader` (see there), validated, and the facts derived from them."""
+
+    @property
+    def read_cycles(self):
+        """Cycles from ``start`` to ``done`` with the sink always ready."""
+        return max(self.mask_words, self.code_words) + 1
+
+
+class KeptReader(SpecComponent):
     """Reads the frame an :class:`~wccgen.hw.unpacker.Unpacker` holds: codes to the MAC array, bitmap to a copy.
 
     After ``start`` the code entries are read in order, each only with room
@@ -49,41 +62,23 @@ class KeptReader(wiring.Component):
     codes : Out(stream.Signature(frame_beat(bit_a, lanes)))
     """
 
-    def __init__(self, *, positions, keep, channels, lanes, bit_a):
-        with validating(self):
-            self.positions = check_positive_int(positions, "positions")
-            self.keep = check_keep(keep, self.positions)
-            self.channels = check_positive_int(channels, "channels")
-            self.lanes = check_lanes(lanes, self.channels)
-            self.bit_a = check_bits(bit_a, "bit_a")
-        word = self.lanes * self.bit_a
-        super().__init__({
+    Spec = KeptReaderSpec
+
+    @classmethod
+    def members(cls, spec):
+        word = spec.lanes * spec.bit_a
+        return {
             "start": In(1),
             "done": Out(1),
-            "mask_addr": Out(range(max(self.mask_words, 2))),
+            "mask_addr": Out(range(max(spec.mask_words, 2))),
             "mask_data": In(word),
-            "code_addr": Out(range(max(self.code_words, 2))),
+            "code_addr": Out(range(max(spec.code_words, 2))),
             "code_data": In(word),
-            "copy_addr": Out(range(max(self.mask_words, 2))),
+            "copy_addr": Out(range(max(spec.mask_words, 2))),
             "copy_data": Out(word),
             "copy_en": Out(1),
-            "codes": Out(stream.Signature(frame_beat(self.bit_a, self.lanes))),
-        })
-
-    @property
-    def mask_words(self):
-        """Words of the bitmap (as the Unpacker stores it)."""
-        return -(-self.positions // (self.lanes * self.bit_a))
-
-    @property
-    def code_words(self):
-        """Code entries of a frame: ``keep * channels / lanes``."""
-        return self.keep * (self.channels // self.lanes)
-
-    @property
-    def read_cycles(self):
-        """Cycles from ``start`` to ``done`` with the sink always ready."""
-        return max(self.mask_words, self.code_words) + 1
+            "codes": Out(stream.Signature(frame_beat(spec.bit_a, spec.lanes))),
+        }
 
     def elaborate(self, platform):
         m = Module()

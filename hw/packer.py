@@ -1,15 +1,35 @@
 """The compressed stream's bus words: bitmap bits, then code words (golden: ``golden.pack``)."""
 
+from dataclasses import dataclass
+
 from amaranth.hdl import Cat, Module, Signal
-from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from .params import check_positive_int, validating
+from ..spec.checks import check_positive_int, set_validated
+from .spec_component import SpecComponent
 
-__all__ = ["Packer"]
+__all__ = ["PackerSpec", "Packer"]
 
 
-class Packer(wiring.Component):
+@dataclass(frozen=True)
+class PackerSpec:
+    """Parameters of a :class:`Packer` (see there), validated, and the facts derived from them."""
+
+    positions: int
+    word_bits: int
+
+    def __post_init__(self):
+        positions, word_bits = self.positions, self.word_bits
+        set_validated(self, positions=check_positive_int(positions, "positions"))
+        set_validated(self, word_bits=check_positive_int(word_bits, "word_bits"))
+
+    @property
+    def tail_bits(self):
+        """Bitmap bits in the word shared with the first codes: ``positions mod word_bits``."""
+        return self.positions % self.word_bits
+
+
+class Packer(SpecComponent):
     """Gathers one frame's bitmap and kept codes into ``word_bits``-wide words, LSB first.
 
     The frame's ``positions`` bitmap bits come first, one per ``bit_valid``;
@@ -41,22 +61,17 @@ class Packer(wiring.Component):
     #: Cycles from an event to its push.
     LATENCY = 1
 
-    def __init__(self, *, positions, word_bits):
-        with validating(self):
-            self.positions = check_positive_int(positions, "positions")
-            self.word_bits = check_positive_int(word_bits, "word_bits")
-        super().__init__({
+    Spec = PackerSpec
+
+    @classmethod
+    def members(cls, spec):
+        return {
             "bit_valid": In(1), "bit": In(1),
-            "chunk_valid": In(1), "chunk": In(self.word_bits),
+            "chunk_valid": In(1), "chunk": In(spec.word_bits),
             "flush": In(1), "final": In(1),
             "push_valid": Out(1), "push_bitmap": Out(1), "push_first": Out(1), "push_last": Out(1),
-            "push_data": Out(self.word_bits),
-        })
-
-    @property
-    def tail_bits(self):
-        """Bitmap bits in the word shared with the first codes: ``positions mod word_bits``."""
-        return self.positions % self.word_bits
+            "push_data": Out(spec.word_bits),
+        }
 
     def elaborate(self, platform):
         m = Module()

@@ -1,20 +1,23 @@
 """The 1x1 convolution of kept coefficient vectors: a PE x SIMD array of hard multipliers
 (golden: ``golden.pointwise_mac``)."""
 
+from dataclasses import dataclass
+
 import numpy as np
 from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed
 from amaranth.lib import stream, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-from ..golden.fixed_point import signed_width, symmetric_limit
+from ..spec.checks import check_bits, check_positive_int, set_validated
+from ..spec.fixed_point import signed_width, symmetric_limit
 from .frame_beat import frame_beat
 from .multiplier import Multiplier
 from .output_queue import OutputQueue
-from .params import check_bits, check_positive_int, validating
 from .pipeline import delay, sum_tree, sum_tree_depth, wrapping_counter
+from .spec_component import SpecComponent
 
-__all__ = ["PointwiseMAC"]
+__all__ = ["PointwiseMACSpec", "PointwiseMAC"]
 
 #: Cycles from a step to the multiplier operands: for the weights a relay of the address per PE, the
 #: memory's read register and one in the fabric; for the codes a register, then one relay per PE.
@@ -41,104 +44,37 @@ def _narrowest_divisor(channels, beats):
     return next(d for d in range(1, channels + 1) if channels % d == 0 and channels // d <= beats)
 
 
-class PointwiseMAC(wiring.Component):
-    """``sums[o] = sum_c weights[o, c] * codes[c]`` for every kept vector, on ``pe x simd`` hard multipliers.
+@dataclass(frozen=True, eq=False)
+class PointwiseMACSpec:
+    """Parameters of a :class:`PointwiseMAC` (see there), validated, and the facts derived from them."""
 
-    Each clock the array multiplies ``simd`` input channels by the weights of
-    ``pe`` output channels, so a vector takes ``folds = ceil(C_in / simd) *
-    ceil(C_out / pe)`` cycles: for each group of ``pe`` outputs (a PE fold),
-    ``ceil(C_in / simd)`` steps (SIMD folds) whose products are summed (a
-    registered adder tree per PE) and accumulated. Vectors arrive ``lanes_in``
-    codes per beat into a fill buffer, and wait in a second one while the
-    array works on the previous vector (held in a register that rotates by
-    ``simd`` codes each step, so no multiplexer picks the fold). A vector moves
-    up to wait only when the :class:`~wccgen.hw.output_queue.OutputQueue`
-    behind the array has room for all its results (and those still to come
-    from the array's vector), and once in the array it runs without a stall. Results leave from that
-    queue, a PE's sums per beat, when ``lanes_out == pe`` divides
-    ``channels_out`` (the default then); otherwise they gather into a vector
-    and leave ``lanes_out`` sums per beat from a second buffer. With codes always
-    available and the sink ready the array never idles between vectors:
-    ``cycles_per_vector`` per vector.
+    channels_in: int
+    channels_out: int
+    pe: int
+    simd: int
+    weights: np.ndarray
+    bit_a: int = 8
+    bit_w: int = 8
+    lanes_in: int | None = None
+    lanes_out: int | None = None
+    writable: bool = False
 
-    Weights live in one memory per PE, a word of ``simd`` weights per fold,
-    initialized from ``weights``. With
-    ``writable`` a ``load`` stream replaces them at run time: the weight
-    matrix row by row, ``simd`` weights per beat, each row zero-padded to
-    ``ceil(C_in / simd) * simd`` (the beats of a ``(C_in padded) x 1 x C_out``
-    frame). A load waits until every vector accepted before it has been
-    multiplied, and vectors wait while it runs; those after it use the new
-    weights. Weights loaded at run time survive a reset.
+    def __post_init__(self):
+        set_validated(self, **{name: check_positive_int(getattr(self, name), name)
+                               for name in ("channels_in", "channels_out", "pe", "simd")})
+        set_validated(self, bit_a=check_bits(self.bit_a, "bit_a"), bit_w=check_bits(self.bit_w, "bit_w"))
+        weights = self._check_weights(self.weights)
+        weights.flags.writeable = False  # the spec is immutable
+        set_validated(self, weights=weights)
+        period = max(self.folds, 2)
+        set_validated(self, lanes_in=_check_lanes(self.lanes_in, self.channels_in, "lanes_in",
+                                                  _narrowest_divisor(self.channels_in, period - 1)))
+        set_validated(self, lanes_out=_check_lanes(self.lanes_out, self.channels_out, "lanes_out",
+                                                   self.pe if self.channels_out % self.pe == 0 else
+                                                   _narrowest_divisor(self.channels_out, period - 1)))
+        if not isinstance(self.writable, bool):
+            raise TypeError(f"writable: must be a bool, got {type(self.writable).__name__}")
 
-    A frame is any number of vectors (the kept positions of one activation
-    frame); ``first`` / ``last`` of the input beats carry over to the output.
-
-    Parameters
-    ----------
-    channels_in, channels_out : int
-    pe, simd : int
-        Output and input channels multiplied per clock; any positive value
-        (folds that pass the channel count multiply zeros).
-    weights : array_like of int, shape (channels_out, channels_in)
-        Symmetric ``bit_w``-bit weights.
-    bit_a, bit_w : int
-        Code and weight widths.
-    lanes_in, lanes_out : int, optional
-        Codes per input beat and sums per output beat, divisors of the channel
-        counts. By default ``lanes_out`` is ``pe`` when that divides
-        ``channels_out``, and otherwise, like ``lanes_in``, the narrowest that
-        keeps up with the array.
-    writable : bool
-        Add the ``load`` stream.
-
-    Attributes
-    ----------
-    codes : In(stream.Signature(frame_beat(bit_a, lanes_in)))
-    sums : Out(stream.Signature(frame_beat(acc_bits, lanes_out)))
-    load : In(stream.Signature(frame_beat(bit_w, simd))), with ``writable`` only
-    """
-
-    def __init__(self, *, channels_in, channels_out, pe, simd, weights, bit_a=8, bit_w=8, lanes_in=None,
-                 lanes_out=None, writable=False):
-        with validating(self):
-            self.channels_in = check_positive_int(channels_in, "channels_in")
-            self.channels_out = check_positive_int(channels_out, "channels_out")
-            self.pe = check_positive_int(pe, "pe")
-            self.simd = check_positive_int(simd, "simd")
-            self.bit_a = check_bits(bit_a, "bit_a")
-            self.bit_w = check_bits(bit_w, "bit_w")
-            self.weights = self._check_weights(weights)
-            period = max(self.folds, 2)
-            self.lanes_in = _check_lanes(lanes_in, self.channels_in, "lanes_in",
-                                         _narrowest_divisor(self.channels_in, period - 1))
-            self.lanes_out = _check_lanes(lanes_out, self.channels_out, "lanes_out",
-                                          self.pe if self.channels_out % self.pe == 0 else
-                                          _narrowest_divisor(self.channels_out, period - 1))
-            if not isinstance(writable, bool):
-                raise TypeError(f"writable: must be a bool, got {type(writable).__name__}")
-            self.writable = writable
-        members = {
-            "codes": In(stream.Signature(frame_beat(self.bit_a, self.lanes_in))),
-            "sums": Out(stream.Signature(frame_beat(self.acc_bits, self.lanes_out))),
-        }
-        if writable:
-            members["load"] = In(stream.Signature(frame_beat(self.bit_w, self.simd)))
-        super().__init__(members)
-
-    def _check_weights(self, weights):
-        array = np.asarray(weights)
-        if array.dtype == np.bool_ or not np.issubdtype(array.dtype, np.integer):
-            raise TypeError(f"weights: must hold integers, got dtype {array.dtype}")
-        shape = (self.channels_out, self.channels_in)
-        if array.shape != shape:
-            raise ValueError(f"weights: must have shape {shape} (channels_out, channels_in), got {array.shape}")
-        limit = symmetric_limit(self.bit_w)
-        if array.size and (array.min() < -limit or array.max() > limit):
-            raise ValueError(f"weights: must lie in [-{limit}, {limit}] for bit_w={self.bit_w}, "
-                             f"got [{array.min()}, {array.max()}]")
-        return array.astype(np.int64)
-
-    # -- derived facts ----------------------------------------------------------
     @property
     def simd_folds(self):
         """Steps per output group: ``ceil(channels_in / simd)``."""
@@ -208,6 +144,19 @@ class PointwiseMAC(wiring.Component):
         """Multipliers of the array: ``pe * simd``."""
         return self.pe * self.simd
 
+    def _check_weights(self, weights):
+        array = np.asarray(weights)
+        if array.dtype == np.bool_ or not np.issubdtype(array.dtype, np.integer):
+            raise TypeError(f"weights: must hold integers, got dtype {array.dtype}")
+        shape = (self.channels_out, self.channels_in)
+        if array.shape != shape:
+            raise ValueError(f"weights: must have shape {shape} (channels_out, channels_in), got {array.shape}")
+        limit = symmetric_limit(self.bit_w)
+        if array.size and (array.min() < -limit or array.max() > limit):
+            raise ValueError(f"weights: must lie in [-{limit}, {limit}] for bit_w={self.bit_w}, "
+                             f"got [{array.min()}, {array.max()}]")
+        return array.astype(np.int64)  # a copy: the caller's array stays theirs
+
     def weight_words(self, pe):
         """Initial contents of PE ``pe``'s weight memory: one word of ``simd`` weights per fold, LSB first."""
         words = []
@@ -228,6 +177,76 @@ class PointwiseMAC(wiring.Component):
         padded = np.zeros((self.channels_out, self.simd_folds * self.simd), dtype=np.int64)
         padded[:, :self.channels_in] = weights
         return padded.T[:, None, :]
+
+
+class PointwiseMAC(SpecComponent):
+    """``sums[o] = sum_c weights[o, c] * codes[c]`` for every kept vector, on ``pe x simd`` hard multipliers.
+
+    Each clock the array multiplies ``simd`` input channels by the weights of
+    ``pe`` output channels, so a vector takes ``folds = ceil(C_in / simd) *
+    ceil(C_out / pe)`` cycles: for each group of ``pe`` outputs (a PE fold),
+    ``ceil(C_in / simd)`` steps (SIMD folds) whose products are summed (a
+    registered adder tree per PE) and accumulated. Vectors arrive ``lanes_in``
+    codes per beat into a fill buffer, and wait in a second one while the
+    array works on the previous vector (held in a register that rotates by
+    ``simd`` codes each step, so no multiplexer picks the fold). A vector moves
+    up to wait only when the :class:`~wccgen.hw.output_queue.OutputQueue`
+    behind the array has room for all its results (and those still to come
+    from the array's vector), and once in the array it runs without a stall. Results leave from that
+    queue, a PE's sums per beat, when ``lanes_out == pe`` divides
+    ``channels_out`` (the default then); otherwise they gather into a vector
+    and leave ``lanes_out`` sums per beat from a second buffer. With codes always
+    available and the sink ready the array never idles between vectors:
+    ``cycles_per_vector`` per vector.
+
+    Weights live in one memory per PE, a word of ``simd`` weights per fold,
+    initialized from ``weights``. With
+    ``writable`` a ``load`` stream replaces them at run time: the weight
+    matrix row by row, ``simd`` weights per beat, each row zero-padded to
+    ``ceil(C_in / simd) * simd`` (the beats of a ``(C_in padded) x 1 x C_out``
+    frame). A load waits until every vector accepted before it has been
+    multiplied, and vectors wait while it runs; those after it use the new
+    weights. Weights loaded at run time survive a reset.
+
+    A frame is any number of vectors (the kept positions of one activation
+    frame); ``first`` / ``last`` of the input beats carry over to the output.
+
+    Parameters
+    ----------
+    channels_in, channels_out : int
+    pe, simd : int
+        Output and input channels multiplied per clock; any positive value
+        (folds that pass the channel count multiply zeros).
+    weights : array_like of int, shape (channels_out, channels_in)
+        Symmetric ``bit_w``-bit weights.
+    bit_a, bit_w : int
+        Code and weight widths.
+    lanes_in, lanes_out : int, optional
+        Codes per input beat and sums per output beat, divisors of the channel
+        counts. By default ``lanes_out`` is ``pe`` when that divides
+        ``channels_out``, and otherwise, like ``lanes_in``, the narrowest that
+        keeps up with the array.
+    writable : bool
+        Add the ``load`` stream.
+
+    Attributes
+    ----------
+    codes : In(stream.Signature(frame_beat(bit_a, lanes_in)))
+    sums : Out(stream.Signature(frame_beat(acc_bits, lanes_out)))
+    load : In(stream.Signature(frame_beat(bit_w, simd))), with ``writable`` only
+    """
+
+    Spec = PointwiseMACSpec
+
+    @classmethod
+    def members(cls, spec):
+        members = {
+            "codes": In(stream.Signature(frame_beat(spec.bit_a, spec.lanes_in))),
+            "sums": Out(stream.Signature(frame_beat(spec.acc_bits, spec.lanes_out))),
+        }
+        if spec.writable:
+            members["load"] = In(stream.Signature(frame_beat(spec.bit_w, spec.simd)))
+        return members
 
     # -- hardware -----------------------------------------------------------
     def elaborate(self, platform):

@@ -1,66 +1,36 @@
 """Per-position energy summed over channels (golden: ``golden.energy``)."""
 
+from dataclasses import dataclass
+
 from amaranth.hdl import Module, Mux, Signal, signed
-from amaranth.lib import data, wiring
+from amaranth.lib import data
 from amaranth.lib.wiring import In, Out
 
-from ..golden.config import ENERGY_MODES
+from ..spec.checks import check_lanes, check_levels, check_positive_int, check_word_bits, set_validated
+from ..spec.wcc_config import ENERGY_MODES
 from .multiplier import Multiplier
-from .params import check_lanes, check_levels, check_positive_int, check_word_bits, validating
 from .pipeline import delay, sum_tree, sum_tree_depth
+from .spec_component import SpecComponent
 
-__all__ = ["PositionEnergy"]
+__all__ = ["PositionEnergySpec", "PositionEnergy"]
 
 
-class PositionEnergy(wiring.Component):
-    """Energy of each position of a coefficient stream, on the common scale of docs/numerics.md.
+@dataclass(frozen=True)
+class PositionEnergySpec:
+    """Parameters of a :class:`PositionEnergy` (see there), validated, and the facts derived from them."""
 
-    A fixed-latency pipeline without backpressure: every beat presented with
-    ``valid`` enters, and ``latency`` cycles after the last beat of a
-    position (``group_last``) its energy leaves with ``energy_valid``. Each
-    beat carries ``lanes`` coefficients of one position and the gain of the
-    position's level, ``levels - level``; ``mode="square"`` sums
-    ``coef**2 << 2*gain`` (one :class:`~wccgen.hw.multiplier.Multiplier` per
-    lane), ``mode="abs"`` sums ``|coef| << gain`` (no multiplier). Each
-    coefficient must lie in its level's range, ``coef_bits - 2 * gain`` bits,
-    as ``HaarForward`` emits it; the energy word is sized for that.
+    coef_bits: int
+    channels: int
+    lanes: int
+    levels: int
+    mode: str = "square"
 
-    Parameters
-    ----------
-    coef_bits : int
-        Width of a coefficient (signed).
-    channels, lanes : int
-        Channels per position, channels per beat.
-    levels : int
-        Haar levels (the gain lies in ``0 .. levels - 1``).
-    mode : {"square", "abs"}
-
-    Attributes
-    ----------
-    valid, group_last : In(1)
-    coefficients : In(ArrayLayout(signed(coef_bits), lanes))
-    gain : In(range(levels))
-    energy_valid : Out(1)
-    energy : Out(energy_bits)
-    """
-
-    def __init__(self, *, coef_bits, channels, lanes, levels, mode="square"):
-        with validating(self):
-            self.coef_bits = check_word_bits(coef_bits, "coef_bits")
-            self.channels = check_positive_int(channels, "channels")
-            self.lanes = check_lanes(lanes, self.channels)
-            self.levels = check_levels(levels)
-            if mode not in ENERGY_MODES:
-                raise ValueError(f"mode: must be one of {ENERGY_MODES}, got {mode!r}")
-            self.mode = mode
-        super().__init__({
-            "valid": In(1),
-            "group_last": In(1),
-            "coefficients": In(data.ArrayLayout(signed(self.coef_bits), self.lanes)),
-            "gain": In(range(max(self.levels, 2))),
-            "energy_valid": Out(1),
-            "energy": Out(self.energy_bits),
-        })
+    def __post_init__(self):
+        set_validated(self, coef_bits=check_word_bits(self.coef_bits, "coef_bits"),
+                      channels=check_positive_int(self.channels, "channels"), levels=check_levels(self.levels))
+        set_validated(self, lanes=check_lanes(self.lanes, self.channels))
+        if self.mode not in ENERGY_MODES:
+            raise ValueError(f"mode: must be one of {ENERGY_MODES}, got {self.mode!r}")
 
     @property
     def term_bits(self):
@@ -96,6 +66,52 @@ class PositionEnergy(wiring.Component):
     def term_latency(self):
         """Cycles of one lane's square."""
         return Multiplier.latency_for(signed(self.coef_bits), signed(self.coef_bits))
+
+
+class PositionEnergy(SpecComponent):
+    """Energy of each position of a coefficient stream, on the common scale of docs/numerics.md.
+
+    A fixed-latency pipeline without backpressure: every beat presented with
+    ``valid`` enters, and ``latency`` cycles after the last beat of a
+    position (``group_last``) its energy leaves with ``energy_valid``. Each
+    beat carries ``lanes`` coefficients of one position and the gain of the
+    position's level, ``levels - level``; ``mode="square"`` sums
+    ``coef**2 << 2*gain`` (one :class:`~wccgen.hw.multiplier.Multiplier` per
+    lane), ``mode="abs"`` sums ``|coef| << gain`` (no multiplier). Each
+    coefficient must lie in its level's range, ``coef_bits - 2 * gain`` bits,
+    as ``HaarForward`` emits it; the energy word is sized for that.
+
+    Parameters
+    ----------
+    coef_bits : int
+        Width of a coefficient (signed).
+    channels, lanes : int
+        Channels per position, channels per beat.
+    levels : int
+        Haar levels (the gain lies in ``0 .. levels - 1``).
+    mode : {"square", "abs"}
+
+    Attributes
+    ----------
+    valid, group_last : In(1)
+    coefficients : In(ArrayLayout(signed(coef_bits), lanes))
+    gain : In(range(levels))
+    energy_valid : Out(1)
+    energy : Out(energy_bits)
+    """
+
+    Spec = PositionEnergySpec
+
+    @classmethod
+    def members(cls, spec):
+        return {
+            "valid": In(1),
+            "group_last": In(1),
+            "coefficients": In(data.ArrayLayout(signed(spec.coef_bits), spec.lanes)),
+            "gain": In(range(max(spec.levels, 2))),
+            "energy_valid": Out(1),
+            "energy": Out(spec.energy_bits),
+        }
 
     def elaborate(self, platform):
         m = Module()

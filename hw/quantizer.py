@@ -1,15 +1,18 @@
 """Quantization of coefficients to symmetric codes, per level (golden: ``golden.quantize``)."""
 
+from dataclasses import dataclass
+
 from amaranth.hdl import Module, Mux, Signal, signed, unsigned
-from amaranth.lib import data, wiring
+from amaranth.lib import data
 from amaranth.lib.wiring import In, Out
 
-from ..golden.fixed_point import MAX_SHIFT, MULTIPLIER_BITS, symmetric_limit
+from ..spec.checks import check_bits, check_levels, check_positive_int, check_word_bits, set_validated
+from ..spec.fixed_point import MAX_SHIFT, MULTIPLIER_BITS, symmetric_limit
 from .multiplier import Multiplier
-from .params import check_bits, check_levels, check_positive_int, check_word_bits, validating
 from .pipeline import delay
+from .spec_component import SpecComponent
 
-__all__ = ["Quantizer"]
+__all__ = ["QuantizerSpec", "Quantizer"]
 
 
 def _check_table(values, name, levels, lo, hi):
@@ -24,7 +27,36 @@ def _check_table(values, name, levels, lo, hi):
     return tuple(int(v) for v in values)
 
 
-class Quantizer(wiring.Component):
+@dataclass(frozen=True)
+class QuantizerSpec:
+    """Parameters of a :class:`Quantizer` (see there), validated, and the facts derived from them."""
+
+    coef_bits: int
+    lanes: int
+    bits: int
+    multipliers: tuple
+    shifts: tuple
+
+    def __post_init__(self):
+        set_validated(self, coef_bits=check_word_bits(self.coef_bits, "coef_bits"),
+                      lanes=check_positive_int(self.lanes, "lanes"), bits=check_bits(self.bits, "bits"),
+                      levels=check_levels(len(tuple(self.multipliers))))
+        set_validated(self, multipliers=_check_table(self.multipliers, "multipliers", self.levels, 0,
+                                                     (1 << (MULTIPLIER_BITS - 1)) - 1),
+                      shifts=_check_table(self.shifts, "shifts", self.levels, 1, MAX_SHIFT))
+
+    @property
+    def product_latency(self):
+        """Cycles of one lane's multiplier."""
+        return Multiplier.latency_for(signed(self.coef_bits), unsigned(MULTIPLIER_BITS - 1))
+
+    @property
+    def latency(self):
+        """Cycles from a beat to its codes: multiplier selection, product, rounding sum, shift, clamp test, clamp."""
+        return 1 + self.product_latency + 4
+
+
+class Quantizer(SpecComponent):
     """``code = clamp(round_shift(coef * multiplier[l-1], shift[l-1]), -Q, Q)`` on every lane.
 
     A fixed-latency pipeline without backpressure (``latency`` cycles); one
@@ -52,32 +84,17 @@ class Quantizer(wiring.Component):
     codes : Out(ArrayLayout(signed(bits), lanes))
     """
 
-    def __init__(self, *, coef_bits, lanes, bits, multipliers, shifts):
-        with validating(self):
-            self.coef_bits = check_word_bits(coef_bits, "coef_bits")
-            self.lanes = check_positive_int(lanes, "lanes")
-            self.bits = check_bits(bits, "bits")
-            self.levels = check_levels(len(tuple(multipliers)))
-            self.multipliers = _check_table(multipliers, "multipliers", self.levels, 0,
-                                            (1 << (MULTIPLIER_BITS - 1)) - 1)
-            self.shifts = _check_table(shifts, "shifts", self.levels, 1, MAX_SHIFT)
-        super().__init__({
+    Spec = QuantizerSpec
+
+    @classmethod
+    def members(cls, spec):
+        return {
             "valid": In(1),
-            "level": In(range(self.levels + 1)),
-            "coefficients": In(data.ArrayLayout(signed(self.coef_bits), self.lanes)),
+            "level": In(range(spec.levels + 1)),
+            "coefficients": In(data.ArrayLayout(signed(spec.coef_bits), spec.lanes)),
             "codes_valid": Out(1),
-            "codes": Out(data.ArrayLayout(signed(self.bits), self.lanes)),
-        })
-
-    @property
-    def product_latency(self):
-        """Cycles of one lane's multiplier."""
-        return Multiplier.latency_for(signed(self.coef_bits), unsigned(MULTIPLIER_BITS - 1))
-
-    @property
-    def latency(self):
-        """Cycles from a beat to its codes: multiplier selection, product, rounding sum, shift, clamp test, clamp."""
-        return 1 + self.product_latency + 4
+            "codes": Out(data.ArrayLayout(signed(spec.bits), spec.lanes)),
+        }
 
     def elaborate(self, platform):
         m = Module()

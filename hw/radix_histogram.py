@@ -1,24 +1,67 @@
 """Histogram of radix digits in block RAM, and the scan that finds the k-th largest digit."""
 
 import operator
+from dataclasses import dataclass
 from functools import reduce
 
 from amaranth.hdl import Cat, Const, Module, Mux, Signal
-from amaranth.lib import data, wiring
+from amaranth.lib import data
 from amaranth.lib.wiring import In, Out
 
+from ..spec.checks import check_positive_int, set_validated
 from .block_ram import BlockRAM
-from .params import check_positive_int, validating
 from .pipeline import delay, prefix_sums, prefix_sums_depth, sum_tree, sum_tree_depth
+from .spec_component import SpecComponent
 
-__all__ = ["RadixHistogram"]
+__all__ = ["RadixHistogramSpec", "RadixHistogram"]
 
 
 #: Width of each piece of the comparisons with ``need`` (one short carry chain each).
 COMPARE_BITS = 4
 
 
-class RadixHistogram(wiring.Component):
+@dataclass(frozen=True)
+class RadixHistogramSpec:
+    """Parameters of a :class:`RadixHistogram` (see there), validated, and the facts derived from them."""
+
+    digit_bits: int
+    max_count: int
+
+    def __post_init__(self):
+        digit_bits, max_count = self.digit_bits, self.max_count
+        set_validated(self, digit_bits=check_positive_int(digit_bits, "digit_bits"))
+        if self.digit_bits < 2:
+            raise ValueError(f"digit_bits: must be >= 2, got {digit_bits}")
+        set_validated(self, max_count=check_positive_int(max_count, "max_count"))
+
+    @property
+    def entries(self):
+        """Memory entries per copy."""
+        return (1 << self.digit_bits) // RadixHistogram.ENTRY_BINS
+
+    @property
+    def _sum_depth(self):
+        # The copies' sum tree, then the prefix sums over the entry's bins.
+        return sum_tree_depth(RadixHistogram.COPIES) + prefix_sums_depth(RadixHistogram.ENTRY_BINS)
+
+    @property
+    def verdict_depth(self):
+        """Cycles from an entry's read to its verdict: read, sums, running total, comparisons of the
+        pieces and of the whole, decision."""
+        return BlockRAM.LATENCY + self._sum_depth + 4
+
+    @property
+    def scan_latency(self):
+        """Cycles from ``scan`` to ``scan_done``."""
+        return self.entries + self.verdict_depth + 1
+
+    @property
+    def update_latency(self):
+        """Cycles after an update before a scan may start (its write must be visible)."""
+        return BlockRAM.LATENCY + 1
+
+
+class RadixHistogram(SpecComponent):
     """Counts of ``2**digit_bits`` digit values, and a scan for the bin where the k-th largest lies.
 
     Counts live in block RAM, ``ENTRY_BINS`` adjacent bins per entry, so a
@@ -60,48 +103,20 @@ class RadixHistogram(wiring.Component):
     #: Memories updated in turn: an entry is read again only after its write is visible.
     COPIES = BlockRAM.LATENCY + 1
 
-    def __init__(self, *, digit_bits, max_count):
-        with validating(self):
-            self.digit_bits = check_positive_int(digit_bits, "digit_bits")
-            if self.digit_bits < 2:
-                raise ValueError(f"digit_bits: must be >= 2, got {digit_bits}")
-            self.max_count = check_positive_int(max_count, "max_count")
-        super().__init__({
+    Spec = RadixHistogramSpec
+
+    @classmethod
+    def members(cls, spec):
+        return {
             "ready": Out(1),
             "update": In(1),
-            "digit": In(self.digit_bits),
+            "digit": In(spec.digit_bits),
             "scan": In(1),
-            "need": In(range(self.max_count + 1)),
+            "need": In(range(spec.max_count + 1)),
             "scan_done": Out(1),
-            "found": Out(self.digit_bits),
-            "remaining": Out(range(self.max_count + 1)),
-        })
-
-    @property
-    def entries(self):
-        """Memory entries per copy."""
-        return (1 << self.digit_bits) // self.ENTRY_BINS
-
-    @property
-    def _sum_depth(self):
-        # The copies' sum tree, then the prefix sums over the entry's bins.
-        return sum_tree_depth(self.COPIES) + prefix_sums_depth(self.ENTRY_BINS)
-
-    @property
-    def verdict_depth(self):
-        """Cycles from an entry's read to its verdict: read, sums, running total, comparisons of the
-        pieces and of the whole, decision."""
-        return BlockRAM.LATENCY + self._sum_depth + 4
-
-    @property
-    def scan_latency(self):
-        """Cycles from ``scan`` to ``scan_done``."""
-        return self.entries + self.verdict_depth + 1
-
-    @property
-    def update_latency(self):
-        """Cycles after an update before a scan may start (its write must be visible)."""
-        return BlockRAM.LATENCY + 1
+            "found": Out(spec.digit_bits),
+            "remaining": Out(range(spec.max_count + 1)),
+        }
 
     def elaborate(self, platform):
         m = Module()

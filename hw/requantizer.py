@@ -1,19 +1,21 @@
 """Requantization of the layer's output pixels, per output channel (golden: ``golden.requantize``)."""
 
+from dataclasses import dataclass
+
 from amaranth.hdl import Cat, Module, Mux, Signal, signed
 from amaranth.lib import stream, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-from ..golden.bundle import BIAS_LIMIT
-from ..golden.fixed_point import MAX_SHIFT, MULTIPLIER_BITS, signed_range, signed_width
+from ..spec.checks import check_bits, check_lanes, check_positive_int, check_word_bits, set_validated
+from ..spec.fixed_point import BIAS_LIMIT, MAX_SHIFT, MULTIPLIER_BITS, signed_range, signed_width
 from .frame_beat import frame_beat
 from .multiplier import Multiplier
 from .output_queue import OutputQueue
-from .params import check_bits, check_lanes, check_positive_int, check_word_bits, validating
 from .pipeline import compare_constant, delay
+from .spec_component import SpecComponent
 
-__all__ = ["Requantizer"]
+__all__ = ["RequantizerSpec", "Requantizer"]
 
 #: Widest product ``value * multiplier`` (as docs/numerics.md bounds ``requant_width``).
 MAX_PRODUCT_BITS = 61
@@ -37,7 +39,73 @@ def _check_int(value, name):
     return int(value)
 
 
-class Requantizer(wiring.Component):
+@dataclass(frozen=True)
+class RequantizerSpec:
+    """Parameters of a :class:`Requantizer` (see there), validated, and the facts derived from them."""
+
+    channels: int
+    lanes: int
+    value_bits: int
+    out_bits: int
+    multipliers: tuple
+    shifts: tuple
+    biases: tuple
+    out_min: int
+    out_max: int
+
+    def __post_init__(self):
+        set_validated(self, channels=check_positive_int(self.channels, "channels"),
+                      value_bits=check_word_bits(self.value_bits, "value_bits"),
+                      out_bits=check_bits(self.out_bits, "out_bits"))
+        limit, count = (1 << (MULTIPLIER_BITS - 1)) - 1, self.channels
+        set_validated(self, lanes=check_lanes(self.lanes, count),
+                      multipliers=_check_integers(self.multipliers, "multipliers", count, -limit, limit),
+                      shifts=_check_integers(self.shifts, "shifts", count, 1, MAX_SHIFT),
+                      biases=_check_integers(self.biases, "biases", count, -BIAS_LIMIT, BIAS_LIMIT),
+                      out_min=_check_int(self.out_min, "out_min"), out_max=_check_int(self.out_max, "out_max"))
+        lo, hi = signed_range(self.out_bits)
+        if not lo <= self.out_min <= self.out_max <= hi:
+            raise ValueError(f"out_min, out_max: must satisfy {lo} <= out_min <= out_max <= {hi} for "
+                             f"out_bits={self.out_bits}, got [{self.out_min}, {self.out_max}]")
+        if self.product_bits > MAX_PRODUCT_BITS:
+            raise ValueError(f"value_bits: {self.value_bits}-bit values make {self.product_bits}-bit products; "
+                             f"at most {MAX_PRODUCT_BITS - MULTIPLIER_BITS} bits are supported")
+
+    @property
+    def groups(self):
+        """Beats per position."""
+        return self.channels // self.lanes
+
+    @property
+    def product_bits(self):
+        """Width of ``value * multiplier``."""
+        bound = (1 << (self.value_bits - 1)) * (1 << (MULTIPLIER_BITS - 1))
+        return signed_width(-bound, bound)
+
+    @property
+    def rounded_biases(self):
+        """Per channel, the bias plus the rounding half ``2**(shift - 1)``."""
+        return tuple(b + (1 << (s - 1)) for b, s in zip(self.biases, self.shifts))
+
+    @property
+    def sum_bits(self):
+        """Width of ``value * multiplier + rounded bias``."""
+        biases = self.rounded_biases
+        return max(self.product_bits, signed_width(min(biases), max(biases))) + 1
+
+    @property
+    def product_latency(self):
+        """Cycles of one lane's multiplier."""
+        return Multiplier.latency_for(signed(self.value_bits), signed(MULTIPLIER_BITS))
+
+    @property
+    def latency(self):
+        """Cycles from an accepted beat to its pixels entering the output queue: group copy and table read,
+        product, bias sum, shift, range test, bound tests, clamp."""
+        return Requantizer.TABLE_LATENCY + self.product_latency + 5
+
+
+class Requantizer(SpecComponent):
     """``out = clamp(round_shift(v * multiplier[o] + bias[o], shift[o]), out_min, out_max)`` per channel ``o``.
 
     Pixels arrive in raster order, ``lanes`` channels per beat (a frame's
@@ -76,62 +144,14 @@ class Requantizer(wiring.Component):
     #: Cycles from an accepted beat to its table entries: the lanes' group copies, the tables' read registers.
     TABLE_LATENCY = 2
 
-    def __init__(self, *, channels, lanes, value_bits, out_bits, multipliers, shifts, biases, out_min, out_max):
-        with validating(self):
-            self.channels = check_positive_int(channels, "channels")
-            self.lanes = check_lanes(lanes, self.channels)
-            self.value_bits = check_word_bits(value_bits, "value_bits")
-            self.out_bits = check_bits(out_bits, "out_bits")
-            limit = (1 << (MULTIPLIER_BITS - 1)) - 1
-            self.multipliers = _check_integers(multipliers, "multipliers", self.channels, -limit, limit)
-            self.shifts = _check_integers(shifts, "shifts", self.channels, 1, MAX_SHIFT)
-            self.biases = _check_integers(biases, "biases", self.channels, -BIAS_LIMIT, BIAS_LIMIT)
-            lo, hi = signed_range(self.out_bits)
-            self.out_min = _check_int(out_min, "out_min")
-            self.out_max = _check_int(out_max, "out_max")
-            if not lo <= self.out_min <= self.out_max <= hi:
-                raise ValueError(f"out_min, out_max: must satisfy {lo} <= out_min <= out_max <= {hi} for "
-                                 f"out_bits={self.out_bits}, got [{self.out_min}, {self.out_max}]")
-            if self.product_bits > MAX_PRODUCT_BITS:
-                raise ValueError(f"value_bits: {self.value_bits}-bit values make {self.product_bits}-bit products; "
-                                 f"at most {MAX_PRODUCT_BITS - MULTIPLIER_BITS} bits are supported")
-        super().__init__({
-            "values": In(stream.Signature(frame_beat(self.value_bits, self.lanes))),
-            "pixels": Out(stream.Signature(frame_beat(self.out_bits, self.lanes))),
-        })
+    Spec = RequantizerSpec
 
-    @property
-    def groups(self):
-        """Beats per position."""
-        return self.channels // self.lanes
-
-    @property
-    def product_bits(self):
-        """Width of ``value * multiplier``."""
-        bound = (1 << (self.value_bits - 1)) * (1 << (MULTIPLIER_BITS - 1))
-        return signed_width(-bound, bound)
-
-    @property
-    def rounded_biases(self):
-        """Per channel, the bias plus the rounding half ``2**(shift - 1)``."""
-        return tuple(b + (1 << (s - 1)) for b, s in zip(self.biases, self.shifts))
-
-    @property
-    def sum_bits(self):
-        """Width of ``value * multiplier + rounded bias``."""
-        biases = self.rounded_biases
-        return max(self.product_bits, signed_width(min(biases), max(biases))) + 1
-
-    @property
-    def product_latency(self):
-        """Cycles of one lane's multiplier."""
-        return Multiplier.latency_for(signed(self.value_bits), signed(MULTIPLIER_BITS))
-
-    @property
-    def latency(self):
-        """Cycles from an accepted beat to its pixels entering the output queue: group copy and table read,
-        product, bias sum, shift, range test, bound tests, clamp."""
-        return self.TABLE_LATENCY + self.product_latency + 5
+    @classmethod
+    def members(cls, spec):
+        return {
+            "values": In(stream.Signature(frame_beat(spec.value_bits, spec.lanes))),
+            "pixels": Out(stream.Signature(frame_beat(spec.out_bits, spec.lanes))),
+        }
 
     def lane_shifts(self, lane):
         """The distinct shifts of the channels lane ``lane`` carries, ascending."""

@@ -1,17 +1,20 @@
 """Kept vectors back into a full frame, zeros elsewhere (golden: ``golden.scatter``)."""
 
+from dataclasses import dataclass
+
 from amaranth.hdl import Module, Mux, Signal
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
+from ..spec.checks import check_keep, check_lanes, check_positive_int, check_word_bits, set_validated
 from .block_ram import BlockRAM
 from .frame_beat import frame_beat
 from .output_queue import OutputQueue
-from .params import check_keep, check_lanes, check_positive_int, check_word_bits, validating
 from .pipeline import delay
 from .raster import raster_position
+from .spec_component import SpecComponent
 
-__all__ = ["Scatter"]
+__all__ = ["ScatterSpec", "Scatter"]
 
 # Cycles from issuing a beat to its mask bit: mask word read, then the bit's multiplexer.
 MASK_DEPTH = BlockRAM.LATENCY + 1
@@ -19,7 +22,58 @@ MASK_DEPTH = BlockRAM.LATENCY + 1
 VALUE_DEPTH = 1 + BlockRAM.LATENCY
 
 
-class Scatter(wiring.Component):
+@dataclass(frozen=True)
+class ScatterSpec:
+    """Parameters of a :class:`Scatter` or a :class:`~wccgen.hw.scatter_buffer.ScatterBuffer` (see there),
+    validated, and the facts derived from them."""
+
+    padded_height: int
+    padded_width: int
+    channels: int
+    lanes: int
+    value_bits: int
+    word_bits: int
+    keep: int
+
+    def __post_init__(self):
+        set_validated(self, **{name: check_positive_int(getattr(self, name), name)
+                               for name in ("padded_height", "padded_width", "channels", "word_bits")})
+        set_validated(self, lanes=check_lanes(self.lanes, self.channels),
+                      value_bits=check_word_bits(self.value_bits, "value_bits"),
+                      keep=check_keep(self.keep, self.positions))
+
+    @property
+    def positions(self):
+        """Positions of a padded frame."""
+        return self.padded_height * self.padded_width
+
+    @property
+    def mask_words(self):
+        """Bitmap words of one frame."""
+        return -(-self.positions // self.word_bits)
+
+    @property
+    def sum_entries(self):
+        """Value memory entries of one frame: a beat of ``lanes`` values each."""
+        return self.keep * self.groups
+
+    @property
+    def groups(self):
+        """Beats per position."""
+        return self.channels // self.lanes
+
+    @property
+    def beats(self):
+        """Output beats per frame."""
+        return self.positions * self.groups
+
+    @property
+    def done_cycles(self):
+        """Cycles from ``start`` to ``done`` with the sink always ready: the beats, then the reads' drain."""
+        return self.beats + MASK_DEPTH + 2
+
+
+class Scatter(SpecComponent):
     """Emits a ``channels x padded_height x padded_width`` frame from a stored bitmap and kept vectors.
 
     Reads memories that hold one frame (as :class:`~wccgen.hw.unpacker.Unpacker`
@@ -50,40 +104,20 @@ class Scatter(wiring.Component):
     values : Out(stream.Signature(frame_beat(value_bits, lanes)))
     """
 
-    def __init__(self, *, padded_height, padded_width, channels, lanes, value_bits, word_bits, keep):
-        with validating(self):
-            self.padded_height = check_positive_int(padded_height, "padded_height")
-            self.padded_width = check_positive_int(padded_width, "padded_width")
-            self.channels = check_positive_int(channels, "channels")
-            self.lanes = check_lanes(lanes, self.channels)
-            self.value_bits = check_word_bits(value_bits, "value_bits")
-            self.word_bits = check_positive_int(word_bits, "word_bits")
-            self.keep = check_keep(keep, self.padded_height * self.padded_width)
-        positions = self.padded_height * self.padded_width
-        super().__init__({
+    Spec = ScatterSpec
+
+    @classmethod
+    def members(cls, spec):
+        positions = spec.padded_height * spec.padded_width
+        return {
             "start": In(1),
             "done": Out(1),
-            "mask_addr": Out(range(max(-(-positions // self.word_bits), 2))),
-            "mask_data": In(self.word_bits),
-            "value_addr": Out(range(max(self.keep * self.groups, 2))),
-            "value_data": In(self.lanes * self.value_bits),
-            "values": Out(stream.Signature(frame_beat(self.value_bits, self.lanes))),
-        })
-
-    @property
-    def groups(self):
-        """Beats per position."""
-        return self.channels // self.lanes
-
-    @property
-    def beats(self):
-        """Output beats per frame."""
-        return self.padded_height * self.padded_width * self.groups
-
-    @property
-    def done_cycles(self):
-        """Cycles from ``start`` to ``done`` with the sink always ready: the beats, then the reads' drain."""
-        return self.beats + MASK_DEPTH + 2
+            "mask_addr": Out(range(max(-(-positions // spec.word_bits), 2))),
+            "mask_data": In(spec.word_bits),
+            "value_addr": Out(range(max(spec.keep * spec.groups, 2))),
+            "value_data": In(spec.lanes * spec.value_bits),
+            "values": Out(stream.Signature(frame_beat(spec.value_bits, spec.lanes))),
+        }
 
     def elaborate(self, platform):
         m = Module()

@@ -6,8 +6,8 @@ from amaranth.lib.wiring import In, Out
 
 from .block_ram import BlockRAM
 from .frame_beat import frame_beat
-from .params import for_inspection, validating
-from .scatter import MASK_DEPTH, VALUE_DEPTH, Scatter
+from .scatter import MASK_DEPTH, VALUE_DEPTH, Scatter, ScatterSpec
+from .spec_component import SpecComponent
 
 __all__ = ["ScatterBuffer"]
 
@@ -15,7 +15,7 @@ __all__ = ["ScatterBuffer"]
 SETTLE_CYCLES = MASK_DEPTH + VALUE_DEPTH + 2
 
 
-class ScatterBuffer(wiring.Component):
+class ScatterBuffer(SpecComponent):
     """Holds the sums of up to two frames and scatters the older one while the newer one fills.
 
     A frame is *claimed* (``claim``, allowed while ``free``) just before its
@@ -51,43 +51,19 @@ class ScatterBuffer(wiring.Component):
     #: Frames held at once.
     BANKS = 2
 
-    def __init__(self, *, padded_height, padded_width, channels, lanes, value_bits, word_bits, keep):
-        with validating(self):
-            # The scatter checks the parameters both share.
-            scatter = for_inspection(Scatter(padded_height=padded_height, padded_width=padded_width,
-                                             channels=channels, lanes=lanes, value_bits=value_bits,
-                                             word_bits=word_bits, keep=keep))
-        for name in ("padded_height", "padded_width", "channels", "lanes", "value_bits", "word_bits", "keep"):
-            setattr(self, name, getattr(scatter, name))
-        super().__init__({
+    Spec = ScatterSpec
+
+    @classmethod
+    def members(cls, spec):
+        return {
             "claim": In(1),
             "free": Out(1),
-            "copy_addr": In(range(max(self.mask_words, 2))),
-            "copy_data": In(self.word_bits),
+            "copy_addr": In(range(max(spec.mask_words, 2))),
+            "copy_data": In(spec.word_bits),
             "copy_en": In(1),
-            "sums": In(stream.Signature(frame_beat(self.value_bits, self.lanes))),
-            "values": Out(stream.Signature(frame_beat(self.value_bits, self.lanes))),
-        })
-
-    @property
-    def positions(self):
-        """Positions of a padded frame."""
-        return self.padded_height * self.padded_width
-
-    @property
-    def mask_words(self):
-        """Bitmap words of one frame."""
-        return -(-self.positions // self.word_bits)
-
-    @property
-    def sum_entries(self):
-        """Sum memory entries of one frame: a beat of ``lanes`` sums each."""
-        return self.keep * (self.channels // self.lanes)
-
-    @property
-    def beats(self):
-        """Output beats per frame."""
-        return self.positions * (self.channels // self.lanes)
+            "sums": In(stream.Signature(frame_beat(spec.value_bits, spec.lanes))),
+            "values": Out(stream.Signature(frame_beat(spec.value_bits, spec.lanes))),
+        }
 
     def elaborate(self, platform):
         m = Module()
@@ -95,9 +71,7 @@ class ScatterBuffer(wiring.Component):
         m.submodules.masks = masks = BlockRAM(shape=self.word_bits, depth=self.BANKS * mask_words)
         m.submodules.memory = memory = BlockRAM(shape=len(self.sums.payload.data.as_value()),
                                                 depth=self.BANKS * entries)
-        m.submodules.scatter = scatter = Scatter(
-            padded_height=self.padded_height, padded_width=self.padded_width, channels=self.channels,
-            lanes=self.lanes, value_bits=self.value_bits, word_bits=self.word_bits, keep=self.keep)
+        m.submodules.scatter = scatter = Scatter(self.spec)
         wiring.connect(m, scatter.values, wiring.flipped(self.values))
 
         def bank_base(bank, size):

@@ -1,15 +1,17 @@
 """Exact top-k position selection by radix select (golden: ``golden.topk_select``)."""
 
+from dataclasses import dataclass
+
 from amaranth.hdl import Cat, Const, Module, Mux, Signal
-from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
+from ..spec.checks import check_keep, check_positive_int, set_validated
 from .block_ram import BlockRAM
-from .params import check_positive_int, for_inspection, validating
 from .pipeline import delay, wrapping_counter
-from .radix_histogram import RadixHistogram
+from .radix_histogram import RadixHistogram, RadixHistogramSpec
+from .spec_component import SpecComponent
 
-__all__ = ["TopKSelector"]
+__all__ = ["TopKSelectorSpec", "TopKSelector"]
 
 #: Widest radix digit: a histogram of 2**12 bins per copy.
 MAX_DIGIT_BITS = 12
@@ -20,7 +22,64 @@ COMPARE_BITS = 8
 DEFAULT_DIGITS = 3
 
 
-class TopKSelector(wiring.Component):
+@dataclass(frozen=True)
+class TopKSelectorSpec:
+    """Parameters of a :class:`TopKSelector` (see there), validated, and the facts derived from them."""
+
+    positions: int
+    keep: int
+    energy_bits: int
+    digit_bits: int = None
+
+    def __post_init__(self):
+        set_validated(self, positions=check_positive_int(self.positions, "positions"))
+        set_validated(self, keep=check_keep(self.keep, self.positions))
+        energy_bits = check_positive_int(self.energy_bits, "energy_bits")
+        if energy_bits > 63:
+            raise ValueError(f"energy_bits: must lie in [1, 63], got {energy_bits}")
+        digit_bits = self.digit_bits
+        if digit_bits is None:
+            digit_bits = min(MAX_DIGIT_BITS, max(2, -(-energy_bits // DEFAULT_DIGITS)))
+        digit_bits = check_positive_int(digit_bits, "digit_bits")
+        if not 2 <= digit_bits <= MAX_DIGIT_BITS:
+            raise ValueError(f"digit_bits: must lie in [2, {MAX_DIGIT_BITS}], got {digit_bits}")
+        set_validated(self, energy_bits=energy_bits, digit_bits=digit_bits)
+
+    @property
+    def digits(self):
+        """Radix digits of an energy: histograms per frame."""
+        return -(-self.energy_bits // self.digit_bits)
+
+    @property
+    def passes(self):
+        """Passes over the stored energies per frame: one per digit after the first, plus the mask pass."""
+        return self.digits
+
+    @property
+    def histogram(self):
+        """The spec of the radix histogram a selector of this spec uses."""
+        return RadixHistogramSpec(digit_bits=self.digit_bits, max_count=self.positions)
+
+    @property
+    def arrival_settle(self):
+        """Cycles from the last energy to the first scan: input register, source register, the two digit
+        stages, the update's write."""
+        return 4 + self.histogram.update_latency
+
+    @property
+    def pass_settle(self):
+        """Cycles from a pass's last read to the next scan."""
+        return BlockRAM.LATENCY + 1 + self.arrival_settle
+
+    @property
+    def select_cycles(self):
+        """Cycles from the last energy of a frame until ``done``."""
+        scan = self.histogram.scan_latency + 1
+        return (self.arrival_settle + self.digits * scan
+                + (self.digits - 1) * (self.positions + self.pass_settle) + 1)
+
+
+class TopKSelector(SpecComponent):
     """Keep the ``keep`` largest of ``positions`` energies; among equal energies the lower index.
 
     Energies arrive in position order (``energy_valid``, at most one per
@@ -68,68 +127,26 @@ class TopKSelector(wiring.Component):
     #: the whole, tie count.
     MASK_LATENCY = BlockRAM.LATENCY + 4
 
-    def __init__(self, *, positions, keep, energy_bits, digit_bits=None):
-        with validating(self):
-            self.positions = check_positive_int(positions, "positions")
-            self.keep_count = check_positive_int(keep, "keep")
-            if self.keep_count > self.positions:
-                raise ValueError(f"keep: must lie in [1, {self.positions}], got {keep}")
-            self.energy_bits = check_positive_int(energy_bits, "energy_bits")
-            if self.energy_bits > 63:
-                raise ValueError(f"energy_bits: must lie in [1, 63], got {energy_bits}")
-            if digit_bits is None:
-                digit_bits = min(MAX_DIGIT_BITS, max(2, -(-self.energy_bits // DEFAULT_DIGITS)))
-            self.digit_bits = check_positive_int(digit_bits, "digit_bits")
-            if not 2 <= self.digit_bits <= MAX_DIGIT_BITS:
-                raise ValueError(f"digit_bits: must lie in [2, {MAX_DIGIT_BITS}], got {digit_bits}")
-        super().__init__({
+    Spec = TopKSelectorSpec
+
+    @classmethod
+    def members(cls, spec):
+        return {
             "ready": Out(1),
             "energy_valid": In(1),
-            "energy": In(self.energy_bits),
+            "energy": In(spec.energy_bits),
             "done": Out(1),
             "step": In(1),
             "keep_valid": Out(1),
             "keep": Out(1),
-        })
-
-    # -- derived facts ------------------------------------------------------
-    @property
-    def digits(self):
-        """Radix digits of an energy: histograms per frame."""
-        return -(-self.energy_bits // self.digit_bits)
-
-    @property
-    def passes(self):
-        """Passes over the stored energies per frame: one per digit after the first, plus the mask pass."""
-        return self.digits
-
-    def _histogram(self):
-        return for_inspection(RadixHistogram(digit_bits=self.digit_bits, max_count=self.positions))
-
-    @property
-    def arrival_settle(self):
-        """Cycles from the last energy to the first scan: input register, source register, the two digit
-        stages, the update's write."""
-        return 4 + self._histogram().update_latency
-
-    @property
-    def pass_settle(self):
-        """Cycles from a pass's last read to the next scan."""
-        return BlockRAM.LATENCY + 1 + self.arrival_settle
-
-    @property
-    def select_cycles(self):
-        """Cycles from the last energy of a frame until ``done``."""
-        scan = self._histogram().scan_latency + 1
-        return (self.arrival_settle + self.digits * scan
-                + (self.digits - 1) * (self.positions + self.pass_settle) + 1)
+        }
 
     # -- hardware -----------------------------------------------------------
     def elaborate(self, platform):
         m = Module()
         positions, digit_bits, digits = self.positions, self.digit_bits, self.digits
         width = digits * digit_bits  # energies zero-extended to whole digits
-        m.submodules.histogram = histogram = RadixHistogram(digit_bits=digit_bits, max_count=positions)
+        m.submodules.histogram = histogram = RadixHistogram(self.histogram)
         m.submodules.energies = energies = BlockRAM(shape=self.energy_bits, depth=positions)
 
         # -- arrival: store each energy; it also feeds the first histogram ----
@@ -175,14 +192,14 @@ class TopKSelector(wiring.Component):
 
         # -- sequencing of scans and passes -------------------------------------
         # Positions still to keep at the threshold's level of the digits found so far.
-        rem = Signal(range(positions + 1), name="rem", init=self.keep_count)
+        rem = Signal(range(positions + 1), name="rem", init=self.spec.keep)
         # The mask pass's own copies: the next frame's selection may start
         # while its last verdicts are still in flight.
         threshold = Signal(width, name="mask_threshold")
         ties = Signal(range(positions + 1), name="mask_ties")
         wait = Signal(range(max(self.pass_settle, self.arrival_settle) + 1), name="settle")
         m.d.comb += [histogram.need.eq(rem), self.ready.eq(histogram.ready)]
-        reset_frame = [digit_index.eq(0), prefix.eq(0), known.eq(0), rem.eq(self.keep_count)]
+        reset_frame = [digit_index.eq(0), prefix.eq(0), known.eq(0), rem.eq(self.spec.keep)]
         m.d.sync += histogram.scan.eq(0)
         finish = Signal(name="select_finish")
         m.d.sync += finish.eq(0)

@@ -1,23 +1,56 @@
 """Reading a compressed frame back, with its checks (golden: ``golden.unpack``)."""
 
 import operator
+from dataclasses import dataclass
 
 from amaranth.hdl import C, Cat, Module, Mux, Signal
-from amaranth.lib import stream, wiring
+from amaranth.lib import stream
 from amaranth.lib.wiring import In, Out
 
+from ..spec.checks import check_positive_int, set_validated
+from ..spec.frame import CompressedFrame
 from .block_ram import BlockRAM
 from .frame_beat import word_beat
-from .params import check_bits, check_keep, check_lanes, check_positive_int, validating
 from .pipeline import delay, sum_tree, sum_tree_depth
+from .spec_component import SpecComponent
 
-__all__ = ["Unpacker"]
+__all__ = ["UnpackerSpec", "Unpacker"]
 
 #: Bits summed per register stage of the bitmap's population count.
 POPCOUNT_GROUP = 8
 
 
-class Unpacker(wiring.Component):
+@dataclass(frozen=True)
+class UnpackerSpec(CompressedFrame):
+    """Parameters of an :class:`Unpacker` (see there), validated, and the facts derived from them."""
+
+    banks: int = 1
+
+    def __post_init__(self):
+        super().__post_init__()
+        banks = check_positive_int(self.banks, "banks")
+        if banks not in Unpacker.BANKS:
+            raise ValueError(f"banks: must be 1 or 2, got {banks}")
+        set_validated(self, banks=banks)
+
+    @property
+    def receive_cycles(self):
+        """Cycles from a frame's first word to the next frame's first word, with words always available and a
+        free bank: the words, then the check."""
+        return self.words_per_frame + self.check_latency
+
+    @property
+    def _popcount_depth(self):
+        # The word's register, the group sums' registers, then the tree.
+        return 2 + sum_tree_depth(-(-self.word_bits // POPCOUNT_GROUP))
+
+    @property
+    def check_latency(self):
+        """Cycles from a frame's last word to ``stored`` or ``refused``: the population count's pipeline."""
+        return self._popcount_depth + 2
+
+
+class Unpacker(SpecComponent):
     """Stores one compressed frame, bitmap and kept codes, and checks it before anyone reads it.
 
     Words arrive as :class:`~wccgen.hw.compressor.Compressor` emits them
@@ -64,73 +97,26 @@ class Unpacker(wiring.Component):
     #: Frame banks an Unpacker may have.
     BANKS = (1, 2)
 
-    def __init__(self, *, positions, keep, channels, lanes, bit_a, banks=1):
-        with validating(self):
-            self.positions = check_positive_int(positions, "positions")
-            self.keep = check_keep(keep, self.positions)
-            self.channels = check_positive_int(channels, "channels")
-            self.lanes = check_lanes(lanes, self.channels)
-            self.bit_a = check_bits(bit_a, "bit_a")
-            self.banks = check_positive_int(banks, "banks")
-            if self.banks not in self.BANKS:
-                raise ValueError(f"banks: must be 1 or 2, got {banks}")
-        super().__init__({
-            "words": In(stream.Signature(word_beat(self.word_bits))),
+    Spec = UnpackerSpec
+
+    @classmethod
+    def members(cls, spec):
+        return {
+            "words": In(stream.Signature(word_beat(spec.word_bits))),
             "stored": Out(1),
             "release": In(1),
             "refused": Out(1),
-            "mask_addr": In(range(max(self.mask_words, 2))),
-            "mask_data": Out(self.word_bits),
-            "code_addr": In(range(max(self.code_words, 2))),
-            "code_data": Out(self.word_bits),
-        })
-
-    @property
-    def word_bits(self):
-        """Width of a stream word: ``lanes * bit_a``."""
-        return self.lanes * self.bit_a
-
-    @property
-    def tail_bits(self):
-        """Bitmap bits in the word shared with the first codes."""
-        return self.positions % self.word_bits
-
-    @property
-    def mask_words(self):
-        """Words of the bitmap, the shared one included."""
-        return -(-self.positions // self.word_bits)
-
-    @property
-    def code_words(self):
-        """Code memory entries: one per beat of a kept position."""
-        return self.keep * (self.channels // self.lanes)
-
-    @property
-    def words_per_frame(self):
-        """Words of a well-formed frame."""
-        return self.positions // self.word_bits + self.code_words + int(self.tail_bits > 0)
-
-    @property
-    def receive_cycles(self):
-        """Cycles from a frame's first word to the next frame's first word, with words always available and a
-        free bank: the words, then the check."""
-        return self.words_per_frame + self.check_latency
+            "mask_addr": In(range(max(spec.mask_words, 2))),
+            "mask_data": Out(spec.word_bits),
+            "code_addr": In(range(max(spec.code_words, 2))),
+            "code_data": Out(spec.word_bits),
+        }
 
     def _memory(self, entries):
         """A memory of ``banks`` banks of ``entries`` (a bank spans a power of two when there are two)."""
         width = (max(entries, 2) - 1).bit_length()
         depth = max(entries, 2) if self.banks == 1 else 2 << width
         return BlockRAM(shape=self.word_bits, depth=depth), width
-
-    @property
-    def _popcount_depth(self):
-        # The word's register, the group sums' registers, then the tree.
-        return 2 + sum_tree_depth(-(-self.word_bits // POPCOUNT_GROUP))
-
-    @property
-    def check_latency(self):
-        """Cycles from a frame's last word to ``stored`` or ``refused``: the population count's pipeline."""
-        return self._popcount_depth + 2
 
     def elaborate(self, platform):
         m = Module()

@@ -1,28 +1,31 @@
 """The whole WCC layer: pixels in, compressed stream between, requantized pixels out (golden: ``wcc_layer``)."""
 
-from pathlib import Path
+import functools
+from dataclasses import dataclass
 
 from amaranth.hdl import Module, Signal
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from ..golden.bundle import LayerBundle
-from .compressor import Compressor
+from ..spec.checks import check_positive_int, set_validated
+from .compressor import Compressor, CompressorSpec
 from .frame_beat import frame_beat
 from .frame_merger import FrameMerger
 from .frame_splitter import FrameSplitter
-from .haar_forward import HaarForward
-from .haar_inverse import HaarInverse
-from .kept_reader import KeptReader
-from .params import check_positive_int, for_inspection, validating
-from .pointwise_mac import PointwiseMAC
-from .requantizer import Requantizer
+from .haar_forward import HaarForward, HaarForwardSpec
+from .haar_inverse import HaarInverse, HaarInverseSpec
+from .kept_reader import KeptReader, KeptReaderSpec
+from .pointwise_mac import PointwiseMAC, PointwiseMACSpec
+from .requantizer import Requantizer, RequantizerSpec
+from .scatter import ScatterSpec
 from .scatter_buffer import ScatterBuffer
+from .spec_component import SpecComponent
 from .stream_relay import StreamRelay
 from .topk_selector import MAX_DIGIT_BITS
-from .unpacker import Unpacker
+from .unpacker import Unpacker, UnpackerSpec
 
-__all__ = ["TAPS", "WccLayer", "monitor_signature"]
+__all__ = ["TAPS", "WccLayer", "WccLayerSpec", "monitor_signature"]
 
 #: The layer's internal streams a testbench can watch, in data path order, with the block that produces each.
 TAPS = (
@@ -42,13 +45,157 @@ def monitor_signature(payload_shape):
 
 #: Narrowest radix digit tried for the selector: below it the passes over the energies dominate any frame.
 MIN_DIGIT_BITS = 4
+#: Frames each Haar unit holds: the compressor and the scatter buffer pace them, so two suffice.
+HAAR_BANKS = 2
 
 
 def _divisor_at_most(number, limit):
     return max(d for d in range(1, min(number, limit) + 1) if number % d == 0)
 
 
-class WccLayer(wiring.Component):
+def _payload_shape(component, spec, port):
+    """Payload shape of the stream ``port`` of a ``component`` class made from ``spec``."""
+    return component.members(spec)[port].signature.members["payload"].shape
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class WccLayerSpec:
+    """Parameters of a :class:`WccLayer` (see there), validated, and the facts derived from them.
+
+    ``parts`` holds the spec of every block of the layer, by the name of its
+    stage; the layer builds each block once, from its spec, when it elaborates.
+    """
+
+    bundle: LayerBundle
+    lanes_in: int | None = None
+    pe: int | None = None
+    simd: int | None = None
+    lanes_out: int | None = None
+    digit_bits: int | None = None
+    compressors: int = 2
+
+    def __post_init__(self):
+        if not isinstance(self.bundle, LayerBundle):
+            raise TypeError(f"bundle: must be a LayerBundle, got {type(self.bundle).__name__}")
+        cfg = self.config
+        lanes_in = _divisor_at_most(cfg.channels_in, 4) if self.lanes_in is None else \
+            check_positive_int(self.lanes_in, "lanes_in")
+        if cfg.channels_in % lanes_in:
+            raise ValueError(f"lanes_in: must divide channels_in ({cfg.channels_in}), got {lanes_in}")
+        pe = min(cfg.channels_out, 8) if self.pe is None else check_positive_int(self.pe, "pe")
+        simd = min(cfg.channels_in, 8) if self.simd is None else check_positive_int(self.simd, "simd")
+        lanes_out = _divisor_at_most(cfg.channels_out, pe) if self.lanes_out is None else \
+            check_positive_int(self.lanes_out, "lanes_out")
+        if cfg.channels_out % lanes_out:
+            raise ValueError(f"lanes_out: must divide channels_out ({cfg.channels_out}), got {lanes_out}")
+        set_validated(self, lanes_in=lanes_in, pe=pe, simd=simd, lanes_out=lanes_out,
+                      compressors=check_positive_int(self.compressors, "compressors"))
+        if self.digit_bits is None:
+            set_validated(self, digit_bits=self._fastest_digit())
+        _ = self.parts  # every part's spec checks the parameters it takes
+
+    @property
+    def config(self):
+        """The layer's :class:`~wccgen.spec.wcc_config.WccConfig`."""
+        return self.bundle.config
+
+    def _compressor(self, digit_bits):
+        cfg, bundle = self.config, self.bundle
+        return CompressorSpec(height=cfg.height, width=cfg.width, levels=cfg.levels, channels=cfg.channels_in,
+                              lanes=self.lanes_in, in_bits=cfg.in_bits, rate=cfg.rate, bit_a=cfg.bit_a,
+                              multipliers=[int(v) for v in bundle.coef_multiplier],
+                              shifts=[int(v) for v in bundle.coef_shift], energy=cfg.energy, digit_bits=digit_bits)
+
+    def _fastest_digit(self):
+        """The selector's radix digit that makes the compressor's frame shortest (small frames favour small
+        histograms, large ones few passes)."""
+        cycles = {digit: self._compressor(digit).cycles_per_frame
+                  for digit in range(MIN_DIGIT_BITS, MAX_DIGIT_BITS + 1)}
+        return min(cycles, key=lambda digit: (cycles[digit], digit))
+
+    @functools.cached_property
+    def parts(self):
+        """The spec of each stage's block: ``haar_forward``, ``compressor``, ``unpacker``, ``reader``, ``mac``,
+        ``scatter``, ``haar_inverse``, ``requantizer``."""
+        cfg, bundle = self.config, self.bundle
+        geometry = dict(height=cfg.height, width=cfg.width, levels=cfg.levels)
+        compressed = dict(positions=cfg.positions, keep=cfg.keep, channels=cfg.channels_in, lanes=self.lanes_in,
+                          bit_a=cfg.bit_a)
+        mac = PointwiseMACSpec(channels_in=cfg.channels_in, channels_out=cfg.channels_out, pe=self.pe,
+                               simd=self.simd, weights=bundle.weights, bit_a=cfg.bit_a, bit_w=cfg.bit_w,
+                               lanes_in=self.lanes_in, lanes_out=self.lanes_out)
+        inverse = HaarInverseSpec(channels=cfg.channels_out, lanes=self.lanes_out, in_bits=mac.acc_bits,
+                                  banks=HAAR_BANKS, **geometry)
+        return {
+            "haar_forward": HaarForwardSpec(channels=cfg.channels_in, lanes=self.lanes_in, in_bits=cfg.in_bits,
+                                            banks=HAAR_BANKS, **geometry),
+            "compressor": self._compressor(self.digit_bits),
+            # Two banks: the next compressed frame arrives while the array works on this one.
+            "unpacker": UnpackerSpec(**compressed, banks=2),
+            "reader": KeptReaderSpec(**compressed),
+            "mac": mac,
+            "scatter": ScatterSpec(padded_height=cfg.padded_height, padded_width=cfg.padded_width,
+                                   channels=cfg.channels_out, lanes=self.lanes_out, value_bits=mac.acc_bits,
+                                   word_bits=self.lanes_in * cfg.bit_a, keep=cfg.keep),
+            "haar_inverse": inverse,
+            "requantizer": RequantizerSpec(channels=cfg.channels_out, lanes=self.lanes_out,
+                                           value_bits=inverse.out_bits, out_bits=cfg.out_bits,
+                                           multipliers=[int(v) for v in bundle.out_multiplier],
+                                           shifts=[int(v) for v in bundle.out_shift],
+                                           biases=[int(v) for v in bundle.out_bias],
+                                           out_min=bundle.out_min, out_max=bundle.out_max),
+        }
+
+    def part(self, name):
+        """The spec of one stage's block (for its facts): ``haar_forward``, ``compressor``, ``mac``, ..."""
+        return self.parts[name]
+
+    @property
+    def tap_shapes(self):
+        """Payload shape of each internal stream of :data:`TAPS`, from the signature of the block that makes it."""
+        parts = self.parts
+        return {
+            "coefficients": _payload_shape(HaarForward, parts["haar_forward"], "coefficients"),
+            "compressed": _payload_shape(Compressor, parts["compressor"], "compressed"),
+            "codes": _payload_shape(KeptReader, parts["reader"], "codes"),
+            "sums": _payload_shape(PointwiseMAC, parts["mac"], "sums"),
+            "scattered": _payload_shape(ScatterBuffer, parts["scatter"], "values"),
+            "inverse": _payload_shape(HaarInverse, parts["haar_inverse"], "pixels"),
+        }
+
+    def header_parameters(self):
+        """The parameters as generated files record them: the bundle by name and content digest."""
+        return {"bundle": {"name": self.bundle.name, "sha256": self.bundle.digest()}, "lanes_in": self.lanes_in,
+                "pe": self.pe, "simd": self.simd, "lanes_out": self.lanes_out, "digit_bits": self.digit_bits,
+                "compressors": self.compressors}
+
+    @property
+    def stage_cycles(self):
+        """Cycles per frame each stage needs on its own, with its input always there and its sink ready."""
+        parts, cfg = self.parts, self.config
+        return {
+            "haar_forward": parts["haar_forward"].cycles_per_frame,
+            # Compressors take frames in turn, each from its arrival to its last word.
+            "compressor": -(-parts["compressor"].cycles_per_frame // self.compressors),
+            # The unpacker takes a frame's words into one bank while the array reads the other.
+            "unpacker": parts["unpacker"].receive_cycles,
+            "mac": cfg.keep * parts["mac"].cycles_per_vector,
+            "scatter": parts["scatter"].beats,
+            "haar_inverse": parts["haar_inverse"].cycles_per_frame,
+        }
+
+    @property
+    def cycle_bound(self):
+        """Cycles per frame of the slowest stage: what the layer's frame interval comes to."""
+        return max(self.stage_cycles.values())
+
+    @property
+    def mac_bound(self):
+        """Array steps per frame: ``keep * ceil(C_in / simd) * ceil(C_out / pe)``."""
+        return self.config.keep * self.parts["mac"].folds
+
+
+class WccLayer(SpecComponent):
     """One WCC layer of a :class:`~wccgen.golden.LayerBundle` as a streaming pipeline.
 
     Encoder: :class:`HaarForward` -> ``compressors`` :class:`Compressor` s
@@ -73,8 +220,8 @@ class WccLayer(wiring.Component):
 
     Parameters
     ----------
-    bundle : LayerBundle or path
-        The layer (a path names a saved bundle).
+    bundle : LayerBundle
+        The layer (``LayerBundle.load`` reads a saved one).
     lanes_in : int, optional
         Input channels per beat, a divisor of ``channels_in`` (default: the largest at most 4).
     pe, simd : int, optional
@@ -96,138 +243,33 @@ class WccLayer(wiring.Component):
     tap_<name> : Out(monitor_signature(...))
     """
 
-    #: Frames each Haar unit holds.
-    HAAR_BANKS = 2
+    Spec = WccLayerSpec
 
-    def __init__(self, *, bundle, lanes_in=None, pe=None, simd=None, lanes_out=None, digit_bits=None,
-                 compressors=2):
-        with validating(self):
-            if isinstance(bundle, (str, Path)):
-                bundle = LayerBundle.load(bundle)
-            if not isinstance(bundle, LayerBundle):
-                raise TypeError(f"bundle: must be a LayerBundle or the path of one, got {type(bundle).__name__}")
-            self.bundle = bundle
-            cfg = self.config = bundle.config
-            self.lanes_in = _divisor_at_most(cfg.channels_in, 4) if lanes_in is None else \
-                check_positive_int(lanes_in, "lanes_in")
-            if cfg.channels_in % self.lanes_in:
-                raise ValueError(f"lanes_in: must divide channels_in ({cfg.channels_in}), got {lanes_in}")
-            self.pe = min(cfg.channels_out, 8) if pe is None else check_positive_int(pe, "pe")
-            self.simd = min(cfg.channels_in, 8) if simd is None else check_positive_int(simd, "simd")
-            self.lanes_out = _divisor_at_most(cfg.channels_out, self.pe) if lanes_out is None else \
-                check_positive_int(lanes_out, "lanes_out")
-            if cfg.channels_out % self.lanes_out:
-                raise ValueError(f"lanes_out: must divide channels_out ({cfg.channels_out}), got {lanes_out}")
-            self.compressors = check_positive_int(compressors, "compressors")
-            self.digit_bits = self._fastest_digit() if digit_bits is None else digit_bits
-            self._parts = {name: for_inspection(part) for name, part in self._build_parts().items()}
-        parts = self._parts
+    @classmethod
+    def members(cls, spec):
+        cfg = spec.config
         members = {
-            "pixels": In(stream.Signature(frame_beat(cfg.in_bits, self.lanes_in))),
-            "output": Out(stream.Signature(frame_beat(cfg.out_bits, self.lanes_out))),
+            "pixels": In(stream.Signature(frame_beat(cfg.in_bits, spec.lanes_in))),
+            "output": Out(stream.Signature(frame_beat(cfg.out_bits, spec.lanes_out))),
         }
-        shapes = {
-            "coefficients": parts["haar_forward"].coefficients.payload.shape(),
-            "compressed": parts["compressor"].compressed.payload.shape(),
-            "codes": parts["reader"].codes.payload.shape(),
-            "sums": parts["mac"].sums.payload.shape(),
-            "scattered": parts["scatter"].values.payload.shape(),
-            "inverse": parts["haar_inverse"].pixels.payload.shape(),
-        }
+        shapes = spec.tap_shapes
         for name, _ in TAPS:
             members[f"tap_{name}"] = Out(monitor_signature(shapes[name]))
-        super().__init__(members)
-
-    def _compressor(self, digit_bits):
-        cfg, bundle = self.config, self.bundle
-        return Compressor(height=cfg.height, width=cfg.width, levels=cfg.levels, channels=cfg.channels_in,
-                          lanes=self.lanes_in, in_bits=cfg.in_bits, rate=cfg.rate, bit_a=cfg.bit_a,
-                          multipliers=[int(v) for v in bundle.coef_multiplier],
-                          shifts=[int(v) for v in bundle.coef_shift], energy=cfg.energy, digit_bits=digit_bits)
-
-    def _fastest_digit(self):
-        """The selector's radix digit that makes the compressor's frame shortest (small frames favour small
-        histograms, large ones few passes)."""
-        cycles = {digit: for_inspection(self._compressor(digit)).cycles_per_frame
-                  for digit in range(MIN_DIGIT_BITS, MAX_DIGIT_BITS + 1)}
-        return min(cycles, key=lambda digit: (cycles[digit], digit))
-
-    def _build_parts(self):
-        cfg, bundle = self.config, self.bundle
-        geometry = dict(height=cfg.height, width=cfg.width, levels=cfg.levels)
-        # Two frame banks suffice in the Haar units: the compressor and the scatter buffer pace them.
-        forward = HaarForward(channels=cfg.channels_in, lanes=self.lanes_in, in_bits=cfg.in_bits,
-                              banks=self.HAAR_BANKS, **geometry)
-        compressors = [self._compressor(self.digit_bits) for _ in range(self.compressors)]
-        compressed = dict(positions=cfg.positions, keep=cfg.keep, channels=cfg.channels_in, lanes=self.lanes_in,
-                          bit_a=cfg.bit_a)
-        # Two banks: the next compressed frame arrives while the array works on this one.
-        unpacker = Unpacker(**compressed, banks=2)
-        reader = KeptReader(**compressed)
-        mac = PointwiseMAC(channels_in=cfg.channels_in, channels_out=cfg.channels_out, pe=self.pe, simd=self.simd,
-                           weights=bundle.weights, bit_a=cfg.bit_a, bit_w=cfg.bit_w, lanes_in=self.lanes_in,
-                           lanes_out=self.lanes_out)
-        scatter = ScatterBuffer(padded_height=cfg.padded_height, padded_width=cfg.padded_width,
-                                channels=cfg.channels_out, lanes=self.lanes_out, value_bits=mac.acc_bits,
-                                word_bits=self.lanes_in * cfg.bit_a, keep=cfg.keep)
-        inverse = HaarInverse(channels=cfg.channels_out, lanes=self.lanes_out, in_bits=mac.acc_bits,
-                              banks=self.HAAR_BANKS, **geometry)
-        requantizer = Requantizer(channels=cfg.channels_out, lanes=self.lanes_out, value_bits=inverse.out_bits,
-                                  out_bits=cfg.out_bits, multipliers=[int(v) for v in bundle.out_multiplier],
-                                  shifts=[int(v) for v in bundle.out_shift], biases=[int(v) for v in bundle.out_bias],
-                                  out_min=bundle.out_min, out_max=bundle.out_max)
-        parts = {"haar_forward": forward, "unpacker": unpacker, "reader": reader, "mac": mac, "scatter": scatter,
-                 "haar_inverse": inverse, "requantizer": requantizer}
-        parts.update({self._compressor_name(index): c for index, c in enumerate(compressors)})
-        return parts
-
-    def _compressor_name(self, index):
-        return "compressor" if index == 0 else f"compressor{index}"
-
-    def header_parameters(self):
-        """The parameters as generated files record them: the bundle by name and content digest."""
-        return {"bundle": {"name": self.bundle.name, "sha256": self.bundle.digest()}, "lanes_in": self.lanes_in,
-                "pe": self.pe, "simd": self.simd, "lanes_out": self.lanes_out, "digit_bits": self.digit_bits,
-                "compressors": self.compressors}
-
-    # -- derived facts ------------------------------------------------------
-    def part(self, name):
-        """The component of one stage (for its properties): ``haar_forward``, ``compressor``, ``mac``, ..."""
-        return self._parts[name]
-
-    @property
-    def stage_cycles(self):
-        """Cycles per frame each stage needs on its own, with its input always there and its sink ready."""
-        parts, cfg = self._parts, self.config
-        return {
-            "haar_forward": parts["haar_forward"].cycles_per_frame,
-            # Compressors take frames in turn, each from its arrival to its last word.
-            "compressor": -(-parts["compressor"].cycles_per_frame // self.compressors),
-            # The unpacker takes a frame's words into one bank while the array reads the other.
-            "unpacker": parts["unpacker"].receive_cycles,
-            "mac": cfg.keep * parts["mac"].cycles_per_vector,
-            "scatter": parts["scatter"].beats,
-            "haar_inverse": parts["haar_inverse"].cycles_per_frame,
-        }
-
-    @property
-    def cycle_bound(self):
-        """Cycles per frame of the slowest stage: what the layer's frame interval comes to."""
-        return max(self.stage_cycles.values())
-
-    @property
-    def mac_bound(self):
-        """Array steps per frame: ``keep * ceil(C_in / simd) * ceil(C_out / pe)``."""
-        return self.config.keep * self._parts["mac"].folds
+        return members
 
     def elaborate(self, platform):
         m = Module()
-        parts = self._build_parts()
-        for name, part in parts.items():
-            m.submodules[name] = part
-        forward, unpacker, reader = (parts[n] for n in ("haar_forward", "unpacker", "reader"))
-        mac, scatter, inverse, requantizer = (parts[n] for n in ("mac", "scatter", "haar_inverse", "requantizer"))
-        compressors = [parts[self._compressor_name(index)] for index in range(self.compressors)]
+        specs = self.parts
+        m.submodules.haar_forward = forward = HaarForward(specs["haar_forward"])
+        m.submodules.unpacker = unpacker = Unpacker(specs["unpacker"])
+        m.submodules.reader = reader = KeptReader(specs["reader"])
+        m.submodules.mac = mac = PointwiseMAC(specs["mac"])
+        m.submodules.scatter = scatter = ScatterBuffer(specs["scatter"])
+        m.submodules.haar_inverse = inverse = HaarInverse(specs["haar_inverse"])
+        m.submodules.requantizer = requantizer = Requantizer(specs["requantizer"])
+        compressors = [Compressor(specs["compressor"]) for _ in range(self.compressors)]
+        for index, compressor in enumerate(compressors):
+            m.submodules["compressor" if index == 0 else f"compressor{index}"] = compressor
 
         relays = []
 

@@ -50,9 +50,9 @@ def _payload_layout(member):
     return member.signature.members["payload"].shape
 
 
-def bench_streams(component, spec):
-    """The streams of ``component`` the bench serves, players first, then the output, then the taps."""
-    members = component.signature.members
+def bench_streams(signature, spec):
+    """The streams of a block of ``signature`` the bench serves, players first, then the output, then the taps."""
+    members = signature.members
     streams = [BenchStream(spec.source, "player", PayloadCodec(_payload_layout(members[spec.source])))]
     if spec.load in members:
         streams.append(BenchStream(spec.load, "player", PayloadCodec(_payload_layout(members[spec.load]))))
@@ -70,7 +70,7 @@ def _status_width(members, name):
     return Shape.cast(member.shape).width
 
 
-def bench_verilog(component, spec, dut_module):
+def bench_verilog(signature, spec, dut_module):
     """Verilog of the bench top ``wccgen_bench`` around the block's module ``dut_module``.
 
     Ports of the top: ``clk``, ``rst`` (the block's reset), ``running`` (the
@@ -80,8 +80,8 @@ def bench_verilog(component, spec, dut_module):
     ``_backpressure``, ``_expect``, ``_count``, ``_last``, ``_errors``,
     ``_done`` (count reached expect); ``status_<name>`` per status output.
     """
-    members = component.signature.members
-    streams = bench_streams(component, spec)
+    members = signature.members
+    streams = bench_streams(signature, spec)
     served = {stream.port for stream in streams}
     ports = ["    input wire clk", "    input wire rst", "    input wire running", "    output reg [31:0] cycle"]
     body, connections = [], ["        .clk(clk)", "        .rst(rst)"]

@@ -1,7 +1,11 @@
 """The blocks the shared testbench can drive: component class and stream ports."""
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from amaranth.lib import wiring
+
+from ..golden.bundle import LayerBundle
 from ..hw.compressor import Compressor
 from ..hw.decompressor import Decompressor
 from ..hw.haar_forward import HaarForward
@@ -20,7 +24,7 @@ class Tap:
 
     name: str
     block: str  #: the block that produces it, named in mismatch reports
-    part: str  #: the block's component, whose properties describe the stream (``WccLayer.part``)
+    part: str  #: the block's stage, whose spec describes the stream (``WccLayerSpec.part``)
     stream: object  #: how its beats become a frame
 
 
@@ -28,7 +32,7 @@ class Tap:
 class BlockSpec:
     """How to build a block and which of its streams are input and output."""
 
-    build: type
+    component: type  #: the component class (a ``SpecComponent``)
     source: str  #: input stream port, driven by the testbench
     sink: str  #: output stream port, collected by the testbench
     source_stream: object = FrameStream()  #: how a frame becomes input beats
@@ -38,6 +42,17 @@ class BlockSpec:
     load_stream: object = FrameStream()  #: how a load frame becomes beats
     taps: tuple = field(default=())  #: internal streams compared too, in data path order
     sink_block: str = None  #: block named for an output mismatch (default: the block itself)
+
+    def make_spec(self, params):
+        """The component's spec for ``params``; a layer's ``bundle`` may be the path of a saved bundle."""
+        params = dict(params)
+        if isinstance(params.get("bundle"), (str, Path)):
+            params["bundle"] = LayerBundle.load(params["bundle"])
+        return self.component.Spec(**params)
+
+    def signature(self, spec):
+        """The signature of the component made from ``spec``, read without building the component."""
+        return wiring.Signature(self.component.members(spec))
 
 
 #: The internal streams of a ``WccLayer``, in data path order.

@@ -22,10 +22,10 @@ which corruptions of the generated integers the comparison would catch:
 
 import numpy as np
 
-from ..golden.config import level_map
-from ..golden.fixed_point import MULTIPLIER_BITS, signed_range
 from ..golden.quantize import quantize
 from ..golden.requantize import requantize
+from ..spec.fixed_point import MULTIPLIER_BITS, signed_range
+from ..spec.frame import level_map
 
 __all__ = ["COVERAGE_FRAMES", "coverage_frames", "layer_coverage"]
 

@@ -8,12 +8,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ..gen.verilog import emit_verilog, simulation_models
-from ..hw.params import for_inspection
+from ..hw.verilog import emit_verilog
 from .bench import BENCH_SOURCES, BENCH_TOPLEVEL, bench_streams, bench_verilog
 from .blocks import BLOCKS
 from .payload import RecordError
-from .simulators import SimulatorMissing, build_simulation, choose_simulator
+from .simulators import SimulatorMissing, build_simulation, choose_simulator, simulation_models
 
 __all__ = ["SimulationError", "SimulatorMissing", "run_block", "toplevel_name"]
 
@@ -54,11 +53,11 @@ def _write_player(path, stream, segments):
             f.write(stream.codec.encode(beats, *_flags(len(beats))))
 
 
-def _plan(spec, component, frames, expected, loads, reset_after_beats, partial_frame):
+def _plan(spec, facts, frames, expected, loads, reset_after_beats, partial_frame):
     """The testbench's steps (see :mod:`wccgen.sim.tb`) and each player's segments of beats, in order."""
     steps, segments = [], {spec.source: []}
     if reset_after_beats is not None:
-        partial = spec.source_stream.beats(component, partial_frame)[:reset_after_beats]
+        partial = spec.source_stream.beats(facts, partial_frame)[:reset_after_beats]
         segments[spec.source].append(partial)
         steps += [{"play": spec.source, "beats": len(partial)}, {"reset": 3, "delay": 5}]
     if loads:
@@ -69,15 +68,15 @@ def _plan(spec, component, frames, expected, loads, reset_after_beats, partial_f
             if pending:
                 steps.append({"play": spec.source, "beats": pending})
                 pending = 0
-            load = spec.load_stream.beats(component, loads[index])
+            load = spec.load_stream.beats(facts, loads[index])
             segments[spec.load].append(load)
             steps.append({"play": spec.load, "beats": len(load)})
-        beats = spec.source_stream.beats(component, frame)
+        beats = spec.source_stream.beats(facts, frame)
         segments[spec.source].append(beats)
         pending += len(beats)
     if pending:
         steps.append({"play": spec.source, "beats": pending})
-    steps.append({"expect": {spec.sink: sum(spec.sink_stream.beat_count(component, f) for f in expected)}})
+    steps.append({"expect": {spec.sink: sum(spec.sink_stream.beat_count(facts, f) for f in expected)}})
     return steps, segments
 
 
@@ -140,21 +139,21 @@ def run_block(block, params, frames, expected, build_dir, *, idle=0.0, backpress
     spec = BLOCKS[block]
     idle_steps = _probability(idle, "idle")
     backpressure_steps = _probability(backpressure, "backpressure")
-    component = spec.build(**params)
+    facts = spec.make_spec(params)
+    signature = spec.signature(facts)
     # Absolute: the simulator runs in its own directory, where a relative path would not resolve.
     build_dir = Path(build_dir).resolve()
     build_dir.mkdir(parents=True, exist_ok=True)
     toplevel = toplevel_name(block)
     verilog_path = build_dir / f"{toplevel}.v"
     if verilog is not None:
-        for_inspection(component)
         verilog_path.write_text(Path(verilog).read_text())
     else:
-        recorded = component.header_parameters() if hasattr(component, "header_parameters") else params
-        verilog_path.write_text(emit_verilog(component, toplevel, recorded, target=target))
-    streams = bench_streams(component, spec)
+        recorded = facts.header_parameters() if hasattr(facts, "header_parameters") else params
+        verilog_path.write_text(emit_verilog(spec.component(facts), toplevel, recorded, target=target))
+    streams = bench_streams(signature, spec)
     bench_path = build_dir / f"{BENCH_TOPLEVEL}.v"
-    bench_path.write_text(bench_verilog(component, spec, toplevel))
+    bench_path.write_text(bench_verilog(signature, spec, toplevel))
 
     sources = [bench_path, *BENCH_SOURCES, verilog_path, *simulation_models(target)]
     simulator = choose_simulator(simulator, verilog_path.stat().st_size)
@@ -174,7 +173,7 @@ def run_block(block, params, frames, expected, build_dir, *, idle=0.0, backpress
     for old in run_dir.iterdir():
         if old.is_file():
             old.unlink()
-    steps, segments = _plan(spec, component, frames, expected, loads or {}, reset_after_beats, partial_frame)
+    steps, segments = _plan(spec, facts, frames, expected, loads or {}, reset_after_beats, partial_frame)
     for stream in streams:
         if stream.role == "player":
             _write_player(run_dir / f"{stream.port}.beats", stream, segments.get(stream.port, []))
@@ -211,7 +210,7 @@ def run_block(block, params, frames, expected, build_dir, *, idle=0.0, backpress
         log = (run_dir / "sim.log").read_text(errors="replace")[-3000:] if (run_dir / "sim.log").is_file() else ""
         raise SimulationError(f"{block}: the simulation wrote no run record; end of its log:\n{log}")
     record = json.loads(record_path.read_text())
-    report = _report(block, params, spec, component, streams, run_dir, record, frames, expected, taps_expected)
+    report = _report(block, params, spec, facts, streams, run_dir, record, frames, expected, taps_expected)
     report.update({"simulator": simulator, "build_seconds": round(build.build_seconds, 2),
                    "build_cached": build.cached, "run_seconds": round(run_seconds, 3),
                    "cycles": record["end_cycle"] - record["start_cycle"]})
@@ -256,15 +255,15 @@ def _split_frames(first, last, cycles, report):
     return bounds
 
 
-def _compare_frames(block, want_frames, values, bounds, sink, component):
+def _compare_frames(block, want_frames, values, bounds, sink, facts):
     """First mismatch of received frames (beat ranges of ``values``) against expected arrays."""
     for index, (want, (start, stop)) in enumerate(zip(want_frames, bounds)):
-        count = sink.beat_count(component, want)
+        count = sink.beat_count(facts, want)
         if stop - start != count:
             return {"block": block, "frame": index,
                     "message": f"{block}: frame {index} has {stop - start} beats, expected {count}"}
-        got = sink.frame(component, values[start:stop], want)
-        mismatch = sink.mismatch(block, index, want, got, component)
+        got = sink.frame(facts, values[start:stop], want)
+        mismatch = sink.mismatch(block, index, want, got, facts)
         if mismatch is not None:
             return mismatch
     if len(bounds) != len(want_frames):
@@ -273,15 +272,15 @@ def _compare_frames(block, want_frames, values, bounds, sink, component):
     return None
 
 
-def _stall(block, spec, component, run_dir, record, frames, expected, taps_expected):
+def _stall(block, spec, facts, run_dir, record, frames, expected, taps_expected):
     """The watchdog's message, and every stream that has fewer beats than it should, in data path order."""
     counts = record["counts"]
-    wants = {spec.source: sum(spec.source_stream.beat_count(component, f) for f in frames),
-             spec.sink: sum(spec.sink_stream.beat_count(component, f) for f in expected)}
+    wants = {spec.source: sum(spec.source_stream.beat_count(facts, f) for f in frames),
+             spec.sink: sum(spec.sink_stream.beat_count(facts, f) for f in expected)}
     taps = {f"tap_{tap.name}": tap for tap in spec.taps}
     if taps_expected:
         for port, tap in taps.items():
-            wants[port] = sum(tap.stream.beat_count(component.part(tap.part), f) for f in taps_expected[tap.name])
+            wants[port] = sum(tap.stream.beat_count(facts.part(tap.part), f) for f in taps_expected[tap.name])
     stalled = {}
     for port in [spec.source, *[p for p in taps if p in wants], spec.sink]:
         if port == spec.source:
@@ -299,7 +298,7 @@ def _stall(block, spec, component, run_dir, record, frames, expected, taps_expec
     return message, stalled
 
 
-def _report(block, params, spec, component, streams, run_dir, record, frames, expected, taps_expected):
+def _report(block, params, spec, facts, streams, run_dir, record, frames, expected, taps_expected):
     by_port = {stream.port: stream for stream in streams}
     resets = record["resets"]
     after = resets[-1]["end"] if resets else 0
@@ -311,7 +310,7 @@ def _report(block, params, spec, component, streams, run_dir, record, frames, ex
             protocol += _protocol_errors(stream, run_dir, resets)
     report["protocol_errors"] = protocol[:10]
     if record["timed_out"]:
-        message, stalled = _stall(block, spec, component, run_dir, record, frames, expected, taps_expected)
+        message, stalled = _stall(block, spec, facts, run_dir, record, frames, expected, taps_expected)
         report.update(passed=False, mismatch={"block": block, "frame": None, "message": message, "stalled": stalled},
                       stream_mismatches={}, streams_compared=[])
         return report
@@ -325,9 +324,9 @@ def _report(block, params, spec, component, streams, run_dir, record, frames, ex
                 tap_values, tap_first, tap_last, tap_cycles = _recorded(by_port[f"tap_{tap.name}"], run_dir, after)
                 tap_bounds = _split_frames(tap_first, tap_last, tap_cycles, {})
                 streams_compared[tap.name] = _compare_frames(
-                    tap.block, taps_expected[tap.name], tap_values, tap_bounds, tap.stream, component.part(tap.part))
+                    tap.block, taps_expected[tap.name], tap_values, tap_bounds, tap.stream, facts.part(tap.part))
         streams_compared["output"] = _compare_frames(spec.sink_block or block, expected, out_values, bounds,
-                                                     spec.sink_stream, component)
+                                                     spec.sink_stream, facts)
     except RecordError as error:
         report.update(passed=False, mismatch={"block": block, "frame": None, "message": f"{block}: {error}"},
                       stream_mismatches={}, streams_compared=[])
@@ -339,7 +338,7 @@ def _report(block, params, spec, component, streams, run_dir, record, frames, ex
     report["stream_mismatches"] = mismatches
     accepted = np.array((run_dir / f"{spec.source}.accepted").read_text().split(), dtype=np.int64)
     accepted = accepted[accepted >= after]
-    in_last = _frame_ends(accepted, [spec.source_stream.beat_count(component, f) for f in frames])
+    in_last = _frame_ends(accepted, [spec.source_stream.beat_count(facts, f) for f in frames])
     out_first = [int(out_cycles[start]) for start, _ in bounds]
     out_last = [int(out_cycles[stop - 1]) for _, stop in bounds]
     report.update({

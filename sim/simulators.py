@@ -22,16 +22,30 @@ from pathlib import Path
 from cocotb_tools.runner import Icarus, Verilator, VerilatorControlFile
 
 from ..environment import temporary_environment
+from ..hw.targets import platform_for
 
-__all__ = ["SIMULATORS", "SIMULATOR_NAMES", "SimulatorBuild", "SimulatorMissing", "build_simulation",
-           "choose_simulator", "simulator_available", "verilator_root"]
+__all__ = ["SIMULATION_MODELS", "SIMULATORS", "SIMULATOR_CHOICES", "SIMULATOR_NAMES", "SimulatorBuild",
+           "SimulatorMissing", "build_simulation", "choose_simulator", "simulation_models", "simulator_available",
+           "verilator_root"]
 
 #: The simulators, in the order ``auto`` prefers them for large designs.
 SIMULATORS = ("verilator", "icarus")
+#: What a ``simulator`` option accepts: ``auto`` or one of them.
+SIMULATOR_CHOICES = ("auto", *SIMULATORS)
 #: How messages name them.
 SIMULATOR_NAMES = {"verilator": "Verilator", "icarus": "Icarus Verilog"}
+#: Verilog models of the device primitives each Verilog target instantiates (in ``sim/models``), for simulation and
+#: lint.
+SIMULATION_MODELS = {"generic": [], "ecp5": ["DP16KD.v", "MULT18X18D.v"]}
 #: Verilog larger than this (bytes) is simulated on Verilator by ``auto``; smaller designs build faster on Icarus.
 AUTO_VERILATOR_BYTES = 400_000
+
+
+def simulation_models(target):
+    """Paths of the primitive models a Verilog ``target`` design needs in simulation."""
+    platform_for(target)  # validates the name
+    models = Path(__file__).resolve().parent / "models"
+    return [models / name for name in SIMULATION_MODELS[target]]
 
 _INSTALL = {
     "icarus": "Icarus Verilog is missing: `make venv` installs it (Debian: apt-get install iverilog)",

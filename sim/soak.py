@@ -18,11 +18,10 @@ from pathlib import Path
 import numpy as np
 
 from ..golden.bundle import ACTIVATIONS, random_bundle
-from ..golden.config import WccConfig
-from ..golden.fixed_point import signed_range
 from ..golden.photographs import PHOTOGRAPHS, photograph_codes
-from ..hw.params import for_inspection
-from ..hw.wcc_layer import WccLayer
+from ..hw.wcc_layer import WccLayerSpec
+from ..spec.fixed_point import signed_range
+from ..spec.wcc_config import WccConfig
 from .harness import run_block
 from .layer_streams import layer_expectation
 
@@ -78,7 +77,7 @@ def draw_trial(seed, frames):
                   "compressors": int(rng.integers(1, 4))}
         activation = str(rng.choice(ACTIVATIONS))
         try:
-            for_inspection(WccLayer(bundle=random_bundle(cfg, seed=seed, activation=activation), **params))
+            WccLayerSpec(bundle=random_bundle(cfg, seed=seed, activation=activation), **params)
         except ValueError:
             continue
         break
@@ -145,7 +144,7 @@ def run_trial(trial, directory=None, simulator="verilator"):
         stem = work / "bundle" / "layer"
         bundle.save(stem)
         params = {"bundle": str(stem), **trial.params}
-        layer = for_inspection(WccLayer(**params))
+        layer = WccLayerSpec(bundle=bundle, **trial.params)
         frames = draw_frames(trial)
         _, outputs, taps = layer_expectation(layer, frames)
         options = {}

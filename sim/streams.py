@@ -23,35 +23,35 @@ class FrameStream:
     Parameters
     ----------
     lanes : str
-        The component attribute that says how many values a beat carries.
+        The attribute of the block's spec that says how many values a beat carries.
     """
 
     def __init__(self, lanes="lanes"):
         self.lanes = lanes
 
-    def beats(self, component, frame):
-        return frame_to_beats(np.asarray(frame), getattr(component, self.lanes))
+    def beats(self, facts, frame):
+        return frame_to_beats(np.asarray(frame), getattr(facts, self.lanes))
 
-    def beat_count(self, component, frame):
-        return np.asarray(frame).size // getattr(component, self.lanes)
+    def beat_count(self, facts, frame):
+        return np.asarray(frame).size // getattr(facts, self.lanes)
 
-    def frame(self, component, beats, want):
-        return beats_to_frame(beats, *want.shape, getattr(component, self.lanes))
+    def frame(self, facts, beats, want):
+        return beats_to_frame(beats, *want.shape, getattr(facts, self.lanes))
 
-    def mismatch(self, block, index, want, got, component):
+    def mismatch(self, block, index, want, got, facts):
         return frame_mismatch(block, index, want, got)
 
 
 class VectorStream(FrameStream):
     """A stream of ``frame_beat`` payloads carrying a ``(C, k)`` frame: vector ``0`` first, its channels in order."""
 
-    def beats(self, component, frame):
-        return super().beats(component, np.asarray(frame)[:, None, :])
+    def beats(self, facts, frame):
+        return super().beats(facts, np.asarray(frame)[:, None, :])
 
-    def frame(self, component, beats, want):
-        return super().frame(component, beats, np.asarray(want)[:, None, :])[:, 0, :]
+    def frame(self, facts, beats, want):
+        return super().frame(facts, beats, np.asarray(want)[:, None, :])[:, 0, :]
 
-    def mismatch(self, block, index, want, got, component):
+    def mismatch(self, block, index, want, got, facts):
         """The first difference in stream order, named by kept vector and channel."""
         report = frame_mismatch(block, index, np.asarray(want)[:, None, :], np.asarray(got)[:, None, :])
         if report is None or "channel" not in report:
@@ -90,33 +90,33 @@ def words_to_bytes(words, word_bits):
 class WordStream:
     """A stream of ``word_beat`` payloads: one raw word of the compressed bit sequence per beat."""
 
-    def beats(self, component, frame):
+    def beats(self, facts, frame):
         return np.asarray(frame, dtype=np.uint8)
 
-    def beat_count(self, component, frame):
+    def beat_count(self, facts, frame):
         return len(frame)
 
-    def frame(self, component, beats, want):
+    def frame(self, facts, beats, want):
         width = np.asarray(want).shape[1]
         return np.asarray(beats, dtype=np.uint8)[:, :width]
 
-    def mismatch(self, block, index, want, got, component):
+    def mismatch(self, block, index, want, got, facts):
         """The first differing bit, named by what it encodes: a bitmap position or a kept code."""
         want, got = np.asarray(want, dtype=np.uint8), np.asarray(got, dtype=np.uint8)
-        w = component.word_bits
+        w = facts.word_bits
         want_bits = np.unpackbits(want, axis=1, bitorder="little")[:, :w].ravel()
         got_bits = np.unpackbits(got, axis=1, bitorder="little")[:, :w].ravel()
         differ = np.flatnonzero(want_bits != got_bits)
         if not differ.size:
             return None
         bit = int(differ[0])
-        positions, channels, bits = component.positions, component.channels, component.bit_a
+        positions, channels, bits = facts.positions, facts.channels, facts.bit_a
         report = {"block": block, "frame": index, "word": bit // w, "bit": bit,
                   "expected": int(want_bits[bit]), "got": int(got_bits[bit]), "differences": int(differ.size)}
         if bit < positions:
             report.update(field="bitmap", position=bit)
             where = f"bitmap bit of position {bit}"
-        elif bit < component.compressed_bits:
+        elif bit < facts.compressed_bits:
             vector, rest = divmod(bit - positions, channels * bits)
             report.update(field="code", kept=vector, channel=rest // bits)
             where = f"kept position #{vector}, channel {rest // bits}, code bit {rest % bits}"

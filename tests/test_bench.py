@@ -1,28 +1,39 @@
 """The HDL testbench itself: its recorders catch a design that breaks the stream rules or loses beats."""
 
+from dataclasses import dataclass
+
 import numpy as np
 import pytest
 from amaranth.hdl import Module
-from amaranth.lib import stream, wiring
+from amaranth.lib import stream
 from amaranth.lib.wiring import In, Out
 
-from helpers import assert_exact
 from wccgen.hw.frame_beat import frame_beat
-from wccgen.hw.params import for_inspection
+from wccgen.hw.spec_component import SpecComponent
 from wccgen.sim import blocks
 from wccgen.sim.bench import bench_verilog
 from wccgen.sim.blocks import BlockSpec
 from wccgen.sim.harness import run_block
 
+from helpers import assert_exact
 
-class FaultyRegister(wiring.Component):
+
+@dataclass(frozen=True)
+class FaultyRegisterSpec:
+    fault: str
+    lanes: int = 2
+    width: int = 8
+
+
+class FaultyRegister(SpecComponent):
     """A one-beat register between two streams, with a fault on purpose (or none)."""
 
-    def __init__(self, fault, lanes=2, width=8):
-        self.fault = fault
-        self.lanes = lanes
-        layout = frame_beat(width, lanes)
-        super().__init__({"pixels": In(stream.Signature(layout)), "coefficients": Out(stream.Signature(layout))})
+    Spec = FaultyRegisterSpec
+
+    @classmethod
+    def members(cls, spec):
+        layout = frame_beat(spec.width, spec.lanes)
+        return {"pixels": In(stream.Signature(layout)), "coefficients": Out(stream.Signature(layout))}
 
     def elaborate(self, platform):
         m = Module()
@@ -83,8 +94,8 @@ def test_lost_beats_fail_by_count_and_watchdog_never_pass(tmp_path, faulty_block
 def test_the_bench_top_depends_on_ports_only(faulty_block):
     """Seeds, probabilities and frames are inputs: one build serves every job of the same Verilog."""
     spec = blocks.BLOCKS["FaultyRegister"]
-    text = bench_verilog(for_inspection(FaultyRegister("none")), spec, "faulty_register")
-    assert text == bench_verilog(for_inspection(FaultyRegister("withdraw")), spec, "faulty_register")
+    text = bench_verilog(spec.signature(FaultyRegisterSpec("none")), spec, "faulty_register")
+    assert text == bench_verilog(spec.signature(FaultyRegisterSpec("withdraw")), spec, "faulty_register")
     assert "pixels_idle" in text and "coefficients_backpressure" in text and "wccgen_stream_recorder" in text
 
 

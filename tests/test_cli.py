@@ -154,7 +154,7 @@ def test_simulate_refuses_verilog_that_is_not_the_bundles(generated, tmp_path):
 
 def test_synth_refuses_a_device_the_layer_does_not_fit(generated, tmp_path):
     from wccgen.golden.bundle import random_bundle
-    from wccgen.golden.config import WccConfig
+    from wccgen.spec.wcc_config import WccConfig
 
     # The smallest of layers (4 -> 4 channels, 8x8) still needs more than the UP5K has.
     random_bundle(WccConfig(height=8, width=8, channels_in=4, channels_out=4, levels=2, rate=0.5)).save(tmp_path / "b")
@@ -183,7 +183,7 @@ def test_synth_refuses_a_device_the_layer_does_not_fit(generated, tmp_path):
     (["generate", "--config", "{tmp}/absent.json", "--out", "{tmp}/x"], "config: {tmp}/absent.json: no such file"),
     (["simulate", "{tmp}"], "no manifest.json; run `wccgen generate --out"),
     (["simulate", "{tmp}", "--idle", "1.5"], "idle: must lie in [0, 1)"),
-    (["simulate", "{tmp}", "--full", "--frames", "2"], "frames: --full sends every tile of the photograph"),
+    (["simulate", "{tmp}", "--full", "--frames", "2"], "argument --frames: not allowed with argument --full"),
     (["simulate", "{tmp}", "--coverage-frames", "-1"], "expected a non-negative integer, got -1"),
     (["simulate", "{tmp}", "--sim", "modelsim"], "invalid choice: 'modelsim'"),
     (["bitstream", "{tmp}"], "no manifest.json"),
@@ -230,8 +230,8 @@ def test_simulate_dumps_waves_and_takes_an_image_file(tmp_path, simulator, waves
     from skimage import io
 
     from wccgen.golden.bundle import random_bundle
-    from wccgen.golden.config import WccConfig
     from wccgen.golden.photographs import grey_photograph
+    from wccgen.spec.wcc_config import WccConfig
 
     random_bundle(WccConfig(height=8, width=8, channels_in=4, channels_out=4, levels=2, rate=0.5)).save(tmp_path / "b")
     done = _wccgen("generate", "--bundle", tmp_path / "b", "--target", "generic", "--out", tmp_path / "g")
@@ -252,8 +252,8 @@ def test_simulate_dumps_waves_and_takes_an_image_file(tmp_path, simulator, waves
 
 def test_simulate_full_photograph_assembles_every_tile(tmp_path):
     from wccgen.golden.bundle import LayerBundle, random_bundle
-    from wccgen.golden.config import WccConfig
     from wccgen.golden.wcc_layer import wcc_layer
+    from wccgen.spec.wcc_config import WccConfig
 
     random_bundle(WccConfig(height=8, width=8, channels_in=4, channels_out=4, levels=2, rate=0.5)).save(tmp_path / "b")
     done = _wccgen("generate", "--bundle", tmp_path / "b", "--target", "generic", "--out", tmp_path / "g")

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from wccgen.golden import QuantConv2d, WCCConv2d, WccConfig, wccify
+from wccgen.golden import QuantConv2d, WccConfig, WCCConv2d, wccify
 
 GOOD = dict(height=30, width=22, channels_in=8, channels_out=6)
 

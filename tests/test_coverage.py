@@ -7,9 +7,9 @@ import pytest
 
 from wccgen.gen.layer import default_checkpoint, generate, layer_from_checkpoint, simulate
 from wccgen.golden.bundle import LayerBundle, random_bundle
-from wccgen.golden.config import WccConfig
 from wccgen.golden.wcc_layer import wcc_layer
 from wccgen.sim.coverage import coverage_frames, layer_coverage
+from wccgen.spec.wcc_config import WccConfig
 
 STREAMS = ("codes", "accumulators", "output")
 

@@ -133,8 +133,7 @@ def test_wccify_swaps_inner_pointwise_convs():
 @pytest.mark.parametrize("height,width,levels", [(48, 48, 3), (13, 22, 2), (37, 53, 4), (8, 8, 1)])
 def test_pyramid_haar_is_the_mallat_transform_reordered(height, width, levels):
     """The strided-convolution transform the layer trains with, against the Mallat one (checked against PyWavelets)."""
-    from wccgen.golden.torch_haar import (haar_forward_float, haar_pyramid_float, haar_pyramid_inverse,
-                                          pyramid_order)
+    from wccgen.golden.torch_haar import haar_forward_float, haar_pyramid_float, haar_pyramid_inverse, pyramid_order
 
     x = torch.randn(2, 3, height, width, dtype=torch.float64)
     mallat = haar_forward_float(x, levels)

@@ -4,15 +4,15 @@ import numpy as np
 import pytest
 
 from wccgen.gen.lint import lint_verilog
-from wccgen.gen.verilog import emit_verilog, simulation_models
 from wccgen.golden import (StreamError, WccConfig, compressor, haar_forward, keep_count, photograph_codes, scatter,
                            unpack)
-from wccgen.hw.compressor import Compressor
-from wccgen.hw.decompressor import Decompressor
-from wccgen.hw.params import for_inspection
+from wccgen.hw.compressor import Compressor, CompressorSpec
+from wccgen.hw.decompressor import Decompressor, DecompressorSpec
 from wccgen.hw.quantizer import Quantizer
-from wccgen.hw.topk_selector import TopKSelector
+from wccgen.hw.topk_selector import TopKSelectorSpec
+from wccgen.hw.verilog import emit_verilog
 from wccgen.sim.harness import run_block
+from wccgen.sim.simulators import simulation_models
 from wccgen.sim.streams import bytes_to_words, words_to_bytes
 
 from helpers import assert_exact, padded
@@ -36,7 +36,7 @@ def compressor_params(height, width, channels, lanes, levels, rate, **extra):
 
 def expected_words(params, coefficients):
     """The golden compressed stream of each frame, cut into the Compressor's words."""
-    unit = for_inspection(Compressor(**params))
+    unit = CompressorSpec(**params)
     out = []
     for frame in coefficients:
         encoded = compressor(frame, params["levels"], unit.keep, params["multipliers"], params["shifts"],
@@ -72,7 +72,7 @@ def test_compressor_random(tmp_path, height, width, channels, lanes, levels, rat
     frames = random_coefficients(rng, channels, height, width, levels)
     report = run_compressor(tmp_path, params, frames, idle=traffic[0], backpressure=traffic[1], seed=lanes)
     assert_exact(report)
-    unit = for_inspection(Compressor(**params))
+    unit = CompressorSpec(**params)
     config = WccConfig(height=height, width=width, channels_in=channels, channels_out=1, levels=levels, rate=rate)
     assert unit.compressed_bits == config.compressed_bits == config.positions + channels * config.keep * BIT_A
     assert unit.energy_bits == config.energy_width
@@ -90,7 +90,7 @@ def test_compressor_rates_on_a_photograph(tmp_path, rate):
     frames = [haar_forward(photograph_codes(name, height, width, channels, seed=1), levels)
               for name in ("astronaut", "coffee")]
     params = compressor_params(height, width, channels, 2, levels, rate)
-    assert for_inspection(Compressor(**params)).keep == keep_count(padded(height, levels) * padded(width, levels), rate)
+    assert CompressorSpec(**params).keep == keep_count(padded(height, levels) * padded(width, levels), rate)
     report = run_compressor(tmp_path, params, frames, idle=0.1, backpressure=0.2)
     assert_exact(report)
 
@@ -131,7 +131,7 @@ def test_compressor_energy_modes_and_radix(tmp_path, energy, digit_bits):
     frames = random_coefficients(rng, 4, 10, 12, 2)
     report = run_compressor(tmp_path, params, frames, idle=0.2)
     assert_exact(report)
-    unit = for_inspection(Compressor(**params))
+    unit = CompressorSpec(**params)
     assert report["cycles_per_frame"] >= unit.cycles_per_frame  # idle input only slows the arrival
 
 
@@ -196,7 +196,7 @@ def decompressor_case(rng, height, width, channels, lanes, levels, rate, count=3
     """Streams from the golden encoder on random coefficients, and the frames the decoder must give back."""
     params = dict(height=height, width=width, channels=channels, lanes=lanes, levels=levels, rate=rate, bit_a=BIT_A,
                   banks=banks)
-    unit = for_inspection(Decompressor(**params))
+    unit = DecompressorSpec(**params)
     multipliers, shifts = factors(levels)
     streams, frames = [], []
     for coefficients in random_coefficients(rng, channels, height, width, levels, count):
@@ -278,7 +278,7 @@ def test_two_bank_decompressor_pace(tmp_path, rate):
     kept (the bitmap's words come on top of the codes), the scatter's beats otherwise."""
     rng = np.random.default_rng(15)
     params, unit, streams, frames = decompressor_case(rng, 8, 8, 2, 1, 1, rate, count=4, banks=2)
-    unpacker, scatter = (for_inspection(part) for part in unit._parts())
+    unpacker, scatter = unit.unpacker, unit.scatter
     assert (unpacker.receive_cycles > scatter.done_cycles + 1) == (rate == 1.0)
     report = run_block("Decompressor", params, [words(unit, s) for s in streams], frames, tmp_path)
     assert_exact(report)
@@ -361,10 +361,10 @@ def test_decompressor_invalid_parameters(bad, match):
 
 def test_selector_default_radix_keeps_three_passes():
     """The default digit splits a 31-bit energy into three; the passes are the two histograms and the mask."""
-    unit = for_inspection(TopKSelector(positions=1024, keep=256, energy_bits=31))
+    unit = TopKSelectorSpec(positions=1024, keep=256, energy_bits=31)
     assert (unit.digit_bits, unit.digits, unit.passes) == (11, 3, 3)
     # Wider energies need more digits rather than wider histograms.
-    assert for_inspection(TopKSelector(positions=1024, keep=256, energy_bits=40)).digits == 4
+    assert TopKSelectorSpec(positions=1024, keep=256, energy_bits=40).digits == 4
 
 
 @pytest.mark.parametrize("bad,match", [

@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 
 from wccgen.gen.lint import lint_verilog
-from wccgen.gen.verilog import emit_verilog, simulation_models
 from wccgen.golden import align_levels, haar_forward, haar_inverse, photograph_codes
 from wccgen.hw.ecp5_block_ram import dp16kd_mode
-from wccgen.hw.haar_forward import HaarForward
-from wccgen.hw.haar_inverse import HaarInverse
-from wccgen.hw.params import for_inspection
+from wccgen.hw.haar_forward import HaarForward, HaarForwardSpec
+from wccgen.hw.haar_inverse import HaarInverse, HaarInverseSpec
+from wccgen.hw.verilog import emit_verilog
 from wccgen.sim.harness import run_block, toplevel_name
+from wccgen.sim.simulators import simulation_models
 
 from helpers import assert_exact, padded
 
@@ -48,7 +48,7 @@ def test_forward_random(tmp_path, height, width, channels, lanes, levels, traffi
                        idle=traffic[0], backpressure=traffic[1], seed=levels)
     assert_exact(report)
     if traffic == (0.0, 0.0):
-        unit = for_inspection(HaarForward(**params))
+        unit = HaarForwardSpec(**params)
         assert report["latency"] == unit.latency
         assert report["cycles_per_frame"] == unit.cycles_per_frame  # one beat per clock, sustained
 
@@ -143,7 +143,7 @@ def test_inverse_random(tmp_path, height, width, channels, lanes, levels, traffi
                        idle=traffic[0], backpressure=traffic[1], seed=levels)
     assert_exact(report)
     if traffic == (0.0, 0.0):
-        unit = for_inspection(HaarInverse(**params))
+        unit = HaarInverseSpec(**params)
         assert report["latency"] == unit.latency
         assert report["cycles_per_frame"] == unit.cycles_per_frame
 
@@ -153,7 +153,7 @@ def test_inverse_extreme_coefficients(tmp_path, levels):
     params = dict(height=12, width=11, channels=2, lanes=2, levels=levels, in_bits=10)
     frames = extreme_frames(2, padded(12, levels), padded(11, levels), 10)
     expected = [haar_inverse(f, levels, 12, 11) for f in frames]
-    unit = for_inspection(HaarInverse(**params))
+    unit = HaarInverseSpec(**params)
     bound = 2 ** (unit.out_bits - 1)
     assert max(np.abs(e).max() for e in expected) <= bound  # the declared output width holds the extremes
     report = run_block("HaarInverse", params, frames, expected, tmp_path, backpressure=0.2)
@@ -211,7 +211,7 @@ def test_invalid_parameters(cls, bad, match):
 
 
 def test_inverse_accepts_accumulator_widths():
-    assert for_inspection(HaarInverse(height=8, width=8, channels=4, in_bits=40)).out_bits == 40 + 3 + 2
+    assert HaarInverseSpec(height=8, width=8, channels=4, in_bits=40).out_bits == 40 + 3 + 2
     with pytest.raises(ValueError, match=r"^in_bits: must lie in \[2, 48\]"):
         HaarInverse(height=8, width=8, channels=4, in_bits=49)
 

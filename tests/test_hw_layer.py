@@ -5,14 +5,15 @@ import json
 import numpy as np
 import pytest
 
-from helpers import assert_exact
 from wccgen import golden
 from wccgen.golden.bundle import LayerBundle, random_bundle
-from wccgen.golden.config import WccConfig
-from wccgen.hw.params import for_inspection
-from wccgen.hw.wcc_layer import TAPS, WccLayer
+from wccgen.hw.wcc_layer import TAPS, WccLayer, WccLayerSpec
+from wccgen.sim.blocks import BLOCKS
 from wccgen.sim.harness import run_block
 from wccgen.sim.layer_streams import layer_expectation
+from wccgen.spec.wcc_config import WccConfig
+
+from helpers import assert_exact
 
 
 def expected_streams(layer, frames):
@@ -23,8 +24,9 @@ def expected_streams(layer, frames):
 def simulate_layer(tmp_path, bundle, frames, target="generic", **options):
     stem = tmp_path / "bundle" / "layer"
     bundle.save(stem)
-    params = {"bundle": str(stem), **options.pop("params", {})}
-    layer = for_inspection(WccLayer(**params))
+    extra = options.pop("params", {})
+    params = {"bundle": str(stem), **extra}
+    layer = WccLayerSpec(bundle=bundle, **extra)
     outputs, taps = expected_streams(layer, frames)
     report = run_block("WccLayer", params, frames, outputs, tmp_path / "sim", taps_expected=taps, target=target,
                        **options)
@@ -86,10 +88,10 @@ def test_layer_wrong_weights_are_named_at_the_mac(tmp_path, rng):
     stem = tmp_path / "bundle" / "layer"
     bundle.save(stem)
     params = {"bundle": str(stem), "lanes_in": 2, "pe": 2, "simd": 2}
-    layer = for_inspection(WccLayer(**params))
+    layer = WccLayerSpec(bundle=bundle, lanes_in=2, pe=2, simd=2)
     wrong = LayerBundle.load(stem)
     wrong.weights[2, 1] += 1 if wrong.weights[2, 1] < 127 else -1
-    outputs, taps = expected_streams(for_inspection(WccLayer(bundle=wrong, lanes_in=2, pe=2, simd=2)), frames)
+    outputs, taps = expected_streams(WccLayerSpec(bundle=wrong, lanes_in=2, pe=2, simd=2), frames)
     report = run_block("WccLayer", params, frames, outputs, tmp_path / "sim", taps_expected=taps)
     mismatch = report["mismatch"]
     assert not report["passed"] and mismatch["block"] == "PointwiseMAC" and mismatch["channel"] == 2
@@ -115,23 +117,28 @@ def test_layer_invalid_parameters(tmp_path, bad, message):
 
 
 def test_layer_refuses_a_missing_or_corrupt_bundle(tmp_path):
-    with pytest.raises(ValueError, match="no such bundle file"):
-        WccLayer(bundle=tmp_path / "absent")
-    with pytest.raises(TypeError, match="bundle: must be a LayerBundle"):
+    """The layer takes a LayerBundle, never a file; the testbench loads a saved one and names what is wrong."""
+    with pytest.raises(TypeError, match="bundle: must be a LayerBundle, got int"):
         WccLayer(bundle=42)
+    with pytest.raises(TypeError, match="bundle: must be a LayerBundle, got PosixPath"):
+        WccLayerSpec(bundle=tmp_path / "b")
+    make_spec = BLOCKS["WccLayer"].make_spec
+    with pytest.raises(ValueError, match="no such bundle file"):
+        make_spec({"bundle": str(tmp_path / "absent")})
     bundle = random_bundle(WccConfig(height=8, width=8, channels_in=4, channels_out=4, levels=2, rate=0.5))
     json_path, _ = bundle.save(tmp_path / "b")
+    assert make_spec({"bundle": tmp_path / "b", "pe": 2}).pe == 2
     json_path.write_text(json_path.read_text()[:-20])
     with pytest.raises(ValueError, match="corrupt JSON"):
-        WccLayer(bundle=tmp_path / "b")
+        make_spec({"bundle": tmp_path / "b"})
 
 
 def test_stage_cycles_follow_the_parts():
     bundle = random_bundle(WccConfig(height=16, width=16, channels_in=8, channels_out=16, levels=3, rate=0.25))
-    layer = for_inspection(WccLayer(bundle=bundle, lanes_in=4, pe=4, simd=4, compressors=1))
+    layer = WccLayerSpec(bundle=bundle, lanes_in=4, pe=4, simd=4, compressors=1)
     stages = layer.stage_cycles
     # Two compressors taking frames in turn halve the compressor's share.
-    two = for_inspection(WccLayer(bundle=bundle, lanes_in=4, pe=4, simd=4)).stage_cycles
+    two = WccLayerSpec(bundle=bundle, lanes_in=4, pe=4, simd=4).stage_cycles
     assert two["compressor"] == -(-stages["compressor"] // 2)
     assert stages["compressor"] == layer.part("compressor").cycles_per_frame
     assert stages["haar_forward"] == 16 * 16 * 2
@@ -144,7 +151,7 @@ def test_stage_cycles_follow_the_parts():
 
 
 def test_verilog_header_records_the_bundle_by_digest(tmp_path):
-    from wccgen.gen.verilog import emit_verilog
+    from wccgen.hw.verilog import emit_verilog
 
     bundle = random_bundle(WccConfig(height=8, width=8, channels_in=4, channels_out=4, levels=2, rate=0.5))
     layer = WccLayer(bundle=bundle, lanes_in=2, pe=2, simd=2)

@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 
 from wccgen.gen.lint import lint_verilog
-from wccgen.gen.verilog import emit_verilog, simulation_models
 from wccgen.golden import calibrated_layer, pointwise_mac
-from wccgen.hw.params import for_inspection
-from wccgen.hw.pointwise_mac import PointwiseMAC
+from wccgen.hw.pointwise_mac import PointwiseMAC, PointwiseMACSpec
+from wccgen.hw.verilog import emit_verilog
 from wccgen.sim.harness import run_block
+from wccgen.sim.simulators import simulation_models
 
 from helpers import assert_exact
 
@@ -50,7 +50,7 @@ def test_mac_random(tmp_path, channels_in, channels_out, pe, simd, lanes_in, lan
     frames = random_codes(rng, channels_in, kept)
     report = run_mac(tmp_path, params, frames, idle=traffic[0], backpressure=traffic[1], seed=pe)
     assert_exact(report)
-    unit = for_inspection(PointwiseMAC(**params))
+    unit = PointwiseMACSpec(**params)
     assert unit.folds == -(-channels_in // simd) * -(-channels_out // pe)
     if traffic == (0.0, 0.0):
         # The array never waits between vectors: a frame every `kept` vector times.
@@ -74,7 +74,7 @@ def test_mac_extremes(tmp_path, case):
         weights = np.zeros((channels_out, channels_in), dtype=int)
         frames = [np.full((channels_in, kept), -127)]
     params = mac_params(weights, 4, 5)
-    unit = for_inspection(PointwiseMAC(**params))
+    unit = PointwiseMACSpec(**params)
     report = run_mac(tmp_path, params, frames, idle=0.2, backpressure=0.2)
     assert_exact(report)
     bound = channels_in * 127 * 127
@@ -114,7 +114,7 @@ def test_mac_loads_weights_at_run_time(tmp_path, traffic):
     channels_in, channels_out = 10, 7
     baked, first, second = (rng.integers(-127, 128, size=(channels_out, channels_in)) for _ in range(3))
     params = mac_params(baked, 3, 4, writable=True)
-    unit = for_inspection(PointwiseMAC(**params))
+    unit = PointwiseMACSpec(**params)
     frames = random_codes(rng, channels_in, 9, count=4)
     expected = [pointwise_mac(w, f) for w, f in zip((baked, first, first, second), frames)]
     loads = {1: unit.load_frame(first), 3: unit.load_frame(second)}

@@ -6,8 +6,9 @@ from amaranth.hdl import signed, unsigned
 from amaranth.sim import Simulator
 
 from wccgen.gen.lint import lint_verilog
-from wccgen.gen.verilog import emit_verilog, simulation_models
 from wccgen.hw.multiplier import Multiplier
+from wccgen.hw.verilog import emit_verilog
+from wccgen.sim.simulators import simulation_models
 
 
 @pytest.mark.parametrize("a_shape,b_shape,blocks", [

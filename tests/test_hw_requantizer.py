@@ -5,12 +5,12 @@ import pytest
 
 from wccgen.gen.lint import lint_verilog
 from wccgen.gen.synth import map_cells
-from wccgen.gen.verilog import emit_verilog, simulation_models
 from wccgen.golden import calibrated_layer, requantize
-from wccgen.golden.fixed_point import quantize_multiplier
-from wccgen.hw.params import for_inspection
-from wccgen.hw.requantizer import Requantizer
+from wccgen.hw.requantizer import Requantizer, RequantizerSpec
+from wccgen.hw.verilog import emit_verilog
 from wccgen.sim.harness import run_block
+from wccgen.sim.simulators import simulation_models
+from wccgen.spec.fixed_point import quantize_multiplier
 
 from helpers import assert_exact
 
@@ -64,7 +64,7 @@ def test_requantizer_random(tmp_path, channels, lanes, value_bits, activation, t
     report = run_requantizer(tmp_path, params, frames, idle=traffic[0], backpressure=traffic[1])
     assert_exact(report)
     if traffic == (0.0, 0.0):
-        unit = for_inspection(Requantizer(**params))
+        unit = RequantizerSpec(**params)
         assert report["cycles_per_frame"] == 5 * 7 * unit.groups  # one beat per clock
 
 

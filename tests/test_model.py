@@ -7,8 +7,7 @@ import torch
 
 from wccgen.cli import main
 from wccgen.golden import WccConfig
-from wccgen.golden.checkpoints import (CheckpointError, Stage, default_checkpoint_dir, load_checkpoint,
-                                       save_checkpoint)
+from wccgen.golden.checkpoints import CheckpointError, Stage, default_checkpoint_dir, load_checkpoint, save_checkpoint
 from wccgen.golden.conversion import quantize_model, wccify
 from wccgen.golden.denoiser import Denoiser
 from wccgen.golden.evaluation import activation_bits, evaluate, noisy_photograph

@@ -1,14 +1,14 @@
 """Quantizer, MAC, scatter and requantizer against exact brute-force oracles."""
 
-from fractions import Fraction
 import math
+from fractions import Fraction
 
 import numpy as np
 import pytest
 import torch
 
 from wccgen.golden import pointwise_mac, quantize, requantize, scatter
-from wccgen.golden.fixed_point import quantize_multiplier, round_shift, signed_width
+from wccgen.spec.fixed_point import quantize_multiplier, round_shift, signed_width
 
 
 def exact_round_half_up(numerator, shift):

@@ -2,12 +2,11 @@
 
 import numpy as np
 import pytest
+import torch
 
 from wccgen.golden import energy, haar_forward, keep_count, level_map, topk_select
 from wccgen.golden.torch_haar import haar_forward_float
 from wccgen.golden.wcc_conv import select_positions
-
-import torch
 
 
 def brute_force_topk(values, keep):

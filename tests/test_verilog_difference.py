@@ -1,6 +1,6 @@
 """verilog_difference: the first changed line of generated Verilog, named by module and memory word."""
 
-from wccgen.gen.verilog import verilog_difference
+from wccgen.hw.verilog import verilog_difference
 
 TEXT = """// top: generated
 // parameters: {"a": 1}

@@ -2,11 +2,12 @@
 
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from wccgen.golden import (WccConfig, align_levels, haar_forward, haar_inverse, level_map, pack, random_bundle,
                            topk_select, unpack, wcc_layer)
-from wccgen.golden.fixed_point import signed_range
+from wccgen.spec.fixed_point import signed_range
 
 
 def assert_within_widths(trace, cfg, bundle, frame="frame"):

@@ -3,24 +3,12 @@
 import hashlib
 import json
 import re
-from pathlib import Path
 
 from amaranth.back import verilog
 
 from .targets import platform_for
 
-__all__ = ["SIMULATION_MODELS", "emit_verilog", "simulation_models", "verilog_difference"]
-
-#: Verilog models of the device primitives each target instantiates, for simulation and lint.
-SIMULATION_MODELS = {"generic": [], "ecp5": ["DP16KD.v", "MULT18X18D.v"]}
-
-
-def simulation_models(target):
-    """Paths of the primitive models a ``target`` design needs in simulation."""
-    platform_for(target)  # validates the name
-    models = Path(__file__).resolve().parent.parent / "sim" / "models"
-    return [models / name for name in SIMULATION_MODELS[target]]
-
+__all__ = ["emit_verilog", "verilog_difference"]
 
 def emit_verilog(component, name, parameters, target="generic"):
     """Convert ``component`` to Verilog named ``name``.
@@ -39,7 +27,7 @@ def emit_verilog(component, name, parameters, target="generic"):
         Recorded in the header comment (JSON-serialisable values).
     target : str
         ``generic`` (portable, memories inferred) or ``ecp5`` (DP16KD block RAMs
-        with output registers; see :mod:`wccgen.gen.targets`).
+        with output registers; see :mod:`wccgen.hw.targets`).
     """
     body = verilog.convert(component, name=name, emit_src=False, platform=platform_for(target))
     header = [

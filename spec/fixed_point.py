@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 __all__ = [
+    "BIAS_LIMIT",
     "MULTIPLIER_BITS",
     "MAX_SHIFT",
     "round_shift",
@@ -26,6 +27,8 @@ __all__ = [
 MULTIPLIER_BITS = 16
 #: Largest right shift any block applies; keeps every product inside int64.
 MAX_SHIFT = 62
+#: Largest magnitude of the pre-shifted output bias; with the product it stays inside int64.
+BIAS_LIMIT = 1 << 61
 
 
 def round_shift(value, shift):

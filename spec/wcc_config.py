@@ -1,124 +1,26 @@
 """Geometry, widths and derived facts of one WCC layer.
 
-:class:`WccConfig` is validated once, here; golden/, hw/ and sim/ read its
-properties (padded size, keep count, every declared width, stream size) rather
-than recomputing them.
+:class:`WccConfig` is validated once, here; golden/, hw/, sim/ and gen/ read
+its properties (padded size, keep count, every declared width, stream size)
+rather than recomputing them.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from fractions import Fraction
 
-import numpy as np
-
+from .checks import check_bits, check_levels, check_positive_int, check_rate
 from .fixed_point import MULTIPLIER_BITS, signed_range, signed_width, symmetric_limit
+from .frame import PaddedFrame, keep_count
 
-__all__ = [
-    "ENERGY_MODES",
-    "MAX_BITS",
-    "MAX_LEVELS",
-    "WccConfig",
-    "check_bits",
-    "check_levels",
-    "check_positive_int",
-    "check_rate",
-    "keep_count",
-    "level_map",
-    "padded_size",
-]
+__all__ = ["ENERGY_MODES", "WccConfig"]
 
 #: Position energy: sum of squares (the reference) or sum of magnitudes (cheaper).
 ENERGY_MODES = ("square", "abs")
-#: Widest input, coefficient-code, weight or output word this model accepts.
-MAX_BITS = 16
-#: Deepest Haar decomposition; deeper ones overflow the 63-bit energy word.
-MAX_LEVELS = 6
-
-
-def check_positive_int(value, name):
-    """Return ``value`` as an int >= 1, or raise naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name}: must be an integer, got {type(value).__name__}")
-    if value < 1:
-        raise ValueError(f"{name}: must be >= 1, got {value}")
-    return int(value)
-
-
-def check_levels(levels):
-    """Validate a Haar level count: an integer in ``[1, MAX_LEVELS]``."""
-    levels = check_positive_int(levels, "levels")
-    if levels > MAX_LEVELS:
-        raise ValueError(f"levels: must lie in [1, {MAX_LEVELS}], got {levels}")
-    return levels
-
-
-def check_bits(bits, name):
-    """Validate a word width: an integer in ``[2, MAX_BITS]``."""
-    if isinstance(bits, bool) or not isinstance(bits, (int, np.integer)):
-        raise TypeError(f"{name}: must be an integer, got {type(bits).__name__}")
-    if not 2 <= bits <= MAX_BITS:
-        raise ValueError(f"{name}: must lie in [2, {MAX_BITS}], got {bits}")
-    return int(bits)
-
-
-def check_rate(rate):
-    """Validate a keep rate: a finite number in ``(0, 1]``."""
-    if isinstance(rate, bool) or not isinstance(rate, (int, float, np.integer, np.floating)):
-        raise TypeError(f"rate: must be a number, got {type(rate).__name__}")
-    rate = float(rate)
-    if not (math.isfinite(rate) and 0.0 < rate <= 1.0):
-        raise ValueError(f"rate: must lie in (0, 1], got {rate}")
-    return rate
-
-
-def padded_size(size, levels):
-    """Round ``size`` up to a multiple of ``2**levels`` (zeros pad bottom/right)."""
-    block = 1 << levels
-    return -(-size // block) * block
-
-
-def keep_count(positions, rate):
-    """Number of positions kept: ``floor(positions * rate)``.
-
-    A product within floating-point rounding of an integer counts as that
-    integer (``|positions * rate - n| <= positions * 2**-50``), so ``0.29`` of
-    100 positions keeps 29 and ``1 / 768`` of 768 keeps 1, although binary
-    floating point puts both products just below the integer.
-    """
-    rate = check_rate(rate)
-    positions = check_positive_int(positions, "positions")
-    product = positions * Fraction(rate)
-    nearest = round(product)
-    keep = nearest if abs(product - nearest) <= Fraction(positions, 2**50) else math.floor(product)
-    if keep < 1:
-        raise ValueError(
-            f"rate: {rate} keeps no position of {positions}; the smallest usable rate is 1/{positions}"
-        )
-    return keep
-
-
-def level_map(padded_height, padded_width, levels):
-    """Haar level of every position of the Mallat layout.
-
-    Detail subbands of level ``l`` hold ``l``; the final LL subband holds
-    ``levels`` (it carries the same scale as the level-``levels`` details).
-
-    Returns
-    -------
-    numpy.ndarray of int64, shape (padded_height, padded_width)
-    """
-    out = np.zeros((padded_height, padded_width), dtype=np.int64)
-    for level in range(1, levels + 1):
-        # Paint the level-l square; deeper levels then overwrite its LL corner.
-        h, w = padded_height >> (level - 1), padded_width >> (level - 1)
-        out[:h, :w] = level
-    return out
 
 
 @dataclass(frozen=True)
-class WccConfig:
+class WccConfig(PaddedFrame):
     """One WCC layer: geometry, keep rate and word widths.
 
     Parameters
@@ -171,22 +73,7 @@ class WccConfig:
                 f"need a {self.energy_width}-bit energy word; at most 63 bits are supported"
             )
 
-    # -- geometry ---------------------------------------------------------
-    @property
-    def padded_height(self):
-        """Height after zero padding at the bottom to a multiple of ``2**levels``."""
-        return padded_size(self.height, self.levels)
-
-    @property
-    def padded_width(self):
-        """Width after zero padding on the right to a multiple of ``2**levels``."""
-        return padded_size(self.width, self.levels)
-
-    @property
-    def positions(self):
-        """Positions of the padded frame, ``H' * W'``."""
-        return self.padded_height * self.padded_width
-
+    # -- geometry (padded_height, padded_width, positions: see PaddedFrame) --
     @property
     def keep(self):
         """Positions kept per frame, ``k = floor(H' * W' * rate)``."""

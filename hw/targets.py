@@ -5,8 +5,8 @@ instantiates ECP5 primitives where inference would be slow (block RAMs with
 their output registers); it simulates with the models in ``sim/models``.
 """
 
-from ..hw.ecp5_block_ram import ecp5_block_ram
-from ..hw.ecp5_multiplier import ecp5_multiplier
+from .ecp5_block_ram import ecp5_block_ram
+from .ecp5_multiplier import ecp5_multiplier
 
 __all__ = ["TARGET_PLATFORMS", "platform_for"]
 

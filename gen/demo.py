@@ -1,0 +1,71 @@
+"""The demo: one WCC layer of the default model generated, simulated, synthesized and reported, with the
+keep-rate table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .rates import DEFAULT_RATES, check_rate_available, rates_table
+
+__all__ = ["demo"]
+
+#: Facts of the simulation the demo's summary carries.
+SIMULATION_KEYS = ("bit_exact", "verilog_from_bundle", "mismatches", "first_mismatch", "cycles", "cycle_bound",
+                   "latency", "compressed_bits", "uncompressed_bits", "max_float_difference_lsb", "frames", "images",
+                   "coverage_frames", "coverage", "simulator", "simulated_cycles", "run_seconds", "build_seconds",
+                   "build_cached")
+#: Facts of the synthesis the demo's summary carries.
+SYNTHESIS_KEYS = ("luts", "ffs", "dsps", "brams", "fmax_mhz", "seed", "fmax_by_seed")
+#: The device the demo synthesizes for.
+DEMO_DEVICE = "ecp5-85f"
+
+
+def demo(out, *, image="astronaut", hw_size=(16, 16), hw_rate=0.25, frames=3, simulator="auto", synthesize=True,
+         seeds=1, size=(96, 128), rates=DEFAULT_RATES, layer="blocks.0.expand", checkpoints=None, seed=0,
+         progress=lambda message: None):
+    """Generate, simulate and synthesize layer ``layer`` of the default model's WCC ``hw_rate`` checkpoint at
+    ``hw_size``; compute the keep-rate table at ``size``; write ``<out>/report.md``. Returns the summary."""
+    from .. import golden
+    from ..golden.checkpoints import default_checkpoint_dir
+    from .layer import generate, layer_from_checkpoint, simulate
+    from .report import write_layer_report
+    from .synth import synthesize as place_and_route
+
+    stage = check_rate_available(hw_rate, "hw-rate")
+    for rate in rates:
+        check_rate_available(rate)
+    out = Path(out)
+    height, width = hw_size
+    checkpoint = Path(checkpoints or default_checkpoint_dir()) / f"{stage.name}.pt"
+    progress(f"1/4 generate: layer {layer} of {checkpoint.name}, {height}x{width}, into {out}")
+    source = layer_from_checkpoint(checkpoint, layer, height, width, image=image, seed=seed)
+    manifest = generate(source, out, device=DEMO_DEVICE, progress=progress)
+    progress("2/4 simulate")
+    simulation = simulate(out, frames=frames, seed=seed, simulator=simulator, progress=progress)
+    synthesis = None
+    if synthesize:
+        progress(f"3/4 synthesize for {DEMO_DEVICE} (Yosys, nextpnr: several minutes)")
+        synthesis = place_and_route(out / manifest["verilog"], manifest["top"], out / "synth" / DEMO_DEVICE,
+                                    target=DEMO_DEVICE, seeds=range(1, seeds + 1))
+    else:
+        progress("3/4 synthesis skipped")
+    progress("4/4 the integer model at each keep rate, and the report")
+    table = rates_table(image=image, size=size, rates=rates, layer=layer, checkpoints=checkpoints, seed=seed,
+                        progress=progress)
+    photograph = golden.grey_photograph(image, height, width)[0, 0].numpy()
+    report = write_layer_report(out, manifest=manifest, simulation=simulation, synthesis=synthesis, rates=table,
+                                photograph=photograph)
+    return {
+        "command": "demo",
+        "out": str(out),
+        "report": str(report),
+        "layer": layer,
+        "checkpoint": str(checkpoint),
+        "image": image,
+        "hw_size": [height, width],
+        "hw_rate": hw_rate,
+        **{key: simulation[key] for key in SIMULATION_KEYS},
+        "target": DEMO_DEVICE if synthesis else None,
+        **({key: synthesis[key] for key in SYNTHESIS_KEYS} if synthesis else {}),
+        "rates": table,
+    }

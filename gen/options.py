@@ -1,0 +1,110 @@
+"""The options of ``generate``: one dataclass that parses and checks them, from a config file and the command line."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+
+from .devices import DEVICES
+
+__all__ = ["GenerateOptions", "parse_size"]
+
+
+def parse_size(text, option="size"):
+    """``(height, width)`` from ``"HxW"``, both >= 1; a ``ValueError`` naming ``option`` otherwise."""
+    try:
+        height, width = (int(part) for part in str(text).lower().split("x"))
+    except ValueError:
+        raise ValueError(f"{option}: expected HEIGHTxWIDTH such as 96x128, got {text!r}") from None
+    if height < 1 or width < 1:
+        raise ValueError(f"{option}: both sides must be >= 1, got {text!r}")
+    return height, width
+
+
+def _positive(value):
+    return not isinstance(value, bool) and isinstance(value, int) and value >= 1
+
+
+@dataclass(frozen=True)
+class GenerateOptions:
+    """Where a layer comes from, the shape of its hardware, the device and the output directory.
+
+    A config file (:meth:`from_file`) may set any field; options given on
+    the command line win over it (:meth:`combine`). Checked on construction:
+    every message names the option.
+    """
+
+    checkpoint: str | None = None
+    layer: str = "blocks.0.expand"
+    bundle: str | None = None
+    size: tuple = (16, 16)
+    image: str = "astronaut"
+    lanes_in: int | None = None
+    pe: int | None = None
+    simd: int | None = None
+    lanes_out: int | None = None
+    compressors: int = 2
+    target: str = "ecp5-85f"
+    out: str | None = None
+
+    def __post_init__(self):
+        size = self.size
+        if isinstance(size, str):
+            size = parse_size(size)
+        if not (isinstance(size, (tuple, list)) and len(size) == 2 and all(map(_positive, size))):
+            raise ValueError(f"size: must be [height, width] of positive integers or \"HxW\", got {self.size!r}")
+        object.__setattr__(self, "size", tuple(size))
+        for name in ("lanes_in", "pe", "simd", "lanes_out", "compressors"):
+            value = getattr(self, name)
+            if value is not None and not _positive(value):
+                raise ValueError(f"{name}: must be a positive integer, got {value!r}")
+        if self.target not in DEVICES:
+            raise ValueError(f"target: unknown device {self.target!r}; choose one of {', '.join(DEVICES)}")
+        if self.out is None or str(self.out) == "":
+            raise ValueError("out: give the output directory (--out DIR, or \"out\" in the config file)")
+        if self.bundle and self.checkpoint:
+            raise ValueError("bundle, checkpoint: give one source of the layer, not both")
+
+    @classmethod
+    def read_file(cls, path):
+        """The options a JSON config file sets (an object of known fields), as a dict."""
+        try:
+            with open(path) as f:
+                config = json.load(f)
+        except FileNotFoundError:
+            raise ValueError(f"config: {path}: no such file") from None
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise ValueError(f"config: {path}: not valid JSON: {error}") from None
+        if not isinstance(config, dict):
+            raise ValueError(f"config: {path}: must hold a JSON object of options")
+        known = [f.name for f in dataclasses.fields(cls)]
+        unknown = sorted(set(config) - set(known))
+        if unknown:
+            raise ValueError(f"config: {path}: unknown option(s) {', '.join(unknown)}; known: {', '.join(known)}")
+        return config
+
+    @classmethod
+    def combine(cls, config=None, **given):
+        """The defaults, under the config file ``config`` (a path), under the ``given`` options that are not None."""
+        options = {}
+        if config:
+            options = cls.read_file(config)
+            try:  # the file's options checked on their own, so that an error names the file
+                cls(**{**options, "out": options.get("out") or "(given later)"})
+            except ValueError as error:
+                raise ValueError(f"config: {config}: {error}") from None
+        options.update({key: value for key, value in given.items() if value is not None})
+        return cls(**options)
+
+    def source(self, progress=lambda message: None):
+        """The :class:`~wccgen.gen.layer.LayerSource` of the layer these options name."""
+        from .layer import default_checkpoint, layer_from_bundle, layer_from_checkpoint
+
+        if self.bundle:
+            progress(f"layer from the bundle {self.bundle}")
+            return layer_from_bundle(self.bundle)
+        checkpoint = self.checkpoint or default_checkpoint()
+        height, width = self.size
+        progress(f"layer {self.layer} of {checkpoint}, {height}x{width}, output scale calibrated on {self.image!r}")
+        return layer_from_checkpoint(checkpoint, self.layer, height, width, image=self.image)
