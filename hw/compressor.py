@@ -194,35 +194,37 @@ class Compressor(SpecComponent):
             ((beat, "valid"), (self.coefficients.payload.data, "data"), (level, "level"),
              (inp.group_last, "group_last")))
         m.d.comb += [
-            quantizer.valid.eq(in_valid), quantizer.level.eq(in_level), quantizer.coefficients.eq(in_data),
-            energy.valid.eq(in_valid), energy.group_last.eq(in_group_last), energy.coefficients.eq(in_data),
-            energy.gain.eq(self.levels - in_level),
-            selector.energy_valid.eq(energy.energy_valid), selector.energy.eq(energy.energy),
+            quantizer.coefficients.valid.eq(in_valid), quantizer.coefficients.payload.level.eq(in_level),
+            quantizer.coefficients.payload.data.eq(in_data),
+            energy.coefficients.valid.eq(in_valid), energy.coefficients.payload.group_last.eq(in_group_last),
+            energy.coefficients.payload.data.eq(in_data), energy.coefficients.payload.gain.eq(self.levels - in_level),
         ]
-        code_addr, _ = wrapping_counter(m, quantizer.codes_valid, positions * groups, "code_write_addr")
-        m.d.comb += [codes.write_addr.eq(code_addr), codes.write_en.eq(quantizer.codes_valid),
-                     codes.write_data.eq(Cat(code[:self.bit_a] for code in quantizer.codes))]
+        wiring.connect(m, energy.energies, selector.energies)
+        code_addr, _ = wrapping_counter(m, quantizer.codes.valid, positions * groups, "code_write_addr")
+        m.d.comb += [codes.write_addr.eq(code_addr), codes.write_en.eq(quantizer.codes.valid),
+                     codes.write_data.eq(Cat(code[:self.bit_a] for code in quantizer.codes.payload))]
 
         # -- mask pass: the bitmap, and the list of kept positions ---------------
         # It never stalls: completed bitmap words go to a memory of their own.
         mask_run = Signal(name="mask_run")  # a register: it steps the selector's reads
         _, mask_last = wrapping_counter(m, mask_run, positions, "mask_count")
         m.d.comb += selector.step.eq(mask_run)
-        kept_count, _ = wrapping_counter(m, selector.keep_valid & selector.keep, keep, "kept_count")
+        verdicts = selector.verdicts
+        kept_count, _ = wrapping_counter(m, verdicts.valid & verdicts.payload, keep, "kept_count")
         kept_base = Signal(range(positions * groups), name="kept_base")  # first code address of the position
-        m.d.comb += [packer.bit_valid.eq(selector.keep_valid), packer.bit.eq(selector.keep),
+        m.d.comb += [packer.bits.valid.eq(verdicts.valid), packer.bits.payload.eq(verdicts.payload),
                      kept.write_addr.eq(kept_count), kept.write_data.eq(kept_base),
-                     kept.write_en.eq(selector.keep_valid & selector.keep)]
-        _, base_last = wrapping_counter(m, selector.keep_valid, positions, "kept_position")
-        with m.If(selector.keep_valid):
+                     kept.write_en.eq(verdicts.valid & verdicts.payload)]
+        _, base_last = wrapping_counter(m, verdicts.valid, positions, "kept_position")
+        with m.If(verdicts.valid):
             m.d.sync += kept_base.eq(Mux(base_last, 0, kept_base + groups))
         bitmap_words = positions // self.word_bits  # whole words; the tail waits in the packer
         bitmap = BlockRAM(shape=self.word_bits, depth=max(bitmap_words, 2))
         m.submodules.bitmap = bitmap
-        bitmap_written, _ = wrapping_counter(m, packer.push_valid & packer.push_bitmap, max(bitmap_words, 1),
+        bitmap_written, _ = wrapping_counter(m, packer.words.valid & packer.words.payload.bitmap, max(bitmap_words, 1),
                                              "bitmap_write_addr")
-        m.d.comb += [bitmap.write_addr.eq(bitmap_written), bitmap.write_data.eq(packer.push_data),
-                     bitmap.write_en.eq(packer.push_valid & packer.push_bitmap)]
+        m.d.comb += [bitmap.write_addr.eq(bitmap_written), bitmap.write_data.eq(packer.words.payload.data),
+                     bitmap.write_en.eq(packer.words.valid & packer.words.payload.bitmap)]
 
         # -- emission: the bitmap words, then the kept positions' codes -----------
         bitmap_run = Signal(name="bitmap_run")
@@ -250,17 +252,17 @@ class Compressor(SpecComponent):
         flush_step = Signal(name="flush_step")
         m.d.comb += flush_step.eq(flush_run & queue.room)
         flush = delay(m, flush_step, VALUE_DEPTH, "flush")
-        m.d.comb += [packer.chunk_valid.eq(chunk_valid), packer.chunk.eq(codes.read_data),
+        m.d.comb += [packer.chunks.valid.eq(chunk_valid), packer.chunks.payload.eq(codes.read_data),
                      packer.flush.eq(flush), packer.final.eq(chunk_final | flush)]
         # Bitmap words and code words reach the queue in issue order: every
         # bitmap word is issued first and takes fewer cycles.
-        code_push = packer.push_valid & ~packer.push_bitmap
+        code_push = packer.words.valid & ~packer.words.payload.bitmap
         m.d.comb += [
             queue.issue.eq(bitmap_step | value_step | flush_step),
             queue.push_valid.eq(bitmap_valid | code_push),
-            queue.push_payload.data.eq(Mux(bitmap_valid, bitmap_data, packer.push_data)),
-            queue.push_payload.first.eq(Mux(bitmap_valid, bitmap_first, packer.push_first)),
-            queue.push_payload.last.eq(~bitmap_valid & packer.push_last),
+            queue.push_payload.data.eq(Mux(bitmap_valid, bitmap_data, packer.words.payload.data)),
+            queue.push_payload.first.eq(Mux(bitmap_valid, bitmap_first, packer.words.payload.first)),
+            queue.push_payload.last.eq(~bitmap_valid & packer.words.payload.last),
         ]
 
         # -- sequencing ---------------------------------------------------------

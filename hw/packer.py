@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 from amaranth.hdl import Cat, Module, Signal
+from amaranth.lib import data, stream
 from amaranth.lib.wiring import In, Out
 
 from ..spec.checks import check_positive_int, set_validated
@@ -32,14 +33,14 @@ class PackerSpec:
 class Packer(SpecComponent):
     """Gathers one frame's bitmap and kept codes into ``word_bits``-wide words, LSB first.
 
-    The frame's ``positions`` bitmap bits come first, one per ``bit_valid``;
-    each completed word is pushed. The ``P mod word_bits`` bits left over
+    The frame's ``positions`` bitmap bits come first, one per beat of
+    ``bits``; each completed word is pushed. The ``P mod word_bits`` bits left over
     (``tail_bits``, a constant of the geometry) share a word with the first
-    code word: every ``chunk`` (a whole word of codes) is pushed shifted up by
+    code word: every beat of ``chunks`` (a whole word of codes) is pushed shifted up by
     ``tail_bits``, its top ``tail_bits`` held for the next word, so the
     shifts are wires. ``flush`` pushes the last held bits, zero-padded.
     ``final`` marks the event that pushes the frame's last word. Pushes are
-    registered: ``push_valid`` follows its event by one cycle.
+    registered: a word leaves on ``words`` one cycle after its event.
 
     Parameters
     ----------
@@ -50,12 +51,12 @@ class Packer(SpecComponent):
 
     Attributes
     ----------
-    bit_valid, bit, chunk_valid, flush, final : In(1)
-    chunk : In(word_bits)
-    push_valid, push_first, push_last : Out(1)
-    push_bitmap : Out(1)
-        The pushed word is all bitmap.
-    push_data : Out(word_bits)
+    bits : In(stream.Signature(1, always_ready=True))
+    chunks : In(stream.Signature(word_bits, always_ready=True))
+    flush, final : In(1)
+    words : Out(stream.Signature(StructLayout({"data": word_bits, "first": 1, "last": 1, "bitmap": 1}),
+    always_ready=True))
+        ``bitmap``: the word is all bitmap.
     """
 
     #: Cycles from an event to its push.
@@ -66,11 +67,11 @@ class Packer(SpecComponent):
     @classmethod
     def members(cls, spec):
         return {
-            "bit_valid": In(1), "bit": In(1),
-            "chunk_valid": In(1), "chunk": In(spec.word_bits),
+            "bits": In(stream.Signature(1, always_ready=True)),
+            "chunks": In(stream.Signature(spec.word_bits, always_ready=True)),
             "flush": In(1), "final": In(1),
-            "push_valid": Out(1), "push_bitmap": Out(1), "push_first": Out(1), "push_last": Out(1),
-            "push_data": Out(spec.word_bits),
+            "words": Out(stream.Signature(data.StructLayout({"data": spec.word_bits, "first": 1, "last": 1,
+                                                             "bitmap": 1}), always_ready=True)),
         }
 
     def elaborate(self, platform):
@@ -79,22 +80,23 @@ class Packer(SpecComponent):
         held = Signal(w, name="held")  # bits gathered, not yet pushed
         fill = Signal(range(w), name="fill")  # bitmap bits in `held`
         first = Signal(init=1, name="first")
-        m.d.sync += self.push_valid.eq(0)
+        out, bit, chunk = self.words, self.bits.payload, self.chunks.payload
+        m.d.sync += out.valid.eq(0)
 
         def push(word, bitmap=0):
-            m.d.sync += [self.push_valid.eq(1), self.push_data.eq(word), self.push_first.eq(first),
-                         self.push_last.eq(self.final), first.eq(self.final), self.push_bitmap.eq(bitmap)]
+            m.d.sync += [out.valid.eq(1), out.payload.data.eq(word), out.payload.first.eq(first),
+                         out.payload.last.eq(self.final), first.eq(self.final), out.payload.bitmap.eq(bitmap)]
 
-        with m.If(self.bit_valid):
+        with m.If(self.bits.valid):
             with m.If(fill == w - 1):
-                push(Cat(held[:w - 1], self.bit), bitmap=1)
+                push(Cat(held[:w - 1], bit), bitmap=1)
                 m.d.sync += fill.eq(0)
             with m.Else():
-                m.d.sync += [held.bit_select(fill, 1).eq(self.bit), fill.eq(fill + 1)]
-        with m.If(self.chunk_valid):
-            push(Cat(held[:tail], self.chunk)[:w])
+                m.d.sync += [held.bit_select(fill, 1).eq(bit), fill.eq(fill + 1)]
+        with m.If(self.chunks.valid):
+            push(Cat(held[:tail], chunk)[:w])
             if tail:
-                m.d.sync += held[:tail].eq(self.chunk[w - tail:])
+                m.d.sync += held[:tail].eq(chunk[w - tail:])
         with m.If(self.flush):
             push(held[:tail] if tail else 0)
         with m.If(self.final):

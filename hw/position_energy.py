@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 
 from amaranth.hdl import Module, Mux, Signal, signed
-from amaranth.lib import data
+from amaranth.lib import data, stream
 from amaranth.lib.wiring import In, Out
 
 from ..spec.checks import check_lanes, check_levels, check_positive_int, check_word_bits, set_validated
@@ -71,9 +71,9 @@ class PositionEnergySpec:
 class PositionEnergy(SpecComponent):
     """Energy of each position of a coefficient stream, on the common scale of docs/numerics.md.
 
-    A fixed-latency pipeline without backpressure: every beat presented with
-    ``valid`` enters, and ``latency`` cycles after the last beat of a
-    position (``group_last``) its energy leaves with ``energy_valid``. Each
+    A fixed-latency pipeline without backpressure (both streams always
+    ready): every beat presented enters, and ``latency`` cycles after the
+    last beat of a position (``group_last``) its energy leaves. Each
     beat carries ``lanes`` coefficients of one position and the gain of the
     position's level, ``levels - level``; ``mode="square"`` sums
     ``coef**2 << 2*gain`` (one :class:`~wccgen.hw.multiplier.Multiplier` per
@@ -93,11 +93,11 @@ class PositionEnergy(SpecComponent):
 
     Attributes
     ----------
-    valid, group_last : In(1)
-    coefficients : In(ArrayLayout(signed(coef_bits), lanes))
-    gain : In(range(levels))
-    energy_valid : Out(1)
-    energy : Out(energy_bits)
+    coefficients : In(stream.Signature(StructLayout({"data": ArrayLayout(signed(coef_bits), lanes),
+    "gain": range(levels), "group_last": 1}), always_ready=True))
+        A beat of a position, its gain, and whether it is the position's last.
+    energies : Out(stream.Signature(energy_bits, always_ready=True))
+        A position's energy.
     """
 
     Spec = PositionEnergySpec
@@ -105,12 +105,12 @@ class PositionEnergy(SpecComponent):
     @classmethod
     def members(cls, spec):
         return {
-            "valid": In(1),
-            "group_last": In(1),
-            "coefficients": In(data.ArrayLayout(signed(spec.coef_bits), spec.lanes)),
-            "gain": In(range(max(spec.levels, 2))),
-            "energy_valid": Out(1),
-            "energy": Out(spec.energy_bits),
+            "coefficients": In(stream.Signature(data.StructLayout({
+                "data": data.ArrayLayout(signed(spec.coef_bits), spec.lanes),
+                "gain": range(max(spec.levels, 2)),
+                "group_last": 1,
+            }), always_ready=True)),
+            "energies": Out(stream.Signature(spec.energy_bits, always_ready=True)),
         }
 
     def elaborate(self, platform):
@@ -118,7 +118,7 @@ class PositionEnergy(SpecComponent):
         # Each lane's term, from a pipelined hard multiplier for squares.
         terms = []
         for lane in range(self.lanes):
-            coef = self.coefficients[lane]
+            coef = self.coefficients.payload.data[lane]
             if self.mode == "square":
                 multiplier = Multiplier(coef.shape(), coef.shape())
                 m.submodules[f"square{lane}"] = multiplier
@@ -128,11 +128,12 @@ class PositionEnergy(SpecComponent):
                 term = delay(m, Mux(coef < 0, -coef, coef).as_unsigned()[:self.term_bits], self.term_latency,
                              f"magnitude{lane}")
             terms.append(term)
+        beat = self.coefficients.payload
         # Each term registered in the fabric (the hard multipliers lie apart), then summed two at a time.
         terms = [delay(m, term, 1, f"term{lane}") for lane, term in enumerate(terms)]
         lane_sum = sum_tree(m, terms, self.term_bits + (self.lanes - 1).bit_length(), "lane_sum")
         gain, group_last, valid = (delay(m, v, self.latency - 2, n) for v, n in
-                                   ((self.gain, "gain"), (self.group_last, "group_last"), (self.valid, "valid")))
+                                   ((beat.gain, "gain"), (beat.group_last, "group_last"), (self.coefficients.valid, "valid")))
         # On the common scale.
         scaled = Signal(self.energy_bits, name="scaled")
         options = [lane_sum << (self.gain_shift * g) for g in range(self.levels)]
@@ -146,6 +147,6 @@ class PositionEnergy(SpecComponent):
         fresh = Signal(init=1, name="fresh")  # the next beat starts a position
         with m.If(valid):
             m.d.sync += [total.eq(Mux(fresh, 0, total) + scaled), fresh.eq(group_last)]
-        m.d.sync += self.energy_valid.eq(valid & group_last)
-        m.d.comb += self.energy.eq(total)
+        m.d.sync += self.energies.valid.eq(valid & group_last)
+        m.d.comb += self.energies.payload.eq(total)
         return m

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 
 from amaranth.hdl import Module, Mux, Signal, signed, unsigned
-from amaranth.lib import data
+from amaranth.lib import data, stream
 from amaranth.lib.wiring import In, Out
 
 from ..spec.checks import check_bits, check_levels, check_positive_int, check_word_bits, set_validated
@@ -59,7 +59,8 @@ class QuantizerSpec:
 class Quantizer(SpecComponent):
     """``code = clamp(round_shift(coef * multiplier[l-1], shift[l-1]), -Q, Q)`` on every lane.
 
-    A fixed-latency pipeline without backpressure (``latency`` cycles); one
+    A fixed-latency pipeline without backpressure (``latency`` cycles, both
+    streams always ready); one
     :class:`~wccgen.hw.multiplier.Multiplier` (hard multipliers) per lane. ``round_shift`` adds half and shifts right
     arithmetically (round half up), as docs/numerics.md fixes.
 
@@ -76,12 +77,10 @@ class Quantizer(SpecComponent):
 
     Attributes
     ----------
-    valid : In(1)
-    level : In(range(1, levels + 1))
-        Haar level of the beat's position.
-    coefficients : In(ArrayLayout(signed(coef_bits), lanes))
-    codes_valid : Out(1)
-    codes : Out(ArrayLayout(signed(bits), lanes))
+    coefficients : In(stream.Signature(StructLayout({"data": ArrayLayout(signed(coef_bits), lanes),
+    "level": range(1, levels + 1)}), always_ready=True))
+        A beat of coefficients, and the Haar level of its position.
+    codes : Out(stream.Signature(ArrayLayout(signed(bits), lanes), always_ready=True))
     """
 
     Spec = QuantizerSpec
@@ -89,11 +88,11 @@ class Quantizer(SpecComponent):
     @classmethod
     def members(cls, spec):
         return {
-            "valid": In(1),
-            "level": In(range(spec.levels + 1)),
-            "coefficients": In(data.ArrayLayout(signed(spec.coef_bits), spec.lanes)),
-            "codes_valid": Out(1),
-            "codes": Out(data.ArrayLayout(signed(spec.bits), spec.lanes)),
+            "coefficients": In(stream.Signature(data.StructLayout({
+                "data": data.ArrayLayout(signed(spec.coef_bits), spec.lanes),
+                "level": range(spec.levels + 1),
+            }), always_ready=True)),
+            "codes": Out(stream.Signature(data.ArrayLayout(signed(spec.bits), spec.lanes), always_ready=True)),
         }
 
     def elaborate(self, platform):
@@ -111,10 +110,11 @@ class Quantizer(SpecComponent):
         sum_bits = max(product_bits, max(self.shifts) + 1) + 1
         # Stage 1: the level's multiplier, registered beside the coefficients.
         multiplier = Signal(MULTIPLIER_BITS - 1, name="multiplier")
-        m.d.sync += multiplier.eq(per_level(self.multipliers, self.level))
-        coefficients = delay(m, self.coefficients, 1, "coefficients")
+        beat = self.coefficients.payload
+        m.d.sync += multiplier.eq(per_level(self.multipliers, beat.level))
+        coefficients = delay(m, beat.data, 1, "coefficients")
         level, valid = (delay(m, v, 1 + self.product_latency, n) for v, n in
-                        ((self.level, "level"), (self.valid, "valid")))
+                        ((beat.level, "level"), (self.coefficients.valid, "valid")))
         # Stages 2-4: the products; then add half; then shift by the level's amount.
         rounded = []
         half = per_level([1 << (s - 1) for s in self.shifts], level)
@@ -137,6 +137,6 @@ class Quantizer(SpecComponent):
             m.d.sync += [low.eq(value[:bits]), negative.eq(value[-1]),
                          fits.eq(Mux(value[-1], (high == (1 << len(high)) - 1) & (value[:bits - 1] != 0),
                                      high == 0))]
-            m.d.sync += self.codes[lane].eq(Mux(fits, low, Mux(negative, -limit, limit)))
-        m.d.sync += self.codes_valid.eq(delay(m, valid, 3, "valid_s5"))
+            m.d.sync += self.codes.payload[lane].eq(Mux(fits, low, Mux(negative, -limit, limit)))
+        m.d.sync += self.codes.valid.eq(delay(m, valid, 3, "valid_s5"))
         return m

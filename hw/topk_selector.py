@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 from amaranth.hdl import Cat, Const, Module, Mux, Signal
+from amaranth.lib import stream
 from amaranth.lib.wiring import In, Out
 
 from ..spec.checks import check_keep, check_positive_int, set_validated
@@ -82,8 +83,8 @@ class TopKSelectorSpec:
 class TopKSelector(SpecComponent):
     """Keep the ``keep`` largest of ``positions`` energies; among equal energies the lower index.
 
-    Energies arrive in position order (``energy_valid``, at most one per
-    cycle) and are stored. The threshold ``T``, the ``keep``-th largest
+    Energies arrive in position order (``energies``, at most one per cycle)
+    and are stored. The threshold ``T``, the ``keep``-th largest
     energy, is found digit by digit from the top (radix select): a histogram
     of the first digit is counted as the energies arrive; each later digit's
     histogram takes one pass over the stored energies, counting only those
@@ -93,8 +94,8 @@ class TopKSelector(SpecComponent):
     in index order: exactly the stable sort of docs/numerics.md.
 
     The mask pass is driven from outside: each ``step`` (only while
-    ``done``) reads the next position, whose verdict leaves on
-    ``keep_valid``/``keep`` ``MASK_LATENCY`` cycles later. After the last
+    ``done``) reads the next position, whose verdict (1: kept) leaves on
+    ``verdicts`` ``MASK_LATENCY`` cycles later. After the last
     position the selector is ready for the next frame's energies.
 
     Parameters
@@ -115,12 +116,11 @@ class TopKSelector(SpecComponent):
         Low for a while after reset, until the histogram memories are clear;
         energies may arrive once it is high, and then again after each mask
         pass.
-    energy_valid : In(1)
-    energy : In(energy_bits)
+    energies : In(stream.Signature(energy_bits, always_ready=True))
     done : Out(1)
         The threshold is known; the mask pass may run.
     step : In(1)
-    keep_valid, keep : Out(1)
+    verdicts : Out(stream.Signature(1, always_ready=True))
     """
 
     #: Cycles from ``step`` to its verdict: energy read and its register, comparison of the halves and of
@@ -133,12 +133,10 @@ class TopKSelector(SpecComponent):
     def members(cls, spec):
         return {
             "ready": Out(1),
-            "energy_valid": In(1),
-            "energy": In(spec.energy_bits),
+            "energies": In(stream.Signature(spec.energy_bits, always_ready=True)),
             "done": Out(1),
             "step": In(1),
-            "keep_valid": Out(1),
-            "keep": Out(1),
+            "verdicts": Out(stream.Signature(1, always_ready=True)),
         }
 
     # -- hardware -----------------------------------------------------------
@@ -151,7 +149,7 @@ class TopKSelector(SpecComponent):
 
         # -- arrival: store each energy; it also feeds the first histogram ----
         arrive_valid, arrive_energy = (delay(m, v, 1, f"arrive_{n}") for v, n in
-                                       ((self.energy_valid, "valid"), (self.energy, "energy")))
+                                       ((self.energies.valid, "valid"), (self.energies.payload, "energy")))
         arrive_addr, arrive_last = wrapping_counter(m, arrive_valid, positions, "arrive_addr")
         m.d.comb += [energies.write_addr.eq(arrive_addr), energies.write_data.eq(arrive_energy),
                      energies.write_en.eq(arrive_valid)]
@@ -192,14 +190,14 @@ class TopKSelector(SpecComponent):
 
         # -- sequencing of scans and passes -------------------------------------
         # Positions still to keep at the threshold's level of the digits found so far.
-        rem = Signal(range(positions + 1), name="rem", init=self.spec.keep)
+        rem = Signal(range(positions + 1), name="rem", init=self.keep)
         # The mask pass's own copies: the next frame's selection may start
         # while its last verdicts are still in flight.
         threshold = Signal(width, name="mask_threshold")
         ties = Signal(range(positions + 1), name="mask_ties")
         wait = Signal(range(max(self.pass_settle, self.arrival_settle) + 1), name="settle")
         m.d.comb += [histogram.need.eq(rem), self.ready.eq(histogram.ready)]
-        reset_frame = [digit_index.eq(0), prefix.eq(0), known.eq(0), rem.eq(self.spec.keep)]
+        reset_frame = [digit_index.eq(0), prefix.eq(0), known.eq(0), rem.eq(self.keep)]
         m.d.sync += histogram.scan.eq(0)
         finish = Signal(name="select_finish")
         m.d.sync += finish.eq(0)
@@ -261,5 +259,5 @@ class TopKSelector(SpecComponent):
             m.d.sync += [threshold.eq(prefix), ties.eq(rem), ties_left.eq(rem != 0)]
         with m.Elif(verdict_valid & kept_tie):
             m.d.sync += [ties.eq(ties - 1), ties_left.eq(ties != 1)]
-        m.d.sync += [self.keep_valid.eq(verdict_valid), self.keep.eq(above | kept_tie)]
+        m.d.sync += [self.verdicts.valid.eq(verdict_valid), self.verdicts.payload.eq(above | kept_tie)]
         return m
