@@ -14,6 +14,8 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from ..hw.block_ram import RAM_PORT
+from ..hw.pipeline import RELAY
 from .devices import DEVICES, SYNTHESIS_DEVICES, device
 
 __all__ = ["DoesNotFit", "TARGETS", "SynthesisError", "check_fit", "map_cells", "seeds_text", "synthesize",
@@ -88,11 +90,13 @@ def map_cells(verilog_path, top, workdir, target="ecp5-85f"):
     netlist = workdir / f"{top}.json"
     rtl_stat_path = workdir / f"{top}.rtl_stat.json"
     stat_path = workdir / f"{top}.stat.json"
-    # Each BlockRAM registers its ports beside its RAM, and relays feed them;
-    # RAMs that see the same values would otherwise share one merged register
-    # far from most of them.
-    port_registers = " ".join(f"w:*{name}*" for name in ("ram_read_addr", "ram_write_addr", "ram_write_data",
-                                                         "ram_write_en", "_relay_"))
+    # Each BlockRAM registers its ports beside its RAM (hw.block_ram.RAM_PORT),
+    # and relays feed them (hw.pipeline.RELAY); RAMs that see the same values
+    # would otherwise share one merged register far from most of them. (The
+    # `%ci1` takes the relays' wires to their flip-flops; it applies to the
+    # last pattern only, so the RAM port registers are kept as wires: see
+    # docs/hardware.md.)
+    port_registers = " ".join(f"a:{name}" for name in (*RAM_PORT, *RELAY))
     script = (f"read_verilog {verilog_path}; hierarchy -top {top}; proc; flatten; "
               f"tee -q -o {rtl_stat_path} stat -json; "
               f"select -set ports {port_registers} %ci1:+$dff[Q]; setattr -set keep 1 @ports; select -clear; "

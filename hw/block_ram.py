@@ -5,7 +5,11 @@ from amaranth.lib import wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-__all__ = ["BlockRAM"]
+
+__all__ = ["BlockRAM", "RAM_PORT"]
+
+#: Attributes of the registers between a BlockRAM's ports and its RAM (``gen/synth.py`` marks them ``keep``).
+RAM_PORT = {"wccgen_ram_port": 1}
 
 
 class BlockRAM(wiring.Component):
@@ -48,10 +52,10 @@ class BlockRAM(wiring.Component):
             "read_data": Out(shape),
         })
         # The RAM proper sees these registered copies of the ports.
-        self.ram_write_addr = Signal.like(self.write_addr, name="ram_write_addr")
-        self.ram_write_data = Signal.like(self.write_data, name="ram_write_data")
-        self.ram_write_en = Signal(name="ram_write_en")
-        self.ram_read_addr = Signal.like(self.read_addr, name="ram_read_addr")
+        self.ram_write_addr = Signal.like(self.write_addr, name="ram_write_addr", attrs=RAM_PORT)
+        self.ram_write_data = Signal.like(self.write_data, name="ram_write_data", attrs=RAM_PORT)
+        self.ram_write_en = Signal(name="ram_write_en", attrs=RAM_PORT)
+        self.ram_read_addr = Signal.like(self.read_addr, name="ram_read_addr", attrs=RAM_PORT)
 
     def elaborate(self, platform):
         m = Module()

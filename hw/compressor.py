@@ -259,10 +259,10 @@ class Compressor(SpecComponent):
         code_push = packer.words.valid & ~packer.words.payload.bitmap
         m.d.comb += [
             queue.issue.eq(bitmap_step | value_step | flush_step),
-            queue.push_valid.eq(bitmap_valid | code_push),
-            queue.push_payload.data.eq(Mux(bitmap_valid, bitmap_data, packer.words.payload.data)),
-            queue.push_payload.first.eq(Mux(bitmap_valid, bitmap_first, packer.words.payload.first)),
-            queue.push_payload.last.eq(~bitmap_valid & packer.words.payload.last),
+            queue.push.valid.eq(bitmap_valid | code_push),
+            queue.push.payload.data.eq(Mux(bitmap_valid, bitmap_data, packer.words.payload.data)),
+            queue.push.payload.first.eq(Mux(bitmap_valid, bitmap_first, packer.words.payload.first)),
+            queue.push.payload.last.eq(~bitmap_valid & packer.words.payload.last),
         ]
 
         # -- sequencing ---------------------------------------------------------

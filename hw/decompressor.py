@@ -117,12 +117,10 @@ class Decompressor(SpecComponent):
             m.d.sync += started.eq(1)
         with m.If(scatter.done):
             m.d.sync += started.eq(0)
-        m.d.comb += [
-            unpacker.release.eq(scatter.done),
-            unpacker.mask_addr.eq(scatter.mask_addr), scatter.mask_data.eq(unpacker.mask_data),
-            unpacker.code_addr.eq(scatter.value_addr), scatter.value_data.eq(unpacker.code_data),
-            self.error.eq(unpacker.refused),
-        ]
+        m.d.comb += [unpacker.release.eq(scatter.done), self.error.eq(unpacker.refused)]
+        # The scatter reads the stored frame through the unpacker's memory ports.
+        wiring.connect(m, scatter.mask_read, unpacker.mask_read)
+        wiring.connect(m, scatter.value_read, unpacker.code_read)
         with m.If(unpacker.refused):
             m.d.sync += self.refused_frames.eq(self.refused_frames + 1)
         return m

@@ -11,7 +11,7 @@ from ..spec.frame import BankedFrame
 from .block_ram import BlockRAM
 from .frame_beat import frame_beat
 from .output_queue import OutputQueue
-from .pipeline import delay, or_tree, or_tree_depth
+from .pipeline import RELAY, delay, or_tree, or_tree_depth
 from .raster import raster_position
 from .spec_component import SpecComponent
 from .subbands import (DETAILS, bank_flags, bank_gate, mallat_region, next_bank, read_bank_control, read_registered,
@@ -227,7 +227,7 @@ class HaarForward(SpecComponent):
         for index, data_read in enumerate(read):
             register = Signal(word.size, name=f"rd_masked{index}")
             for lane in range(lanes):
-                chosen = Signal(name=f"rd_select{index}_relay_{lane}")
+                chosen = Signal(name=f"rd_select{index}_relay_{lane}", attrs=RELAY)
                 m.d.sync += [chosen.eq(select[index]),
                              register[lane * lane_bits:(lane + 1) * lane_bits].eq(
                                  Mux(chosen, data_read[lane], 0))]
@@ -235,10 +235,10 @@ class HaarForward(SpecComponent):
         merged = or_tree(m, masked, "rd_or")
         valid, first, last = (delay(m, value, self.mux_depth, f"rd_{n}_mux") for value, n in
                               ((valid, "valid"), (first, "first"), (last, "last")))
-        payload = Signal.like(queue.push_payload)
+        payload = Signal.like(queue.push.payload)
         m.d.sync += [payload.data.eq(merged), payload.first.eq(first), payload.last.eq(last),
-                     queue.push_valid.eq(valid)]
-        m.d.comb += queue.push_payload.eq(payload)
+                     queue.push.valid.eq(valid)]
+        m.d.comb += queue.push.payload.eq(payload)
         return m
 
     def _inside_frame(self, m, step, position):

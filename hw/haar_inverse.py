@@ -12,7 +12,7 @@ from ..spec.frame import BankedFrame
 from .block_ram import BlockRAM
 from .frame_beat import frame_beat
 from .output_queue import OutputQueue
-from .pipeline import delay
+from .pipeline import RELAY, delay
 from .raster import raster_position
 from .spec_component import SpecComponent
 from .subbands import (DETAILS, bank_flags, bank_gate, mallat_region, next_bank, read_bank_control, read_registered,
@@ -206,14 +206,14 @@ class HaarInverse(SpecComponent):
             for name, level, negative in negatives:
                 term = Signal(wide, name=f"term_lane{lane}_l{level}_{name}")
                 shifted = Signal(wide)
-                sign = Signal(name=f"sign_relay_lane{lane}_l{level}_{name}")
+                sign = Signal(name=f"sign_relay_lane{lane}_l{level}_{name}", attrs=RELAY)
                 m.d.sync += sign.eq(negative)
                 m.d.comb += shifted.eq(read[level, name][lane] << (levels - level))
                 m.d.sync += term.eq(shifted ^ sign.replicate(self.out_bits))
                 terms.append(term)
             # The memories lie all over the device: each term reaches the adder
             # tree through a relay of its own, not straight into a carry chain.
-            lane_terms.append([delay(m, term, 1, f"{term.name}_relay_") for term in terms])
+            lane_terms.append([delay(m, term, 1, f"{term.name}_relay_", relay=True) for term in terms])
         valid, first, last = (delay(m, value, 2, f"term_{n}") for value, n in
                               ((valid, "valid"), (first, "first"), (last, "last")))
 
@@ -228,12 +228,12 @@ class HaarInverse(SpecComponent):
                                   ((valid, "valid"), (first, "first"), (last, "last")))
 
         m.d.comb += [
-            queue.push_valid.eq(valid),
-            queue.push_payload.first.eq(first),
-            queue.push_payload.last.eq(last),
+            queue.push.valid.eq(valid),
+            queue.push.payload.first.eq(first),
+            queue.push.payload.last.eq(last),
         ]
         for lane in range(lanes):
-            m.d.comb += queue.push_payload.data[lane].eq(lane_terms[lane][0])
+            m.d.comb += queue.push.payload.data[lane].eq(lane_terms[lane][0])
         return m
 
     @staticmethod

@@ -5,7 +5,7 @@ from amaranth.lib import stream, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-from .pipeline import wrapping_counter
+from .pipeline import RELAY, wrapping_counter
 
 __all__ = ["OutputQueue"]
 
@@ -17,7 +17,7 @@ class OutputQueue(wiring.Component):
     critical path from the sink's ``ready``.)
 
     A producer issues a beat only while ``room`` is high and tells the queue
-    with ``issue``; the beat arrives on ``push_valid``/``push_payload`` exactly
+    with ``issue``; the beat arrives on ``push`` exactly
     ``latency`` cycles later and always finds a free entry. The pipeline in
     between therefore has no enable: no stall signal has to reach every
     register and block RAM of it, which is what keeps the clock fast. With the
@@ -32,25 +32,25 @@ class OutputQueue(wiring.Component):
     ----------
     payload_shape : shape-like
     latency : int
-        Cycles from ``issue`` to ``push_valid``.
+        Cycles from ``issue`` to the beat on ``push``.
     burst : int
         Beats one sight of ``room`` allows (default 1).
     relay_push : bool
         Each slice takes the pushed beat through registers of its own, one
         cycle more (:meth:`push_latency`): for producers whose data come from
-        all over the device, where ``push_valid`` alone would be one net to
+        all over the device, where the push's valid alone would be one net to
         every slice's write enable.
 
     Attributes
     ----------
     room : Out(1)
     issue : In(1)
-    push_valid : In(1)
-    push_payload : In(payload_shape)
+    push : In(stream.Signature(payload_shape, always_ready=True))
+        The beat issued ``latency`` cycles before.
     o : Out(stream.Signature(payload_shape))
     """
 
-    #: Cycles from ``push_valid`` to the beat on ``o`` without the push relays: the write, the output register.
+    #: Cycles from a beat on ``push`` to the beat on ``o`` without the push relays: the write, the output register.
     LATENCY = 2
 
     #: Cycles ``room`` lags the count it is computed from.
@@ -71,29 +71,28 @@ class OutputQueue(wiring.Component):
         super().__init__({
             "room": Out(1),
             "issue": In(1),
-            "push_valid": In(1),
-            "push_payload": In(payload_shape),
+            "push": In(stream.Signature(payload_shape, always_ready=True)),
             "o": Out(stream.Signature(payload_shape)),
         })
 
     @classmethod
     def push_latency(cls, relay_push=False):
-        """Cycles from ``push_valid`` to the beat on ``o``."""
+        """Cycles from a beat on ``push`` to the beat on ``o``."""
         return cls.LATENCY + int(relay_push)
 
     def elaborate(self, platform):
         m = Module()
-        width = len(self.push_payload.as_value())
+        width = len(self.push.payload.as_value())
         # LUT RAM with read pointers and output registers: the sink's ready
         # reaches only those and a counter.
         entries = self.depth + 1  # the credit count keeps it from ever filling
         # A wide queue is a set of slices of CHUNK_BITS, each a complete queue
         # of its own (pointers, output register) in lockstep with the others:
         # one set of pointers and controls reaching every LUT RAM of a few
-        # hundred bits crossed half the device. Only `push_valid` (through a
+        # hundred bits crossed half the device. Only the push's valid (through a
         # relay of each slice's own, with `relay_push`) and the sink's `ready`
         # reach all slices.
-        payload = self.push_payload.as_value()
+        payload = self.push.payload.as_value()
         slices = [self._slice(m, entries, index, payload[low:low + self.CHUNK_BITS])
                   for index, low in enumerate(range(0, width, self.CHUNK_BITS))]
         out_valid = slices[0][0]
@@ -110,31 +109,33 @@ class OutputQueue(wiring.Component):
         m.d.sync += [issued.eq(self.issue), taken.eq(out_valid & self.o.ready)]
         outstanding = Signal(range(self.depth + 1))
         m.d.sync += outstanding.eq(outstanding + issued - taken)
-        room = Signal(name="room_relay_0")
+        room = Signal(name="room_relay_0", attrs=RELAY)
         m.d.sync += room.eq(outstanding < self.depth - self.ROOM_DELAY - self.burst)
         m.d.sync += self.room.eq(room)
         return m
 
     def _slice(self, m, entries, index, push_data):
         """One slice of the storage with its own pointers and output register; its ``(valid, data)``."""
-        suffix = "" if index == 0 else f"_relay_{index}"
-        push_valid, push_relay = self.push_valid, push_data
+        # Every slice after the first is a relay of the first: its registers are kept apart from the first's.
+        relay = index > 0
+        suffix = f"_relay_{index}" if relay else ""
+        push_valid, push_relay = self.push.valid, push_data
         if self.relay_push:
-            push_valid = Signal(name=f"push_valid_relay_{index}")
-            push_relay = Signal(len(push_data), name=f"push_data_relay_{index}")
-            m.d.sync += [push_valid.eq(self.push_valid), push_relay.eq(push_data)]
+            push_valid = Signal(name=f"push_valid_relay_{index}", attrs=RELAY)
+            push_relay = Signal(len(push_data), name=f"push_data_relay_{index}", attrs=RELAY)
+            m.d.sync += [push_valid.eq(self.push.valid), push_relay.eq(push_data)]
         # (Counters with registered wrap flags: no comparator before a pointer's register.)
         advance = Signal(name=f"advance{suffix}")
-        write_pointer, _ = wrapping_counter(m, push_valid, entries, f"write_pointer{suffix}")
-        read_pointer, _ = wrapping_counter(m, advance, entries, f"read_pointer{suffix}")
+        write_pointer, _ = wrapping_counter(m, push_valid, entries, f"write_pointer{suffix}", relay=relay)
+        read_pointer, _ = wrapping_counter(m, advance, entries, f"read_pointer{suffix}", relay=relay)
         # LUT RAM whatever the depth: its read is combinational, which a block RAM would make slow.
         storage = Memory(shape=len(push_data), depth=entries, init=[], attrs={"ram_style": "distributed"})
         m.submodules[f"storage{index}"] = storage
         write, read = storage.write_port(), storage.read_port(domain="comb")
         m.d.comb += [write.addr.eq(write_pointer), write.data.eq(push_relay), write.en.eq(push_valid),
                      read.addr.eq(read_pointer)]
-        out_valid = Signal(name=f"out_valid{suffix}")
-        out_data = Signal(len(push_data), name=f"out_data{suffix}")
+        out_valid = Signal(name=f"out_valid{suffix}", attrs=RELAY if relay else {})
+        out_data = Signal(len(push_data), name=f"out_data{suffix}", attrs=RELAY if relay else {})
         load, stored = ~out_valid | self.o.ready, write_pointer != read_pointer
         m.d.comb += advance.eq(load & stored)
         with m.If(load):

@@ -5,17 +5,23 @@ import operator
 
 from amaranth.hdl import Const, Mux, Signal
 
-__all__ = ["compare_constant", "delay", "or_tree", "or_tree_depth", "prefix_sums", "prefix_sums_depth", "sum_tree", "sum_tree_depth",
+__all__ = ["RELAY", "compare_constant", "delay", "or_tree", "or_tree_depth", "prefix_sums", "prefix_sums_depth",
+           "sum_tree", "sum_tree_depth",
            "wrapping_counter"]
+
+#: Attributes of a relay: a register that copies a value for one far-away user. Synthesis keeps every register
+#: so marked (``gen/synth.py``); otherwise registers that hold the same value would be merged back into one.
+RELAY = {"wccgen_relay": 1}
 
 #: Inputs per OR gate of :func:`or_tree`: one LUT level with the routing to reach it.
 OR_FAN_IN = 4
 
 
-def delay(m, value, cycles, name, en=None):
-    """``value`` delayed by ``cycles`` registers, each moving only while ``en`` (always, if ``None``)."""
+def delay(m, value, cycles, name, en=None, relay=False):
+    """``value`` delayed by ``cycles`` registers, each moving only while ``en`` (always, if ``None``); with
+    ``relay``, each register is a relay (:data:`RELAY`)."""
     for stage in range(cycles):
-        register = Signal.like(value, name=f"{name}_d{stage + 1}")
+        register = Signal.like(value, name=f"{name}_d{stage + 1}", attrs=RELAY if relay else {})
         update = register.eq(value)
         if en is None:
             m.d.sync += update
@@ -94,7 +100,7 @@ def prefix_sums(m, values, shape, name):
     return values
 
 
-def wrapping_counter(m, step, count, name, next_last=False):
+def wrapping_counter(m, step, count, name, next_last=False, relay=False):
     """A counter over ``0 .. count - 1`` advancing with ``step``, and a register that is high at its last value.
 
     The flag is set one step ahead, so logic acting on "the last one" sees a
@@ -106,20 +112,23 @@ def wrapping_counter(m, step, count, name, next_last=False):
         Also return the flag's value in the next cycle, from registers only
         (a second flag marks the value before the last), for logic decided a
         cycle ahead.
+    relay : bool
+        The counter's registers are relays (:data:`RELAY`): a copy of another counter, kept beside its users.
 
     Returns
     -------
     (Signal, Signal) or (Signal, Signal, Value)
         The count and its ``at_last`` flag (and the flag's next value).
     """
-    value = Signal(range(max(count, 2)), name=name)
-    at_last = Signal(init=count == 1, name=f"{name}_at_last")
+    attrs = RELAY if relay else {}
+    value = Signal(range(max(count, 2)), name=name, attrs=attrs)
+    at_last = Signal(init=count == 1, name=f"{name}_at_last", attrs=attrs)
     if not next_last:
         with m.If(step):
             m.d.sync += [value.eq(Mux(at_last, 0, value + 1)),
                          at_last.eq(Mux(at_last, count == 1, value == count - 2))]
         return value, at_last
-    before_last = Signal(init=count == 2, name=f"{name}_before_last")
+    before_last = Signal(init=count == 2, name=f"{name}_before_last", attrs=attrs)
     after_step = Mux(at_last, count == 1, before_last)
     with m.If(step):
         m.d.sync += [value.eq(Mux(at_last, 0, value + 1)), at_last.eq(after_step),

@@ -14,7 +14,7 @@ from ..spec.fixed_point import signed_width, symmetric_limit
 from .frame_beat import frame_beat
 from .multiplier import Multiplier
 from .output_queue import OutputQueue
-from .pipeline import delay, sum_tree, sum_tree_depth, wrapping_counter
+from .pipeline import RELAY, delay, sum_tree, sum_tree_depth, wrapping_counter
 from .spec_component import SpecComponent
 
 __all__ = ["PointwiseMACSpec", "PointwiseMAC"]
@@ -349,7 +349,7 @@ class PointwiseMAC(SpecComponent):
             m.submodules[f"weights{lane}"] = memory
             read = memory.read_port()
             # Each memory gets its own copy of the address, near it.
-            address = Signal.like(fold, name=f"fold_relay_{lane}", reset_less=True)
+            address = Signal.like(fold, name=f"fold_relay_{lane}", reset_less=True, attrs=RELAY)
             m.d.sync += address.eq(fold)
             m.d.comb += read.addr.eq(address)
             weights.append(delay(m, read.data, OPERAND_DEPTH - 2, f"weights{lane}"))
@@ -370,7 +370,7 @@ class PointwiseMAC(SpecComponent):
         for lane in range(pe):
             # The multipliers spread over the device: each PE gets its own copy of the codes.
             # (Without a reset: a reset would put a shared gate in front of all the copies.)
-            pe_codes = Signal.like(codes, name=f"codes_relay_{lane}", reset_less=True)
+            pe_codes = Signal.like(codes, name=f"codes_relay_{lane}", reset_less=True, attrs=RELAY)
             m.d.sync += pe_codes.eq(codes)
             products = []
             for s in range(simd):
@@ -384,12 +384,12 @@ class PointwiseMAC(SpecComponent):
             acc = Signal(signed(acc_bits), name=f"acc{lane}")
             # The accumulators lie apart: each takes its own copies of the two flags that steer it.
             if steer_relays == 1:  # (named as when the smaller arrays were measured)
-                steer_valid = Signal(name=f"valid_relay_{lane}")
-                steer_first = Signal(name=f"sum_first_relay_{lane}")
+                steer_valid = Signal(name=f"valid_relay_{lane}", attrs=RELAY)
+                steer_first = Signal(name=f"sum_first_relay_{lane}", attrs=RELAY)
                 m.d.sync += [steer_valid.eq(before_sum["valid"]), steer_first.eq(before_sum["sum_first"])]
             else:
-                steer_valid = delay(m, before_sum["valid"], steer_relays, f"valid_relay_{lane}")
-                steer_first = delay(m, before_sum["sum_first"], steer_relays, f"sum_first_relay_{lane}")
+                steer_valid = delay(m, before_sum["valid"], steer_relays, f"valid_relay_{lane}", relay=True)
+                steer_first = delay(m, before_sum["sum_first"], steer_relays, f"sum_first_relay_{lane}", relay=True)
             with m.If(steer_valid):
                 # Clearing the addend (not choosing after the adder) lets the adder drive the register.
                 m.d.sync += acc.eq(Mux(steer_first, 0, acc) + total)
@@ -403,10 +403,10 @@ class PointwiseMAC(SpecComponent):
         m.d.sync += [push_valid.eq(at_sum["sum_last"]),
                      push_first.eq(Mux(at_sum["sum_first"], at_sum["frame_first"], group_first)),
                      push_last.eq(at_sum["frame_last"])]
-        m.d.comb += [queue.issue.eq(step & simd_fold_last), queue.push_valid.eq(push_valid),
-                     queue.push_payload.first.eq(push_first), queue.push_payload.last.eq(push_last)]
+        m.d.comb += [queue.issue.eq(step & simd_fold_last), queue.push.valid.eq(push_valid),
+                     queue.push.payload.first.eq(push_first), queue.push.payload.last.eq(push_last)]
         for lane in range(pe):
-            m.d.comb += queue.push_payload.data[lane].eq(sums[lane])
+            m.d.comb += queue.push.payload.data[lane].eq(sums[lane])
 
         if self.direct_output:
             wiring.connect(m, queue.o, wiring.flipped(self.sums))
@@ -457,9 +457,9 @@ class PointwiseMAC(SpecComponent):
             m.d.sync += [emit_full.eq(1), emit_first.eq(collect_first), emit_last.eq(collect_last)]
         with m.Elif(move & beat_last):
             m.d.sync += emit_full.eq(0)
-        m.d.sync += [out_queue.push_valid.eq(move), out_queue.push_payload.data.eq(emit[:width]),
-                     out_queue.push_payload.first.eq(emit_first & (beat_index == 0)),
-                     out_queue.push_payload.last.eq(emit_last & beat_last)]
+        m.d.sync += [out_queue.push.valid.eq(move), out_queue.push.payload.data.eq(emit[:width]),
+                     out_queue.push.payload.first.eq(emit_first & (beat_index == 0)),
+                     out_queue.push.payload.last.eq(emit_last & beat_last)]
 
     def _load_port(self, m, memories, busy, loading, loading_next):
         """Write the ``load`` stream's beats into the weight memories once the array is idle.

@@ -132,8 +132,8 @@ class PositionEnergy(SpecComponent):
         # Each term registered in the fabric (the hard multipliers lie apart), then summed two at a time.
         terms = [delay(m, term, 1, f"term{lane}") for lane, term in enumerate(terms)]
         lane_sum = sum_tree(m, terms, self.term_bits + (self.lanes - 1).bit_length(), "lane_sum")
-        gain, group_last, valid = (delay(m, v, self.latency - 2, n) for v, n in
-                                   ((beat.gain, "gain"), (beat.group_last, "group_last"), (self.coefficients.valid, "valid")))
+        gain, group_last, valid = (delay(m, v, self.latency - 2, n) for v, n in (
+            (beat.gain, "gain"), (beat.group_last, "group_last"), (self.coefficients.valid, "valid")))
         # On the common scale.
         scaled = Signal(self.energy_bits, name="scaled")
         options = [lane_sum << (self.gain_shift * g) for g in range(self.levels)]

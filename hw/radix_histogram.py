@@ -10,7 +10,7 @@ from amaranth.lib.wiring import In, Out
 
 from ..spec.checks import check_positive_int, set_validated
 from .block_ram import BlockRAM
-from .pipeline import delay, prefix_sums, prefix_sums_depth, sum_tree, sum_tree_depth
+from .pipeline import RELAY, delay, prefix_sums, prefix_sums_depth, sum_tree, sum_tree_depth
 from .spec_component import SpecComponent
 
 __all__ = ["RadixHistogramSpec", "RadixHistogram"]
@@ -160,7 +160,7 @@ class RadixHistogram(SpecComponent):
         m.d.sync += self.ready.eq(~(self.scan | scanning | clear_valid | clear_landed))
         for index, ram in enumerate(rams):
             incremented = Signal(entry_shape, name=f"incremented{index}")
-            copy_hit = Signal(bins, name=f"upd_bin_relay_{index}")
+            copy_hit = Signal(bins, name=f"upd_bin_relay_{index}", attrs=RELAY)
             m.d.sync += copy_hit.eq(hit)
             for b in range(bins):
                 m.d.comb += incremented[b].eq(ram.read_data[b] + copy_hit[b])
@@ -201,7 +201,7 @@ class RadixHistogram(SpecComponent):
         width = len(self.need)
         for j in range(bins):
             # Each bin compares with its own copy of `need` (it also feeds the subtractions).
-            bin_need = Signal(count, name=f"need_relay_{j}")
+            bin_need = Signal(count, name=f"need_relay_{j}", attrs=RELAY)
             with m.If(self.scan):
                 m.d.sync += bin_need.eq(self.need)
             reaches = Const(1)  # the pieces below reach theirs (nothing below the lowest)

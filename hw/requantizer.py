@@ -12,7 +12,7 @@ from ..spec.fixed_point import BIAS_LIMIT, MAX_SHIFT, MULTIPLIER_BITS, signed_ra
 from .frame_beat import frame_beat
 from .multiplier import Multiplier
 from .output_queue import OutputQueue
-from .pipeline import compare_constant, delay
+from .pipeline import RELAY, compare_constant, delay
 from .spec_component import SpecComponent
 
 __all__ = ["RequantizerSpec", "Requantizer"]
@@ -192,10 +192,10 @@ class Requantizer(SpecComponent):
                 words.append(word)
             table = Memory(shape=sum(fields), depth=max(self.groups, 2), init=words)
             m.submodules[f"table{lane}"] = table
-            # A lookup read by the lane's relay, then a register: the relay keeps
-            # its own name (and so its own flip-flop through synthesis).
+            # A lookup read by the lane's relay, then a register: the relay is
+            # marked (RELAY), and so keeps its own flip-flop through synthesis.
             read = table.read_port(domain="comb")
-            address = Signal.like(group, name=f"group_relay_{lane}", reset_less=True)
+            address = Signal.like(group, name=f"group_relay_{lane}", reset_less=True, attrs=RELAY)
             entry = Signal(sum(fields), name=f"entry{lane}")
             m.d.sync += [address.eq(at_group), entry.eq(read.data)]
             m.d.comb += read.addr.eq(address)
@@ -246,6 +246,6 @@ class Requantizer(SpecComponent):
             pixel = Signal(self.out_bits, name=f"pixel{lane}")
             m.d.sync += pixel.eq(Mux(below, self.out_min, Mux(above, self.out_max, kept)))
             pixels.append(pixel)
-        m.d.comb += [queue.push_valid.eq(valid), queue.push_payload.first.eq(first),
-                     queue.push_payload.last.eq(last), queue.push_payload.data.eq(Cat(pixels))]
+        m.d.comb += [queue.push.valid.eq(valid), queue.push.payload.first.eq(first),
+                     queue.push.payload.last.eq(last), queue.push.payload.data.eq(Cat(pixels))]
         return m

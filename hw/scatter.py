@@ -9,6 +9,7 @@ from amaranth.lib.wiring import In, Out
 from ..spec.checks import check_keep, check_lanes, check_positive_int, check_word_bits, set_validated
 from .block_ram import BlockRAM
 from .frame_beat import frame_beat
+from .memory_ports import read_port
 from .output_queue import OutputQueue
 from .pipeline import delay
 from .raster import raster_position
@@ -99,8 +100,8 @@ class Scatter(SpecComponent):
     ----------
     start : In(1)
     done : Out(1)
-    mask_addr : Out(...), mask_data : In(word_bits)
-    value_addr : Out(...), value_data : In(lanes * value_bits)
+    mask_read : Out(read_port(mask_words, word_bits))
+    value_read : Out(read_port(keep * channels / lanes, lanes * value_bits))
     values : Out(stream.Signature(frame_beat(value_bits, lanes)))
     """
 
@@ -108,14 +109,11 @@ class Scatter(SpecComponent):
 
     @classmethod
     def members(cls, spec):
-        positions = spec.padded_height * spec.padded_width
         return {
             "start": In(1),
             "done": Out(1),
-            "mask_addr": Out(range(max(-(-positions // spec.word_bits), 2))),
-            "mask_data": In(spec.word_bits),
-            "value_addr": Out(range(max(spec.keep * spec.groups, 2))),
-            "value_data": In(spec.lanes * spec.value_bits),
+            "mask_read": Out(read_port(spec.mask_words, spec.word_bits)),
+            "value_read": Out(read_port(spec.sum_entries, spec.lanes * spec.value_bits)),
             "values": Out(stream.Signature(frame_beat(spec.value_bits, spec.lanes))),
         }
 
@@ -138,7 +136,7 @@ class Scatter(SpecComponent):
         m.d.sync += self.done.eq(delay(m, issue & out.frame_last, MASK_DEPTH + 1, "reads_issued"))
 
         # The bitmap word and the bit within it, counted along.
-        word_index = Signal.like(self.mask_addr, name="mask_word")
+        word_index = Signal.like(self.mask_read.addr, name="mask_word")
         bit_index = Signal(range(w), name="mask_bit")
         with m.If(issue & out.group_last):
             with m.If(out.frame_last):
@@ -147,29 +145,29 @@ class Scatter(SpecComponent):
                 m.d.sync += [word_index.eq(word_index + 1), bit_index.eq(0)]
             with m.Else():
                 m.d.sync += bit_index.eq(bit_index + 1)
-        m.d.comb += self.mask_addr.eq(word_index)
+        m.d.comb += self.mask_read.addr.eq(word_index)
         bit_at, valid, group_last, first, last = (
             delay(m, v, BlockRAM.LATENCY, f"mask_{n}") for v, n in
             ((bit_index, "bit"), (issue, "valid"), (out.group_last, "group_last"), (out.first, "first"),
              (out.frame_last, "last")))
         kept = Signal(name="kept")
-        m.d.sync += kept.eq(self.mask_data.bit_select(bit_at, 1))
+        m.d.sync += kept.eq(self.mask_read.data.bit_select(bit_at, 1))
         valid, group_last, first, last = (delay(m, v, 1, f"bit_{n}") for v, n in
                                           ((valid, "valid"), (group_last, "group_last"), (first, "first"),
                                            (last, "last")))
         # A kept position's entries follow one another: a counter is the address.
-        entry = Signal.like(self.value_addr, name="value_entry")
+        entry = Signal.like(self.value_read.addr, name="value_entry")
         with m.If(valid & kept):
             m.d.sync += entry.eq(Mux(last, 0, entry + 1))
         with m.Elif(valid & last):
             m.d.sync += entry.eq(0)
-        m.d.sync += self.value_addr.eq(entry)
+        m.d.sync += self.value_read.addr.eq(entry)
         kept, valid, first, last = (delay(m, v, VALUE_DEPTH, f"value_{n}") for v, n in
                                     ((kept, "kept"), (valid, "valid"), (first, "first"), (last, "last")))
-        payload = Signal.like(queue.push_payload)
+        payload = Signal.like(queue.push.payload)
         for lane in range(self.lanes):
-            bits = self.value_data[lane * self.value_bits:(lane + 1) * self.value_bits]
+            bits = self.value_read.data[lane * self.value_bits:(lane + 1) * self.value_bits]
             m.d.sync += payload.data[lane].eq(Mux(kept, bits.as_signed(), 0))
-        m.d.sync += [payload.first.eq(first), payload.last.eq(last), queue.push_valid.eq(valid)]
-        m.d.comb += queue.push_payload.eq(payload)
+        m.d.sync += [payload.first.eq(first), payload.last.eq(last), queue.push.valid.eq(valid)]
+        m.d.comb += queue.push.payload.eq(payload)
         return m

@@ -6,6 +6,7 @@ from amaranth.lib.wiring import In, Out
 
 from .block_ram import BlockRAM
 from .frame_beat import frame_beat
+from .memory_ports import write_port
 from .scatter import MASK_DEPTH, VALUE_DEPTH, Scatter, ScatterSpec
 from .spec_component import SpecComponent
 
@@ -43,8 +44,9 @@ class ScatterBuffer(SpecComponent):
     ----------
     claim : In(1)
     free : Out(1)
-    copy_addr : In(...), copy_data : In(word_bits), copy_en : In(1)
-    sums : In(stream.Signature(frame_beat(value_bits, lanes)))
+    copy_write : In(write_port(mask_words, word_bits))
+        The frame's bitmap words, written by the block that reads the frame out.
+    sums : In(stream.Signature(frame_beat(value_bits, lanes), always_ready=True))
     values : Out(stream.Signature(frame_beat(value_bits, lanes)))
     """
 
@@ -58,10 +60,8 @@ class ScatterBuffer(SpecComponent):
         return {
             "claim": In(1),
             "free": Out(1),
-            "copy_addr": In(range(max(spec.mask_words, 2))),
-            "copy_data": In(spec.word_bits),
-            "copy_en": In(1),
-            "sums": In(stream.Signature(frame_beat(spec.value_bits, spec.lanes))),
+            "copy_write": In(write_port(spec.mask_words, spec.word_bits)),
+            "sums": In(stream.Signature(frame_beat(spec.value_bits, spec.lanes), always_ready=True)),
             "values": Out(stream.Signature(frame_beat(spec.value_bits, spec.lanes))),
         }
 
@@ -85,12 +85,12 @@ class ScatterBuffer(SpecComponent):
         m.d.sync += claimed.eq(claimed + self.claim - release)
         with m.If(self.claim):
             m.d.sync += [copy_bank.eq(next_bank), next_bank.eq(~next_bank)]
-        m.d.comb += [masks.write_addr.eq(self.copy_addr + bank_base(copy_bank, mask_words)),
-                     masks.write_data.eq(self.copy_data), masks.write_en.eq(self.copy_en)]
+        m.d.comb += [masks.write_addr.eq(self.copy_write.addr + bank_base(copy_bank, mask_words)),
+                     masks.write_data.eq(self.copy_write.data), masks.write_en.eq(self.copy_write.en)]
 
         # -- sums, in the order they come ----------------------------------------------
         take = Signal(name="take")
-        m.d.comb += [self.sums.ready.eq(1), take.eq(self.sums.valid)]
+        m.d.comb += take.eq(self.sums.valid)
         entry = Signal(range(max(entries, 2)), name="sum_entry")
         sum_bank = Signal(name="sum_bank")
         with m.If(take):
@@ -120,9 +120,9 @@ class ScatterBuffer(SpecComponent):
         with m.If(release):
             m.d.sync += [scattering.eq(0), read_bank.eq(~read_bank)]
         m.d.comb += [
-            masks.read_addr.eq(scatter.mask_addr + bank_base(read_bank, mask_words)),
-            scatter.mask_data.eq(masks.read_data),
-            memory.read_addr.eq(scatter.value_addr + bank_base(read_bank, entries)),
-            scatter.value_data.eq(memory.read_data),
+            masks.read_addr.eq(scatter.mask_read.addr + bank_base(read_bank, mask_words)),
+            scatter.mask_read.data.eq(masks.read_data),
+            memory.read_addr.eq(scatter.value_read.addr + bank_base(read_bank, entries)),
+            scatter.value_read.data.eq(memory.read_data),
         ]
         return m

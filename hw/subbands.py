@@ -10,6 +10,7 @@ from amaranth.hdl import Array, Cat, Mux, Signal, signed
 from amaranth.lib import data
 
 from .block_ram import BlockRAM
+from .pipeline import RELAY
 
 __all__ = ["DETAILS", "bank_flags", "bank_gate", "mallat_region", "next_bank", "read_bank_control", "read_registered",
            "subband_memory", "subbands", "write_in_order"]
@@ -78,8 +79,8 @@ def write_in_order(m, ram, valid, value, name):
         The address counter and the relayed valid: the entry being written is
         ``count`` whenever ``written`` is high.
     """
-    valid_relay = Signal(name=f"wr_{name}_relay_valid")
-    value_relay = Signal.like(value, name=f"wr_{name}_relay_data")
+    valid_relay = Signal(name=f"wr_{name}_relay_valid", attrs=RELAY)
+    value_relay = Signal.like(value, name=f"wr_{name}_relay_data", attrs=RELAY)
     m.d.sync += [valid_relay.eq(valid), value_relay.eq(value)]
     count = Signal(range(ram.depth), name=f"wr_{name}")
     m.d.comb += [ram.write_addr.eq(count), ram.write_data.eq(value_relay), ram.write_en.eq(valid_relay)]

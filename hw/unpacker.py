@@ -11,6 +11,7 @@ from ..spec.checks import check_positive_int, set_validated
 from ..spec.frame import CompressedFrame
 from .block_ram import BlockRAM
 from .frame_beat import word_beat
+from .memory_ports import read_port
 from .pipeline import delay, sum_tree, sum_tree_depth
 from .spec_component import SpecComponent
 
@@ -89,8 +90,7 @@ class Unpacker(SpecComponent):
         The stored frame (the older one) has been read; its bank may take a new frame.
     refused : Out(1)
         One cycle per refused frame.
-    mask_addr, code_addr : In(...)
-    mask_data, code_data : Out(word_bits)
+    mask_read, code_read : In(read_port(mask_words or code_words, word_bits))
         Read ports of the memories (the stored frame's bank), ``BlockRAM.LATENCY`` cycles.
     """
 
@@ -106,10 +106,8 @@ class Unpacker(SpecComponent):
             "stored": Out(1),
             "release": In(1),
             "refused": Out(1),
-            "mask_addr": In(range(max(spec.mask_words, 2))),
-            "mask_data": Out(spec.word_bits),
-            "code_addr": In(range(max(spec.code_words, 2))),
-            "code_data": Out(spec.word_bits),
+            "mask_read": In(read_port(spec.mask_words, spec.word_bits)),
+            "code_read": In(read_port(spec.code_words, spec.word_bits)),
         }
 
     def _memory(self, entries):
@@ -135,10 +133,10 @@ class Unpacker(SpecComponent):
         def banked(addr, width, bank):
             return Cat(addr[:width], bank) if two else addr
 
-        m.d.comb += [mask.read_addr.eq(banked(self.mask_addr, mask_width, read_bank)),
-                     self.mask_data.eq(mask.read_data),
-                     codes.read_addr.eq(banked(self.code_addr, code_width, read_bank)),
-                     self.code_data.eq(codes.read_data)]
+        m.d.comb += [mask.read_addr.eq(banked(self.mask_read.addr, mask_width, read_bank)),
+                     self.mask_read.data.eq(mask.read_data),
+                     codes.read_addr.eq(banked(self.code_read.addr, code_width, read_bank)),
+                     self.code_read.data.eq(codes.read_data)]
         # The bank state's next values, so that `stored` and `free` (whether
         # the write bank may take a frame) are registers, exact in the same
         # cycle as the state, and no bank multiplexer lies before `take`.

@@ -311,12 +311,10 @@ class WccLayer(SpecComponent):
             m.d.sync += started.eq(1)
         with m.If(reader.done):
             m.d.sync += started.eq(0)
-        m.d.comb += [
-            unpacker.mask_addr.eq(reader.mask_addr), reader.mask_data.eq(unpacker.mask_data),
-            unpacker.code_addr.eq(reader.code_addr), reader.code_data.eq(unpacker.code_data),
-            scatter.copy_addr.eq(reader.copy_addr), scatter.copy_data.eq(reader.copy_data),
-            scatter.copy_en.eq(reader.copy_en),
-        ]
+        # The reader reads the stored frame through the unpacker's memory ports and copies its bitmap.
+        wiring.connect(m, reader.mask_read, unpacker.mask_read)
+        wiring.connect(m, reader.code_read, unpacker.code_read)
+        wiring.connect(m, reader.copy_write, scatter.copy_write)
 
         watched = {"coefficients": forward.coefficients, "compressed": compressed, "codes": reader.codes,
                    "sums": mac.sums, "scattered": scatter.values, "inverse": inverse.pixels}

@@ -17,8 +17,10 @@ import shutil
 import subprocess
 import time
 from dataclasses import dataclass
+from importlib.metadata import version
 from pathlib import Path
 
+from cocotb_tools.config import libs_dir as cocotb_libs_dir
 from cocotb_tools.runner import Icarus, Verilator, VerilatorControlFile
 
 from ..environment import temporary_environment
@@ -169,8 +171,10 @@ def build_simulation(simulator, sources, toplevel, *, waves=False, progress=None
     if not simulator_available(simulator):
         raise SimulatorMissing(_INSTALL[simulator])
     digest = hashlib.sha256()
+    # A Verilator binary links cocotb's libraries by path: a build made by another environment would not start.
     options = {"simulator": simulator, "version": _version(simulator), "toplevel": toplevel, "waves": waves,
-               "verilator_args": VERILATOR_ARGS, "cxx_opt": VERILATOR_CXX_OPT}
+               "verilator_args": VERILATOR_ARGS, "cxx_opt": VERILATOR_CXX_OPT,
+               "cocotb": [version("cocotb"), str(cocotb_libs_dir)]}
     digest.update(json.dumps(options, sort_keys=True).encode())
     for source in sources:
         text = Path(source).read_bytes()

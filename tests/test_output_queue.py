@@ -16,7 +16,7 @@ def run_queue(width, latency, burst, relay_push, ready_probability, issue_probab
     issued with the sink always ready after warm-up."""
     # A layout, as the blocks use it: the queue keeps the payload's raw bits.
     queue = OutputQueue(data.StructLayout({"bits": width}), latency, burst=burst, relay_push=relay_push)
-    push_payload, out_payload = queue.push_payload.as_value(), queue.o.payload.as_value()
+    push_payload, out_payload = queue.push.payload.as_value(), queue.o.payload.as_value()
     rng = np.random.default_rng(seed)
     issued, received, issue_cycles = [], [], []
 
@@ -39,7 +39,7 @@ def run_queue(width, latency, burst, relay_push, ready_probability, issue_probab
             ctx.set(queue.issue, issue)
             arriving = pipeline.popleft()
             pipeline.append(payload)
-            ctx.set(queue.push_valid, arriving is not None)
+            ctx.set(queue.push.valid, arriving is not None)
             ctx.set(push_payload, 0 if arriving is None else arriving)
             await ctx.tick()
         # Drain: no more issues, the sink always ready.
@@ -48,7 +48,7 @@ def run_queue(width, latency, burst, relay_push, ready_probability, issue_probab
         for _ in range(2 * (latency + OutputQueue.push_latency(relay_push)) + burst + 16):  # beyond its depth
             arriving = pipeline.popleft()
             pipeline.append(None)
-            ctx.set(queue.push_valid, arriving is not None)
+            ctx.set(queue.push.valid, arriving is not None)
             ctx.set(push_payload, 0 if arriving is None else arriving)
             if ctx.get(queue.o.valid):
                 received.append(ctx.get(out_payload))
