@@ -1,8 +1,9 @@
 """Golden models of a WCC layer.
 
 The PyTorch layers (float, trainable) define what the layer computes; the
-integer reference model (NumPy int64, one function per hardware block, named
-after the block) defines bit for bit what the hardware computes. docs/numerics.md
+integer reference model (NumPy int64, one function per hardware block, in the
+module of the block's name: ``golden/packer.py`` for ``hw/packer.py``) defines
+bit for bit what the hardware computes. docs/numerics.md
 is the contract between the two and the hardware.
 
 The integer model imports only NumPy; the PyTorch names load PyTorch on first use.
@@ -14,16 +15,16 @@ from ..spec.frame import keep_count, level_map
 from ..spec.wcc_config import WccConfig
 from .bundle import BundleError, LayerBundle, random_bundle
 from .compressor import Compressed, compressor
-from .energy import energy
 from .haar_forward import haar_forward
 from .haar_inverse import align_levels, haar_inverse
-from .pack import pack, stream_bits
+from .packer import pack, stream_bits
 from .pointwise_mac import pointwise_mac
-from .quantize import quantize
-from .requantize import requantize
+from .position_energy import energy
+from .quantizer import quantize
+from .requantizer import requantize
 from .scatter import scatter
-from .topk_select import topk_select
-from .unpack import StreamError, unpack
+from .topk_selector import topk_select
+from .unpacker import StreamError, unpack
 from .wcc_layer import WccTrace, wcc_layer
 
 # Names that need PyTorch (or scikit-image), by the module that defines them.

@@ -8,10 +8,10 @@ import numpy as np
 
 from ..spec.fixed_point import as_int64
 from ..spec.frame import level_map
-from .energy import energy
-from .pack import pack
-from .quantize import quantize
-from .topk_select import topk_select
+from .packer import pack
+from .position_energy import energy
+from .quantizer import quantize
+from .topk_selector import topk_select
 
 __all__ = ["Compressed", "compressor"]
 

@@ -12,9 +12,9 @@ from .compressor import compressor
 from .haar_forward import haar_forward
 from .haar_inverse import haar_inverse
 from .pointwise_mac import pointwise_mac
-from .requantize import requantize
+from .requantizer import requantize
 from .scatter import scatter
-from .unpack import unpack
+from .unpacker import unpack
 
 __all__ = ["WccTrace", "wcc_layer"]
 

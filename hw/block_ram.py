@@ -5,7 +5,6 @@ from amaranth.lib import wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-
 __all__ = ["BlockRAM", "RAM_PORT"]
 
 #: Attributes of the registers between a BlockRAM's ports and its RAM (``gen/synth.py`` marks them ``keep``).

@@ -9,6 +9,7 @@ from amaranth.lib.wiring import In, Out
 from ..spec.frame import CompressedFrame
 from .block_ram import BlockRAM
 from .frame_beat import frame_beat
+from .memory_ports import read_port, write_port
 from .output_queue import OutputQueue
 from .pipeline import delay, wrapping_counter
 from .spec_component import SpecComponent
@@ -25,8 +26,9 @@ class KeptReaderSpec(CompressedFrame):
 
     @property
     def read_cycles(self):
-        """Cycles from ``start`` to ``done`` with the sink always ready."""
-        return max(self.mask_words, self.code_words) + 1
+        """Cycles from ``start`` high to ``done`` high, with the sink always ready (once the output queue is out of
+        reset): a read per cycle of the longer of bitmap and codes, the last read's step, the pulse's register."""
+        return max(self.mask_words, self.code_words) + 2
 
 
 class KeptReader(SpecComponent):
@@ -53,12 +55,12 @@ class KeptReader(SpecComponent):
     ----------
     start : In(1)
     done : Out(1)
-    mask_addr : Out(...), mask_data : In(lanes * bit_a)
-        Bitmap read port (data ``BlockRAM.LATENCY`` cycles after the address).
-    code_addr : Out(...), code_data : In(lanes * bit_a)
-        Code read port.
-    copy_addr : Out(...), copy_data : Out(lanes * bit_a), copy_en : Out(1)
-        The bitmap words, in order, for a memory of the next stage.
+    mask_read : Out(read_port(mask_words, lanes * bit_a))
+        The unpacker's bitmap memory (data ``BlockRAM.LATENCY`` cycles after the address).
+    code_read : Out(read_port(code_words, lanes * bit_a))
+        The unpacker's code memory.
+    copy_write : Out(write_port(mask_words, lanes * bit_a))
+        The bitmap words, in order, into a memory of the next stage.
     codes : Out(stream.Signature(frame_beat(bit_a, lanes)))
     """
 
@@ -70,13 +72,9 @@ class KeptReader(SpecComponent):
         return {
             "start": In(1),
             "done": Out(1),
-            "mask_addr": Out(range(max(spec.mask_words, 2))),
-            "mask_data": In(word),
-            "code_addr": Out(range(max(spec.code_words, 2))),
-            "code_data": In(word),
-            "copy_addr": Out(range(max(spec.mask_words, 2))),
-            "copy_data": Out(word),
-            "copy_en": Out(1),
+            "mask_read": Out(read_port(spec.mask_words, word)),
+            "code_read": Out(read_port(spec.code_words, word)),
+            "copy_write": Out(write_port(spec.mask_words, word)),
             "codes": Out(stream.Signature(frame_beat(spec.bit_a, spec.lanes))),
         }
 
@@ -93,11 +91,11 @@ class KeptReader(SpecComponent):
         mask_index, mask_last = wrapping_counter(m, mask_running, self.mask_words, "mask_index")
         with m.If(mask_running & mask_last):
             m.d.sync += mask_running.eq(0)
-        m.d.comb += self.mask_addr.eq(mask_index)
+        m.d.comb += self.mask_read.addr.eq(mask_index)
         m.d.sync += [
-            self.copy_addr.eq(delay(m, mask_index, BlockRAM.LATENCY, "copy_addr")),
-            self.copy_en.eq(delay(m, mask_running, BlockRAM.LATENCY, "copy_en")),
-            self.copy_data.eq(self.mask_data),
+            self.copy_write.addr.eq(delay(m, mask_index, BlockRAM.LATENCY, "copy_addr")),
+            self.copy_write.en.eq(delay(m, mask_running, BlockRAM.LATENCY, "copy_en")),
+            self.copy_write.data.eq(self.mask_read.data),
         ]
 
         # The codes, an entry per cycle while the queue has room.
@@ -109,13 +107,13 @@ class KeptReader(SpecComponent):
             m.d.sync += code_first.eq(code_last)
             with m.If(code_last):
                 m.d.sync += code_running.eq(0)
-        m.d.comb += self.code_addr.eq(code_index)
+        m.d.comb += self.code_read.addr.eq(code_index)
         valid, first, last = (delay(m, v, BlockRAM.LATENCY, f"code_{n}") for v, n in
                               ((issue, "valid"), (code_first, "first"), (code_last, "last")))
-        payload = Signal.like(queue.push_payload)
-        m.d.sync += [payload.data.eq(self.code_data), payload.first.eq(first), payload.last.eq(last),
-                     queue.push_valid.eq(valid)]
-        m.d.comb += queue.push_payload.eq(payload)
+        payload = Signal.like(queue.push.payload)
+        m.d.sync += [payload.data.eq(self.code_read.data), payload.first.eq(first), payload.last.eq(last),
+                     queue.push.valid.eq(valid)]
+        m.d.comb += queue.push.payload.eq(payload)
 
         m.d.sync += self.done.eq(0)
         with m.If(pending & ~mask_running & ~code_running & ~self.start):

@@ -37,7 +37,7 @@ class SpecComponent(wiring.Component):
 
     def __init__(self, spec=None, /, **params):
         members = self.members(self.spec)
-        # A port hides the spec's fact of the same name (a selector's ``keep`` output, its spec's ``keep`` count).
+        # A port hides a fact of the same name: ``block.x`` is the port, ``block.spec.x`` the fact.
         self._ports = frozenset(members)
         super().__init__(members)
 

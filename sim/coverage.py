@@ -22,8 +22,8 @@ which corruptions of the generated integers the comparison would catch:
 
 import numpy as np
 
-from ..golden.quantize import quantize
-from ..golden.requantize import requantize
+from ..golden.quantizer import quantize
+from ..golden.requantizer import requantize
 from ..spec.fixed_point import MULTIPLIER_BITS, signed_range
 from ..spec.frame import level_map
 

@@ -1,5 +1,14 @@
 """Helpers shared by the hardware tests."""
 
+from collections import deque
+
+import numpy as np
+import pywt
+from amaranth.lib import data
+from amaranth.sim import Simulator
+
+from wccgen.golden import haar_forward, topk_select
+
 
 def assert_exact(report):
     """The simulation matched the golden model exactly and kept the stream rules."""
@@ -11,3 +20,213 @@ def assert_exact(report):
 
 def padded(size, levels):
     return -(-size // 2**levels) * 2**levels
+
+
+def simulate(dut, *benches, background=()):
+    """Run ``dut`` in Amaranth's simulator with a clock and the async ``benches`` (``add_testbench``), until they
+    end; the ``background`` ones (memory models) run alongside."""
+    sim = Simulator(dut)
+    sim.add_clock(1e-6)
+    for bench in benches:
+        sim.add_testbench(bench)
+    for bench in background:
+        sim.add_testbench(bench, background=True)
+    sim.run()
+
+
+def as_python(value):
+    """A value read from the simulator as plain Python: lists for arrays, dicts for structs, else int."""
+    if isinstance(value, data.Const):
+        layout = value.shape()
+        if isinstance(layout, data.ArrayLayout):
+            return [as_python(value[index]) for index in range(layout.length)]
+        return {name: as_python(value[name]) for name, _ in layout}
+    return int(value)
+
+
+def run_always_ready(dut, source, sink, payloads, *, idle=0.0, seed=0, drain=64):
+    """Present ``payloads`` on the always-ready stream ``source`` (with random idle cycles); collect ``sink``.
+
+    Returns
+    -------
+    (list, list, list)
+        The payloads received (plain Python), the cycle each payload was sent,
+        and the cycle each was received.
+    """
+    gaps = np.random.default_rng(seed).random(10 * len(payloads) + 10) < idle
+    received, sent_cycles, received_cycles = [], [], []
+
+    async def bench(ctx):
+        sent, cycle, quiet = 0, 0, 0
+        while quiet < drain:
+            offer = sent < len(payloads) and not gaps[cycle % len(gaps)]
+            ctx.set(source.valid, offer)
+            if offer:
+                ctx.set(source.payload, payloads[sent])
+                sent_cycles.append(cycle)
+                sent += 1
+            if ctx.get(sink.valid):
+                received.append(as_python(ctx.get(sink.payload)))
+                received_cycles.append(cycle)
+            quiet = quiet + 1 if sent == len(payloads) else 0
+            await ctx.tick()
+            cycle += 1
+
+    simulate(dut, bench)
+    return received, sent_cycles, received_cycles
+
+
+def read_port_server(port, memory, latency):
+    """A background testbench that answers the read port ``port`` (reader's side) from the list ``memory``:
+    the word at an address comes ``latency`` cycles after it, as from a ``BlockRAM``."""
+    async def serve(ctx):
+        requested = deque([0] * latency)
+        while True:
+            requested.append(ctx.get(port.addr))
+            address = requested.popleft()
+            ctx.set(port.data, memory[address] if address < len(memory) else 0)
+            await ctx.tick()
+    return serve
+
+
+def bitmap_words(mask, word_bits):
+    """The bitmap of ``mask`` (raster order) as ``word_bits``-bit integers, LSB first, the last one partial."""
+    bits = [int(b) for b in np.asarray(mask).ravel()]
+    return [sum(b << i for i, b in enumerate(bits[start:start + word_bits]))
+            for start in range(0, len(bits), word_bits)]
+
+
+def code_entries(codes, lanes, bits):
+    """Kept codes ``(C, k)`` as code-memory entries: per kept position, beats of ``lanes`` codes, LSB first."""
+    codes = np.asarray(codes)
+    return [sum((int(c) & ((1 << bits) - 1)) << (bits * n) for n, c in enumerate(codes[start:start + lanes, p]))
+            for p in range(codes.shape[1]) for start in range(0, codes.shape[0], lanes)]
+
+
+def stream_collector(port, beats, received, *, backpressure=0.0, seed=0):
+    """A testbench that takes ``beats`` payloads from the stream ``port`` into ``received``, with ``ready`` low at
+    random (probability ``backpressure``)."""
+    rng = np.random.default_rng(seed)
+
+    async def collect(ctx):
+        while len(received) < beats:
+            ready = rng.random() >= backpressure
+            ctx.set(port.ready, ready)
+            if ready and ctx.get(port.valid):
+                received.append(as_python(ctx.get(port.payload)))
+            await ctx.tick()
+        ctx.set(port.ready, 0)
+    return collect
+
+
+#: A beat of the frame-routing tests: a number and the frame's end.
+BEAT = data.StructLayout({"data": 8, "last": 1})
+
+
+def numbered_frames(lengths):
+    """Frames of the given lengths, each beat numbered in order of sending, ``last`` on each frame's final beat."""
+    frames, number = [], 0
+    for length in lengths:
+        frames.append([{"data": (number + n) % 256, "last": int(n == length - 1)} for n in range(length)])
+        number += length
+    return frames
+
+
+def stream_sender(port, beats, *, idle=0.0, seed=0):
+    """A testbench that sends ``beats`` on the stream ``port``, holding each until taken, with random idle."""
+    rng = np.random.default_rng(seed)
+
+    async def send(ctx):
+        for beat in beats:
+            while rng.random() < idle:
+                await ctx.tick()
+            ctx.set(port.valid, 1)
+            ctx.set(port.payload, beat)
+            await ctx.tick().until(port.ready)
+            ctx.set(port.valid, 0)
+    return send
+
+
+def frame_beats(frame, lanes):
+    """A ``(C, H, W)`` frame as the beats of a frame stream: per position in raster order, ``C / lanes`` beats of
+    ``lanes`` channels; ``first`` on the first beat, ``last`` on the final one."""
+    channels, height, width = np.shape(frame)
+    beats = [{"data": [int(v) for v in frame[start:start + lanes, y, x]], "first": 0, "last": 0}
+             for y in range(height) for x in range(width) for start in range(0, channels, lanes)]
+    beats[0]["first"], beats[-1]["last"] = 1, 1
+    return beats
+
+
+def random_frame(rng, height=8, width=8, channels=3, keep=11, bits=5):
+    """A bitmap of ``keep`` positions and ``channels x keep`` symmetric ``bits``-bit codes."""
+    mask, _ = topk_select(rng.integers(0, 50, size=(height, width)), keep)
+    limit = 2 ** (bits - 1) - 1
+    codes = rng.integers(-limit, limit + 1, size=(channels, keep))
+    return mask, codes
+
+
+# -- Haar transforms ---------------------------------------------------------------------------------------------
+
+def pywt_mallat(frame, levels):
+    """Orthonormal coefficients of one zero-padded 2-D frame, laid out as Mallat by hand."""
+    padded_h = -(-frame.shape[0] // 2**levels) * 2**levels
+    padded_w = -(-frame.shape[1] // 2**levels) * 2**levels
+    padded = np.zeros((padded_h, padded_w))
+    padded[: frame.shape[0], : frame.shape[1]] = frame
+    bands = pywt.wavedec2(padded, "haar", level=levels, mode="periodization")
+    out = np.zeros_like(padded)
+    h, w = padded_h >> levels, padded_w >> levels
+    out[:h, :w] = bands[0]
+    for level, (horizontal, vertical, diagonal) in zip(range(levels, 0, -1), bands[1:]):
+        h, w = padded_h >> level, padded_w >> level
+        out[:h, w : 2 * w] = horizontal
+        out[h : 2 * h, :w] = vertical
+        out[h : 2 * h, w : 2 * w] = diagonal
+    return out
+
+
+def from_mallat(coeffs, levels):
+    """The inverse mapping: Mallat layout to PyWavelets' coefficient list."""
+    padded_h, padded_w = coeffs.shape
+    h, w = padded_h >> levels, padded_w >> levels
+    bands = [coeffs[:h, :w]]
+    for level in range(levels, 0, -1):
+        h, w = padded_h >> level, padded_w >> level
+        bands.append((coeffs[:h, w : 2 * w], coeffs[h : 2 * h, :w], coeffs[h : 2 * h, w : 2 * w]))
+    return bands
+
+
+def extreme_frames(channels, height, width, bits):
+    """Frames at the extremes of a ``bits``-bit range: all highest, all lowest, and two checkerboards of both."""
+    lo, hi = -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
+    rows, cols = np.indices((height, width))
+    checker = np.where((rows + cols) % 2 == 0, hi, lo)
+    return [np.full((channels, height, width), hi), np.full((channels, height, width), lo),
+            np.broadcast_to(checker, (channels, height, width)).copy(),
+            np.broadcast_to(lo + hi - checker, (channels, height, width)).copy()]
+
+
+# -- compressed-stream cases (Compressor, Decompressor) ------------------------------------------------------------
+
+IN_BITS, BIT_A = 8, 8
+
+
+def factors(levels, seed=0):
+    """Quantizer factors that put typical coefficients into the middle of the code range."""
+    rng = np.random.default_rng(seed)
+    multipliers = [int(m) for m in rng.integers(1 << 14, 1 << 15, size=levels)]
+    shifts = [15 + IN_BITS - BIT_A + level for level in range(1, levels + 1)]
+    return multipliers, shifts
+
+
+def random_coefficients(rng, channels, height, width, levels, count=3):
+    return [haar_forward(rng.integers(-128, 128, size=(channels, height, width)), levels) for _ in range(count)]
+
+
+CODEC_CASES = [
+    # height, width, channels, lanes, levels, rate
+    (8, 8, 2, 1, 2, 0.5),
+    (13, 10, 4, 2, 2, 0.25),
+    (9, 14, 3, 3, 3, 0.125),
+    (12, 20, 8, 4, 1, 0.5),
+]

@@ -1,4 +1,5 @@
-"""The structure the code promises: imports flow one way, every block has a spec, no private Amaranth hooks."""
+"""The structure the code promises: imports flow one way, every block has a spec and a test file of its name, no
+private Amaranth hooks."""
 
 import ast
 import dataclasses
@@ -65,3 +66,15 @@ def test_every_spec_is_an_immutable_dataclass(component):
     spec = component.Spec
     assert dataclasses.is_dataclass(spec) and spec.__dataclass_params__.frozen
     assert spec.__module__.startswith("wccgen.hw.")  # its own file, or its family's (ScatterBuffer: ScatterSpec)
+
+
+def test_every_hardware_file_has_a_test_file_of_its_name():
+    """``hw/x.py`` is tested in ``tests/test_x.py``; the golden function of a block, if it has one, is in
+    ``golden/x.py``."""
+    blocks = {path.stem for path in (ROOT / "hw").glob("*.py") if path.stem != "__init__"}
+    tests = {path.stem.removeprefix("test_") for path in (ROOT / "tests").glob("test_*.py")}
+    assert sorted(blocks - tests) == []
+    golden = {path.stem for path in (ROOT / "golden").glob("*.py")}
+    named_elsewhere = {stem for stem in blocks if "golden: ``golden." in (ROOT / "hw" / f"{stem}.py").read_text()
+                       and stem not in golden}
+    assert sorted(named_elsewhere) == []

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from wccgen.golden import QuantConv2d, WccConfig, WCCConv2d, wccify
+from wccgen.golden import QuantConv2d, WccConfig, WCCConv2d, keep_count, wccify
 
 GOOD = dict(height=30, width=22, channels_in=8, channels_out=6)
 
@@ -73,3 +73,15 @@ def test_wccify_bad_arguments():
         wccify(torch.nn.Linear(3, 3))
     with pytest.raises(ValueError, match="^bit_a:"):
         QuantConv2d(3, 3, 3, bit_a=1)
+
+
+def test_keep_count_forgives_float_rounding():
+    assert keep_count(100, 0.29) == 29  # binary 0.29 * 100 is 28.999...
+    for positions in (3, 768, 1000, 4096 * 3):
+        counts = range(1, min(positions, 40) + 1)
+        assert [keep_count(positions, n / positions) for n in counts] == list(counts)
+    assert keep_count(100, 0.2999) == 29  # a true fraction still floors
+    assert keep_count(64, 0.125) == 8
+    assert keep_count(63, 0.5) == 31
+    with pytest.raises(ValueError, match="rate: .* keeps no position"):
+        keep_count(64, 0.01)

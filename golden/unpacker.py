@@ -6,7 +6,7 @@ import numpy as np
 
 from ..spec.checks import check_bits, check_positive_int
 from ..spec.fixed_point import symmetric_limit
-from .pack import stream_bits
+from .packer import stream_bits
 
 __all__ = ["StreamError", "unpack"]
 

@@ -1,30 +1,11 @@
-"""Multiplier: on ECP5 MULT18X18Ds with their registers (several for wide operands); the generic one elsewhere."""
+"""Multiplier (generic) in Amaranth's simulator against Python's integers, after its latency."""
 
 import numpy as np
 import pytest
 from amaranth.hdl import signed, unsigned
 from amaranth.sim import Simulator
 
-from wccgen.gen.lint import lint_verilog
-from wccgen.hw.multiplier import Multiplier
-from wccgen.hw.verilog import emit_verilog
-from wccgen.sim.simulators import simulation_models
-
-
-@pytest.mark.parametrize("a_shape,b_shape,blocks", [
-    (signed(14), signed(14), 1), (signed(18), unsigned(15), 1), (unsigned(17), unsigned(17), 1),
-    (signed(19), unsigned(15), 2), (unsigned(18), signed(8), 2), (signed(40), signed(16), 3),
-    (signed(36), signed(20), 6),
-])
-def test_ecp5_builds_every_product_from_hard_multipliers(tmp_path, a_shape, b_shape, blocks):
-    mul = Multiplier(a_shape, b_shape)
-    assert mul.hard_multipliers == blocks
-    text = emit_verilog(mul, "mul", {}, target="ecp5")
-    assert text.count("MULT18X18D ") == blocks
-    assert " * " not in text
-    path = tmp_path / "mul.v"
-    path.write_text(text)
-    lint_verilog(path, top="mul", models=simulation_models("ecp5"))
+from wccgen.hw.multiplier import Multiplier, operand_chunks
 
 
 def bounds(shape):
@@ -60,3 +41,22 @@ def test_generic_product_after_its_latency(a_shape, b_shape, latency):
     sim.add_testbench(bench)
     sim.run()
     assert seen == [a * b for a, b in pairs]
+
+
+@pytest.mark.parametrize("shape", [signed(18), unsigned(17), unsigned(18), signed(19), signed(40), unsigned(52)])
+def test_operand_chunks_fit_a_port_and_rebuild_the_operand(shape):
+    """Each chunk fits an 18-bit signed port, and the chunks' values, shifted to their offsets, add up to the
+    operand, for its extremes and random values."""
+    chunks = operand_chunks(shape)
+    assert all(width + (0 if is_signed else 1) <= 18 for _, width, is_signed in chunks)
+    low, high = bounds(shape)
+    rng = np.random.default_rng(shape.width)
+    for value in [low, high, 0, -1 if shape.signed else 1, *(int(v) for v in rng.integers(low, high, size=50))]:
+        bits = value & ((1 << shape.width) - 1)
+        total = 0
+        for offset, width, is_signed in chunks:
+            chunk = (bits >> offset) & ((1 << width) - 1)
+            if is_signed and chunk >> (width - 1):
+                chunk -= 1 << width
+            total += chunk << offset
+        assert total == value

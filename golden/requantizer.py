@@ -1,4 +1,4 @@
-"""Requantization of the spatial output to ``out_bits`` pixels (block ``Requantize``)."""
+"""Requantization of the spatial output to ``out_bits`` pixels (block ``Requantizer``)."""
 
 from __future__ import annotations
 

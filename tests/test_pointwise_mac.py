@@ -1,7 +1,9 @@
-"""PointwiseMAC (PE x SIMD array) in simulation, against ``golden.pointwise_mac``."""
+"""PointwiseMAC (PE x SIMD array): ``golden.pointwise_mac`` against the float PyTorch convolution, then the block in
+simulation against ``golden.pointwise_mac``."""
 
 import numpy as np
 import pytest
+import torch
 
 from wccgen.gen.lint import lint_verilog
 from wccgen.golden import calibrated_layer, pointwise_mac
@@ -11,6 +13,20 @@ from wccgen.sim.harness import run_block
 from wccgen.sim.simulators import simulation_models
 
 from helpers import assert_exact
+
+
+def test_pointwise_mac_matches_float_conv(rng):
+    weights = rng.integers(-127, 128, size=(9, 14))
+    codes = rng.integers(-127, 128, size=(14, 33))
+    ours = pointwise_mac(weights, codes)
+    conv = torch.nn.functional.conv2d(torch.from_numpy(codes.T[None, :, :, None].transpose(0, 2, 1, 3).astype(np.float64)),
+                                      torch.from_numpy(weights[:, :, None, None].astype(np.float64)))
+    assert np.array_equal(ours, conv[0, :, :, 0].numpy().astype(np.int64))
+
+
+def test_pointwise_mac_rejects_mismatched_shapes():
+    with pytest.raises(ValueError, match="weights, codes"):
+        pointwise_mac(np.ones((2, 3), dtype=np.int64), np.ones((4, 5), dtype=np.int64))
 
 
 def mac_params(weights, pe, simd, **extra):

@@ -1,4 +1,4 @@
-"""Per-position energy over all channels (block ``Energy``)."""
+"""Per-position energy over all channels (block ``PositionEnergy``)."""
 
 from __future__ import annotations
 

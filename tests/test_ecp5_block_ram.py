@@ -1,0 +1,82 @@
+"""BlockRAM on ECP5: the DP16KD mode chosen for each memory shape, and the transforms built on DP16KDs (with
+their output registers) bit-exact in simulation against the integer model."""
+
+import re
+
+import pytest
+
+from wccgen.golden import align_levels, haar_forward, haar_inverse, photograph_codes
+from wccgen.hw.block_ram import BlockRAM
+from wccgen.hw.ecp5_block_ram import DP16KD_MODES, SMALL_DEPTH, dp16kd_mode
+from wccgen.hw.verilog import emit_verilog
+from wccgen.sim.harness import run_block, toplevel_name
+
+from helpers import assert_exact
+
+
+def fewest_blocks_mode(width, depth):
+    """The mode by brute force: every mode deep enough, fewest blocks side by side, then the narrowest."""
+    best = None
+    for mode, mode_depth in DP16KD_MODES:
+        if mode_depth >= depth:
+            blocks = -(-width // mode)
+            if best is None or (blocks, mode) < best:
+                best = (blocks, mode)
+    return best[1]
+
+
+@pytest.mark.parametrize("width", [1, 4, 9, 17, 32, 48, 72])
+@pytest.mark.parametrize("depth", [17, 270, 512, 513, 2048, 4097, 16384])
+def test_dp16kd_mode_takes_the_fewest_blocks_then_the_narrowest(width, depth):
+    assert dp16kd_mode(width, depth) == fewest_blocks_mode(width, depth)
+
+
+@pytest.mark.parametrize("depth", [1, SMALL_DEPTH, 16385])
+def test_shallow_and_very_deep_memories_are_not_dp16kd(depth):
+    assert dp16kd_mode(8, depth) is None
+
+
+@pytest.mark.parametrize("width,depth,blocks", [(48, 270, 2), (8, 1000, 1), (36, 512, 1), (5, 16, 0)])
+def test_a_block_ram_becomes_its_dp16kds(width, depth, blocks):
+    text = emit_verilog(BlockRAM(shape=width, depth=depth), "ram", {}, target="ecp5")
+    assert text.count("DP16KD ") == blocks
+    if blocks:
+        assert set(re.findall(r"\.DATA_WIDTH_B\(32'd(\d+)\)", text)) == {str(dp16kd_mode(width, depth))}
+
+
+@pytest.mark.parametrize("lanes,modes", [
+    (2, {"4", "18"}),
+    # One group per position: the level-2 subbands (270 entries of 48 or 32 bits) take the 36-bit mode.
+    (4, {"9", "36"}),
+])
+@pytest.mark.parametrize("block", ["HaarForward", "HaarInverse"])
+def test_ecp5_primitives_are_bit_exact(tmp_path, block, lanes, modes):
+    """The ECP5 variant (DP16KD block RAMs with output registers) computes the same as the generic one."""
+    levels, height, width = 2, 36, 40
+    if block == "HaarForward":
+        frames = [photograph_codes("rocket", height, width, 4, seed=s) for s in (0, 1, 2)]
+        expected = [haar_forward(f, levels) for f in frames]
+        in_bits = 8
+    else:
+        frames = [align_levels(haar_forward(photograph_codes("brick", height, width, 4, seed=s), levels), levels)
+                  for s in (0, 1, 2)]
+        expected = [haar_inverse(f, levels, height, width) for f in frames]
+        in_bits = 12
+    params = dict(height=height, width=width, channels=4, lanes=lanes, levels=levels, in_bits=in_bits)
+    report = run_block(block, params, frames, expected, tmp_path, idle=0.2, backpressure=0.3, target="ecp5")
+    verilog = (tmp_path / f"{toplevel_name(block)}.v").read_text()
+    assert set(re.findall(r"\.DATA_WIDTH_B\(32'd(\d+)\)", verilog)) >= modes
+    assert_exact(report)
+
+
+@pytest.mark.parametrize("width,depth,mode", [
+    (16, 300, 18),     # one block either way: the narrower mode
+    (24, 300, 36),     # one 36-bit block instead of two 18-bit ones
+    (48, 512, 36),     # two blocks instead of three
+    (48, 513, 18),     # too deep for the 36-bit mode
+    (48, 1080, 9),     # 9-bit is the widest mode 2048 deep: six blocks (4-bit would take twelve)
+    (8, 16, None),     # shallow: LUT RAM
+    (8, 16385, None),  # deeper than a block: inferred
+])
+def test_dp16kd_mode_takes_fewest_blocks(width, depth, mode):
+    assert dp16kd_mode(width, depth) == mode
