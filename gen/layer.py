@@ -20,7 +20,7 @@ from amaranth.hdl import Shape
 
 from ..golden.bundle import LayerBundle
 from ..hw.verilog import emit_verilog, verilog_difference
-from ..hw.wcc_layer import TAPS, WccLayer, WccLayerSpec
+from ..hw.wcc_layer import WccLayer, WccLayerSpec, signature_taps
 from ..spec.fixed_point import signed_range
 from . import devices
 
@@ -260,7 +260,7 @@ def generate(source, out, *, lanes_in=None, pe=None, simd=None, lanes_out=None, 
         "memories": {"directory": "mem", "files": memories,
                      "note": "the Verilog embeds the same contents as memory initialization"},
         "ports": _ports(layer),
-        "taps": [{"name": name, "block": block} for name, block in TAPS],
+        "taps": [{"name": tap.name, "block": tap.block} for tap in signature_taps(layer.signature)],
         "latency": _latencies(layer),
         "cycles": {"stages": layer.stage_cycles, "bound": layer.cycle_bound, "mac_bound": layer.mac_bound},
         "compressed_bits": cfg.compressed_bits,

@@ -3,7 +3,12 @@
 from amaranth.hdl import signed
 from amaranth.lib import data
 
-__all__ = ["frame_beat", "word_beat"]
+__all__ = ["frame_beat", "lanes_beat", "word_beat"]
+
+
+def lanes_beat(width, lanes, **fields):
+    """Layout of a beat of ``lanes`` values of ``signed(width)`` (``data``), then ``fields`` (name: shape)."""
+    return data.StructLayout({"data": data.ArrayLayout(signed(width), lanes), **fields})
 
 
 def frame_beat(width, lanes):
@@ -11,11 +16,7 @@ def frame_beat(width, lanes):
 
     ``first`` marks the first beat of a frame and ``last`` its last beat.
     """
-    return data.StructLayout({
-        "data": data.ArrayLayout(signed(width), lanes),
-        "first": 1,
-        "last": 1,
-    })
+    return lanes_beat(width, lanes, first=1, last=1)
 
 
 def word_beat(width):

@@ -3,11 +3,12 @@
 from dataclasses import dataclass
 
 from amaranth.hdl import Module, Mux, Signal, signed
-from amaranth.lib import data, stream
+from amaranth.lib import stream
 from amaranth.lib.wiring import In, Out
 
 from ..spec.checks import check_lanes, check_levels, check_positive_int, check_word_bits, set_validated
 from ..spec.wcc_config import ENERGY_MODES
+from .frame_beat import lanes_beat
 from .multiplier import Multiplier
 from .pipeline import delay, sum_tree, sum_tree_depth
 from .spec_component import SpecComponent
@@ -105,11 +106,8 @@ class PositionEnergy(SpecComponent):
     @classmethod
     def members(cls, spec):
         return {
-            "coefficients": In(stream.Signature(data.StructLayout({
-                "data": data.ArrayLayout(signed(spec.coef_bits), spec.lanes),
-                "gain": range(max(spec.levels, 2)),
-                "group_last": 1,
-            }), always_ready=True)),
+            "coefficients": In(stream.Signature(lanes_beat(spec.coef_bits, spec.lanes, gain=range(max(spec.levels, 2)),
+                                                           group_last=1), always_ready=True)),
             "energies": Out(stream.Signature(spec.energy_bits, always_ready=True)),
         }
 

@@ -8,6 +8,7 @@ from amaranth.lib.wiring import In, Out
 
 from ..spec.checks import check_bits, check_levels, check_positive_int, check_word_bits, set_validated
 from ..spec.fixed_point import MAX_SHIFT, MULTIPLIER_BITS, symmetric_limit
+from .frame_beat import lanes_beat
 from .multiplier import Multiplier
 from .pipeline import delay
 from .spec_component import SpecComponent
@@ -88,10 +89,8 @@ class Quantizer(SpecComponent):
     @classmethod
     def members(cls, spec):
         return {
-            "coefficients": In(stream.Signature(data.StructLayout({
-                "data": data.ArrayLayout(signed(spec.coef_bits), spec.lanes),
-                "level": range(spec.levels + 1),
-            }), always_ready=True)),
+            "coefficients": In(stream.Signature(lanes_beat(spec.coef_bits, spec.lanes, level=range(spec.levels + 1)),
+                                                always_ready=True)),
             "codes": Out(stream.Signature(data.ArrayLayout(signed(spec.bits), spec.lanes), always_ready=True)),
         }
 

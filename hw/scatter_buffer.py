@@ -31,14 +31,11 @@ class ScatterBuffer(SpecComponent):
 
     Parameters
     ----------
-    padded_height, padded_width, channels, lanes : int
-        Geometry of the sum frames.
-    value_bits : int
-        Width of a sum.
-    word_bits : int
-        Width of a bitmap word.
-    keep : int
-        Kept positions per frame.
+    padded_height, padded_width, channels, lanes, value_bits, word_bits, keep : int
+        As for the :class:`~wccgen.hw.scatter.Scatter` inside (one
+        :class:`~wccgen.hw.scatter.ScatterSpec` describes both): the geometry
+        of the sum frames, the width of a sum and of a bitmap word, the kept
+        positions per frame.
 
     Attributes
     ----------

@@ -25,22 +25,57 @@ from .stream_relay import StreamRelay
 from .topk_selector import MAX_DIGIT_BITS
 from .unpacker import Unpacker, UnpackerSpec
 
-__all__ = ["TAPS", "WccLayer", "WccLayerSpec", "monitor_signature"]
+__all__ = ["TAPS", "Tap", "TapSignature", "WccLayer", "WccLayerSpec", "signature_taps"]
 
-#: The layer's internal streams a testbench can watch, in data path order, with the block that produces each.
+@dataclass(frozen=True)
+class Tap:
+    """An internal stream of the layer that a testbench can watch, as port ``tap_<name>``."""
+
+    name: str
+    block: str  #: the block named when the stream is the first to differ from the model
+    part: str  #: the stage whose spec describes the stream (:meth:`WccLayerSpec.part`)
+    component: type  #: that stage's component class
+    port: str  #: the stream port of ``component`` whose payload the tap carries
+    framing: str  #: how beats make a frame: ``frame`` (positions, ``lanes`` per beat), ``vectors`` or ``words``
+    lanes: str = "lanes"  #: the part's fact that gives the values per beat
+
+
+class TapSignature(wiring.Signature):
+    """Signature of a watch point: ``valid`` is high in a cycle where the stream transfers ``payload``; ``tap``
+    says which stream it is."""
+
+    def __init__(self, tap, payload_shape):
+        self.tap = tap
+        super().__init__({"valid": Out(1), "payload": Out(payload_shape)})
+
+    def __eq__(self, other):
+        return type(other) is type(self) and other.tap == self.tap and other.members == self.members
+
+    def __repr__(self):
+        return f"TapSignature({self.tap.name!r}, {self.members['payload'].shape!r})"
+
+
+#: The layer's internal streams a testbench can watch, in data path order (the one list of them: the layer's
+#: signature, the testbench's comparisons and the manifest all come from it).
 TAPS = (
-    ("coefficients", "HaarForward"),
-    ("compressed", "Compressor"),
-    ("codes", "Unpacker"),
-    ("sums", "PointwiseMAC"),
-    ("scattered", "Scatter"),
-    ("inverse", "HaarInverse"),
+    Tap("coefficients", "HaarForward", "haar_forward", HaarForward, "coefficients", "frame"),
+    Tap("compressed", "Compressor", "compressor", Compressor, "compressed", "words"),
+    Tap("codes", "Unpacker", "reader", KeptReader, "codes", "vectors"),
+    Tap("sums", "PointwiseMAC", "mac", PointwiseMAC, "sums", "vectors", "lanes_out"),
+    Tap("scattered", "Scatter", "scatter", ScatterBuffer, "values", "frame"),
+    Tap("inverse", "HaarInverse", "haar_inverse", HaarInverse, "pixels", "frame"),
 )
 
 
-def monitor_signature(payload_shape):
-    """Signature of a watch point: ``valid`` is high in a cycle where the stream transfers ``payload``."""
-    return wiring.Signature({"valid": Out(1), "payload": Out(payload_shape)})
+def signature_taps(signature):
+    """The :class:`Tap` of every watch point of ``signature``, in data path order."""
+    return tuple(member.signature.tap for member in signature.members.values()
+                 if member.is_signature and isinstance(member.signature, TapSignature))
+
+
+def _payload_shape(component, spec, port):
+    """Payload shape of the stream ``port`` of a ``component`` class made from ``spec``."""
+    return component.members(spec)[port].signature.members["payload"].shape
 
 
 #: Narrowest radix digit tried for the selector: below it the passes over the energies dominate any frame.
@@ -51,11 +86,6 @@ HAAR_BANKS = 2
 
 def _divisor_at_most(number, limit):
     return max(d for d in range(1, min(number, limit) + 1) if number % d == 0)
-
-
-def _payload_shape(component, spec, port):
-    """Payload shape of the stream ``port`` of a ``component`` class made from ``spec``."""
-    return component.members(spec)[port].signature.members["payload"].shape
 
 
 @dataclass(frozen=True, eq=False, kw_only=True)
@@ -151,17 +181,11 @@ class WccLayerSpec:
         return self.parts[name]
 
     @property
-    def tap_shapes(self):
-        """Payload shape of each internal stream of :data:`TAPS`, from the signature of the block that makes it."""
-        parts = self.parts
-        return {
-            "coefficients": _payload_shape(HaarForward, parts["haar_forward"], "coefficients"),
-            "compressed": _payload_shape(Compressor, parts["compressor"], "compressed"),
-            "codes": _payload_shape(KeptReader, parts["reader"], "codes"),
-            "sums": _payload_shape(PointwiseMAC, parts["mac"], "sums"),
-            "scattered": _payload_shape(ScatterBuffer, parts["scatter"], "values"),
-            "inverse": _payload_shape(HaarInverse, parts["haar_inverse"], "pixels"),
-        }
+    def tap_signatures(self):
+        """The :class:`TapSignature` of each internal stream a testbench can watch, by tap name, in data path
+        order; each payload shape is that of the port of the block that makes the stream."""
+        return {tap.name: TapSignature(tap, _payload_shape(tap.component, self.part(tap.part), tap.port))
+                for tap in TAPS}
 
     def header_parameters(self):
         """The parameters as generated files record them: the bundle by name and content digest."""
@@ -240,7 +264,7 @@ class WccLayer(SpecComponent):
     ----------
     pixels : In(stream.Signature(frame_beat(in_bits, lanes_in)))
     output : Out(stream.Signature(frame_beat(out_bits, lanes_out)))
-    tap_<name> : Out(monitor_signature(...))
+    tap_<name> : Out(TapSignature(...))
     """
 
     Spec = WccLayerSpec
@@ -252,9 +276,8 @@ class WccLayer(SpecComponent):
             "pixels": In(stream.Signature(frame_beat(cfg.in_bits, spec.lanes_in))),
             "output": Out(stream.Signature(frame_beat(cfg.out_bits, spec.lanes_out))),
         }
-        shapes = spec.tap_shapes
-        for name, _ in TAPS:
-            members[f"tap_{name}"] = Out(monitor_signature(shapes[name]))
+        for name, signature in spec.tap_signatures.items():
+            members[f"tap_{name}"] = Out(signature)
         return members
 
     def elaborate(self, platform):
@@ -271,9 +294,9 @@ class WccLayer(SpecComponent):
         for index, compressor in enumerate(compressors):
             m.submodules["compressor" if index == 0 else f"compressor{index}"] = compressor
 
-        relays = []
+        relays, watched = [], {}
 
-        def relay(source, sink):
+        def relay(source, sink, tap=None):
             # Every stream between two blocks crosses a register slice: the
             # blocks lie far apart, and no handshake path spans two of them.
             part = StreamRelay(source.payload.shape())
@@ -281,26 +304,28 @@ class WccLayer(SpecComponent):
             relays.append(part)
             wiring.connect(m, source, part.i)
             wiring.connect(m, part.o, sink)
+            if tap is not None:
+                watched[tap] = source
 
         wiring.connect(m, wiring.flipped(self.pixels), forward.pixels)
         if len(compressors) == 1:
-            relay(forward.coefficients, compressors[0].coefficients)
+            relay(forward.coefficients, compressors[0].coefficients, tap="coefficients")
             compressed = compressors[0].compressed
         else:
             # Frames dealt to the compressors in turn, their streams gathered in the same order.
             coefficient_shape = forward.coefficients.payload.shape()
             m.submodules.splitter = splitter = FrameSplitter(coefficient_shape, len(compressors))
             m.submodules.merger = merger = FrameMerger(compressors[0].compressed.payload.shape(), len(compressors))
-            relay(forward.coefficients, splitter.frames)
+            relay(forward.coefficients, splitter.frames, tap="coefficients")
             for index, compressor in enumerate(compressors):
                 relay(splitter.outputs[index], compressor.coefficients)
                 relay(compressor.compressed, merger.inputs[index])
             compressed = merger.frames
-        relay(compressed, unpacker.words)
-        relay(reader.codes, mac.codes)
-        relay(mac.sums, scatter.sums)
-        relay(scatter.values, inverse.coefficients)
-        relay(inverse.pixels, requantizer.values)
+        relay(compressed, unpacker.words, tap="compressed")
+        relay(reader.codes, mac.codes, tap="codes")
+        relay(mac.sums, scatter.sums, tap="sums")
+        relay(scatter.values, inverse.coefficients, tap="scattered")
+        relay(inverse.pixels, requantizer.values, tap="inverse")
         wiring.connect(m, requantizer.pixels, wiring.flipped(self.output))
 
         # A stored frame is read out once, when the scatter buffer has a bank for its sums.
@@ -316,9 +341,9 @@ class WccLayer(SpecComponent):
         wiring.connect(m, reader.code_read, unpacker.code_read)
         wiring.connect(m, reader.copy_write, scatter.copy_write)
 
-        watched = {"coefficients": forward.coefficients, "compressed": compressed, "codes": reader.codes,
-                   "sums": mac.sums, "scattered": scatter.values, "inverse": inverse.pixels}
-        for name, port in watched.items():
-            tap = getattr(self, f"tap_{name}")
-            m.d.comb += [tap.valid.eq(port.valid & port.ready), tap.payload.eq(port.payload)]
+        # Each watch point shows its stream's transfers (wires to the relays' inputs).
+        assert set(watched) == {tap.name for tap in TAPS}
+        for tap in TAPS:
+            port, source = getattr(self, f"tap_{tap.name}"), watched[tap.name]
+            m.d.comb += [port.valid.eq(source.valid & source.ready), port.payload.eq(source.payload)]
         return m

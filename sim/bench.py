@@ -57,7 +57,7 @@ def bench_streams(signature, spec):
     if spec.load in members:
         streams.append(BenchStream(spec.load, "player", PayloadCodec(_payload_layout(members[spec.load]))))
     streams.append(BenchStream(spec.sink, "recorder", PayloadCodec(_payload_layout(members[spec.sink]))))
-    for tap in spec.taps:
+    for tap in spec.taps(signature):
         port = f"tap_{tap.name}"
         streams.append(BenchStream(port, "monitor", PayloadCodec(_payload_layout(members[port]))))
     return streams

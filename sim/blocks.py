@@ -12,10 +12,10 @@ from ..hw.haar_forward import HaarForward
 from ..hw.haar_inverse import HaarInverse
 from ..hw.pointwise_mac import PointwiseMAC
 from ..hw.requantizer import Requantizer
-from ..hw.wcc_layer import WccLayer
+from ..hw.wcc_layer import WccLayer, signature_taps
 from .streams import FrameStream, VectorStream, WordStream
 
-__all__ = ["BLOCKS", "BlockSpec", "LAYER_TAPS", "Tap"]
+__all__ = ["BLOCKS", "BlockSpec", "Tap", "signature_watch_points"]
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,17 @@ class Tap:
     block: str  #: the block that produces it, named in mismatch reports
     part: str  #: the block's stage, whose spec describes the stream (``WccLayerSpec.part``)
     stream: object  #: how its beats become a frame
+
+
+#: How the beats of a watched stream make a frame, by the tap's ``framing``.
+FRAMINGS = {"frame": FrameStream, "vectors": VectorStream, "words": lambda lanes: WordStream()}
+
+
+def signature_watch_points(signature):
+    """The testbench's :class:`Tap` of every watch point of ``signature`` (``hw.wcc_layer.TapSignature``), in
+    data path order."""
+    return tuple(Tap(tap.name, tap.block, tap.part, FRAMINGS[tap.framing](tap.lanes))
+                 for tap in signature_taps(signature))
 
 
 @dataclass(frozen=True)
@@ -40,7 +51,6 @@ class BlockSpec:
     status: tuple = field(default=())  #: output ports read into the report at the end
     load: str = None  #: second input stream (weights), driven before the frames that follow a load
     load_stream: object = FrameStream()  #: how a load frame becomes beats
-    taps: tuple = field(default=())  #: internal streams compared too, in data path order
     sink_block: str = None  #: block named for an output mismatch (default: the block itself)
 
     def make_spec(self, params):
@@ -54,16 +64,9 @@ class BlockSpec:
         """The signature of the component made from ``spec``, read without building the component."""
         return wiring.Signature(self.component.members(spec))
 
-
-#: The internal streams of a ``WccLayer``, in data path order.
-LAYER_TAPS = (
-    Tap("coefficients", "HaarForward", "haar_forward", FrameStream()),
-    Tap("compressed", "Compressor", "compressor", WordStream()),
-    Tap("codes", "Unpacker", "reader", VectorStream("lanes")),
-    Tap("sums", "PointwiseMAC", "mac", VectorStream("lanes_out")),
-    Tap("scattered", "Scatter", "scatter", FrameStream()),
-    Tap("inverse", "HaarInverse", "haar_inverse", FrameStream()),
-)
+    def taps(self, signature):
+        """The internal streams compared too (the block's watch points), in data path order."""
+        return signature_watch_points(signature)
 
 
 BLOCKS = {
@@ -77,5 +80,5 @@ BLOCKS = {
                               load_stream=FrameStream("simd")),
     "Requantizer": BlockSpec(Requantizer, source="values", sink="pixels"),
     "WccLayer": BlockSpec(WccLayer, source="pixels", sink="output", source_stream=FrameStream("lanes_in"),
-                          sink_stream=FrameStream("lanes_out"), taps=LAYER_TAPS, sink_block="Requantizer"),
+                          sink_stream=FrameStream("lanes_out"), sink_block="Requantizer"),
 }

@@ -210,7 +210,8 @@ def run_block(block, params, frames, expected, build_dir, *, idle=0.0, backpress
         log = (run_dir / "sim.log").read_text(errors="replace")[-3000:] if (run_dir / "sim.log").is_file() else ""
         raise SimulationError(f"{block}: the simulation wrote no run record; end of its log:\n{log}")
     record = json.loads(record_path.read_text())
-    report = _report(block, params, spec, facts, streams, run_dir, record, frames, expected, taps_expected)
+    report = _report(block, params, spec, facts, spec.taps(signature), streams, run_dir, record, frames, expected,
+                     taps_expected)
     report.update({"simulator": simulator, "build_seconds": round(build.build_seconds, 2),
                    "build_cached": build.cached, "run_seconds": round(run_seconds, 3),
                    "cycles": record["end_cycle"] - record["start_cycle"]})
@@ -272,17 +273,17 @@ def _compare_frames(block, want_frames, values, bounds, sink, facts):
     return None
 
 
-def _stall(block, spec, facts, run_dir, record, frames, expected, taps_expected):
+def _stall(block, spec, facts, taps, run_dir, record, frames, expected, taps_expected):
     """The watchdog's message, and every stream that has fewer beats than it should, in data path order."""
     counts = record["counts"]
     wants = {spec.source: sum(spec.source_stream.beat_count(facts, f) for f in frames),
              spec.sink: sum(spec.sink_stream.beat_count(facts, f) for f in expected)}
-    taps = {f"tap_{tap.name}": tap for tap in spec.taps}
+    tap_ports = {f"tap_{tap.name}": tap for tap in taps}
     if taps_expected:
-        for port, tap in taps.items():
+        for port, tap in tap_ports.items():
             wants[port] = sum(tap.stream.beat_count(facts.part(tap.part), f) for f in taps_expected[tap.name])
     stalled = {}
-    for port in [spec.source, *[p for p in taps if p in wants], spec.sink]:
+    for port in [spec.source, *[p for p in tap_ports if p in wants], spec.sink]:
         if port == spec.source:
             accepted = (run_dir / f"{port}.accepted").read_text().split()
             done, last = len(accepted), int(accepted[-1]) if accepted else None
@@ -298,7 +299,7 @@ def _stall(block, spec, facts, run_dir, record, frames, expected, taps_expected)
     return message, stalled
 
 
-def _report(block, params, spec, facts, streams, run_dir, record, frames, expected, taps_expected):
+def _report(block, params, spec, facts, taps, streams, run_dir, record, frames, expected, taps_expected):
     by_port = {stream.port: stream for stream in streams}
     resets = record["resets"]
     after = resets[-1]["end"] if resets else 0
@@ -310,7 +311,7 @@ def _report(block, params, spec, facts, streams, run_dir, record, frames, expect
             protocol += _protocol_errors(stream, run_dir, resets)
     report["protocol_errors"] = protocol[:10]
     if record["timed_out"]:
-        message, stalled = _stall(block, spec, facts, run_dir, record, frames, expected, taps_expected)
+        message, stalled = _stall(block, spec, facts, taps, run_dir, record, frames, expected, taps_expected)
         report.update(passed=False, mismatch={"block": block, "frame": None, "message": message, "stalled": stalled},
                       stream_mismatches={}, streams_compared=[])
         return report
@@ -320,7 +321,7 @@ def _report(block, params, spec, facts, streams, run_dir, record, frames, expect
         bounds = _split_frames(out_first, out_last, out_cycles, report)
         # Internal streams first, in data path order: the first difference names the block that made it.
         if taps_expected:
-            for tap in spec.taps:
+            for tap in taps:
                 tap_values, tap_first, tap_last, tap_cycles = _recorded(by_port[f"tap_{tap.name}"], run_dir, after)
                 tap_bounds = _split_frames(tap_first, tap_last, tap_cycles, {})
                 streams_compared[tap.name] = _compare_frames(

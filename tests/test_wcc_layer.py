@@ -7,7 +7,7 @@ import pytest
 
 from wccgen import golden
 from wccgen.golden.bundle import LayerBundle, random_bundle
-from wccgen.hw.wcc_layer import TAPS, WccLayer, WccLayerSpec
+from wccgen.hw.wcc_layer import TAPS, WccLayer, WccLayerSpec, signature_taps
 from wccgen.sim.blocks import BLOCKS
 from wccgen.sim.harness import run_block
 from wccgen.sim.layer_streams import layer_expectation
@@ -57,7 +57,7 @@ def test_layer_random_frames_every_stream_exact(tmp_path, rng, geometry, params,
     frames.append(np.full((cin, height, width), 127))  # all-equal energies: the tie-break alone
     layer, report = simulate_layer(tmp_path, bundle, frames, params=params, seed=5, **traffic)
     assert_exact(report)
-    assert report["streams_compared"] == [name for name, _ in TAPS] + ["output"]
+    assert report["streams_compared"] == [tap.name for tap in TAPS] + ["output"]
     assert report["frames_received"] == len(frames)
     if not traffic:
         # Stages overlap across frames: the interval is the slowest stage's.
@@ -160,3 +160,20 @@ def test_verilog_header_records_the_bundle_by_digest(tmp_path):
     changed = LayerBundle(**{**vars(bundle), "weights": bundle.weights[::-1].copy()})
     assert changed.digest() != bundle.digest()
     assert json.loads(header.split("parameters: ", 1)[1])["pe"] == 2
+
+
+def test_the_watch_points_come_from_the_signature(rng):
+    """Each tap port's signature names its stream, in data path order, with the payload of the port that makes
+    it; the testbench's comparisons and the model's expectation follow the same list."""
+    bundle = random_bundle(WccConfig(height=8, width=8, channels_in=4, channels_out=8, levels=2, rate=0.5))
+    layer = WccLayerSpec(bundle=bundle, lanes_in=2, pe=4, simd=2, lanes_out=2)
+    signature = BLOCKS["WccLayer"].signature(layer)
+    assert signature_taps(signature) == TAPS
+    for tap in TAPS:
+        maker = tap.component.members(layer.part(tap.part))[tap.port].signature
+        assert signature.members[f"tap_{tap.name}"].signature.members["payload"].shape == \
+            maker.members["payload"].shape
+    assert [(t.name, t.block) for t in BLOCKS["WccLayer"].taps(signature)] == [(t.name, t.block) for t in TAPS]
+    _, _, expected = layer_expectation(layer, [rng.integers(-128, 128, size=(4, 8, 8))])
+    assert list(expected) == [tap.name for tap in TAPS]
+    assert BLOCKS["HaarForward"].taps(BLOCKS["HaarForward"].signature(layer.part("haar_forward"))) == ()
