@@ -212,8 +212,8 @@ class Compressor(SpecComponent):
         verdicts = selector.verdicts
         kept_count, _ = wrapping_counter(m, verdicts.valid & verdicts.payload, keep, "kept_count")
         kept_base = Signal(range(positions * groups), name="kept_base")  # first code address of the position
-        m.d.comb += [packer.bits.valid.eq(verdicts.valid), packer.bits.payload.eq(verdicts.payload),
-                     kept.write_addr.eq(kept_count), kept.write_data.eq(kept_base),
+        wiring.connect(m, verdicts, packer.bits)  # the bitmap, a verdict per position
+        m.d.comb += [kept.write_addr.eq(kept_count), kept.write_data.eq(kept_base),
                      kept.write_en.eq(verdicts.valid & verdicts.payload)]
         _, base_last = wrapping_counter(m, verdicts.valid, positions, "kept_position")
         with m.If(verdicts.valid):
