@@ -12,7 +12,8 @@ def layer_expectation(layer, frames):
     Returns
     -------
     (list of WccTrace, list of numpy.ndarray, dict of str to list of numpy.ndarray)
-        The traces, the output frames, and the frames of each tap (``hw.wcc_layer.TAPS``: the model's side of each watch point).
+        The traces, the output frames, and the frames of each tap (``hw.wcc_layer.TAPS``): the model's side of
+        each watch point.
     """
     traces = [wcc_layer(frame, layer.bundle) for frame in frames]
     compressor = layer.part("compressor")

@@ -7,7 +7,10 @@ import pywt
 from amaranth.lib import data
 from amaranth.sim import Simulator
 
+from wccgen.gen.lint import lint_verilog
 from wccgen.golden import haar_forward, topk_select
+from wccgen.hw.verilog import emit_verilog
+from wccgen.sim.simulators import simulation_models
 
 
 def assert_exact(report):
@@ -16,6 +19,17 @@ def assert_exact(report):
     assert not report["protocol_errors"], report["protocol_errors"]
     assert "flag_errors" not in report, report["flag_errors"]
     assert report["passed"]
+
+
+def verilog_that_lints(tmp_path, make, name, target):
+    """Emit the component ``make()`` builds as ``name``, twice: the texts must be identical; lint it with the
+    target's primitive models. Returns the text."""
+    text = emit_verilog(make(), name, {"case": 1}, target=target)
+    assert text == emit_verilog(make(), name, {"case": 1}, target=target)
+    path = tmp_path / f"{name}.v"
+    path.write_text(text)
+    lint_verilog(path, top=name, models=simulation_models(target))
+    return text
 
 
 def padded(size, levels):
@@ -194,6 +208,15 @@ def from_mallat(coeffs, levels):
         h, w = padded_h >> level, padded_w >> level
         bands.append((coeffs[:h, w : 2 * w], coeffs[h : 2 * h, :w], coeffs[h : 2 * h, w : 2 * w]))
     return bands
+
+
+#: Parameters both Haar units refuse, and the start of each message.
+HAAR_BAD_PARAMETERS = [
+    (dict(lanes=3), r"^lanes: must divide channels \(4\), got 3"),
+    (dict(lanes=0), "^lanes"), (dict(height=0), "^height"), (dict(width=-1), "^width"),
+    (dict(channels=0), "^channels"), (dict(levels=0), "^levels"), (dict(levels=7), "^levels"),
+    (dict(in_bits=1), "^in_bits"), (dict(banks=1), "^banks"),
+]
 
 
 def extreme_frames(channels, height, width, bits):

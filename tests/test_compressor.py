@@ -3,15 +3,12 @@
 import numpy as np
 import pytest
 
-from wccgen.gen.lint import lint_verilog
 from wccgen.golden import WccConfig, compressor, haar_forward, keep_count, photograph_codes
 from wccgen.hw.compressor import Compressor, CompressorSpec
-from wccgen.hw.verilog import emit_verilog
 from wccgen.sim.harness import run_block
-from wccgen.sim.simulators import simulation_models
 from wccgen.sim.streams import bytes_to_words, words_to_bytes
 
-from helpers import BIT_A, CODEC_CASES, IN_BITS, assert_exact, factors, padded, random_coefficients
+from helpers import BIT_A, CODEC_CASES, IN_BITS, assert_exact, factors, padded, random_coefficients, verilog_that_lints
 
 
 def compressor_params(height, width, channels, lanes, levels, rate, **extra):
@@ -163,15 +160,8 @@ def flip_bit(words_array, index, word_bits):
 
 @pytest.mark.parametrize("target", ["generic", "ecp5"])
 def test_compressor_verilog_is_deterministic_and_lints(tmp_path, target):
-    def unit():
-        return Compressor(**compressor_params(20, 18, 4, 2, 3, 0.25))
-
-    name = "compressor"
-    first = emit_verilog(unit(), name, {"case": 1}, target=target)
-    assert first == emit_verilog(unit(), name, {"case": 1}, target=target)
-    path = tmp_path / f"{name}.v"
-    path.write_text(first)
-    lint_verilog(path, top=name, models=simulation_models(target))
+    verilog_that_lints(
+        tmp_path, lambda: Compressor(**compressor_params(20, 18, 4, 2, 3, 0.25)), "compressor", target)
 
 
 @pytest.mark.parametrize("bad,match", [

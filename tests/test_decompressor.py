@@ -4,15 +4,12 @@ frames refused without a trace, bit-exact against ``golden.unpack`` and ``golden
 import numpy as np
 import pytest
 
-from wccgen.gen.lint import lint_verilog
 from wccgen.golden import StreamError, compressor, scatter, unpack
 from wccgen.hw.decompressor import Decompressor, DecompressorSpec
-from wccgen.hw.verilog import emit_verilog
 from wccgen.sim.harness import run_block
-from wccgen.sim.simulators import simulation_models
 from wccgen.sim.streams import bytes_to_words, words_to_bytes
 
-from helpers import BIT_A, CODEC_CASES, assert_exact, factors, random_coefficients
+from helpers import BIT_A, CODEC_CASES, assert_exact, factors, random_coefficients, verilog_that_lints
 
 
 def decompressor_case(rng, height, width, channels, lanes, levels, rate, count=3, banks=1):
@@ -146,15 +143,8 @@ def test_decompressor_reset_mid_frame(tmp_path):
 
 @pytest.mark.parametrize("target", ["generic", "ecp5"])
 def test_decompressor_verilog_is_deterministic_and_lints(tmp_path, target):
-    def unit():
-        return Decompressor(height=20, width=18, channels=4, lanes=2, levels=3, rate=0.25)
-
-    name = "decompressor"
-    first = emit_verilog(unit(), name, {"case": 1}, target=target)
-    assert first == emit_verilog(unit(), name, {"case": 1}, target=target)
-    path = tmp_path / f"{name}.v"
-    path.write_text(first)
-    lint_verilog(path, top=name, models=simulation_models(target))
+    verilog_that_lints(tmp_path, lambda: Decompressor(height=20, width=18, channels=4, lanes=2, levels=3, rate=0.25),
+                       "decompressor", target)
 
 
 @pytest.mark.parametrize("bad,match", [

@@ -5,16 +5,13 @@ import numpy as np
 import pytest
 import torch
 
-from wccgen.gen.lint import lint_verilog
 from wccgen.golden import haar_forward, level_map, photograph_codes
 from wccgen.golden.haar_forward import pad_frame
 from wccgen.golden.torch_haar import haar_forward_float, haar_inverse_float
 from wccgen.hw.haar_forward import HaarForward, HaarForwardSpec
-from wccgen.hw.verilog import emit_verilog
 from wccgen.sim.harness import run_block
-from wccgen.sim.simulators import simulation_models
 
-from helpers import assert_exact, extreme_frames, pywt_mallat
+from helpers import HAAR_BAD_PARAMETERS, assert_exact, extreme_frames, pywt_mallat, verilog_that_lints
 
 GEOMETRIES = [(13, 10), (16, 16), (17, 31), (5, 9), (40, 24)]
 
@@ -149,26 +146,13 @@ def test_forward_mismatch_is_reported(tmp_path):
 
 @pytest.mark.parametrize("target", ["generic", "ecp5"])
 def test_forward_verilog_is_deterministic_and_lints(tmp_path, target):
-    def unit():
-        return HaarForward(height=40, width=36, channels=4, lanes=2, levels=3)
-
-    name = "haar_forward"
-    first = emit_verilog(unit(), name, {"case": 1}, target=target)
-    second = emit_verilog(unit(), name, {"case": 1}, target=target)
-    assert first == second
-    path = tmp_path / f"{name}.v"
-    path.write_text(first)
-    lint_verilog(path, top=name, models=simulation_models(target))
-    assert "clk" in first and "rst" in first and "__payload" in first and "MULT" not in first
-    assert ("DP16KD" in first) == (target == "ecp5")
+    text = verilog_that_lints(
+        tmp_path, lambda: HaarForward(height=40, width=36, channels=4, lanes=2, levels=3), "haar_forward", target)
+    assert "clk" in text and "rst" in text and "__payload" in text and "MULT" not in text
+    assert ("DP16KD" in text) == (target == "ecp5")
 
 
-@pytest.mark.parametrize("bad,match", [
-    (dict(lanes=3), r"^lanes: must divide channels \(4\), got 3"),
-    (dict(lanes=0), "^lanes"), (dict(height=0), "^height"), (dict(width=-1), "^width"),
-    (dict(channels=0), "^channels"), (dict(levels=0), "^levels"), (dict(levels=7), "^levels"),
-    (dict(in_bits=1), "^in_bits"), (dict(banks=1), "^banks"),
-])
+@pytest.mark.parametrize("bad,match", HAAR_BAD_PARAMETERS)
 def test_forward_invalid_parameters(bad, match):
     with pytest.raises((ValueError, TypeError), match=match):
         HaarForward(**{**dict(height=8, width=8, channels=4, lanes=2, levels=2, in_bits=8), **bad})

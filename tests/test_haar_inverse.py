@@ -5,27 +5,13 @@ import numpy as np
 import pytest
 import pywt
 
-from wccgen.gen.lint import lint_verilog
 from wccgen.golden import align_levels, haar_forward, haar_inverse, photograph_codes
 from wccgen.hw.haar_inverse import HaarInverse, HaarInverseSpec
-from wccgen.hw.verilog import emit_verilog
 from wccgen.sim.harness import run_block
-from wccgen.sim.simulators import simulation_models
 
-from helpers import assert_exact, extreme_frames, padded
+from helpers import HAAR_BAD_PARAMETERS, assert_exact, extreme_frames, from_mallat, padded, verilog_that_lints
 
 GEOMETRIES = [(13, 10), (16, 16), (17, 31), (5, 9), (40, 24)]
-
-
-def from_mallat(coeffs, levels):
-    """The inverse mapping: Mallat layout to PyWavelets' coefficient list."""
-    padded_h, padded_w = coeffs.shape
-    h, w = padded_h >> levels, padded_w >> levels
-    bands = [coeffs[:h, :w]]
-    for level in range(levels, 0, -1):
-        h, w = padded_h >> level, padded_w >> level
-        bands.append((coeffs[:h, w : 2 * w], coeffs[h : 2 * h, :w], coeffs[h : 2 * h, w : 2 * w]))
-    return bands
 
 
 @pytest.mark.parametrize("levels", [1, 2, 3, 4])
@@ -115,26 +101,15 @@ def test_inverse_reset_mid_frame(tmp_path):
 
 @pytest.mark.parametrize("target", ["generic", "ecp5"])
 def test_inverse_verilog_is_deterministic_and_lints(tmp_path, target):
-    def unit():
+    def make():
         return HaarInverse(height=40, width=36, channels=4, lanes=2, levels=3, in_bits=16)
 
-    name = "haar_inverse"
-    first = emit_verilog(unit(), name, {"case": 1}, target=target)
-    second = emit_verilog(unit(), name, {"case": 1}, target=target)
-    assert first == second
-    path = tmp_path / f"{name}.v"
-    path.write_text(first)
-    lint_verilog(path, top=name, models=simulation_models(target))
-    assert "clk" in first and "rst" in first and "__payload" in first and "MULT" not in first
-    assert ("DP16KD" in first) == (target == "ecp5")
+    text = verilog_that_lints(tmp_path, make, "haar_inverse", target)
+    assert "clk" in text and "rst" in text and "__payload" in text and "MULT" not in text
+    assert ("DP16KD" in text) == (target == "ecp5")
 
 
-@pytest.mark.parametrize("bad,match", [
-    (dict(lanes=3), r"^lanes: must divide channels \(4\), got 3"),
-    (dict(lanes=0), "^lanes"), (dict(height=0), "^height"), (dict(width=-1), "^width"),
-    (dict(channels=0), "^channels"), (dict(levels=0), "^levels"), (dict(levels=7), "^levels"),
-    (dict(in_bits=1), "^in_bits"), (dict(banks=1), "^banks"),
-])
+@pytest.mark.parametrize("bad,match", HAAR_BAD_PARAMETERS)
 def test_inverse_invalid_parameters(bad, match):
     with pytest.raises((ValueError, TypeError), match=match):
         HaarInverse(**{**dict(height=8, width=8, channels=4, lanes=2, levels=2, in_bits=8), **bad})
