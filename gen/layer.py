@@ -279,8 +279,37 @@ def _latencies(layer):
                      "scatter's frames lie on the way, see cycles"}
 
 
+def _inside(out, relative, field, path):
+    """``out / relative``, refused unless it is a relative path that stays inside ``out``."""
+    if not isinstance(relative, str) or not relative:
+        raise ManifestError(f"{path}: field {field!r} must be a relative path, got {relative!r}")
+    target = (Path(out) / relative).resolve()
+    if Path(relative).is_absolute() or not target.is_relative_to(Path(out).resolve()):
+        raise ManifestError(f"{path}: field {field!r} ({relative}) leads outside {out}")
+    return Path(out) / relative
+
+
+def _recorded_parameters(verilog):
+    """The parameters a generated Verilog file records in its header (its second line), or ``None``."""
+    with open(verilog, encoding="utf-8", errors="replace") as text:
+        text.readline()
+        line = text.readline()
+    if not line.startswith("// parameters: "):
+        return None
+    try:
+        return json.loads(line.removeprefix("// parameters: "))
+    except json.JSONDecodeError:
+        return None
+
+
 def read_manifest(out):
-    """The manifest of a generated directory, checked."""
+    """The manifest of a generated directory, checked against the files it names.
+
+    Every path it names stays inside ``out``; the bundle is the one generated
+    (its SHA-256 is the manifest's ``bundle_sha256``); the Verilog's header
+    records the manifest's parameters. Otherwise a :class:`ManifestError`
+    says which file changed since ``wccgen generate``.
+    """
     path = Path(out) / "manifest.json"
     if not path.is_file():
         raise ManifestError(f"{out}: no manifest.json; run `wccgen generate --out {out}` first")
@@ -288,14 +317,32 @@ def read_manifest(out):
         manifest = json.loads(path.read_text())
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise ManifestError(f"{path}: corrupt JSON: {error}") from None
-    for key in ("manifest_version", "top", "verilog", "device", "verilog_target", "bundle", "source", "parameters"):
+    for key in ("manifest_version", "top", "verilog", "device", "verilog_target", "bundle", "bundle_sha256",
+                "source", "parameters"):
         if not isinstance(manifest, dict) or key not in manifest:
             raise ManifestError(f"{path}: missing field {key!r}")
     if manifest["manifest_version"] != MANIFEST_VERSION:
         raise ManifestError(f"{path}: manifest_version {manifest['manifest_version']!r}, this wccgen reads "
                             f"{MANIFEST_VERSION}")
-    if not (Path(out) / manifest["verilog"]).is_file():
+    verilog = _inside(out, manifest["verilog"], "verilog", path)
+    bundle = _inside(out, manifest["bundle"], "bundle", path)
+    if isinstance(manifest.get("memories"), dict):
+        _inside(out, manifest["memories"].get("directory"), "memories.directory", path)
+    if not verilog.is_file():
         raise ManifestError(f"{out}: the Verilog {manifest['verilog']} named by the manifest is missing")
+    digest = LayerBundle.load(bundle).digest()
+    if digest != manifest["bundle_sha256"]:
+        raise ManifestError(f"{out}: the bundle {manifest['bundle']} changed since generate (SHA-256 {digest[:12]}..., "
+                            f"the manifest records {str(manifest['bundle_sha256'])[:12]}...); generate again")
+    parameters = manifest["parameters"]
+    recorded = _recorded_parameters(verilog)
+    claimed = {key: value for key, value in parameters.items() if key != "config"} \
+        if isinstance(parameters, dict) else None
+    if recorded != claimed:
+        raise ManifestError(f"{out}: the manifest's parameters are not those the Verilog {manifest['verilog']} "
+                            f"records (manifest {json.dumps(claimed, sort_keys=True)}, Verilog "
+                            f"{json.dumps(recorded, sort_keys=True)}): one of them changed since generate; "
+                            "generate again")
     return manifest
 
 
@@ -309,7 +356,7 @@ def _next_images(image, count):
 
 def _frame_interval(ends, compressors):
     """Mean cycles between output frames, over whole rounds of the compressors (frames leave in groups)."""
-    usable = (len(ends) - 1) // compressors * compressors
+    usable = max(len(ends) - 1, 0) // compressors * compressors
     return (ends[usable] - ends[0]) / usable if usable else None
 
 

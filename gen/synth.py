@@ -83,7 +83,7 @@ def map_cells(verilog_path, top, workdir, target="ecp5-85f"):
         device cells.
     """
     if target not in TARGETS:
-        raise SynthesisError(f"target: unknown target {target!r}; choose one of {', '.join(TARGETS)}")
+        raise ValueError(f"target: unknown target {target!r}; choose one of {', '.join(TARGETS)}")
     spec = TARGETS[target]
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
@@ -145,7 +145,8 @@ def synthesize(verilog_path, top, workdir, target="ecp5-85f", clock_mhz=200.0, s
     """
     seeds = [int(seed) for seed in seeds]
     if not seeds or len(set(seeds)) != len(seeds):
-        raise SynthesisError(f"seeds: give one or more distinct placer seeds, got {seeds}")
+        raise ValueError(f"seeds: give one or more distinct placer seeds, got {seeds}")
+    _check_clock(clock_mhz)
     netlist, rtl_cells, cells = map_cells(verilog_path, top, workdir, target)
     spec = TARGETS[target]
     check_fit(cells, target, _port_bits(netlist, top))
@@ -196,11 +197,22 @@ def seeds_text(result):
     return f" (placer seed {result['seed']}, the fastest of seeds {', '.join(by_seed)}: {tried})"
 
 
+#: Clock constraints nextpnr is asked for, in MHz: beyond the fastest any FPGA fabric runs is a typo.
+CLOCK_RANGE = (1.0, 1000.0)
+
+
+def _check_clock(clock_mhz):
+    low, high = CLOCK_RANGE
+    if isinstance(clock_mhz, bool) or not isinstance(clock_mhz, (int, float)) or not low <= clock_mhz <= high:
+        raise ValueError(f"clock: must lie in [{low:g}, {high:g}] MHz, got {clock_mhz!r}")
+
+
 def synthesize_generated(directory, *, target=None, clock_mhz=200.0, seeds=1, progress=lambda message: None):
     """Synthesize, place and route the layer generated in ``directory`` for ``target`` (default: the device it was
     generated for); write ``<directory>/synth/<target>/summary.json`` and return the summary."""
     from .layer import read_manifest
 
+    _check_clock(clock_mhz)  # before any work
     manifest = read_manifest(directory)
     target = target or manifest["device"]
     chosen = device(target, choices=SYNTHESIS_DEVICES)

@@ -204,11 +204,14 @@ def run_block(block, params, frames, expected, build_dir, *, idle=0.0, backpress
                           log_file=str(run_dir / "sim.log"))
     except SystemExit:
         pass  # a failing test ends the runner this way; the run record says what happened
+    except RuntimeError as error:  # the simulator did not run at all
+        raise SimulationError(f"{block}: the {simulator} run failed ({error}); see {run_dir / 'sim.log'}") from None
     run_seconds = time.monotonic() - start
     record_path = run_dir / "run.json"
     if not record_path.is_file():
         log = (run_dir / "sim.log").read_text(errors="replace")[-3000:] if (run_dir / "sim.log").is_file() else ""
-        raise SimulationError(f"{block}: the simulation wrote no run record; end of its log:\n{log}")
+        raise SimulationError(f"{block}: the simulation wrote no run record; see {run_dir / 'sim.log'}, which ends:\n"
+                              f"{log}")
     record = json.loads(record_path.read_text())
     report = _report(block, params, spec, facts, spec.taps(signature), streams, run_dir, record, frames, expected,
                      taps_expected)

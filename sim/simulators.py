@@ -205,19 +205,22 @@ def build_simulation(simulator, sources, toplevel, *, waves=False, progress=None
         if progress and simulator == "verilator":
             progress("compiling the design with Verilator (once per design; later runs take it from the cache)")
         start = time.monotonic()
-        if simulator == "icarus":
-            runner.build(sources=copies, hdl_toplevel=toplevel, build_dir=build_dir,
-                         build_args=["-g2005"] + (["-s", "waves_dump"] if waves else []),
-                         timescale=("1ns", "1ps"), always=True, log_file=build_dir / "build.log")
-        else:
-            control = build_dir / "src" / "public.vlt"
-            control.write_text(f"`verilator_config\npublic_flat_rw -module \"{toplevel}\" -var \"*\"\n")
-            env = _verilator_env()
-            env["MAKEFLAGS"] += f" OPT_FAST={VERILATOR_CXX_OPT} OPT_SLOW={VERILATOR_CXX_OPT}"
-            with temporary_environment(env):
-                runner.build(sources=[VerilatorControlFile(control), *copies], hdl_toplevel=toplevel,
-                             build_dir=build_dir, build_args=list(VERILATOR_ARGS), timescale=("1ns", "1ps"),
-                             waves=waves, always=True, log_file=build_dir / "build.log")
+        try:
+            if simulator == "icarus":
+                runner.build(sources=copies, hdl_toplevel=toplevel, build_dir=build_dir,
+                             build_args=["-g2005"] + (["-s", "waves_dump"] if waves else []),
+                             timescale=("1ns", "1ps"), always=True, log_file=build_dir / "build.log")
+            else:
+                control = build_dir / "src" / "public.vlt"
+                control.write_text(f"`verilator_config\npublic_flat_rw -module \"{toplevel}\" -var \"*\"\n")
+                env = _verilator_env()
+                env["MAKEFLAGS"] += f" OPT_FAST={VERILATOR_CXX_OPT} OPT_SLOW={VERILATOR_CXX_OPT}"
+                with temporary_environment(env):
+                    runner.build(sources=[VerilatorControlFile(control), *copies], hdl_toplevel=toplevel,
+                                 build_dir=build_dir, build_args=list(VERILATOR_ARGS), timescale=("1ns", "1ps"),
+                                 waves=waves, always=True, log_file=build_dir / "build.log")
+        except SystemExit as error:  # the runner's way of saying the build failed: name its log
+            raise SystemExit(f"{error}; its log: {build_dir / 'build.log'}") from None
         seconds = time.monotonic() - start
         stamp.write_text(json.dumps({"build_seconds": round(seconds, 2), **options}, indent=2))
         return SimulatorBuild(simulator, runner, build_dir, seconds, False, key)

@@ -103,29 +103,74 @@ def test_generate_then_simulate_is_bit_exact(generated):
     assert json.loads((out / "sim" / "summary.json").read_text())["bit_exact"] is True
 
 
-def test_simulate_names_the_first_mismatch_of_a_corrupted_bundle(generated, tmp_path):
+def copy_of(generated, tmp_path):
+    """A copy of the generated directory (without its simulation results), to spoil."""
     import shutil
-
-    import numpy as np
 
     source, _ = generated
     out = tmp_path / "layer"
     shutil.copytree(source, out, ignore=shutil.ignore_patterns("sim"))
+    return out
+
+
+def edit_manifest(out, **fields):
+    manifest = json.loads((out / "manifest.json").read_text())
+    for key, value in fields.items():
+        if key == "parameters":
+            manifest[key].update(value)
+        else:
+            manifest[key] = value
+    (out / "manifest.json").write_text(json.dumps(manifest))
+
+
+def test_a_bundle_edited_after_generate_is_refused_not_blamed_on_the_hardware(generated, tmp_path):
+    out = copy_of(generated, tmp_path)
     npz = out / "bundle" / "layer.npz"
     with np.load(npz) as stored:
         arrays = {name: stored[name] for name in stored.files}
     arrays["weights"][5, 3] = -arrays["weights"][5, 3] or 1
     np.savez(npz, **arrays)
-    done = _wccgen("simulate", out, "--json")
-    assert done.returncode == 1
-    summary = json.loads(done.stdout)
-    mismatch = summary["first_mismatch"]
-    assert summary["bit_exact"] is False and summary["mismatches"] >= 2  # the MAC's sums and what follows
-    assert (mismatch["block"], mismatch["channel"]) == ("PointwiseMAC", 5) and "kept" in mismatch
-    human = _wccgen("simulate", out)
-    assert human.returncode == 1 and "first mismatch: PointwiseMAC: frame 0, kept position #" in human.stdout
-    # The Verilog is no longer what the edited bundle generates, and that is said too.
-    assert summary["verilog_from_bundle"] is False and "memory" in summary["verilog_difference"]
+    for command in ("simulate", "synth", "bitstream"):
+        done = _wccgen(command, out)
+        assert done.returncode == 2, (command, done.stderr)
+        assert f"wccgen: error: {out}: the bundle bundle/layer changed since generate (SHA-256 " in done.stderr
+        assert "Traceback" not in done.stderr and not (out / "sim").exists() and not (out / "synth").exists()
+
+
+@pytest.mark.parametrize("fields,message", [
+    ({"parameters": {"pe": 8}}, "the manifest's parameters are not those the Verilog wcc_layer.v records"),
+    ({"bundle_sha256": "0" * 64}, "the bundle bundle/layer changed since generate"),
+    ({"verilog": "../../outside.v"}, "field 'verilog' (../../outside.v) leads outside"),
+    ({"bundle": "/etc/layer"}, "field 'bundle' (/etc/layer) leads outside"),
+    ({"memories": {"directory": "../mem", "files": []}}, "field 'memories.directory' (../mem) leads outside"),
+])
+def test_a_manifest_that_disagrees_with_its_files_is_refused(generated, tmp_path, fields, message):
+    out = copy_of(generated, tmp_path)
+    edit_manifest(out, **fields)
+    done = _wccgen("simulate", out)
+    assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr
+
+
+def test_exit_status_tells_bad_input_from_a_failing_tool(generated, tmp_path):
+    """2: bad input, before any work (a zero clock); 3: a tool failed, with its log (Yosys on broken Verilog)."""
+    out = copy_of(generated, tmp_path)
+    done = _wccgen("synth", out, "--clock", "0")
+    assert done.returncode == 2 and "wccgen: error: clock: must lie in [1, 1000] MHz, got 0.0" in done.stderr
+    assert not (out / "synth").exists()
+    from wccgen.golden.bundle import random_bundle
+    from wccgen.spec.wcc_config import WccConfig
+
+    random_bundle(WccConfig(height=8, width=8, channels_in=4, channels_out=4, levels=2, rate=0.5)).save(tmp_path / "b")
+    small = tmp_path / "small"
+    assert _wccgen("generate", "--bundle", tmp_path / "b", "--target", "ice40-up5k", "--out", small).returncode == 0
+    verilog = small / "wcc_layer.v"
+    verilog.write_text(verilog.read_text().replace("endmodule", "endmodul", 1))
+    done = _wccgen("synth", small)
+    assert done.returncode == 3, done.stderr
+    assert "wccgen: error: yosys failed (exit 1); see " in done.stderr and "Traceback" not in done.stderr
+    log = done.stderr.split("; see ", 1)[1].split(":", 1)[0]
+    assert Path(log).is_file()
+    assert "exit status: 0 success; 1 the hardware differs" in _wccgen("--help").stdout
 
 
 def test_simulate_refuses_verilog_that_is_not_the_bundles(generated, tmp_path):

@@ -1,13 +1,17 @@
 """Coverage frames and the coverage measure: checked against brute force, then on a real layer's dead channels."""
 
+import dataclasses
+import json
+import re
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from wccgen.gen.layer import default_checkpoint, generate, layer_from_checkpoint, simulate
+from wccgen.gen.layer import LAYER_PARAMETERS, default_checkpoint, generate, layer_from_checkpoint, simulate
 from wccgen.golden.bundle import LayerBundle, random_bundle
 from wccgen.golden.wcc_layer import wcc_layer
+from wccgen.hw.wcc_layer import WccLayerSpec
 from wccgen.sim.coverage import coverage_frames, layer_coverage
 from wccgen.spec.wcc_config import WccConfig
 
@@ -93,13 +97,22 @@ def test_a_corrupt_weight_of_a_channel_photographs_never_reach_is_caught(tmp_pat
     dead = [line for line in photographs_only["coverage"]["uncaught"] if line.startswith("weights of input channel")]
     assert photographs_only["bit_exact"] and dead, "the photographs reach every channel: pick another layer"
     channel = int(dead[0].split()[4])
-    stem = tmp_path / "bundle" / "layer"
-    bundle = LayerBundle.load(stem)
-    weights = np.array(bundle.weights)
+    # The hardware made wrong in one weight of that channel: its word in the Verilog's weight memory.
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    mac = WccLayerSpec(bundle=LayerBundle.load(tmp_path / "bundle" / "layer"),
+                       **{key: manifest["parameters"][key] for key in LAYER_PARAMETERS}).part("mac")
+    weights = np.array(mac.weights)
     weights[3, channel] += 1 if weights[3, channel] < 0 else -1
-    bundle.weights = weights
-    bundle.save(stem)
-    # The integer model now differs from the Verilog in one weight of that channel.
+    wrong = dataclasses.replace(mac, weights=weights)
+    (pe, word, value), = [(pe, index, new) for pe in range(mac.pe)
+                          for index, (old, new) in enumerate(zip(mac.weight_words(pe), wrong.weight_words(pe)))
+                          if old != new]
+    verilog = tmp_path / "wcc_layer.v"
+    line = re.compile(rf"^(\s*weights{pe}\[{word}\] = (\d+)'h)([0-9a-f]+);$", re.MULTILINE)
+    found = line.search(verilog.read_text())
+    verilog.write_text(line.sub(lambda m: f"{m.group(1)}{value:0{len(m.group(3))}x};", verilog.read_text(), count=1))
+    assert found and line.search(verilog.read_text()).group(3) != found.group(3)
+    # The Verilog now differs from the integer model in one weight of that channel.
     assert simulate(tmp_path, frames=2, coverage_frames=0)["bit_exact"]  # photographs alone miss it
     summary = simulate(tmp_path, frames=2)
     assert not summary["bit_exact"]

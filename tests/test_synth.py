@@ -54,6 +54,6 @@ def test_several_seeds_report_the_fastest_placement(tmp_path):
 def test_seeds_must_be_distinct_and_at_least_one(tmp_path, seeds):
     verilog = tmp_path / "counter.v"
     verilog.write_text(COUNTER)
-    with pytest.raises(SynthesisError, match="^seeds: give one or more distinct placer seeds"):
+    with pytest.raises(ValueError, match="^seeds: give one or more distinct placer seeds"):
         synthesize(verilog, "counter", tmp_path / "synth", target="ice40-up5k", seeds=seeds)
     assert not (tmp_path / "synth").exists()

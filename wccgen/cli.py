@@ -1,9 +1,11 @@
 """The ``wccgen`` command line.
 
 Every command prints a human summary, or with ``--json`` one JSON object on
-standard output; progress goes to standard error. Bad input ends with one
-``wccgen: error: ...`` line and exit status 2, never a traceback; a simulation
-that is not bit-exact ends with exit status 1. The work is done in
+standard output; progress goes to standard error. Exit status (:data:`~wccgen.exit_status.EXIT_STATUS`):
+0 success; 1 the hardware differs from the integer model (or the Verilog from
+the bundle's); 2 bad input, with one ``wccgen: error: ...`` line naming it and
+never a traceback; 3 a tool failed or is missing (simulator, Yosys, nextpnr),
+with the path of its log. The work is done in
 :mod:`wccgen.gen` (and :mod:`wccgen.golden` for training and evaluation);
 this module parses options and prints.
 """
@@ -16,10 +18,10 @@ import sys
 import time
 
 from . import summaries
+from .exit_status import EXIT_STATUS, exit_status
 from .gen.options import parse_size
 
 __all__ = ["main"]
-
 
 def _progress(enabled):
     start = time.monotonic()
@@ -154,7 +156,9 @@ def build_parser():
     from .golden.training import HELD_OUT
 
     parser = argparse.ArgumentParser(prog="wccgen", description="Hardware for CNN layers that keep their "
-                                     "activations compressed, proven bit-exact against an integer model.")
+                                     "activations compressed, proven bit-exact against an integer model.",
+                                     epilog="exit status: " + "; ".join(f"{code} {meaning}" for code, meaning
+                                                                        in EXIT_STATUS.items()))
     parser.add_argument("--version", action="version", version=f"wccgen {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     rates_default = ",".join(f"{rate:g}" for rate in DEFAULT_RATES)
@@ -267,23 +271,18 @@ def build_parser():
     return parser
 
 
-def _reported_errors():
-    """Errors that end a command with one line: bad input, missing files, tools that failed."""
-    from .gen.synth import SynthesisError
-    from .sim.harness import SimulationError, SimulatorMissing
-
-    return ValueError, TypeError, OSError, SynthesisError, SimulationError, SimulatorMissing
-
-
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
     progress = _progress(enabled=True)
     try:
         summary = args.run(args, progress)
-    except _reported_errors() as error:
+    except Exception as error:
+        status = exit_status(error)
+        if status is None:
+            raise
         print(f"wccgen: error: {error}", file=sys.stderr)
-        return 2
+        return status
     if args.json:
         print(json.dumps(summary, indent=2))
     else:
