@@ -13,7 +13,7 @@ JOBS ?= auto
 .PHONY: demo test bench system venv clean
 
 demo: system $(STAMP)
-	$(BIN)/wccgen demo
+	$(BIN)/wccgen demo --force
 
 test: system $(STAMP)
 	$(BIN)/python -m pytest -n $(JOBS) $(PYTEST_ARGS)

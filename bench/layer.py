@@ -50,7 +50,7 @@ def measure(config, workdir, seeds=3):
     out = workdir / name
     checkpoint = Path(default_checkpoint()).with_name(f"{stage}.pt")
     source = layer_from_checkpoint(checkpoint, layer_name, height, width)
-    manifest = generate(source, out, pe=pe, simd=simd, device="ecp5-85f", progress=progress)
+    manifest = generate(source, out, pe=pe, simd=simd, device="ecp5-85f", force=True, progress=progress)
     progress(f"{name}: simulating {FRAMES} frames")
     sim = simulate(out, frames=FRAMES, progress=progress)
     progress(f"{name}: {'bit-exact' if sim['bit_exact'] else 'MISMATCH'}, interval {sim['cycles']} cycles "

@@ -154,7 +154,8 @@ def main(argv=None):
     stage, layer_name, height, width = LAYER
     checkpoint = Path(default_checkpoint()).with_name(f"{stage}.pt")
     out = workdir / "layer"
-    generate(layer_from_checkpoint(checkpoint, layer_name, height, width), out, device="ecp5-85f", progress=progress)
+    generate(layer_from_checkpoint(checkpoint, layer_name, height, width), out, device="ecp5-85f", force=True,
+             progress=progress)
     rows = []
     if not args.skip_old:
         package = old_package(workdir)

@@ -22,24 +22,27 @@ DEMO_DEVICE = "ecp5-85f"
 
 def demo(out, *, image="astronaut", hw_size=(16, 16), hw_rate=0.25, frames=3, simulator="auto", synthesize=True,
          seeds=1, size=(96, 128), rates=DEFAULT_RATES, layer="blocks.0.expand", checkpoints=None, seed=0,
-         progress=lambda message: None):
+         force=False, progress=lambda message: None):
     """Generate, simulate and synthesize layer ``layer`` of the default model's WCC ``hw_rate`` checkpoint at
-    ``hw_size``; compute the keep-rate table at ``size``; write ``<out>/report.md``. Returns the summary."""
+    ``hw_size``; compute the keep-rate table at ``size``; write ``<out>/report.md``. Returns the summary.
+
+    ``out`` must be empty (or absent) unless ``force``, which replaces what it holds."""
     from .. import golden
     from ..golden.checkpoints import default_checkpoint_dir
-    from .layer import generate, layer_from_checkpoint, simulate
+    from .layer import check_output_directory, check_simulation_options, generate, layer_from_checkpoint, simulate
     from .report import write_layer_report
     from .synth import synthesize as place_and_route
 
     stage = check_rate_available(hw_rate, "hw-rate")
     for rate in rates:
         check_rate_available(rate)
-    out = Path(out)
+    check_simulation_options(frames, 0.0, 0.0)
+    out = check_output_directory(out, force)
     height, width = hw_size
     checkpoint = Path(checkpoints or default_checkpoint_dir()) / f"{stage.name}.pt"
     progress(f"1/4 generate: layer {layer} of {checkpoint.name}, {height}x{width}, into {out}")
     source = layer_from_checkpoint(checkpoint, layer, height, width, image=image, seed=seed)
-    manifest = generate(source, out, device=DEMO_DEVICE, progress=progress)
+    manifest = generate(source, out, device=DEMO_DEVICE, force=True, progress=progress)
     progress("2/4 simulate")
     simulation = simulate(out, frames=frames, seed=seed, simulator=simulator, progress=progress)
     synthesis = None

@@ -9,8 +9,11 @@ model reads), the contents of every initialized memory as hex files, and
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
+import shutil
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -229,12 +232,55 @@ def _write_memories(layer, directory):
     return files
 
 
-def generate(source, out, *, lanes_in=None, pe=None, simd=None, lanes_out=None, compressors=2, device="ecp5-85f",
-             progress=lambda message: None):
-    """Write the layer's Verilog, bundle, memory files and manifest into ``out``; return the manifest."""
-    verilog_target = devices.device(device).verilog_target
+def check_output_directory(out, force=False):
+    """``out`` as a path a command may fill: not empty text, not a file, and empty unless ``force``.
+
+    Returns the path; nothing is written.
+    """
+    if out is None or str(out) == "":
+        raise ValueError("out: give the output directory")
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"out: {out} is a file, not a directory")
+    if out.is_dir() and any(out.iterdir()) and not force:
+        raise ValueError(f"out: {out} is not empty; give --force to replace what it holds")
+    return out
+
+
+@contextlib.contextmanager
+def atomic_directory(out):
+    """A fresh folder beside ``out`` to write into; it replaces ``out`` when the block ends without an error, and is
+    removed otherwise, so ``out`` is either as it was or complete."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    try:
+        yield partial
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    if out.exists():
+        shutil.rmtree(out)
+    partial.rename(out)
+
+
+def generate(source, out, *, lanes_in=None, pe=None, simd=None, lanes_out=None, compressors=2, device="ecp5-85f",
+             force=False, progress=lambda message: None):
+    """Write the layer's Verilog, bundle, memory files and manifest into ``out``; return the manifest.
+
+    ``out`` must be empty (or absent) unless ``force``, which replaces what it holds. Everything is written
+    into a folder beside it first, which takes its place once complete: a refused or failed generate leaves
+    ``out`` as it was.
+    """
+    verilog_target = devices.device(device).verilog_target
+    out = check_output_directory(out, force)
+    with atomic_directory(out) as partial:
+        return _generate_into(partial, source, lanes_in=lanes_in, pe=pe, simd=simd, lanes_out=lanes_out,
+                              compressors=compressors, device=device, verilog_target=verilog_target,
+                              progress=progress)
+
+
+def _generate_into(out, source, *, lanes_in, pe, simd, lanes_out, compressors, device, verilog_target, progress):
     bundle = source.bundle
     bundle_stem = out / "bundle" / "layer"
     bundle.save(bundle_stem)
@@ -360,6 +406,21 @@ def _frame_interval(ends, compressors):
     return (ends[usable] - ends[0]) / usable if usable else None
 
 
+#: Most frames one simulation takes (each is a photograph's activations and its expected streams in memory).
+MAX_FRAMES = 1000
+#: Highest idle or backpressure probability: the run takes about 1 / (1 - p) times as many cycles.
+MAX_STALL = 0.9
+
+
+def check_simulation_options(frames, idle, backpressure):
+    """Refuse a frame count or stall probabilities that would not finish in reasonable time."""
+    if isinstance(frames, bool) or not isinstance(frames, int) or not 1 <= frames <= MAX_FRAMES:
+        raise ValueError(f"frames: must be an integer in [1, {MAX_FRAMES}], got {frames!r}")
+    for name, value in (("idle", idle), ("backpressure", backpressure)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= MAX_STALL:
+            raise ValueError(f"{name}: must lie in [0, {MAX_STALL:g}], got {value!r}")
+
+
 def simulate(out, *, image=None, frames=3, seed=0, idle=0.0, backpressure=0.0, waves=False, simulator="auto",
              full=None, coverage_frames=12, progress=lambda message: None):
     """Simulate the generated Verilog in ``out`` on photograph activations; compare every stream exactly.
@@ -389,12 +450,7 @@ def simulate(out, *, image=None, frames=3, seed=0, idle=0.0, backpressure=0.0, w
     from ..sim.layer_streams import layer_expectation
     from ..sim.simulators import SIMULATOR_NAMES, choose_simulator
 
-    # Options first, before any work.
-    if isinstance(frames, bool) or not isinstance(frames, int) or frames < 1:
-        raise ValueError(f"frames: must be a positive integer, got {frames!r}")
-    for name, value in (("idle", idle), ("backpressure", backpressure)):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value < 1.0:
-            raise ValueError(f"{name}: must lie in [0, 1), got {value!r}")
+    check_simulation_options(frames, idle, backpressure)  # before any work
     out = Path(out)
     manifest = read_manifest(out)
     bundle = LayerBundle.load(out / manifest["bundle"])

@@ -62,6 +62,10 @@ class PointwiseMACSpec:
     def __post_init__(self):
         set_validated(self, **{name: check_positive_int(getattr(self, name), name)
                                for name in ("channels_in", "channels_out", "pe", "simd")})
+        # A row or column of multipliers beyond the channels would never have work.
+        for name, limit, what in (("pe", self.channels_out, "channels_out"), ("simd", self.channels_in, "channels_in")):
+            if getattr(self, name) > limit:
+                raise ValueError(f"{name}: must lie in [1, {what} ({limit})], got {getattr(self, name)}")
         set_validated(self, bit_a=check_bits(self.bit_a, "bit_a"), bit_w=check_bits(self.bit_w, "bit_w"))
         weights = self._check_weights(self.weights)
         weights.flags.writeable = False  # the spec is immutable

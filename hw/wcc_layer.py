@@ -27,6 +27,7 @@ from .unpacker import Unpacker, UnpackerSpec
 
 __all__ = ["TAPS", "Tap", "TapSignature", "WccLayer", "WccLayerSpec", "signature_taps"]
 
+
 @dataclass(frozen=True)
 class Tap:
     """An internal stream of the layer that a testbench can watch, as port ``tap_<name>``."""

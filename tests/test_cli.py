@@ -151,6 +151,44 @@ def test_a_manifest_that_disagrees_with_its_files_is_refused(generated, tmp_path
     assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr
 
 
+def snapshot(directory):
+    """Every file below ``directory`` with its bytes."""
+    return {path.relative_to(directory): path.read_bytes() for path in sorted(Path(directory).rglob("*"))
+            if path.is_file()}
+
+
+def test_generate_never_spoils_a_directory(generated, tmp_path):
+    """A non-empty directory is refused without --force; a refused generate, even with --force, leaves it as it
+    was; --force replaces it whole (nothing of the old design stays); a file is not a directory."""
+    out = copy_of(generated, tmp_path)
+    (out / "sim").mkdir()
+    (out / "sim" / "summary.json").write_text("{}")
+    (out / "notes.txt").write_text("mine")
+    before = snapshot(out)
+    done = _wccgen("generate", "--size", "8x8", "--target", "generic", "--out", out)
+    assert done.returncode == 2 and f"wccgen: error: out: {out} is not empty; give --force" in done.stderr
+    done = _wccgen("generate", "--size", "8x8", "--target", "generic", "--lanes-in", "3", "--force", "--out", out)
+    assert done.returncode == 2 and "lanes_in: must divide channels_in (16), got 3" in done.stderr
+    assert snapshot(out) == before
+    assert [p.name for p in tmp_path.iterdir() if ".partial-" in p.name] == []
+    done = _wccgen("generate", "--size", "8x8", "--target", "generic", "--pe", "8", "--simd", "4", "--force",
+                   "--out", out)
+    assert done.returncode == 0, done.stderr
+    assert not (out / "notes.txt").exists() and not (out / "sim").exists()
+    assert json.loads((out / "manifest.json").read_text())["parameters"]["pe"] == 8
+    (tmp_path / "file").write_text("x")
+    done = _wccgen("generate", "--size", "8x8", "--out", tmp_path / "file")
+    assert done.returncode == 2 and "is a file, not a directory" in done.stderr
+    assert (tmp_path / "file").read_text() == "x"
+
+
+def test_the_frame_interval_needs_two_rounds_of_frames():
+    from wccgen.gen.layer import _frame_interval
+
+    assert _frame_interval([], 2) is None and _frame_interval([100], 2) is None and _frame_interval([5, 9], 2) is None
+    assert _frame_interval([0, 10, 20], 2) == 10 and _frame_interval([0, 10, 20, 31], 1) == 31 / 3
+
+
 def test_exit_status_tells_bad_input_from_a_failing_tool(generated, tmp_path):
     """2: bad input, before any work (a zero clock); 3: a tool failed, with its log (Yosys on broken Verilog)."""
     out = copy_of(generated, tmp_path)
@@ -224,10 +262,17 @@ def test_synth_refuses_a_device_the_layer_does_not_fit(generated, tmp_path):
     (["generate", "--out", "{tmp}/x", "--bundle", "{tmp}/nothing"], "nothing.json: no such bundle file"),
     (["generate", "--out", "{tmp}/x", "--size", "16x16", "--lanes-in", "3"],
      "lanes_in: must divide channels_in (16), got 3"),
+    (["generate", "--out", "{tmp}/x", "--size", "8x8", "--simd", "1000"],
+     "simd: must lie in [1, channels_in (16)], got 1000"),
+    (["generate", "--out", "{tmp}/x", "--size", "8x8", "--pe", "65"], "pe: must lie in [1, channels_out (64)], got 65"),
+    (["synth", "{tmp}", "--clock", "-5"], "clock: must lie in [1, 1000] MHz, got -5.0"),
     (["generate"], "out: give the output directory"),
     (["generate", "--config", "{tmp}/absent.json", "--out", "{tmp}/x"], "config: {tmp}/absent.json: no such file"),
     (["simulate", "{tmp}"], "no manifest.json; run `wccgen generate --out"),
-    (["simulate", "{tmp}", "--idle", "1.5"], "idle: must lie in [0, 1)"),
+    (["simulate", "{tmp}", "--idle", "1.5"], "idle: must lie in [0, 0.9], got 1.5"),
+    (["simulate", "{tmp}", "--backpressure", "0.999"], "backpressure: must lie in [0, 0.9], got 0.999"),
+    (["simulate", "{tmp}", "--frames", "1000000000"], "frames: must be an integer in [1, 1000], got 1000000000"),
+    (["demo", "--out", "{tmp}/d", "--frames", "5000"], "frames: must be an integer in [1, 1000], got 5000"),
     (["simulate", "{tmp}", "--full", "--frames", "2"], "argument --frames: not allowed with argument --full"),
     (["simulate", "{tmp}", "--coverage-frames", "-1"], "expected a non-negative integer, got -1"),
     (["simulate", "{tmp}", "--sim", "modelsim"], "invalid choice: 'modelsim'"),

@@ -189,6 +189,8 @@ def test_mac_on_ecp5_primitives(tmp_path):
     (dict(pe=0), "pe"), (dict(simd=-1), "simd"), (dict(channels_in=0), "channels_in"),
     (dict(bit_a=1), "bit_a"), (dict(bit_w=17), "bit_w"), (dict(lanes_in=5), "lanes_in"),
     (dict(lanes_out=4), "lanes_out"), (dict(weights=[[1, 2]]), "weights"), (dict(weights=[[200] * 6] * 3), "weights"),
+    (dict(pe=4), r"^pe: must lie in \[1, channels_out \(3\)\], got 4"),
+    (dict(simd=1000), r"^simd: must lie in \[1, channels_in \(6\)\], got 1000"),
 ])
 def test_mac_invalid_parameters(bad, message):
     params = dict(channels_in=6, channels_out=3, pe=2, simd=2, weights=[[1] * 6] * 3)

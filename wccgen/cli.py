@@ -83,19 +83,20 @@ def run_demo(args, progress):
 
     return demo(args.out, image=args.image, hw_size=args.hw_size, hw_rate=args.hw_rate, frames=args.frames,
                 simulator=args.sim, synthesize=not args.no_synth, seeds=args.seeds, size=args.size, rates=args.rates,
-                layer=args.layer, checkpoints=args.checkpoints, seed=args.seed, progress=progress)
+                layer=args.layer, checkpoints=args.checkpoints, seed=args.seed, force=args.force, progress=progress)
 
 
 def run_generate(args, progress):
-    from .gen.layer import generate
+    from .gen.layer import check_output_directory, generate
     from .gen.options import GenerateOptions
 
     options = GenerateOptions.combine(args.config, **{key: getattr(args, key) for key in (
         "checkpoint", "layer", "bundle", "size", "image", "lanes_in", "pe", "simd", "lanes_out", "compressors",
         "target", "out")})
+    check_output_directory(options.out, args.force)  # before the model is loaded and calibrated
     manifest = generate(options.source(progress), options.out, lanes_in=options.lanes_in, pe=options.pe,
                         simd=options.simd, lanes_out=options.lanes_out, compressors=options.compressors,
-                        device=options.target, progress=progress)
+                        device=options.target, force=args.force, progress=progress)
     return {"command": "generate", "out": str(options.out), **manifest}
 
 
@@ -179,6 +180,7 @@ def build_parser():
     demo = command("demo", run_demo, summaries.print_demo,
                    "the default model's WCC layer: generate, simulate, synthesize, report")
     demo.add_argument("--out", default="wccgen-demo", help="output directory (default ./wccgen-demo)")
+    demo.add_argument("--force", action="store_true", help="replace what the output directory holds")
     demo.add_argument("--image", default="astronaut", choices=PHOTOGRAPHS, help="photograph from scikit-image")
     demo.add_argument("--hw-size", type=SIZE, default=(16, 16), metavar="HxW",
                       help="frame size of the hardware layer (default 16x16)")
@@ -196,7 +198,8 @@ def build_parser():
 
     generate = command("generate", run_generate, summaries.print_generate,
                        "Verilog, memory files and manifest.json of one WCC layer")
-    generate.add_argument("--out", default=None, help="output directory")
+    generate.add_argument("--out", default=None, help="output directory (empty or new)")
+    generate.add_argument("--force", action="store_true", help="replace what the output directory holds")
     generate.add_argument("--checkpoint", default=None, help="model checkpoint (default: the shipped WCC 25 %% one)")
     generate.add_argument("--layer", default=None, help="WCC layer of the model (default blocks.0.expand)")
     generate.add_argument("--bundle", default=None, help="a saved LayerBundle (its .json, .npz or stem) instead")
