@@ -136,8 +136,11 @@ def load_checkpoint(path, stage=None):
         data = torch.load(path, map_location="cpu", weights_only=True)
     except (RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile, KeyError,
             pickle.UnpicklingError) as error:
-        reason = (str(error).strip().splitlines() or [""])[0][:120]
-        raise CheckpointError(f"{path}: not a readable checkpoint ({type(error).__name__}: {reason})") from None
+        # PyTorch's own text advises loading untrusted files with weights_only=False: not repeated here.
+        kind = "not a PyTorch file" if isinstance(error, (pickle.UnpicklingError, zipfile.BadZipFile, EOFError)) \
+            else type(error).__name__
+        raise CheckpointError(f"{path}: not a readable checkpoint ({kind}; wccgen reads the checkpoints "
+                              "`wccgen train` writes)") from None
     if not isinstance(data, dict) or data.get("format") != CHECKPOINT_FORMAT:
         found = data.get("format") if isinstance(data, dict) else type(data).__name__
         raise CheckpointError(f"{path}: format {found!r}, expected {CHECKPOINT_FORMAT!r}")

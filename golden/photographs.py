@@ -24,7 +24,11 @@ def _read_image_file(path):
     try:
         image = io.imread(path)
     except (OSError, ValueError, SyntaxError) as error:
-        raise ValueError(f"photograph: cannot read {path}: {error}") from None
+        # The readers' own messages list plugins to install; the file is what is wrong.
+        missing = isinstance(error, FileNotFoundError)
+        raise ValueError(f"photograph: {path}: " + ("no such file" if missing else
+                                                    "not an image file scikit-image can read (PNG, JPEG, TIFF, ...)")) \
+            from None
     image = np.asarray(image)
     if image.ndim not in (2, 3) or image.size == 0 or not np.issubdtype(image.dtype, np.number):
         raise ValueError(f"photograph: {path} is not a grey or colour image (array of shape {image.shape})")
