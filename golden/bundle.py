@@ -228,7 +228,11 @@ class LayerBundle:
         except BundleError:
             raise
         except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
-            raise BundleError(f"{npz_path}: corrupt array file: {error}") from None
+            # NumPy's text would suggest allow_pickle for a file that is simply not ours.
+            objects = zipfile.is_zipfile(npz_path) and "pickle" in str(error)
+            kind = "holds Python objects, not integer arrays" if objects else "not a NumPy .npz archive"
+            raise BundleError(f"{npz_path}: corrupt array file ({kind}; {npz_path.name} must be the arrays "
+                              "LayerBundle.save writes)") from None
         listed = _field(meta, "arrays", json_path)
         for name, array in arrays.items():
             if not isinstance(listed, dict) or list(array.shape) != listed.get(name):

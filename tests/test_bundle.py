@@ -73,9 +73,15 @@ def test_out_of_range_and_missing_arrays(saved, bundle):
 
 def test_corrupt_and_missing_files(saved):
     json_path, npz_path = bundle_paths(saved)
-    npz_path.write_bytes(npz_path.read_bytes()[:40])
-    with pytest.raises(BundleError, match="corrupt array file"):
+    good = npz_path.read_bytes()
+    npz_path.write_bytes(good[:40])
+    with pytest.raises(BundleError, match=r"corrupt array file \(not a NumPy .npz archive;") as caught:
         LayerBundle.load(saved)
+    np.savez(npz_path, weights=np.array([object()], dtype=object))
+    with pytest.raises(BundleError, match=r"corrupt array file \(holds Python objects, not integer arrays;") as other:
+        LayerBundle.load(saved)
+    assert "pickle" not in str(caught.value) + str(other.value)  # NumPy's advice is not passed on
+    npz_path.write_bytes(good)
     json_path.write_text("{not json")
     with pytest.raises(BundleError, match="corrupt JSON"):
         LayerBundle.load(saved)
