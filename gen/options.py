@@ -95,6 +95,12 @@ class GenerateOptions:
             except ValueError as error:
                 raise ValueError(f"config: {config}: {error}") from None
         options.update({key: value for key, value in given.items() if value is not None})
+        if options.get("bundle"):
+            # A bundle is one exported layer at one frame size, calibrated already: these would be ignored.
+            ignored = [name for name in ("layer", "size", "image") if name in options]
+            if ignored:
+                raise ValueError(f"{', '.join(ignored)}: a bundle fixes the layer, its frame size and its output "
+                                 "scale; these options go with a checkpoint, not with --bundle")
         return cls(**options)
 
     def source(self, progress=lambda message: None):

@@ -262,6 +262,8 @@ def test_synth_refuses_a_device_the_layer_does_not_fit(generated, tmp_path):
     (["generate", "--out", "{tmp}/x", "--bundle", "{tmp}/nothing"], "nothing.json: no such bundle file"),
     (["generate", "--out", "{tmp}/x", "--size", "16x16", "--lanes-in", "3"],
      "lanes_in: must divide channels_in (16), got 3"),
+    (["generate", "--out", "{tmp}/x", "--bundle", "{tmp}/b", "--size", "8x8", "--layer", "blocks.1.expand"],
+     "layer, size: a bundle fixes the layer, its frame size and its output scale"),
     (["generate", "--out", "{tmp}/x", "--size", "8x8", "--simd", "1000"],
      "simd: must lie in [1, channels_in (16)], got 1000"),
     (["generate", "--out", "{tmp}/x", "--size", "8x8", "--pe", "65"], "pe: must lie in [1, channels_out (64)], got 65"),
