@@ -22,6 +22,31 @@ def parse_size(text, option="size"):
     return height, width
 
 
+def parse_rates(text):
+    """Keep rates from ``"0.5,0.25"``, each in (0, 1]."""
+    try:
+        rates = [float(part) for part in text.split(",")]
+    except ValueError:
+        raise ValueError(f"rates: expected numbers separated by commas, got {text!r}") from None
+    for rate in rates:
+        if not 0.0 < rate <= 1.0:
+            raise ValueError(f"rates: each rate must lie in (0, 1], got {rate}")
+    return rates
+
+
+def parse_at_least(minimum, what):
+    """A parser of an integer of at least ``minimum``, named ``what`` in its error."""
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise ValueError(f"expected a {what} integer, got {text!r}") from None
+        if value < minimum:
+            raise ValueError(f"expected a {what} integer, got {value}")
+        return value
+    return parse
+
+
 def _positive(value):
     return not isinstance(value, bool) and isinstance(value, int) and value >= 1
 
@@ -47,6 +72,7 @@ class GenerateOptions:
     compressors: int = 2
     target: str = "ecp5-85f"
     out: str | None = None
+    network: bool = False
 
     def __post_init__(self):
         size = self.size
@@ -65,6 +91,8 @@ class GenerateOptions:
             raise ValueError("out: give the output directory (--out DIR, or \"out\" in the config file)")
         if self.bundle and self.checkpoint:
             raise ValueError("bundle, checkpoint: give one source of the layer, not both")
+        if not isinstance(self.network, bool):
+            raise ValueError(f"network: must be true or false, got {self.network!r}")
 
     @classmethod
     def read_file(cls, path):
@@ -95,7 +123,13 @@ class GenerateOptions:
             except ValueError as error:
                 raise ValueError(f"config: {config}: {error}") from None
         options.update({key: value for key, value in given.items() if value is not None})
-        if options.get("bundle"):
+        if options.get("network"):
+            # Every WCC layer of the checkpoint, calibrated on the training photographs: these would be ignored.
+            ignored = [name for name in ("layer", "bundle", "image") if name in options]
+            if ignored:
+                raise ValueError(f"{', '.join(ignored)}: --network builds every WCC layer of the checkpoint, "
+                                 "calibrated on the training photographs; these options go with one layer")
+        elif options.get("bundle"):
             # A bundle is one exported layer at one frame size, calibrated already: these would be ignored.
             ignored = [name for name in ("layer", "size", "image") if name in options]
             if ignored:

@@ -82,7 +82,7 @@ def _plan(spec, facts, frames, expected, loads, reset_after_beats, partial_frame
 
 def run_block(block, params, frames, expected, build_dir, *, idle=0.0, backpressure=0.0, seed=0,
               reset_after_beats=None, partial_frame=None, target="generic", loads=None, taps_expected=None,
-              waves=False, verilog=None, watchdog_cycles=None, simulator="auto", progress=None):
+              waves=False, verilog=None, watchdog_cycles=None, simulator="auto", progress=None, received=None):
     """Simulate ``block`` on ``frames`` and compare its output (and taps) with ``expected``.
 
     Parameters
@@ -120,6 +120,10 @@ def run_block(block, params, frames, expected, build_dir, *, idle=0.0, backpress
         ``icarus``, ``verilator`` or ``auto`` (Verilator for large designs when it is installed).
     progress : callable, optional
         Called with a line of text before long steps.
+    received : list, optional
+        Filled with the output frames the hardware sent, decoded to arrays (as many as it sent whole,
+        each shaped as the expected frame of its index): for a caller that goes on with the hardware's
+        own results.
 
     Returns
     -------
@@ -214,7 +218,7 @@ def run_block(block, params, frames, expected, build_dir, *, idle=0.0, backpress
                               f"{log}")
     record = json.loads(record_path.read_text())
     report = _report(block, params, spec, facts, spec.taps(signature), streams, run_dir, record, frames, expected,
-                     taps_expected)
+                     taps_expected, received)
     report.update({"simulator": simulator, "build_seconds": round(build.build_seconds, 2),
                    "build_cached": build.cached, "run_seconds": round(run_seconds, 3),
                    "cycles": record["end_cycle"] - record["start_cycle"]})
@@ -259,17 +263,26 @@ def _split_frames(first, last, cycles, report):
     return bounds
 
 
-def _compare_frames(block, want_frames, values, bounds, sink, facts):
-    """First mismatch of received frames (beat ranges of ``values``) against expected arrays."""
+def _compare_frames(block, want_frames, values, bounds, sink, facts, received=None):
+    """First mismatch of received frames (beat ranges of ``values``) against expected arrays.
+
+    The decoded frames are appended to ``received`` when it is given (all whole ones, also past a mismatch).
+    """
+    first = None
     for index, (want, (start, stop)) in enumerate(zip(want_frames, bounds)):
         count = sink.beat_count(facts, want)
         if stop - start != count:
-            return {"block": block, "frame": index,
-                    "message": f"{block}: frame {index} has {stop - start} beats, expected {count}"}
+            first = first or {"block": block, "frame": index,
+                              "message": f"{block}: frame {index} has {stop - start} beats, expected {count}"}
+            break
         got = sink.frame(facts, values[start:stop], want)
-        mismatch = sink.mismatch(block, index, want, got, facts)
-        if mismatch is not None:
-            return mismatch
+        if received is not None:
+            received.append(got)
+        first = first or sink.mismatch(block, index, want, got, facts)
+        if first is not None and received is None:
+            return first
+    if first is not None:
+        return first
     if len(bounds) != len(want_frames):
         return {"block": block, "frame": min(len(bounds), len(want_frames)),
                 "message": f"{block}: received {len(bounds)} frames, expected {len(want_frames)}"}
@@ -302,7 +315,7 @@ def _stall(block, spec, facts, taps, run_dir, record, frames, expected, taps_exp
     return message, stalled
 
 
-def _report(block, params, spec, facts, taps, streams, run_dir, record, frames, expected, taps_expected):
+def _report(block, params, spec, facts, taps, streams, run_dir, record, frames, expected, taps_expected, received):
     by_port = {stream.port: stream for stream in streams}
     resets = record["resets"]
     after = resets[-1]["end"] if resets else 0
@@ -330,7 +343,7 @@ def _report(block, params, spec, facts, taps, streams, run_dir, record, frames, 
                 streams_compared[tap.name] = _compare_frames(
                     tap.block, taps_expected[tap.name], tap_values, tap_bounds, tap.stream, facts.part(tap.part))
         streams_compared["output"] = _compare_frames(spec.sink_block or block, expected, out_values, bounds,
-                                                     spec.sink_stream, facts)
+                                                     spec.sink_stream, facts, received)
     except RecordError as error:
         report.update(passed=False, mismatch={"block": block, "frame": None, "message": f"{block}: {error}"},
                       stream_mismatches={}, streams_compared=[])

@@ -19,7 +19,7 @@ import time
 
 from . import summaries
 from .exit_status import EXIT_STATUS, exit_status
-from .gen.options import parse_size
+from .gen.options import parse_at_least, parse_rates, parse_size
 
 __all__ = ["main"]
 
@@ -43,32 +43,9 @@ def _argument_type(parse):
     return convert
 
 
-def _rates(text):
-    try:
-        rates = [float(part) for part in text.split(",")]
-    except ValueError:
-        raise ValueError(f"rates: expected numbers separated by commas, got {text!r}") from None
-    for rate in rates:
-        if not 0.0 < rate <= 1.0:
-            raise ValueError(f"rates: each rate must lie in (0, 1], got {rate}")
-    return rates
-
-
-def _at_least(minimum, what):
-    """An integer of at least ``minimum``, named ``what`` in its error."""
-    def parse(text):
-        try:
-            value = int(text)
-        except ValueError:
-            raise ValueError(f"expected a {what} integer, got {text!r}") from None
-        if value < minimum:
-            raise ValueError(f"expected a {what} integer, got {value}")
-        return value
-    return parse
-
-
-SIZE, RATES = _argument_type(parse_size), _argument_type(_rates)
-POSITIVE, NON_NEGATIVE = _argument_type(_at_least(1, "positive")), _argument_type(_at_least(0, "non-negative"))
+SIZE, RATES = _argument_type(parse_size), _argument_type(parse_rates)
+POSITIVE = _argument_type(parse_at_least(1, "positive"))
+NON_NEGATIVE = _argument_type(parse_at_least(0, "non-negative"))
 
 
 def run_rates(args, progress):
@@ -92,8 +69,15 @@ def run_generate(args, progress):
 
     options = GenerateOptions.combine(args.config, **{key: getattr(args, key) for key in (
         "checkpoint", "layer", "bundle", "size", "image", "lanes_in", "pe", "simd", "lanes_out", "compressors",
-        "target", "out")})
+        "target", "out", "network")})
     check_output_directory(options.out, args.force)  # before the model is loaded and calibrated
+    if options.network:
+        from .gen.network import generate_network
+
+        manifest = generate_network(options.checkpoint, options.out, size=options.size, **{key: getattr(
+            options, key) for key in ("lanes_in", "pe", "simd", "lanes_out", "compressors")},
+            device=options.target, force=args.force, progress=progress)
+        return {"command": "generate", "out": str(options.out), **manifest}
     manifest = generate(options.source(progress), options.out, lanes_in=options.lanes_in, pe=options.pe,
                         simd=options.simd, lanes_out=options.lanes_out, compressors=options.compressors,
                         device=options.target, force=args.force, progress=progress)
@@ -102,10 +86,22 @@ def run_generate(args, progress):
 
 def run_simulate(args, progress):
     from .gen.layer import simulate
+    from .gen.network import is_network, simulate_network
 
-    return simulate(args.dir, image=args.image, frames=args.frames, seed=args.seed, idle=args.idle,
+    if is_network(args.dir):
+        given = [name for name, value in (("--frames", args.frames), ("--waves", args.waves or None),
+                                          ("--coverage-frames", args.coverage_frames)) if value is not None]
+        if given:
+            raise ValueError(f"{', '.join(given)}: options of one layer; {args.dir} holds a network")
+        return simulate_network(args.dir, image=args.image or "astronaut", size=None if args.native else
+                                args.full or (96, 128), seed=args.seed, idle=args.idle, backpressure=args.backpressure,
+                                simulator=args.sim, progress=progress)
+
+    if args.native:
+        raise ValueError(f"--native: an option of a network; {args.dir} holds one layer (give --full HxW)")
+    return simulate(args.dir, image=args.image, frames=args.frames or 3, seed=args.seed, idle=args.idle,
                     backpressure=args.backpressure, waves=args.waves, simulator=args.sim, full=args.full,
-                    coverage_frames=args.coverage_frames, progress=progress)
+                    coverage_frames=12 if args.coverage_frames is None else args.coverage_frames, progress=progress)
 
 
 def run_synth(args, progress):
@@ -203,6 +199,8 @@ def build_parser():
     generate.add_argument("--checkpoint", default=None, help="model checkpoint (default: the shipped WCC 25 %% one)")
     generate.add_argument("--layer", default=None, help="WCC layer of the model (default blocks.0.expand)")
     generate.add_argument("--bundle", default=None, help="a saved LayerBundle (its .json, .npz or stem) instead")
+    generate.add_argument("--network", action="store_true", default=None,
+                          help="every WCC layer of the checkpoint, and the network bundle between them")
     generate.add_argument("--config", default=None, help="a JSON file of these options (command-line options win)")
     generate.add_argument("--size", type=SIZE, default=None, metavar="HxW", help="frame size (default 16x16)")
     generate.add_argument("--image", default=None, help="photograph (scikit-image name or image file) the output "
@@ -221,18 +219,20 @@ def build_parser():
     simulate.add_argument("--image", default=None, help="photograph (scikit-image name or image file; default: the "
                                                         "calibration photograph)")
     frames = simulate.add_mutually_exclusive_group()
-    frames.add_argument("--frames", type=POSITIVE, default=3, help="frames (default 3; the others are further "
+    frames.add_argument("--frames", type=POSITIVE, default=None, help="frames (default 3; the others are further "
                                                                    "photographs)")
     frames.add_argument("--full", type=SIZE, nargs="?", const=(96, 128), default=None, metavar="HxW",
                         help="every tile of the photograph at HxW (default 96x128, a multiple of the layer's frame) "
-                        "instead of --frames; writes DIR/sim/photograph.npz and .png")
+                        "instead of --frames; writes DIR/sim/photograph.npz and .png. For a network: the "
+                        "photograph's size (default 96x128)")
+    frames.add_argument("--native", action="store_true", help="a network: the photograph at its own size")
     simulate.add_argument("--seed", type=int, default=0, help="seed of the noise and of idle/backpressure")
     simulate.add_argument("--idle", type=float, default=0.0, help="probability the source idles a cycle")
     simulate.add_argument("--backpressure", type=float, default=0.0, help="probability the sink refuses a beat")
     simulate.add_argument("--waves", action="store_true", help="dump a waveform (DIR/sim/run/waves.fst on Icarus, "
                           "dump.vcd on Verilator)")
     _simulator_option(simulate)
-    simulate.add_argument("--coverage-frames", type=NON_NEGATIVE, default=12, metavar="N",
+    simulate.add_argument("--coverage-frames", type=NON_NEGATIVE, default=None, metavar="N",
                           help="seeded frames after the photograph's that reach every weight and table entry "
                           "(default 12; 0 for none)")
 

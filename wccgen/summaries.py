@@ -24,6 +24,8 @@ def print_rates_table(summary):
           f"whole model's output (noisy input: {summary['noisy_psnr']:.2f} dB)")
 
 def print_generate(summary):
+    if summary.get("kind") == "network":
+        return _print_network_generate(summary)
     cfg = summary["parameters"]["config"]
     print(f"wrote {summary['out']}/{summary['verilog']} ({summary['device']}), the bundle, "
           f"{len(summary['memories']['files'])} memory files and manifest.json")
@@ -36,7 +38,34 @@ def print_generate(summary):
 def _share(part):
     return f"{part['caught']}/{part['total']}"
 
+def _print_network_generate(summary):
+    print(f"wrote the network {summary['name']} ({summary['source']['label']}) to {summary['out']}: "
+          f"{len(summary['layers'])} WCC layer engines for {summary['tile'][0]}x{summary['tile'][1]} tiles "
+          f"({summary['device']}) and the network bundle")
+    for layer in summary["layers"]:
+        print(f"  {layer['directory']}: {layer['channels_in']} -> {layer['channels_out']} channels, PE "
+              f"{layer['parameters']['pe']} x SIMD {layer['parameters']['simd']}, bound {layer['cycles']['bound']} "
+              "cycles per tile")
+    print(f"  schedule: {summary['schedule']['engines']}; between them: {summary['schedule']['between_layers']}")
+
+def _print_network_simulate(summary):
+    verdict = "bit-exact" if summary["bit_exact"] else "MISMATCH"
+    print(f"{verdict}: {summary['image']} at {summary['size'][0]}x{summary['size'][1]} through the whole network, "
+          f"{summary['grid'][0] * summary['grid'][1]} tiles per WCC layer")
+    for name, layer in summary["layers"].items():
+        state = "bit-exact" if layer["bit_exact"] else f"MISMATCH: {(layer['first_mismatch'] or {}).get('message')}"
+        print(f"  {name}: {state}; {layer['simulated_cycles']} cycles, {layer['frame_interval_cycles']} per tile")
+    print("  PSNR / SSIM against the clean photograph: " + ", ".join(
+        f"{name} {summary['psnr'][name]:.2f} dB / {summary['ssim'][name]:.3f}" for name in summary["psnr"]))
+    if "float" not in summary["psnr"]:
+        print(f"  float model: {summary['float_model']}")
+    print(f"  {summary['simulated_cycles']} cycles simulated in {summary['seconds']:.0f} s"
+          + (f" (and {summary['build_seconds']:.0f} s of simulator builds)" if summary["build_seconds"] else ""))
+    print(f"  denoised photograph {summary['files']['denoised']}, figure {summary['files']['figure']}")
+
 def print_simulate(summary):
+    if summary.get("kind") == "network":
+        return _print_network_simulate(summary)
     verdict = "bit-exact" if summary["bit_exact"] else "MISMATCH"
     print(f"{verdict}: {summary['frames']} frame(s) ({', '.join(summary['images'])}), streams compared: "
           f"{', '.join(summary['streams_compared'])}")
