@@ -16,9 +16,12 @@ from .simulators import SimulatorMissing, build_simulation, choose_simulator, si
 
 __all__ = ["SimulationError", "SimulatorMissing", "run_block", "toplevel_name"]
 
-#: The testbench gives up (and fails) after this many cycles per value in and out, plus a base.
-WATCHDOG_CYCLES_PER_VALUE = 200
-WATCHDOG_BASE_CYCLES = 200_000
+#: The testbench gives up (and fails) after this many times the cycles the frames should take, stretched by the
+#: idle and backpressure, plus a base for the pipeline's fill and drain.
+WATCHDOG_MARGIN = 4
+WATCHDOG_BASE_CYCLES = 20_000
+#: Idle and backpressure probabilities above this stretch the watchdog as this one does.
+WATCHDOG_STALL_CAP = 0.99
 #: Probabilities are given to the bench in 1/65536 steps.
 PROBABILITY_STEPS = 1 << 16
 
@@ -183,7 +186,6 @@ def run_block(block, params, frames, expected, build_dir, *, idle=0.0, backpress
             _write_player(run_dir / f"{stream.port}.beats", stream, segments.get(stream.port, []))
 
     draw = random.Random(seed)
-    values = sum(np.asarray(frame).size for frame in [*frames, *expected])
     job = {
         "block": block,
         "players": {s.port: {"seed": draw.getrandbits(32), "idle": idle_steps}
@@ -193,8 +195,9 @@ def run_block(block, params, frames, expected, build_dir, *, idle=0.0, backpress
                       for s in streams if s.role != "player"},
         "steps": steps,
         "status": list(spec.status),
-        # However the design misbehaves, the simulation ends: generously past any frame's cycles.
-        "watchdog_cycles": watchdog_cycles or WATCHDOG_CYCLES_PER_VALUE * values + WATCHDOG_BASE_CYCLES,
+        # However the design misbehaves, the simulation ends: a few times past the cycles the frames should take.
+        "watchdog_cycles": watchdog_cycles or default_watchdog(spec, facts, frames, expected, loads or {}, idle,
+                                                               backpressure),
         "record": str(run_dir / "run.json"),
     }
     job_path = run_dir / "job.json"
@@ -219,13 +222,36 @@ def run_block(block, params, frames, expected, build_dir, *, idle=0.0, backpress
     record = json.loads(record_path.read_text())
     report = _report(block, params, spec, facts, spec.taps(signature), streams, run_dir, record, frames, expected,
                      taps_expected, received)
-    report.update({"simulator": simulator, "build_seconds": round(build.build_seconds, 2),
+    report.update({"simulator": simulator, "watchdog_cycles": job["watchdog_cycles"],
+                   "build_seconds": round(build.build_seconds, 2),
                    "build_cached": build.cached, "run_seconds": round(run_seconds, 3),
                    "cycles": record["end_cycle"] - record["start_cycle"]})
     if waves:
         report["waves"] = str(run_dir / ("waves.fst" if simulator == "icarus" else "dump.vcd"))
     (build_dir / "report.json").write_text(json.dumps(report, indent=2))
     return report
+
+
+def expected_cycles(spec, facts, frames, expected, loads=None):
+    """The cycles a correct block should need for ``frames``: the most of its beats in, its beats out and its
+    stated cycles per frame (``cycle_bound`` or ``cycles_per_frame``; ``cycles_per_vector`` per kept vector),
+    plus the beats of its loads."""
+    beats_in = sum(spec.source_stream.beat_count(facts, frame) for frame in frames)
+    beats_out = sum(spec.sink_stream.beat_count(facts, frame) for frame in expected)
+    per_frame = getattr(facts, "cycle_bound", None) or getattr(facts, "cycles_per_frame", None) or 0
+    stated = per_frame * len(frames)
+    if hasattr(facts, "cycles_per_vector"):
+        stated = facts.cycles_per_vector * sum(np.asarray(frame).shape[-1] for frame in frames)
+    loaded = sum(spec.load_stream.beat_count(facts, frame) for frame in (loads or {}).values())
+    return max(beats_in, beats_out, stated) + loaded
+
+
+def default_watchdog(spec, facts, frames, expected, loads, idle, backpressure):
+    """The watchdog of a run: :data:`WATCHDOG_MARGIN` times :func:`expected_cycles`, stretched by
+    ``1 / ((1 - idle) (1 - backpressure))``, plus :data:`WATCHDOG_BASE_CYCLES`."""
+    stretch = 1.0 / ((1.0 - min(idle, WATCHDOG_STALL_CAP)) * (1.0 - min(backpressure, WATCHDOG_STALL_CAP)))
+    return int(WATCHDOG_MARGIN * expected_cycles(spec, facts, frames, expected, loads) * stretch) \
+        + WATCHDOG_BASE_CYCLES
 
 
 def _recorded(stream, run_dir, after):

@@ -102,3 +102,13 @@ def test_the_bench_top_depends_on_ports_only(faulty_block):
 def test_probabilities_out_of_range_are_refused(tmp_path, faulty_block):
     with pytest.raises(ValueError, match=r"idle: must be a probability in \[0, 1\], got 1.5"):
         run_block("FaultyRegister", {"fault": "none"}, [], [], tmp_path, idle=1.5)
+
+
+def test_the_default_watchdog_is_sized_from_the_expected_cycles(tmp_path, faulty_block):
+    """A block that never finishes ends a few times past the cycles its frames need, not after hours."""
+    report = run(tmp_path, "swallow_last", "icarus")
+    # 3 frames of 2 x 3 x 4 values at 2 lanes: 36 beats in and out; idle 0.3 and backpressure 0.5 stretch it.
+    stretched = int(4 * 36 / ((1 - 0.3) * (1 - 0.5)))
+    assert report["watchdog_cycles"] == stretched + 20_000
+    assert report["mismatch"]["message"].startswith(f"FaultyRegister: no end after {stretched + 20_000} cycles")
+    assert report["mismatch"]["stalled"]["coefficients"]["beats"] == 33
