@@ -52,7 +52,10 @@ class LayerSource:
     activations the model feeds the layer when it denoises the photograph)
     or ``bundle`` (a saved bundle: the frames are
     :func:`~wccgen.golden.photographs.photograph_features` of the photograph,
-    quantized with the bundle's input scale).
+    quantized with the bundle's input scale), or ``network`` (a layer of a
+    network from ``generate --network``; simulated alone, its frames are made
+    as a bundle's, while ``simulate`` of the network feeds it the network's own
+    activations).
     """
 
     kind: str
@@ -367,6 +370,10 @@ def read_manifest(out):
         manifest = json.loads(path.read_text())
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise ManifestError(f"{path}: corrupt JSON: {error}") from None
+    if isinstance(manifest, dict) and manifest.get("kind") == "network":
+        layers = [layer.get("directory") for layer in manifest.get("layers", []) if isinstance(layer, dict)]
+        raise ManifestError(f"{out}: holds a network of WCC layer engines; this command takes one of them, "
+                            f"e.g. {Path(out) / (layers[0] if layers else 'layers')}")
     for key in ("manifest_version", "top", "verilog", "device", "verilog_target", "bundle", "bundle_sha256",
                 "source", "parameters"):
         if not isinstance(manifest, dict) or key not in manifest:
@@ -542,6 +549,7 @@ def simulate(out, *, image=None, frames=3, seed=0, idle=0.0, backpressure=0.0, w
         "build_cached": report["build_cached"],
         "run_seconds": report["run_seconds"],
         "simulated_cycles": report["cycles"],
+        "watchdog_cycles": report["watchdog_cycles"],
         "idle": idle,
         "backpressure": backpressure,
     }

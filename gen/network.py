@@ -216,7 +216,7 @@ class _HardwareTiles:
         self.layers[name] = {
             "bit_exact": bool(report["passed"]), "first_mismatch": report["mismatch"],
             "protocol_errors": report["protocol_errors"], "tiles": len(tiles), "frames_received": len(received),
-            "simulated_cycles": report["cycles"],
+            "simulated_cycles": report["cycles"], "watchdog_cycles": report["watchdog_cycles"],
             "frame_interval_cycles": round((ends[-1] - ends[0]) / (len(ends) - 1), 1) if len(ends) > 1 else None,
             "latency_cycles": report.get("latency"), "simulator": report["simulator"],
             "build_seconds": report["build_seconds"], "build_cached": report["build_cached"],

@@ -33,6 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..spec.checks import MAX_BITS
 from ..spec.fixed_point import BIAS_LIMIT, MAX_SHIFT, MULTIPLIER_BITS, symmetric_limit
 from .bundle import BundleError, LayerBundle
 from .depthwise import depthwise
@@ -72,7 +73,7 @@ class DepthwiseStage:
         """Check shapes and ranges for ``channels`` channels; raise :class:`BundleError` naming the field."""
         shapes = {"weights": (channels, 3, 3), "multiplier": (channels,), "shift": (channels,), "bias": (channels,)}
         limits = {"multiplier": (-(1 << (MULTIPLIER_BITS - 1)) + 1, (1 << (MULTIPLIER_BITS - 1)) - 1),
-                  "shift": (1, MAX_SHIFT), "bias": (-BIAS_LIMIT, BIAS_LIMIT), "weights": (-(1 << 15), 1 << 15)}
+                  "shift": (1, MAX_SHIFT), "bias": (-BIAS_LIMIT, BIAS_LIMIT), "weights": (-symmetric_limit(MAX_BITS), symmetric_limit(MAX_BITS))}
         for key, shape in shapes.items():
             array = np.asarray(getattr(self, key))
             if array.dtype == np.bool_ or not np.issubdtype(array.dtype, np.integer):

@@ -74,6 +74,10 @@ def _depthwise_stage(depthwise, output_scale, stream_bits, name):
                           bias=rounded, out_min=0, out_max=out_max)
 
 
+def _float(tensor):
+    return tensor.detach().float().numpy()
+
+
 def export_network(model, tile, calibration, *, name="", source=None):
     """Fold a trained WCC :class:`~wccgen.golden.denoiser.Denoiser` into a :class:`NetworkBundle`.
 
@@ -119,8 +123,7 @@ def export_network(model, tile, calibration, *, name="", source=None):
                                      depthwise=_depthwise_stage(block.depthwise, project_scale, stream_bits, f"{prefix}.depthwise"),
                                      project=project, skip_multiplier=skip_multiplier, skip_shift=skip_shift,
                                      output_scale=scales[index + 1]))
-    as_array = lambda tensor: tensor.detach().float().numpy()  # noqa: E731
-    return NetworkBundle(head_weight=as_array(model.head.weight), head_bias=as_array(model.head.bias),
-                         tail_weight=as_array(model.tail.weight), tail_bias=as_array(model.tail.bias),
+    return NetworkBundle(head_weight=_float(model.head.weight), head_bias=_float(model.head.bias),
+                         tail_weight=_float(model.tail.weight), tail_bias=_float(model.tail.bias),
                          input_scale=scales[0], stream_bits=stream_bits, blocks=exported, name=name,
                          source=dict(source or {}))

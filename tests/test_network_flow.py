@@ -116,3 +116,11 @@ def test_generate_network_refuses_a_checkpoint_without_wcc_layers(tmp_path):
     done = _wccgen("generate", "--network", "--layer", "blocks.0.expand", "--out", out)
     assert done.returncode == 2 and "layer: --network builds every WCC layer" in done.stderr
     assert not out.exists()
+
+
+def test_layer_commands_name_a_layer_of_the_network(generated):
+    out, _ = generated
+    done = _wccgen("synth", out)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines()[-1].endswith(
+        f"holds a network of WCC layer engines; this command takes one of them, e.g. {out}/layers/blocks.0.expand")
