@@ -30,6 +30,7 @@ def demo(out, *, image="astronaut", hw_size=(16, 16), hw_rate=0.25, frames=3, si
     from .. import golden
     from ..golden.checkpoints import default_checkpoint_dir
     from .layer import check_output_directory, check_simulation_options, generate, layer_from_checkpoint, simulate
+    from .options import check_frame_size
     from .report import write_layer_report
     from .synth import synthesize as place_and_route
 
@@ -37,8 +38,8 @@ def demo(out, *, image="astronaut", hw_size=(16, 16), hw_rate=0.25, frames=3, si
     for rate in rates:
         check_rate_available(rate)
     check_simulation_options(frames, 0.0, 0.0)
+    height, width = check_frame_size(hw_size, "hw-size")
     out = check_output_directory(out, force)
-    height, width = hw_size
     checkpoint = Path(checkpoints or default_checkpoint_dir()) / f"{stage.name}.pt"
     progress(f"1/4 generate: layer {layer} of {checkpoint.name}, {height}x{width}, into {out}")
     source = layer_from_checkpoint(checkpoint, layer, height, width, image=image, seed=seed)

@@ -40,6 +40,10 @@ DEFAULT_STAGE = "wcc25"
 MANIFEST_VERSION = 1
 
 
+#: Where a generated layer's integers came from (``LayerSource.kind``).
+SOURCE_KINDS = ("checkpoint", "bundle", "network")
+
+
 class ManifestError(ValueError):
     """An output directory without a readable, complete manifest."""
 
@@ -381,6 +385,18 @@ def read_manifest(out):
     if manifest["manifest_version"] != MANIFEST_VERSION:
         raise ManifestError(f"{path}: manifest_version {manifest['manifest_version']!r}, this wccgen reads "
                             f"{MANIFEST_VERSION}")
+    if manifest["top"] != TOP:
+        raise ManifestError(f"{path}: field 'top' is {manifest['top']!r}; the generated Verilog's module is {TOP!r}")
+    if manifest["device"] not in devices.DEVICES:
+        raise ManifestError(f"{path}: field 'device' is {manifest['device']!r}, not a device wccgen generates for "
+                            f"({', '.join(devices.DEVICES)})")
+    if manifest["verilog_target"] != devices.DEVICES[manifest["device"]].verilog_target:
+        raise ManifestError(f"{path}: field 'verilog_target' is {manifest['verilog_target']!r}; the Verilog for "
+                            f"{manifest['device']} is {devices.DEVICES[manifest['device']].verilog_target!r}")
+    source = manifest["source"]
+    if not isinstance(source, dict) or source.get("kind") not in SOURCE_KINDS:
+        raise ManifestError(f"{path}: field 'source' must be an object whose kind is one of "
+                            f"{', '.join(SOURCE_KINDS)}, got {source!r}"[:300])
     verilog = _inside(out, manifest["verilog"], "verilog", path)
     bundle = _inside(out, manifest["bundle"], "bundle", path)
     if isinstance(manifest.get("memories"), dict):

@@ -26,6 +26,7 @@ import numpy as np
 from ..golden.bundle import LayerBundle
 from ..hw.wcc_layer import WccLayerSpec
 from . import devices
+from .options import check_frame_size, parse_size
 from .layer import (LAYER_PARAMETERS, LayerSource, ManifestError, _generate_into, _inside, atomic_directory,
                     check_output_directory, default_checkpoint, read_manifest)
 
@@ -82,6 +83,7 @@ def generate_network(checkpoint=None, out=None, *, size=DEFAULT_TILE, lanes_in=N
     (each must suit every layer's channels); by default each layer takes its own.
     """
     verilog_target = devices.device(device).verilog_target
+    size = check_frame_size(size)
     out = check_output_directory(out, force)
     checkpoint = checkpoint or default_checkpoint()
     network, _ = network_from_checkpoint(checkpoint, size, progress)
@@ -255,6 +257,8 @@ def simulate_network(out, *, image="astronaut", size=(96, 128), seed=0, idle=0.0
     from .layer import check_simulation_options
 
     check_simulation_options(1, idle, backpressure)
+    if size is not None:
+        size = parse_size("x".join(map(str, size)) if isinstance(size, (tuple, list)) else size)
     out = Path(out)
     manifest, network, layer_manifests = read_network_manifest(out)
     noisy_image, clean = _noisy_photograph(image, size, seed)

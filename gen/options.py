@@ -8,18 +8,38 @@ from dataclasses import dataclass
 
 from .devices import DEVICES
 
-__all__ = ["GenerateOptions", "parse_size"]
+__all__ = ["GenerateOptions", "MAX_FRAME_SIDE", "MAX_IMAGE_SIDE", "check_frame_size", "parse_at_least", "parse_rates",
+           "parse_size"]
 
 
-def parse_size(text, option="size"):
-    """``(height, width)`` from ``"HxW"``, both >= 1; a ``ValueError`` naming ``option`` otherwise."""
+#: Largest side of a photograph the commands take (the held-out photographs are 512 pixels a side).
+MAX_IMAGE_SIDE = 2048
+#: Largest side of a hardware frame (tile): a stage holds two frames, and a 256 x 256 frame of 64 channels is
+#: already more than an ECP5-85F's block RAM.
+MAX_FRAME_SIDE = 256
+
+
+def parse_size(text, option="size", largest=MAX_IMAGE_SIDE):
+    """``(height, width)`` from ``"HxW"``, both in ``[1, largest]``; a ``ValueError`` naming ``option`` otherwise."""
     try:
         height, width = (int(part) for part in str(text).lower().split("x"))
     except ValueError:
         raise ValueError(f"{option}: expected HEIGHTxWIDTH such as 96x128, got {text!r}") from None
-    if height < 1 or width < 1:
-        raise ValueError(f"{option}: both sides must be >= 1, got {text!r}")
+    if not (1 <= height <= largest and 1 <= width <= largest):
+        raise ValueError(f"{option}: both sides must lie in [1, {largest}], got {text!r}")
     return height, width
+
+
+def check_frame_size(size, option="size"):
+    """A hardware frame size ``(height, width)`` (or ``"HxW"``), each side in ``[1, MAX_FRAME_SIDE]``."""
+    if isinstance(size, str):
+        size = parse_size(size, option)
+    if not (isinstance(size, (tuple, list)) and len(size) == 2 and all(map(_positive, size))):
+        raise ValueError(f"{option}: must be [height, width] of positive integers or \"HxW\", got {size!r}")
+    if max(size) > MAX_FRAME_SIDE:
+        raise ValueError(f"{option}: a hardware frame's sides must lie in [1, {MAX_FRAME_SIDE}] (each stage holds "
+                         f"two frames), got {size[0]}x{size[1]}")
+    return tuple(size)
 
 
 def parse_rates(text):
@@ -75,12 +95,7 @@ class GenerateOptions:
     network: bool = False
 
     def __post_init__(self):
-        size = self.size
-        if isinstance(size, str):
-            size = parse_size(size)
-        if not (isinstance(size, (tuple, list)) and len(size) == 2 and all(map(_positive, size))):
-            raise ValueError(f"size: must be [height, width] of positive integers or \"HxW\", got {self.size!r}")
-        object.__setattr__(self, "size", tuple(size))
+        object.__setattr__(self, "size", check_frame_size(self.size))
         for name in ("lanes_in", "pe", "simd", "lanes_out", "compressors"):
             value = getattr(self, name)
             if value is not None and not _positive(value):
@@ -109,7 +124,8 @@ class GenerateOptions:
         known = [f.name for f in dataclasses.fields(cls)]
         unknown = sorted(set(config) - set(known))
         if unknown:
-            raise ValueError(f"config: {path}: unknown option(s) {', '.join(unknown)}; known: {', '.join(known)}")
+            raise ValueError(f"config: {path}: unknown option(s) {', '.join(map(repr, unknown))}; "
+                             f"known: {', '.join(known)}")
         return config
 
     @classmethod

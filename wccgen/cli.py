@@ -12,14 +12,13 @@ this module parses options and prints.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
 
 from . import summaries
+from .arguments import NON_NEGATIVE, POSITIVE, RATES, SIZE, Parser
 from .exit_status import EXIT_STATUS, exit_status
-from .gen.options import parse_at_least, parse_rates, parse_size
 
 __all__ = ["main"]
 
@@ -31,21 +30,6 @@ def _progress(enabled):
             print(f"[{time.monotonic() - start:6.1f}s] {message}", file=sys.stderr, flush=True)
 
     return report
-
-
-def _argument_type(parse):
-    """An argparse type from a parser that raises ``ValueError`` with a message."""
-    def convert(text):
-        try:
-            return parse(text)
-        except ValueError as error:
-            raise argparse.ArgumentTypeError(str(error)) from None
-    return convert
-
-
-SIZE, RATES = _argument_type(parse_size), _argument_type(parse_rates)
-POSITIVE = _argument_type(parse_at_least(1, "positive"))
-NON_NEGATIVE = _argument_type(parse_at_least(0, "non-negative"))
 
 
 def run_rates(args, progress):
@@ -152,7 +136,7 @@ def build_parser():
     from .golden.photographs import PHOTOGRAPHS
     from .golden.training import HELD_OUT
 
-    parser = argparse.ArgumentParser(prog="wccgen", description="Hardware for CNN layers that keep their "
+    parser = Parser(prog="wccgen", description="Hardware for CNN layers that keep their "
                                      "activations compressed, proven bit-exact against an integer model.",
                                      epilog="exit status: " + "; ".join(f"{code} {meaning}" for code, meaning
                                                                         in EXIT_STATUS.items()))

@@ -1,0 +1,91 @@
+"""The whole denoiser through its generated Verilog, on the held-out photographs at their own size.
+
+Writes bench/results/network.json. Run with `.venv/bin/python bench/network.py` (about 25 minutes on 2
+cores: generation of the six layer engines, six Verilator builds into a simulator cache of the run's own,
+so that the first photograph's row counts them, then every 16x16 tile of each photograph through every
+WCC layer's Verilog).
+
+The network is `wccgen generate --network` of the shipped WCC 25 % checkpoint (six WCC layers, one engine
+each, 16x16 tiles). Each held-out photograph (never seen in training) gets Gaussian noise of sigma 25/255
+and goes through `wccgen simulate` of the network: every WCC layer's tiles through that layer's Verilog
+(Verilator), the hardware's outputs feeding the next layers, the head, tail, depthwise 3x3 layers and
+residual adds in the integer model between them. A row per photograph: bit-exactness of every layer on
+every tile, PSNR and SSIM of the hardware's output, of the integer model's (the same computation) and of
+the float PyTorch model's on the same noisy input, and the wall time of the simulation. A last row
+repeats the first photograph at 96x128, once the simulator builds are cached: the time a user waits for
+one photograph through the whole network.
+"""
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from wccgen.gen.network import generate_network, simulate_network
+from wccgen.golden.training import HELD_OUT
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from haar import write_summary  # noqa: E402
+from sim import machine  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent
+
+
+def progress(message):
+    print(f"[bench/network] {message}", file=sys.stderr, flush=True)
+
+
+def row(name, summary, size):
+    layers = summary["layers"]
+    return {
+        "name": name, "size": summary["size"], "resized": size is not None, "tiles_per_layer": next(iter(layers.values()))["tiles"],
+        "bit_exact": summary["bit_exact"], "hardware_equals_integer_model": summary["hardware_equals_integer_model"],
+        "psnr_hardware": summary["psnr"]["hardware"], "psnr_integer": summary["psnr"]["integer"],
+        "psnr_float": summary["psnr"].get("float"), "psnr_noisy": summary["psnr"]["noisy"],
+        "ssim_hardware": summary["ssim"]["hardware"], "ssim_integer": summary["ssim"]["integer"],
+        "ssim_float": summary["ssim"].get("float"),
+        "seconds": summary["seconds"], "build_seconds": summary["build_seconds"],
+        "simulated_cycles": summary["simulated_cycles"],
+        "layers": {layer: {key: value[key] for key in ("bit_exact", "tiles", "simulated_cycles",
+                                                        "frame_interval_cycles", "run_seconds")}
+                   for layer, value in layers.items()},
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "results" / "network.json")
+    parser.add_argument("--photographs", nargs="+", default=list(HELD_OUT))
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="wccgen-bench-network-") as workdir:
+        os.environ["WCCGEN_SIM_CACHE"] = str(Path(workdir) / "sim-cache")  # the builds are part of the first row
+        out = Path(workdir) / "network"
+        start = time.monotonic()
+        manifest = generate_network(out=out, progress=progress)
+        generate_seconds = time.monotonic() - start
+        results = []
+        for name in args.photographs:
+            summary = simulate_network(out, image=name, size=None, progress=progress)
+            results.append(row(name, summary, None))
+            progress(f"{name}: {'bit-exact' if summary['bit_exact'] else 'MISMATCH'}, PSNR hardware "
+                     f"{summary['psnr']['hardware']} integer {summary['psnr']['integer']} float "
+                     f"{summary['psnr'].get('float')} dB, {summary['seconds']} s")
+        summary = simulate_network(out, image=args.photographs[0], size=(96, 128), progress=progress)
+        results.append(row(args.photographs[0], summary, (96, 128)))
+    write_summary(args.out, "the whole network through its generated Verilog", {
+        "checkpoint": manifest["source"]["label"], "tile": manifest["tile"],
+        "noise": "Gaussian, sigma 25/255, seeded (wccgen.gen.network.NOISE_SEED)",
+        "photographs": "held out of training, at their own size (the last row resized to 96x128)",
+        "simulator": "verilator", "schedule": manifest["schedule"],
+        "layers": [{key: layer[key] for key in ("name", "channels_in", "channels_out", "parameters", "cycles")}
+                   for layer in manifest["layers"]],
+        "generate_seconds": round(generate_seconds, 1), "machine": machine(),
+    }, {"bit_exact": "every WCC layer on every tile", "seconds_96x128": "<= 600 with cached builds"}, results)
+    progress(f"wrote {args.out}")
+    return 0 if all(r["bit_exact"] for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

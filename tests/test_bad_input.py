@@ -1,0 +1,216 @@
+"""Bad input, generated: every case ends with exit status 2, one line naming its culprit, and nothing changed.
+
+Hypothesis draws the bad values (options, config file keys and values,
+manifest fields, cut or overwritten files); each case runs ``wccgen`` in this
+process and checks that the command printed nothing on standard output, no
+traceback, progress lines at most and then one ``wccgen: error:`` line that
+names the option, field or file, and that every file of the generated layer
+it was pointed at is as it was.
+"""
+
+import contextlib
+import hashlib
+import io
+import json
+import math
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from wccgen.cli import main
+
+CASES = settings(max_examples=25)
+
+
+def run(*argv):
+    """``wccgen argv`` in this process: (exit status, standard output, standard error)."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            status = main([str(arg) for arg in argv])
+        except SystemExit as exit:
+            status = exit.code
+    return status, out.getvalue(), err.getvalue()
+
+
+def snapshot(directory):
+    """Every file under ``directory`` with its SHA-256."""
+    return {str(path.relative_to(directory)): hashlib.sha256(path.read_bytes()).hexdigest()
+            for path in sorted(Path(directory).rglob("*")) if path.is_file()}
+
+
+def assert_refused(result, *culprits):
+    """Exit status 2, nothing on standard output, and one error line after the progress lines naming a culprit."""
+    status, out, err = result
+    assert status == 2, (status, err)
+    assert out == "" and "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert lines and lines[-1].startswith("wccgen: error: "), err
+    assert all(line.startswith("[") for line in lines[:-1]), err  # progress lines, then the error
+    assert any(culprit in lines[-1] for culprit in culprits), (culprits, lines[-1])
+
+
+@pytest.fixture(scope="module")
+def layer():
+    """A generated layer (8x8, generic Verilog) that every case points at and must leave as it was."""
+    directory = Path(tempfile.mkdtemp(prefix="wccgen-bad-input-"))
+    status, _, err = run("generate", "--size", "8x8", "--target", "generic", "--out", directory / "layer")
+    assert status == 0, err
+    yield directory / "layer", snapshot(directory / "layer")
+    shutil.rmtree(directory)
+
+
+def not_an_integer():
+    return st.sampled_from(["", "x", "1.5", "0x10", "1e3", "-", "nan", " ", "3 4", "++3"])
+
+
+INTEGER_OPTIONS = ["--lanes-in", "--pe", "--simd", "--lanes-out", "--compressors"]
+
+
+@CASES
+@given(option=st.sampled_from(INTEGER_OPTIONS),
+       value=st.one_of(st.integers(max_value=0).map(str), not_an_integer()))
+def test_generate_refuses_integer_options_that_are_not_positive(layer, option, value):
+    directory, before = layer
+    assert_refused(run("generate", "--size", "8x8", "--out", directory, "--force", f"{option}={value}"), option)
+    assert snapshot(directory) == before
+
+
+@CASES
+@given(option=st.sampled_from(["--pe", "--simd", "--lanes-in", "--lanes-out"]),
+       value=st.integers(min_value=65, max_value=10**9))
+def test_generate_refuses_parallelism_beyond_the_channels(layer, option, value):
+    directory, before = layer
+    name = option.removeprefix("--").replace("-", "_")
+    assert_refused(run("generate", "--size", "8x8", "--out", directory, "--force", option, value), f"{name}:")
+    assert snapshot(directory) == before
+
+
+@CASES
+@given(size=st.one_of(
+    st.tuples(st.integers(max_value=0), st.integers(min_value=1, max_value=64)).map(lambda s: f"{s[0]}x{s[1]}"),
+    st.tuples(st.integers(min_value=1, max_value=64), st.integers(max_value=0)).map(lambda s: f"{s[0]}x{s[1]}"),
+    st.integers(min_value=1, max_value=64).map(str),
+    st.sampled_from(["", "x", "8x", "x8", "8x8x8", "eightxeight", "8*8", "8 x 8x"]),
+    st.integers(min_value=4097, max_value=10**12).map(lambda side: f"{side}x8")))
+def test_generate_refuses_sizes_that_are_not_a_frame(layer, size):
+    directory, before = layer
+    assert_refused(run("generate", "--size", size, "--out", directory, "--force"), "size")
+    assert snapshot(directory) == before
+
+
+GENERATE_FIELDS = {
+    "size": st.one_of(st.integers(), st.lists(st.integers(max_value=0), min_size=2, max_size=2), st.just("0x8")),
+    "pe": st.one_of(st.integers(max_value=0), st.text(max_size=3), st.booleans(), st.floats()),
+    "simd": st.one_of(st.integers(max_value=0), st.booleans(), st.floats()),
+    "lanes_in": st.one_of(st.integers(max_value=0), st.text(max_size=3)),
+    "compressors": st.one_of(st.integers(max_value=0), st.floats()),
+    "target": st.text(max_size=8).filter(lambda text: text not in ("ecp5-85f", "ice40-up5k", "generic")),
+    "network": st.one_of(st.integers(), st.text(max_size=3)),
+}
+
+
+@CASES
+@given(data=st.data())
+def test_generate_refuses_config_files_with_a_bad_key_or_value(layer, data):
+    directory, before = layer
+    with tempfile.TemporaryDirectory() as scratch:
+        config = Path(scratch) / "layer.json"
+        if data.draw(st.booleans(), label="unknown key"):
+            key = data.draw(st.text(min_size=1, max_size=12).filter(
+                lambda text: text not in ("checkpoint", "layer", "bundle", "size", "image", "lanes_in", "pe", "simd",
+                                          "lanes_out", "compressors", "target", "out", "network")), label="key")
+            fields = {key: 1}
+            culprit = f"unknown option(s) {key!r}"
+        else:
+            key = data.draw(st.sampled_from(sorted(GENERATE_FIELDS)), label="key")
+            value = data.draw(GENERATE_FIELDS[key], label="value")
+            if isinstance(value, float) and not math.isfinite(value):
+                value = str(value)  # JSON has no NaN or infinity
+            fields = {key: value}
+            culprit = key
+        config.write_text(json.dumps({**fields, "out": str(directory)}))
+        assert_refused(run("generate", "--config", config, "--force"), culprit, str(config))
+    assert snapshot(directory) == before
+
+
+@CASES
+@given(option=st.sampled_from(["--idle", "--backpressure"]),
+       value=st.one_of(st.floats(max_value=-1e-9), st.floats(min_value=0.9001), st.just(float("nan"))))
+def test_simulate_refuses_stalls_that_would_not_finish(layer, option, value):
+    directory, before = layer
+    assert_refused(run("simulate", directory, option, repr(value)), option.removeprefix("--"))
+    assert snapshot(directory) == before
+
+
+@CASES
+@given(args=st.one_of(
+    st.integers(min_value=1001, max_value=10**12).map(lambda n: ["--frames", n]),
+    st.integers(max_value=0).map(lambda n: ["--frames", n]),
+    st.integers(max_value=-1).map(lambda n: ["--coverage-frames", n]),
+    not_an_integer().map(lambda text: ["--frames", text]),
+    st.sampled_from(["modelsim", "xsim", "", "ICARUS"]).map(lambda name: ["--sim", name])))
+def test_simulate_refuses_frame_counts_and_simulators_out_of_range(layer, args):
+    directory, before = layer
+    assert_refused(run("simulate", directory, *args), args[0].removeprefix("--").replace("-", "_"), args[0])
+    assert snapshot(directory) == before
+
+
+@CASES
+@given(args=st.one_of(
+    st.floats(max_value=0.999).map(lambda mhz: ["--clock", repr(mhz)]),
+    st.floats(min_value=1000.001).map(lambda mhz: ["--clock", repr(mhz)]),
+    st.just(["--clock", "nan"]),
+    st.integers(max_value=0).map(lambda n: ["--seeds", n]),
+    st.sampled_from(["xc7a35t", "ecp5", ""]).map(lambda target: ["--target", target])))
+def test_synth_refuses_clocks_seeds_and_targets_out_of_range(layer, args):
+    directory, before = layer
+    assert_refused(run("synth", directory, *args), args[0].removeprefix("--"))
+    assert snapshot(directory) == before
+
+
+MANIFEST_VALUES = st.one_of(st.none(), st.integers(), st.text(max_size=20), st.just("../../../etc/passwd"),
+                            st.just("/etc/passwd"), st.lists(st.integers(), max_size=2), st.booleans())
+
+
+@CASES
+@given(field=st.sampled_from(["manifest_version", "top", "verilog", "device", "verilog_target", "bundle",
+                              "bundle_sha256", "source", "parameters"]),
+       value=MANIFEST_VALUES, delete=st.booleans(), command=st.sampled_from(["simulate", "synth", "bitstream"]))
+def test_a_manifest_field_changed_after_generate_is_refused(layer, field, value, delete, command):
+    directory, _ = layer
+    with tempfile.TemporaryDirectory() as scratch:
+        copy = Path(scratch) / "layer"
+        shutil.copytree(directory, copy)
+        manifest = json.loads((copy / "manifest.json").read_text())
+        if not delete and manifest[field] == value:
+            return
+        if delete:
+            del manifest[field]
+        else:
+            manifest[field] = value
+        (copy / "manifest.json").write_text(json.dumps(manifest))
+        before = snapshot(copy)
+        assert_refused(run(command, copy), field, "manifest", "changed since generate", "generated for")
+        assert snapshot(copy) == before
+
+
+@CASES
+@given(name=st.sampled_from(["bundle/layer.json", "bundle/layer.npz", "manifest.json"]),
+       cut=st.floats(min_value=0.0, max_value=0.95), garbage=st.binary(max_size=16),
+       command=st.sampled_from(["simulate", "synth"]))
+def test_a_cut_or_overwritten_file_is_refused_naming_it(layer, name, cut, garbage, command):
+    directory, _ = layer
+    with tempfile.TemporaryDirectory() as scratch:
+        copy = Path(scratch) / "layer"
+        shutil.copytree(directory, copy)
+        path = copy / name
+        text = path.read_bytes()
+        path.write_bytes(text[:int(len(text) * cut)] + garbage)
+        before = snapshot(copy)
+        assert_refused(run(command, copy), Path(name).name, "manifest", "changed since generate", "bundle")
+        assert snapshot(copy) == before
