@@ -387,7 +387,7 @@ def read_manifest(out):
                             f"{MANIFEST_VERSION}")
     if manifest["top"] != TOP:
         raise ManifestError(f"{path}: field 'top' is {manifest['top']!r}; the generated Verilog's module is {TOP!r}")
-    if manifest["device"] not in devices.DEVICES:
+    if not isinstance(manifest["device"], str) or manifest["device"] not in devices.DEVICES:
         raise ManifestError(f"{path}: field 'device' is {manifest['device']!r}, not a device wccgen generates for "
                             f"({', '.join(devices.DEVICES)})")
     if manifest["verilog_target"] != devices.DEVICES[manifest["device"]].verilog_target:

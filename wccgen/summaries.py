@@ -60,7 +60,7 @@ def _print_network_simulate(summary):
     if "float" not in summary["psnr"]:
         print(f"  float model: {summary['float_model']}")
     print(f"  {summary['simulated_cycles']} cycles simulated in {summary['seconds']:.0f} s"
-          + (f" (and {summary['build_seconds']:.0f} s of simulator builds)" if summary["build_seconds"] else ""))
+          + (f" ({summary['build_seconds']:.0f} s of them simulator builds)" if summary["build_seconds"] else ""))
     print(f"  denoised photograph {summary['files']['denoised']}, figure {summary['files']['figure']}")
 
 def print_simulate(summary):
