@@ -338,11 +338,11 @@ def _latencies(layer):
 
 def _inside(out, relative, field, path):
     """``out / relative``, refused unless it is a relative path that stays inside ``out``."""
-    if not isinstance(relative, str) or not relative:
+    if not isinstance(relative, str) or not relative or not relative.isprintable():
         raise ManifestError(f"{path}: field {field!r} must be a relative path, got {relative!r}")
     target = (Path(out) / relative).resolve()
     if Path(relative).is_absolute() or not target.is_relative_to(Path(out).resolve()):
-        raise ManifestError(f"{path}: field {field!r} ({relative}) leads outside {out}")
+        raise ManifestError(f"{path}: field {field!r} ({relative!r}) leads outside {out}")
     return Path(out) / relative
 
 
@@ -402,17 +402,17 @@ def read_manifest(out):
     if isinstance(manifest.get("memories"), dict):
         _inside(out, manifest["memories"].get("directory"), "memories.directory", path)
     if not verilog.is_file():
-        raise ManifestError(f"{out}: the Verilog {manifest['verilog']} named by the manifest is missing")
+        raise ManifestError(f"{out}: the Verilog {manifest['verilog']!r} named by the manifest is missing")
     digest = LayerBundle.load(bundle).digest()
     if digest != manifest["bundle_sha256"]:
-        raise ManifestError(f"{out}: the bundle {manifest['bundle']} changed since generate (SHA-256 {digest[:12]}..., "
+        raise ManifestError(f"{out}: the bundle {manifest['bundle']!r} changed since generate (SHA-256 {digest[:12]}..., "
                             f"the manifest records {str(manifest['bundle_sha256'])[:12]}...); generate again")
     parameters = manifest["parameters"]
     recorded = _recorded_parameters(verilog)
     claimed = {key: value for key, value in parameters.items() if key != "config"} \
         if isinstance(parameters, dict) else None
     if recorded != claimed:
-        raise ManifestError(f"{out}: the manifest's parameters are not those the Verilog {manifest['verilog']} "
+        raise ManifestError(f"{out}: the manifest's parameters are not those the Verilog {manifest['verilog']!r} "
                             f"records (manifest {json.dumps(claimed, sort_keys=True)}, Verilog "
                             f"{json.dumps(recorded, sort_keys=True)}): one of them changed since generate; "
                             "generate again")

@@ -272,8 +272,9 @@ class NetworkBundle:
                 layers = {}
                 for part in ("expand", "project"):
                     relative = record[part]
-                    target = (directory / relative).resolve()
-                    if not isinstance(relative, str) or not target.is_relative_to(directory.resolve()):
+                    if not isinstance(relative, str) or not relative.isprintable():
+                        raise BundleError(f"{path}: blocks[{index}].{part} must be a relative path, got {relative!r}")
+                    if not (directory / relative).resolve().is_relative_to(directory.resolve()):
                         raise BundleError(f"{path}: blocks[{index}].{part} ({relative}) leads outside {directory}")
                     layers[part] = LayerBundle.load(directory / relative)
                 blocks.append(NetworkBlock(name=record["name"], depthwise=stage, skip_multiplier=record["skip_multiplier"],

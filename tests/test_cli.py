@@ -133,16 +133,16 @@ def test_a_bundle_edited_after_generate_is_refused_not_blamed_on_the_hardware(ge
     for command in ("simulate", "synth", "bitstream"):
         done = _wccgen(command, out)
         assert done.returncode == 2, (command, done.stderr)
-        assert f"wccgen: error: {out}: the bundle bundle/layer changed since generate (SHA-256 " in done.stderr
+        assert f"wccgen: error: {out}: the bundle 'bundle/layer' changed since generate (SHA-256 " in done.stderr
         assert "Traceback" not in done.stderr and not (out / "sim").exists() and not (out / "synth").exists()
 
 
 @pytest.mark.parametrize("fields,message", [
-    ({"parameters": {"pe": 8}}, "the manifest's parameters are not those the Verilog wcc_layer.v records"),
-    ({"bundle_sha256": "0" * 64}, "the bundle bundle/layer changed since generate"),
-    ({"verilog": "../../outside.v"}, "field 'verilog' (../../outside.v) leads outside"),
-    ({"bundle": "/etc/layer"}, "field 'bundle' (/etc/layer) leads outside"),
-    ({"memories": {"directory": "../mem", "files": []}}, "field 'memories.directory' (../mem) leads outside"),
+    ({"parameters": {"pe": 8}}, "the manifest's parameters are not those the Verilog 'wcc_layer.v' records"),
+    ({"bundle_sha256": "0" * 64}, "the bundle 'bundle/layer' changed since generate"),
+    ({"verilog": "../../outside.v"}, "field 'verilog' ('../../outside.v') leads outside"),
+    ({"bundle": "/etc/layer"}, "field 'bundle' ('/etc/layer') leads outside"),
+    ({"memories": {"directory": "../mem", "files": []}}, "field 'memories.directory' ('../mem') leads outside"),
 ])
 def test_a_manifest_that_disagrees_with_its_files_is_refused(generated, tmp_path, fields, message):
     out = copy_of(generated, tmp_path)

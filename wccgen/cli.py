@@ -258,6 +258,12 @@ def build_parser():
     return parser
 
 
+def _one_line(text):
+    """``text`` with every character that would break or hide a line (newlines, carriage returns, separators)
+    written as its escape."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
+
+
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -268,7 +274,9 @@ def main(argv=None):
         status = exit_status(error)
         if status is None:
             raise
-        print(f"wccgen: error: {error}", file=sys.stderr)
+        # Bad input is one line, whatever text it quotes; a tool's failure may add the end of its log.
+        message = _one_line(str(error)) if status == 2 else str(error)
+        print(f"wccgen: error: {message}", file=sys.stderr)
         return status
     if args.json:
         print(json.dumps(summary, indent=2))
