@@ -583,9 +583,11 @@ def simulate(out, *, image=None, frames=3, seed=0, idle=0.0, backpressure=0.0, w
 
 
 def _untile(tiles, grid):
-    """A ``(C, H, W)`` map from its tiles in raster order."""
-    rows = [np.concatenate(tiles[r * grid[1]:(r + 1) * grid[1]], axis=2) for r in range(grid[0])]
-    return np.concatenate(rows, axis=1)
+    """A ``(C, H, W)`` map from its tiles in raster order (whole tiles: nothing cropped)."""
+    from ..golden.network import untile
+
+    tile = np.asarray(tiles[0]).shape[1:]
+    return untile(tiles, grid, (grid[0] * tile[0], grid[1] * tile[1]))
 
 
 def _photograph_outputs(directory, image, size, grid, traces, references, out_range, bit_exact):

@@ -23,7 +23,6 @@ from pathlib import Path
 
 import numpy as np
 
-from ..golden.bundle import LayerBundle
 from ..hw.wcc_layer import WccLayerSpec
 from . import devices
 from .options import check_frame_size, parse_size
@@ -205,8 +204,8 @@ class _HardwareTiles:
         directory = self.out / "layers" / name
         params = {"bundle": str((directory / manifest["bundle"]).resolve()),
                   **{key: manifest["parameters"][key] for key in LAYER_PARAMETERS}}
-        spec = WccLayerSpec(bundle=LayerBundle.load(directory / manifest["bundle"]),
-                            **{key: params[key] for key in LAYER_PARAMETERS})
+        # The network's bundle of this layer is the layer directory's (read_network_manifest compared digests).
+        spec = WccLayerSpec(bundle=bundle, **{key: params[key] for key in LAYER_PARAMETERS})
         _, expected, taps = layer_expectation(spec, tiles)
         self.progress(f"{name}: {len(tiles)} tiles through its Verilog (every stream compared)")
         received = []
