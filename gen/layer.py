@@ -375,9 +375,11 @@ def read_manifest(out):
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise ManifestError(f"{path}: corrupt JSON: {error}") from None
     if isinstance(manifest, dict) and manifest.get("kind") == "network":
-        layers = [layer.get("directory") for layer in manifest.get("layers", []) if isinstance(layer, dict)]
-        raise ManifestError(f"{out}: holds a network of WCC layer engines; this command takes one of them, "
-                            f"e.g. {Path(out) / (layers[0] if layers else 'layers')}")
+        raise ManifestError(f"{out}: holds a network of WCC layer engines; this command takes the directory of one "
+                            "layer (`wccgen generate --layer NAME`)")
+    if isinstance(manifest, dict) and manifest.get("kind") == "engine":
+        raise ManifestError(f"{out}: holds an engine of a network; `wccgen simulate` and `wccgen synth` take the "
+                            f"network's directory ({(Path(out) / '../..').resolve()})")
     for key in ("manifest_version", "top", "verilog", "device", "verilog_target", "bundle", "bundle_sha256",
                 "source", "parameters"):
         if not isinstance(manifest, dict) or key not in manifest:

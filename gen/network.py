@@ -16,6 +16,7 @@ float model's on the same noisy input.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import time
@@ -23,16 +24,20 @@ from pathlib import Path
 
 import numpy as np
 
-from ..hw.wcc_layer import WccLayerSpec
+from ..hw.verilog import emit_verilog, header_values
+from ..hw.wcc_layer import WccLayer, WccLayerSpec
+from ..hw.wcc_network import WccNetwork, WccNetworkSpec
 from . import devices
 from .options import check_frame_size, parse_size
-from .layer import (LAYER_PARAMETERS, LayerSource, ManifestError, _generate_into, _inside, atomic_directory,
-                    check_output_directory, default_checkpoint, read_manifest)
+from .layer import (LAYER_PARAMETERS, TOP, ManifestError, _inside, _recorded_parameters, atomic_directory,
+                    check_output_directory, default_checkpoint)
 
-__all__ = ["DEFAULT_TILE", "NETWORK_MANIFEST_VERSION", "generate_network", "read_network_manifest",
-           "simulate_network"]
+__all__ = ["DEFAULT_TILE", "NETWORK_MANIFEST_VERSION", "NETWORK_TOP", "balanced_array", "engine_groups",
+           "generate_network", "is_network", "read_network_manifest", "simulate_network"]
 
-NETWORK_MANIFEST_VERSION = 1
+NETWORK_MANIFEST_VERSION = 2
+#: Module of the network's Verilog: its engines side by side.
+NETWORK_TOP = "wcc_network"
 #: Frame (tile) size of the WCC layer engines unless asked otherwise.
 DEFAULT_TILE = (16, 16)
 #: Side of the training photographs' noisy versions the last scale is calibrated on.
@@ -72,54 +77,147 @@ def network_from_checkpoint(checkpoint, tile=DEFAULT_TILE, progress=lambda messa
     return export_network(model, tile, calibration, name=Path(checkpoint).stem, source=source), model
 
 
+def engine_groups(network):
+    """The engines a network needs: its WCC layers grouped by shape (config and output clamp), in order of use.
+
+    Returns a list of ``(engine name, [(layer name, bundle), ...])``. An
+    engine is named by what its layers' names share after their last dot
+    (``expand``, ``project``), or ``engine<i>`` when that is not one name.
+    """
+    groups = {}
+    for name, bundle in network.wcc_layers:
+        key = (dataclasses.astuple(bundle.config), bundle.out_min, bundle.out_max)
+        groups.setdefault(key, []).append((name, bundle))
+    named = []
+    for index, layers in enumerate(groups.values()):
+        suffixes = {name.rsplit(".", 1)[-1] for name, _ in layers}
+        suffix = suffixes.pop() if len(suffixes) == 1 else ""
+        named.append((suffix if suffix.isidentifier() else f"engine{index}", layers))
+    if len({name for name, _ in named}) != len(named):
+        named = [(f"engine{index}", layers) for index, (_, layers) in enumerate(named)]
+    return named
+
+
+#: MAC array shapes an engine may take by default, each side at most the layer's own default of 8.
+_ARRAY_SIDES = (1, 2, 4, 8)
+
+
+def balanced_array(bundle, compressors=2):
+    """``(pe, simd)`` of an engine for ``bundle`` by default: the fewest multipliers that keep the frame interval
+    of the largest array (PE 8 x SIMD 8, or the channels if fewer); among equals, the squarest, then the most
+    PEs.
+
+    The layer's other stages bound its interval (the Haar transforms at their
+    lanes), so an array faster than they are waits: in the default denoiser
+    an expansion's 16 -> 64 needs PE 8 x SIMD 4 and a projection's 64 -> 16
+    PE 4 x SIMD 4 to keep the tile interval of PE 8 x SIMD 8.
+    """
+    cfg = bundle.config
+    target = WccLayerSpec(bundle=bundle, compressors=compressors).cycle_bound
+    shapes = [(pe, simd) for pe in _ARRAY_SIDES if pe <= cfg.channels_out and cfg.channels_out % pe == 0
+              for simd in _ARRAY_SIDES if simd <= cfg.channels_in and cfg.channels_in % simd == 0]
+    fitting = [(pe, simd) for pe, simd in shapes
+               if WccLayerSpec(bundle=bundle, pe=pe, simd=simd, compressors=compressors).cycle_bound <= target]
+    return min(fitting, key=lambda shape: (shape[0] * shape[1], abs(shape[0] - shape[1]), -shape[0]),
+               default=(None, None))
+
+
 def generate_network(checkpoint=None, out=None, *, size=DEFAULT_TILE, lanes_in=None, pe=None, simd=None,
                      lanes_out=None, compressors=2, device="ecp5-85f", force=False, progress=lambda message: None):
-    """Write the network bundle and one layer engine per WCC layer into ``out``; return the manifest.
+    """Write the network bundle, one engine per shape of WCC layer and the network's top into ``out``; return
+    the manifest.
 
-    As :func:`~wccgen.gen.layer.generate`, ``out`` must be empty unless
+    Layers of one shape (config and output clamp: the default denoiser's
+    three expansions, its three projections) share one engine that holds all
+    their weights and tables and computes one of them at a time (its
+    ``layer`` input). Each engine's Verilog is written under
+    ``engines/<name>/`` (simulated on its own), and ``wcc_network.v`` holds
+    the engines side by side (synthesized as one design). As
+    :func:`~wccgen.gen.layer.generate`, ``out`` must be empty unless
     ``force``, and it is replaced only once everything is written.
-    ``lanes_in``, ``pe``, ``simd`` and ``lanes_out`` apply to every layer
-    (each must suit every layer's channels); by default each layer takes its own.
+    ``lanes_in``, ``pe``, ``simd`` and ``lanes_out`` apply to every engine
+    (each must suit every layer's channels); by default each engine takes
+    :func:`balanced_array` and its own lanes.
     """
     verilog_target = devices.device(device).verilog_target
     size = check_frame_size(size)
     out = check_output_directory(out, force)
     checkpoint = checkpoint or default_checkpoint()
     network, _ = network_from_checkpoint(checkpoint, size, progress)
-    layers = []
+    engines, specs = [], {}
     with atomic_directory(out) as partial:
         network.save(partial / "network")
-        for name, bundle in network.wcc_layers:
-            source = LayerSource("network", bundle, checkpoint=network.source["checkpoint"], layer=name,
-                                 calibration={"network": "../../network"})
-            layer = _generate_into(partial / "layers" / name, source, lanes_in=lanes_in, pe=pe, simd=simd,
-                                   lanes_out=lanes_out, compressors=compressors, device=device,
-                                   verilog_target=verilog_target, progress=progress)
-            cfg = bundle.config
-            layers.append({"name": name, "directory": f"layers/{name}", "bundle_sha256": layer["bundle_sha256"],
-                           "channels_in": cfg.channels_in, "channels_out": cfg.channels_out,
-                           "activation": bundle.activation, "parameters": {key: layer["parameters"][key] for key in
-                                                                           LAYER_PARAMETERS},
-                           "cycles": layer["cycles"], "compressed_bits": cfg.compressed_bits,
-                           "uncompressed_bits": cfg.uncompressed_bits})
+        for engine_name, layers in engine_groups(network):
+            bundles = [bundle for _, bundle in layers]
+            shape = (pe, simd) if pe is not None or simd is not None else balanced_array(bundles[0], compressors)
+            spec = WccLayerSpec(bundles=bundles, lanes_in=lanes_in, pe=shape[0], simd=shape[1], lanes_out=lanes_out,
+                                compressors=compressors)
+            specs[engine_name] = spec
+            engines.append(_generate_engine(partial, engine_name, layers, spec, device, verilog_target, progress))
+        progress(f"the network's top {NETWORK_TOP}.v: {len(specs)} engines side by side")
+        top = WccNetworkSpec(engines=specs)
+        (partial / f"{NETWORK_TOP}.v").write_text(emit_verilog(WccNetwork(top), NETWORK_TOP, top.header_parameters(),
+                                                              target=verilog_target))
+        layers = []
+        for engine in engines:
+            for index, name in enumerate(engine["layers"]):
+                bundle = dict(network.wcc_layers)[name]
+                cfg = bundle.config
+                layers.append({"name": name, "engine": engine["name"], "layer_setting": index,
+                               "bundle": f"network/layers/{name}", "bundle_sha256": bundle.digest(),
+                               "channels_in": cfg.channels_in, "channels_out": cfg.channels_out,
+                               "activation": bundle.activation, "compressed_bits": cfg.compressed_bits,
+                               "uncompressed_bits": cfg.uncompressed_bits})
+        order = [name for name, _ in network.wcc_layers]
+        layers.sort(key=lambda layer: order.index(layer["name"]))
         manifest = {
             "manifest_version": NETWORK_MANIFEST_VERSION,
             "kind": "network",
             "name": network.name,
             "device": device,
+            "verilog_target": verilog_target,
+            "top": NETWORK_TOP,
+            "verilog": f"{NETWORK_TOP}.v",
             "network": "network",
             "source": network.source,
             "tile": list(network.tile),
+            "engines": engines,
             "layers": layers,
             "schedule": {
-                "engines": "one WCC layer engine per layer, its weights and tables built in",
-                "order": [layer["name"] for layer in layers],
+                "engines": "one engine per shape of WCC layer, holding the weights and tables of every layer of "
+                           "that shape; its layer input chooses which it computes",
+                "order": order,
+                "layer_switch": "an engine computes every tile of one layer, then empties; only then does its "
+                                "layer input change (no parameters are loaded: every layer's are held)",
                 "between_layers": "float 3x3 head and tail, integer depthwise 3x3 + ReLU6 and residual adds, "
                                   "in software (golden.network)",
             },
         }
         (partial / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     return manifest
+
+
+def _generate_engine(out, name, layers, spec, device, verilog_target, progress):
+    """Write one engine's Verilog and manifest under ``out/engines/<name>``; return its record."""
+    directory = out / "engines" / name
+    directory.mkdir(parents=True)
+    cfg = spec.config
+    progress(f"engine {name} for {', '.join(layer for layer, _ in layers)}: {cfg.channels_in} -> "
+             f"{cfg.channels_out} channels, PE {spec.pe} x SIMD {spec.simd}, lanes {spec.lanes_in} in, "
+             f"{spec.lanes_out} out, {spec.compressors} compressor(s); Verilog for {device}")
+    parameters = spec.header_parameters()
+    (directory / f"{TOP}.v").write_text(emit_verilog(WccLayer(spec), TOP, parameters, target=verilog_target))
+    record = {
+        "name": name, "directory": f"engines/{name}", "top": TOP, "verilog": f"engines/{name}/{TOP}.v",
+        "layers": [layer for layer, _ in layers], "channels_in": cfg.channels_in, "channels_out": cfg.channels_out,
+        "parameters": {"config": dataclasses.asdict(cfg), **parameters},
+        "cycles": {"stages": spec.stage_cycles, "bound": spec.cycle_bound, "mac_bound": spec.mac_bound},
+        "hard_multipliers": spec.part("mac").hard_multipliers,
+    }
+    (directory / "manifest.json").write_text(json.dumps({"manifest_version": NETWORK_MANIFEST_VERSION,
+                                                          "kind": "engine", "network": "../..", **record},
+                                                         indent=2) + "\n")
+    return record
 
 
 def is_network(out):
@@ -132,9 +230,12 @@ def is_network(out):
 
 
 def read_network_manifest(out):
-    """The manifest of a generated network, with every layer's own manifest checked (see ``read_manifest``).
+    """The manifest of a generated network, checked against the files it names.
 
-    Returns ``(manifest, NetworkBundle, {name: layer manifest})``; a
+    Returns ``(manifest, NetworkBundle)``. Every path stays inside ``out``;
+    each engine's Verilog records the parameters the manifest lists, and its
+    layers are the network's (same bundles, by SHA-256); the network's top
+    records every engine. Otherwise a
     :class:`~wccgen.gen.layer.ManifestError` names what changed since generate.
     """
     from ..golden.network import NetworkBundle
@@ -145,26 +246,63 @@ def read_network_manifest(out):
         manifest = json.loads(path.read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise ManifestError(f"{path}: not a readable manifest ({error})") from None
-    for key in ("manifest_version", "kind", "network", "layers", "source", "tile"):
+    for key in ("manifest_version", "kind", "network", "engines", "layers", "source", "tile", "verilog", "top",
+                "device", "verilog_target"):
         if not isinstance(manifest, dict) or key not in manifest:
             raise ManifestError(f"{path}: missing field {key!r}")
     if manifest["manifest_version"] != NETWORK_MANIFEST_VERSION:
         raise ManifestError(f"{path}: manifest_version {manifest['manifest_version']!r}, this wccgen reads "
-                            f"{NETWORK_MANIFEST_VERSION}")
+                            f"{NETWORK_MANIFEST_VERSION}; generate again")
+    if manifest["top"] != NETWORK_TOP:
+        raise ManifestError(f"{path}: field 'top' is {manifest['top']!r}; the network's module is {NETWORK_TOP!r}")
+    if not isinstance(manifest["device"], str) or manifest["device"] not in devices.DEVICES or \
+            manifest["verilog_target"] != devices.DEVICES[manifest["device"]].verilog_target:
+        raise ManifestError(f"{path}: fields 'device' and 'verilog_target' ({manifest['device']!r}, "
+                            f"{manifest['verilog_target']!r}) are not a device and its Verilog")
     network = NetworkBundle.load(_inside(out, manifest["network"], "network", path))
     names = [name for name, _ in network.wcc_layers]
-    if [layer.get("name") for layer in manifest["layers"]] != names:
-        raise ManifestError(f"{path}: lists layers {[layer.get('name') for layer in manifest['layers']]}, the network "
-                            f"has {names}")
-    layer_manifests = {}
-    for record, (name, bundle) in zip(manifest["layers"], network.wcc_layers):
-        directory = _inside(out, record.get("directory"), f"layers[{name}].directory", path)
-        layer_manifest = read_manifest(directory)
-        if layer_manifest["bundle_sha256"] != bundle.digest():
-            raise ManifestError(f"{directory}: its bundle is not the network's {name} (the network bundle changed "
-                                "since generate); generate again")
-        layer_manifests[name] = layer_manifest
-    return manifest, network, layer_manifests
+    listed = [layer.get("name") if isinstance(layer, dict) else None for layer in manifest["layers"]]
+    if listed != names:
+        raise ManifestError(f"{path}: lists layers {listed}, the network has {names}")
+    bundles = dict(network.wcc_layers)
+    engines = {}
+    for record in manifest["engines"]:
+        if not isinstance(record, dict) or not isinstance(record.get("layers"), list):
+            raise ManifestError(f"{path}: an entry of 'engines' is not an engine record: {record!r}"[:300])
+        name = record.get("name")
+        verilog = _inside(out, record.get("verilog"), f"engines[{name}].verilog", path)
+        if not verilog.is_file():
+            raise ManifestError(f"{out}: the Verilog of engine {name!r} ({record.get('verilog')!r}) is missing")
+        for layer in record["layers"]:
+            if layer not in bundles:
+                raise ManifestError(f"{path}: engine {name!r} serves {layer!r}, not a WCC layer of the network")
+        claimed = header_values({key: value for key, value in record.get("parameters", {}).items()
+                                 if key != "config"})
+        digests = [{"name": bundles[layer].name, "sha256": bundles[layer].digest()} for layer in record["layers"]]
+        recorded = _recorded_parameters(verilog) or {}
+        built_for = recorded.get("bundles", recorded.get("bundle"))
+        key = "bundles" if len(digests) > 1 else "bundle"
+        if built_for != header_values({key: digests if len(digests) > 1 else digests[0]})[key]:
+            raise ManifestError(f"{out}: the engine {name!r} was built for other layers than the network's "
+                                f"{', '.join(record['layers'])} (the network bundle changed since generate); "
+                                "generate again")
+        if recorded != claimed:
+            raise ManifestError(f"{out}: the manifest's parameters of engine {name!r} are not those its Verilog "
+                                "records: one of them changed since generate; generate again")
+        engines[name] = record
+    for layer in manifest["layers"]:
+        engine = engines.get(layer.get("engine"))
+        if engine is None or engine["layers"][layer.get("layer_setting", -1):][:1] != [layer["name"]]:
+            raise ManifestError(f"{path}: layer {layer['name']!r} names engine {layer.get('engine')!r} and setting "
+                                f"{layer.get('layer_setting')!r}, which do not serve it")
+    top = _inside(out, manifest["verilog"], "verilog", path)
+    if not top.is_file():
+        raise ManifestError(f"{out}: the network's Verilog {manifest['verilog']!r} is missing")
+    if _recorded_parameters(top) != header_values({name: {key: value for key, value in engine["parameters"].items()
+                                                          if key != "config"} for name, engine in engines.items()}):
+        raise ManifestError(f"{out}: the network's Verilog {manifest['verilog']!r} does not hold the engines the "
+                            "manifest lists; generate again")
+    return manifest, network
 
 
 def _noisy_photograph(image, size, seed):
@@ -188,10 +326,14 @@ def _quality(output, clean):
 
 
 class _HardwareTiles:
-    """Runs one WCC layer's tiles through its generated Verilog; the hardware's outputs go on through the network."""
+    """Runs one WCC layer's tiles through its engine's generated Verilog, the engine's ``layer`` input set to that
+    layer; the hardware's outputs go on through the network."""
 
-    def __init__(self, out, layer_manifests, *, idle, backpressure, seed, simulator, progress):
-        self.out, self.layer_manifests = Path(out), layer_manifests
+    def __init__(self, out, manifest, network, *, idle, backpressure, seed, simulator, progress):
+        self.out, self.verilog_target = Path(out), manifest["verilog_target"]
+        self.engines = {engine["name"]: engine for engine in manifest["engines"]}
+        self.records = {layer["name"]: layer for layer in manifest["layers"]}
+        self.bundles = dict(network.wcc_layers)
         self.idle, self.backpressure, self.seed, self.simulator = idle, backpressure, seed, simulator
         self.progress = progress
         self.layers = {}
@@ -200,21 +342,26 @@ class _HardwareTiles:
         from ..sim.harness import run_block
         from ..sim.layer_streams import layer_expectation
 
-        manifest = self.layer_manifests[name]
-        directory = self.out / "layers" / name
-        params = {"bundle": str((directory / manifest["bundle"]).resolve()),
-                  **{key: manifest["parameters"][key] for key in LAYER_PARAMETERS}}
-        # The network's bundle of this layer is the layer directory's (read_network_manifest compared digests).
-        spec = WccLayerSpec(bundle=bundle, **{key: params[key] for key in LAYER_PARAMETERS})
-        _, expected, taps = layer_expectation(spec, tiles)
-        self.progress(f"{name}: {len(tiles)} tiles through its Verilog (every stream compared)")
+        record = self.records[name]
+        engine = self.engines[record["engine"]]
+        index = record["layer_setting"]
+        parameters = {key: engine["parameters"][key] for key in LAYER_PARAMETERS}
+        # The network's bundles are the engine's (read_network_manifest compared their digests with its Verilog).
+        bundles = [self.bundles[layer] for layer in engine["layers"]]
+        spec = WccLayerSpec(bundles=bundles, **parameters)
+        _, expected, taps = layer_expectation(spec, tiles, index)
+        paths = [str((self.out / self.records[layer]["bundle"]).resolve()) for layer in engine["layers"]]
+        params = {**({"bundles": paths} if len(paths) > 1 else {"bundle": paths[0]}), **parameters}
+        self.progress(f"{name}: {len(tiles)} tiles through engine {engine['name']} (layer setting {index}; every "
+                      "stream compared)")
         received = []
-        report = run_block("WccLayer", params, tiles, expected, directory / "sim", taps_expected=taps,
-                           target=manifest["verilog_target"], idle=self.idle, backpressure=self.backpressure,
-                           seed=self.seed, verilog=directory / manifest["verilog"], simulator=self.simulator,
-                           progress=self.progress, received=received)
+        report = run_block("WccLayer", params, tiles, expected, self.out / "sim" / "layers" / name, taps_expected=taps,
+                           target=self.verilog_target, idle=self.idle, backpressure=self.backpressure, seed=self.seed,
+                           verilog=self.out / engine["verilog"], simulator=self.simulator, progress=self.progress,
+                           received=received, settings={"layer": index} if len(paths) > 1 else None)
         ends = report.get("last_out_cycles") or []
         self.layers[name] = {
+            "engine": engine["name"], "layer_setting": index,
             "bit_exact": bool(report["passed"]), "first_mismatch": report["mismatch"],
             "protocol_errors": report["protocol_errors"], "tiles": len(tiles), "frames_received": len(received),
             "simulated_cycles": report["cycles"], "watchdog_cycles": report["watchdog_cycles"],
@@ -227,7 +374,6 @@ class _HardwareTiles:
         # Frames the hardware did not send whole go on as the model's, so the rest of the image is still made.
         return [got if got.shape == want.shape else want for got, want in zip(received, expected)] \
             + expected[len(received):]
-
 
 def simulate_network(out, *, image="astronaut", size=(96, 128), seed=0, idle=0.0, backpressure=0.0, simulator="auto",
                      progress=lambda message: None):
@@ -259,7 +405,7 @@ def simulate_network(out, *, image="astronaut", size=(96, 128), seed=0, idle=0.0
     if size is not None:
         size = parse_size("x".join(map(str, size)) if isinstance(size, (tuple, list)) else size)
     out = Path(out)
-    manifest, network, layer_manifests = read_network_manifest(out)
+    manifest, network = read_network_manifest(out)
     noisy_image, clean = _noisy_photograph(image, size, seed)
     height, width = noisy_image.shape[2:]
     progress(f"{image} at {height}x{width}, noise sigma 25/255 (seed {NOISE_SEED + seed}); "
@@ -267,7 +413,7 @@ def simulate_network(out, *, image="astronaut", size=(96, 128), seed=0, idle=0.0
     start = time.monotonic()
     integer = integer_network(network, noisy_image[0, 0].numpy())
     integer_seconds = time.monotonic() - start
-    hardware_tiles = _HardwareTiles(out, layer_manifests, idle=idle, backpressure=backpressure, seed=seed,
+    hardware_tiles = _HardwareTiles(out, manifest, network, idle=idle, backpressure=backpressure, seed=seed,
                                     simulator=simulator, progress=progress)
     start = time.monotonic()
     hardware = integer_network(network, noisy_image[0, 0].numpy(), run_tiles=hardware_tiles, progress=progress)

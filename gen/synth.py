@@ -208,12 +208,14 @@ def _check_clock(clock_mhz):
 
 
 def synthesize_generated(directory, *, target=None, clock_mhz=200.0, seeds=1, progress=lambda message: None):
-    """Synthesize, place and route the layer generated in ``directory`` for ``target`` (default: the device it was
-    generated for); write ``<directory>/synth/<target>/summary.json`` and return the summary."""
+    """Synthesize, place and route the layer (or the network, its engines side by side) generated in
+    ``directory`` for ``target`` (default: the device it was generated for); write
+    ``<directory>/synth/<target>/summary.json`` and return the summary."""
     from .layer import read_manifest
+    from .network import is_network, read_network_manifest
 
     _check_clock(clock_mhz)  # before any work
-    manifest = read_manifest(directory)
+    manifest = read_network_manifest(directory)[0] if is_network(directory) else read_manifest(directory)
     target = target or manifest["device"]
     chosen = device(target, choices=SYNTHESIS_DEVICES)
     if chosen.verilog_target != manifest["verilog_target"]:

@@ -71,10 +71,11 @@ class BlockRAM(wiring.Component):
         m.d.sync += self.read_data.eq(ram_data)
         return m
 
-    def elaborate_generic(self, read_data):
-        """The portable RAM: an inferred memory and a register; ``read_data`` two cycles after the address."""
+    def elaborate_generic(self, read_data, attrs=None):
+        """The portable RAM: an inferred memory (with ``attrs``) and a register; ``read_data`` two cycles after the
+        address."""
         m = Module()
-        m.submodules.memory = memory = Memory(shape=self.shape, depth=max(self.depth, 2), init=[])
+        m.submodules.memory = memory = Memory(shape=self.shape, depth=max(self.depth, 2), init=[], attrs=attrs)
         write, read = memory.write_port(), memory.read_port()
         m.d.comb += [
             write.addr.eq(self.ram_write_addr), write.data.eq(self.ram_write_data), write.en.eq(self.ram_write_en),

@@ -11,6 +11,7 @@ from ..spec.frame import CompressedWords, FrameGeometry, keep_count
 from ..spec.wcc_config import ENERGY_MODES
 from .block_ram import BlockRAM
 from .frame_beat import frame_beat, word_beat
+from .layer_tables import check_layers, split_layers
 from .output_queue import OutputQueue
 from .packer import Packer
 from .pipeline import delay, wrapping_counter
@@ -38,6 +39,7 @@ class CompressorSpec(FrameGeometry, CompressedWords):
     shifts: tuple
     energy: str = "square"
     digit_bits: int | None = None
+    layers: int = 1
 
     def __post_init__(self):
         super().__post_init__()
@@ -45,13 +47,12 @@ class CompressorSpec(FrameGeometry, CompressedWords):
                       rate=check_rate(self.rate))
         if self.energy not in ENERGY_MODES:
             raise ValueError(f"energy: must be one of {ENERGY_MODES}, got {self.energy!r}")
+        set_validated(self, layers=check_layers(self.layers))
         for name in ("multipliers", "shifts"):
-            table = tuple(getattr(self, name))
-            if len(table) != self.levels:
-                raise ValueError(f"{name}: must give one value per level ({self.levels}), got {len(table)}")
+            split_layers(getattr(self, name), self.layers, name, self.levels, "level")
         # The parts' specs check the parameters they take, and settle the tables and the digit.
         quantizer = QuantizerSpec(coef_bits=self.coef_bits, lanes=self.lanes, bits=self.bit_a,
-                                  multipliers=self.multipliers, shifts=self.shifts)
+                                  multipliers=self.multipliers, shifts=self.shifts, layers=self.layers)
         set_validated(self, multipliers=quantizer.multipliers, shifts=quantizer.shifts)
         set_validated(self, digit_bits=self.selector.digit_bits)
 
@@ -69,7 +70,7 @@ class CompressorSpec(FrameGeometry, CompressedWords):
     def quantizer(self):
         """The spec of the compressor's :class:`~wccgen.hw.quantizer.Quantizer`."""
         return QuantizerSpec(coef_bits=self.coef_bits, lanes=self.lanes, bits=self.bit_a,
-                             multipliers=self.multipliers, shifts=self.shifts)
+                             multipliers=self.multipliers, shifts=self.shifts, layers=self.layers)
 
     @property
     def position_energy(self):
@@ -137,15 +138,20 @@ class Compressor(SpecComponent):
     bit_a : int
         Code width.
     multipliers, shifts : sequence of int
-        Quantizer multiplier and shift per level (``LayerBundle.coef_multiplier``, ``coef_shift``).
+        Quantizer multiplier and shift per level (``LayerBundle.coef_multiplier``, ``coef_shift``), layer
+        after layer with several layers.
     energy : {"square", "abs"}
     digit_bits : int, optional
         Radix digit of the selector (see ``TopKSelector``).
+    layers : int
+        Layers whose quantizer tables the compressor holds; with more than one
+        the ``layer`` input chooses (see :mod:`~wccgen.hw.layer_tables`).
 
     Attributes
     ----------
     coefficients : In(stream.Signature(frame_beat(coef_bits, lanes)))
     compressed : Out(stream.Signature(word_beat(lanes * bit_a)))
+    layer : In(range(layers)), with several layers only
     """
 
     #: Cycles from the mask pass's last step until its last bitmap word and kept position can be read.
@@ -155,16 +161,21 @@ class Compressor(SpecComponent):
 
     @classmethod
     def members(cls, spec):
-        return {
+        members = {
             "coefficients": In(stream.Signature(frame_beat(spec.coef_bits, spec.lanes))),
             "compressed": Out(stream.Signature(word_beat(spec.word_bits))),
         }
+        if spec.layers > 1:
+            members["layer"] = In(range(spec.layers))
+        return members
 
     # -- hardware -----------------------------------------------------------
     def elaborate(self, platform):
         m = Module()
         groups, positions, keep = self.groups, self.positions, self.keep
         m.submodules.quantizer = quantizer = Quantizer(self.quantizer)
+        if self.layers > 1:
+            m.d.comb += quantizer.layer.eq(self.layer)
         m.submodules.energy = energy = PositionEnergy(self.position_energy)
         m.submodules.selector = selector = TopKSelector(self.selector)
         m.submodules.packer = packer = Packer(positions=positions, word_bits=self.word_bits)

@@ -3,14 +3,19 @@
 from amaranth.hdl import ClockSignal, Const, Instance, Module, Shape, Signal, Value
 from amaranth.utils import ceil_log2
 
-__all__ = ["DP16KD_MODES", "dp16kd_mode", "ecp5_block_ram", "SMALL_DEPTH"]
+__all__ = ["DP16KD_MODES", "dp16kd_mode", "ecp5_block_ram", "LUT_RAM", "SMALL_DEPTH"]
 
 #: DP16KD data widths and the depth each gives (18 kbit per block). The 36-bit
 #: mode is pseudo-dual-port: port A writes the whole word, port B reads it.
 DP16KD_MODES = ((36, 512), (18, 1024), (9, 2048), (4, 4096), (2, 8192), (1, 16384))
-#: Memories this shallow are left to LUT RAM (one TRELLIS_DPR16X4 deep, so no
-#: multiplexer follows it), where a block RAM would be wasted.
-SMALL_DEPTH = 16
+#: Memories this shallow are built from LUT RAM, where a block RAM would be
+#: mostly empty: at most four TRELLIS_DPR16X4 deep, so the read multiplexer
+#: is the slices' own wide-function multiplexers. (A level-3 subband of a
+#: 16x16 frame, 64 channels at 8 lanes, is 64 words of 168 bits: five DP16KD
+#: at 12 % use, or 168 TRELLIS_DPR16X4.)
+SMALL_DEPTH = 64
+#: Yosys's attribute that keeps such a memory out of block RAM.
+LUT_RAM = {"ram_style": "distributed"}
 
 
 def dp16kd_mode(width, depth):
@@ -40,7 +45,7 @@ def ecp5_block_ram(ram, read_data):
     width = Shape.cast(ram.shape).width
     mode = dp16kd_mode(width, ram.depth)
     if mode is None:
-        return ram.elaborate_generic(read_data)
+        return ram.elaborate_generic(read_data, attrs=LUT_RAM if ram.depth <= SMALL_DEPTH else None)
     # Word address bits sit above the byte enables (x36: four, x18: two) or the unused low bits.
     shift = 14 - ceil_log2(dict(DP16KD_MODES)[mode])
     byte_enables = {36: 4, 18: 2}.get(mode, 0)

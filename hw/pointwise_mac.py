@@ -12,6 +12,7 @@ from amaranth.lib.wiring import In, Out
 from ..spec.checks import check_bits, check_positive_int, set_validated
 from ..spec.fixed_point import signed_width, symmetric_limit
 from .frame_beat import frame_beat
+from .layer_tables import check_layers, layer_address, layer_stride, stacked_init
 from .multiplier import Multiplier
 from .output_queue import OutputQueue
 from .pipeline import RELAY, delay, sum_tree, sum_tree_depth, wrapping_counter
@@ -58,16 +59,18 @@ class PointwiseMACSpec:
     lanes_in: int | None = None
     lanes_out: int | None = None
     writable: bool = False
+    layers: int = 1
 
     def __post_init__(self):
         set_validated(self, **{name: check_positive_int(getattr(self, name), name)
                                for name in ("channels_in", "channels_out", "pe", "simd")})
+        set_validated(self, layers=check_layers(self.layers))
         # A row or column of multipliers beyond the channels would never have work.
         for name, limit, what in (("pe", self.channels_out, "channels_out"), ("simd", self.channels_in, "channels_in")):
             if getattr(self, name) > limit:
                 raise ValueError(f"{name}: must lie in [1, {what} ({limit})], got {getattr(self, name)}")
         set_validated(self, bit_a=check_bits(self.bit_a, "bit_a"), bit_w=check_bits(self.bit_w, "bit_w"))
-        weights = self._check_weights(self.weights)
+        weights = self._check_weights(self.weights, self.layers)
         weights.flags.writeable = False  # the spec is immutable
         set_validated(self, weights=weights)
         period = max(self.folds, 2)
@@ -78,6 +81,9 @@ class PointwiseMACSpec:
                                                    _narrowest_divisor(self.channels_out, period - 1)))
         if not isinstance(self.writable, bool):
             raise TypeError(f"writable: must be a bool, got {type(self.writable).__name__}")
+        if self.writable and self.layers > 1:
+            raise ValueError(f"writable: loads replace one layer's weights; an array holding {self.layers} layers "
+                             "is not writable")
 
     @property
     def simd_folds(self):
@@ -148,22 +154,29 @@ class PointwiseMACSpec:
         """Multipliers of the array: ``pe * simd``."""
         return self.pe * self.simd
 
-    def _check_weights(self, weights):
+    def _check_weights(self, weights, layers=1):
         array = np.asarray(weights)
         if array.dtype == np.bool_ or not np.issubdtype(array.dtype, np.integer):
             raise TypeError(f"weights: must hold integers, got dtype {array.dtype}")
-        shape = (self.channels_out, self.channels_in)
+        shape = (layers * self.channels_out, self.channels_in)
         if array.shape != shape:
-            raise ValueError(f"weights: must have shape {shape} (channels_out, channels_in), got {array.shape}")
+            rows = "channels_out" if layers == 1 else f"{layers} layers x channels_out"
+            raise ValueError(f"weights: must have shape {shape} ({rows}, channels_in), got {array.shape}")
         limit = symmetric_limit(self.bit_w)
         if array.size and (array.min() < -limit or array.max() > limit):
             raise ValueError(f"weights: must lie in [-{limit}, {limit}] for bit_w={self.bit_w}, "
                              f"got [{array.min()}, {array.max()}]")
         return array.astype(np.int64)  # a copy: the caller's array stays theirs
 
-    def weight_words(self, pe):
-        """Initial contents of PE ``pe``'s weight memory: one word of ``simd`` weights per fold, LSB first."""
+    def layer_weights(self, layer):
+        """The weights of one layer, ``(channels_out, channels_in)``."""
+        return self.weights[layer * self.channels_out:(layer + 1) * self.channels_out]
+
+    def weight_words(self, pe, layer=0):
+        """Initial contents of PE ``pe``'s weight memory for ``layer``: one word of ``simd`` weights per fold,
+        LSB first."""
         words = []
+        weights = self.layer_weights(layer)
         for fold in range(self.folds):
             out_fold, in_fold = divmod(fold, self.simd_folds)
             row = out_fold * self.pe + pe
@@ -171,7 +184,7 @@ class PointwiseMACSpec:
             for lane in range(self.simd):
                 column = in_fold * self.simd + lane
                 if row < self.channels_out and column < self.channels_in:
-                    word |= (int(self.weights[row, column]) & ((1 << self.bit_w) - 1)) << (lane * self.bit_w)
+                    word |= (int(weights[row, column]) & ((1 << self.bit_w) - 1)) << (lane * self.bit_w)
             words.append(word)
         return words
 
@@ -232,12 +245,18 @@ class PointwiseMAC(SpecComponent):
         keeps up with the array.
     writable : bool
         Add the ``load`` stream.
+    layers : int
+        Layers whose weights the array holds (``weights`` then stacks them,
+        ``(layers * channels_out, channels_in)``); with more than one the
+        ``layer`` input chooses (see :mod:`~wccgen.hw.layer_tables`). Such an
+        array is not writable.
 
     Attributes
     ----------
     codes : In(stream.Signature(frame_beat(bit_a, lanes_in)))
     sums : Out(stream.Signature(frame_beat(acc_bits, lanes_out)))
     load : In(stream.Signature(frame_beat(bit_w, simd))), with ``writable`` only
+    layer : In(range(layers)), with several layers only
     """
 
     Spec = PointwiseMACSpec
@@ -250,6 +269,8 @@ class PointwiseMAC(SpecComponent):
         }
         if spec.writable:
             members["load"] = In(stream.Signature(frame_beat(spec.bit_w, spec.simd)))
+        if spec.layers > 1:
+            members["layer"] = In(range(spec.layers))
         return members
 
     # -- hardware -----------------------------------------------------------
@@ -349,13 +370,23 @@ class PointwiseMAC(SpecComponent):
         # -- weights: one memory per PE, read at the step's fold ----------------
         weights = []
         for lane in range(pe):
-            memory = Memory(shape=simd * w_bits, depth=self.folds, init=self.weight_words(lane))
+            if self.layers == 1:
+                memory = Memory(shape=simd * w_bits, depth=self.folds, init=self.weight_words(lane))
+            else:  # each layer's words at a power-of-two stride: the layer is the address's high bits
+                memory = Memory(shape=simd * w_bits, depth=self.layers * layer_stride(self.folds),
+                                init=stacked_init([self.weight_words(lane, layer) for layer in range(self.layers)],
+                                                  self.folds))
             m.submodules[f"weights{lane}"] = memory
             read = memory.read_port()
             # Each memory gets its own copy of the address, near it.
             address = Signal.like(fold, name=f"fold_relay_{lane}", reset_less=True, attrs=RELAY)
             m.d.sync += address.eq(fold)
-            m.d.comb += read.addr.eq(address)
+            if self.layers == 1:
+                m.d.comb += read.addr.eq(address)
+            else:
+                layer_relay = Signal.like(self.layer, name=f"layer_relay_{lane}", reset_less=True, attrs=RELAY)
+                m.d.sync += layer_relay.eq(self.layer)
+                m.d.comb += read.addr.eq(layer_address(layer_relay, address, self.folds))
             weights.append(delay(m, read.data, OPERAND_DEPTH - 2, f"weights{lane}"))
         if self.writable:
             self._load_port(m, [m.submodules[f"weights{lane}"] for lane in range(pe)],

@@ -9,6 +9,7 @@ from amaranth.lib.wiring import In, Out
 from ..spec.checks import check_bits, check_levels, check_positive_int, check_word_bits, set_validated
 from ..spec.fixed_point import MAX_SHIFT, MULTIPLIER_BITS, symmetric_limit
 from .frame_beat import lanes_beat
+from .layer_tables import check_layers, current_entries, split_layers
 from .multiplier import Multiplier
 from .pipeline import delay
 from .spec_component import SpecComponent
@@ -16,10 +17,9 @@ from .spec_component import SpecComponent
 __all__ = ["QuantizerSpec", "Quantizer"]
 
 
-def _check_table(values, name, levels, lo, hi):
+def _check_table(values, name, levels, lo, hi, layers=1):
     values = tuple(values)
-    if len(values) != levels:
-        raise ValueError(f"{name}: must give one value per level ({levels}), got {len(values)}")
+    split_layers(values, layers, name, levels, "level")
     for value in values:
         if isinstance(value, bool) or not isinstance(value, int) and not hasattr(value, "__index__"):
             raise TypeError(f"{name}: must hold integers, got {type(value).__name__}")
@@ -37,14 +37,26 @@ class QuantizerSpec:
     bits: int
     multipliers: tuple
     shifts: tuple
+    layers: int = 1
 
     def __post_init__(self):
         set_validated(self, coef_bits=check_word_bits(self.coef_bits, "coef_bits"),
                       lanes=check_positive_int(self.lanes, "lanes"), bits=check_bits(self.bits, "bits"),
-                      levels=check_levels(len(tuple(self.multipliers))))
+                      layers=check_layers(self.layers))
+        set_validated(self, levels=check_levels(max(len(tuple(self.multipliers)) // self.layers, 1)))
         set_validated(self, multipliers=_check_table(self.multipliers, "multipliers", self.levels, 0,
-                                                     (1 << (MULTIPLIER_BITS - 1)) - 1),
-                      shifts=_check_table(self.shifts, "shifts", self.levels, 1, MAX_SHIFT))
+                                                     (1 << (MULTIPLIER_BITS - 1)) - 1, self.layers),
+                      shifts=_check_table(self.shifts, "shifts", self.levels, 1, MAX_SHIFT, self.layers))
+
+    def layer_tables(self, layer):
+        """``(multipliers, shifts)`` of one layer."""
+        return tuple(split_layers(table, self.layers, name, self.levels, "level")[layer]
+                     for table, name in ((self.multipliers, "multipliers"), (self.shifts, "shifts")))
+
+    @property
+    def distinct_shifts(self):
+        """The shifts any level of any layer uses, ascending: the rounding stage chooses among these."""
+        return sorted(set(self.shifts))
 
     @property
     def product_latency(self):
@@ -74,7 +86,11 @@ class Quantizer(SpecComponent):
     bits : int
         Code width; codes lie in ``[-(2**(bits-1) - 1), 2**(bits-1) - 1]``.
     multipliers, shifts : sequence of int
-        One per level: multipliers in ``[0, 2**15)``, shifts in ``[1, 62]``.
+        One per level (per level and layer, layer after layer, with several
+        layers): multipliers in ``[0, 2**15)``, shifts in ``[1, 62]``.
+    layers : int
+        Layers whose tables the quantizer holds; with more than one, the
+        ``layer`` input chooses (it may change only while no beat is inside).
 
     Attributes
     ----------
@@ -82,17 +98,21 @@ class Quantizer(SpecComponent):
     "level": range(1, levels + 1)}), always_ready=True))
         A beat of coefficients, and the Haar level of its position.
     codes : Out(stream.Signature(ArrayLayout(signed(bits), lanes), always_ready=True))
+    layer : In(range(layers)), with several layers only
     """
 
     Spec = QuantizerSpec
 
     @classmethod
     def members(cls, spec):
-        return {
+        members = {
             "coefficients": In(stream.Signature(lanes_beat(spec.coef_bits, spec.lanes, level=range(spec.levels + 1)),
                                                 always_ready=True)),
             "codes": Out(stream.Signature(data.ArrayLayout(signed(spec.bits), spec.lanes), always_ready=True)),
         }
+        if spec.layers > 1:
+            members["layer"] = In(range(spec.layers))
+        return members
 
     def elaborate(self, platform):
         m = Module()
@@ -104,20 +124,33 @@ class Quantizer(SpecComponent):
                 value = Mux(select == index + 1, table[index], value)
             return value
 
+        def per_choice(options, select):
+            value = options[0]
+            for index in range(1, len(options)):
+                value = Mux(select == index, options[index], value)
+            return value
+
         product_bits = self.coef_bits + MULTIPLIER_BITS
         # The rounding sum needs room for the half-step of the widest shift.
         sum_bits = max(product_bits, max(self.shifts) + 1) + 1
-        # Stage 1: the level's multiplier, registered beside the coefficients.
+        # The current layer's tables: constants for one layer, else registers.
+        shifts = self.distinct_shifts
+        layer = self.layer if self.layers > 1 else None
+        multipliers = current_entries(m, layer, self.multipliers, self.layers, MULTIPLIER_BITS - 1, "multiplier_l")
+        choices = current_entries(m, layer, [shifts.index(s) for s in self.shifts], self.layers,
+                                  range(max(len(shifts), 2)), "shift_choice_l")
+        # Stage 1: the level's multiplier and shift choice, registered beside the coefficients.
         multiplier = Signal(MULTIPLIER_BITS - 1, name="multiplier")
+        choice = Signal(range(max(len(shifts), 2)), name="shift_choice")
         beat = self.coefficients.payload
-        m.d.sync += multiplier.eq(per_level(self.multipliers, beat.level))
+        m.d.sync += [multiplier.eq(per_level(multipliers, beat.level)), choice.eq(per_level(choices, beat.level))]
         coefficients = delay(m, beat.data, 1, "coefficients")
-        level, valid = (delay(m, v, 1 + self.product_latency, n) for v, n in
-                        ((beat.level, "level"), (self.coefficients.valid, "valid")))
+        valid = delay(m, self.coefficients.valid, 1 + self.product_latency, "valid")
+        choice = delay(m, choice, self.product_latency, "shift_choice_s4")
         # Stages 2-4: the products; then add half; then shift by the level's amount.
         rounded = []
-        half = per_level([1 << (s - 1) for s in self.shifts], level)
-        level_after_sum = delay(m, level, 1, "level_s5")
+        half = per_choice([1 << (s - 1) for s in shifts], choice)
+        choice_after_sum = delay(m, choice, 1, "shift_choice_s5")
         for lane in range(self.lanes):
             product = Multiplier(coefficients[lane].shape(), multiplier.shape())
             m.submodules[f"product{lane}"] = product
@@ -125,7 +158,7 @@ class Quantizer(SpecComponent):
             total = Signal(signed(sum_bits), name=f"total{lane}")
             m.d.sync += total.eq(product.p[:product_bits].as_signed() + half)
             value = Signal(signed(sum_bits), name=f"rounded{lane}")
-            m.d.sync += value.eq(per_level([total >> s for s in self.shifts], level_after_sum))
+            m.d.sync += value.eq(per_choice([total >> s for s in shifts], choice_after_sum))
             rounded.append(value)
         # Clamp to [-Q, Q]: whether the value fits, from its high bits, then a multiplexer.
         bits = self.bits

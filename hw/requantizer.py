@@ -10,6 +10,7 @@ from amaranth.lib.wiring import In, Out
 from ..spec.checks import check_bits, check_lanes, check_positive_int, check_word_bits, set_validated
 from ..spec.fixed_point import BIAS_LIMIT, MAX_SHIFT, MULTIPLIER_BITS, signed_range, signed_width
 from .frame_beat import frame_beat
+from .layer_tables import check_layers, layer_address, layer_stride, split_layers, stacked_init
 from .multiplier import Multiplier
 from .output_queue import OutputQueue
 from .pipeline import RELAY, compare_constant, delay
@@ -21,10 +22,9 @@ __all__ = ["RequantizerSpec", "Requantizer"]
 MAX_PRODUCT_BITS = 61
 
 
-def _check_integers(values, name, count, lo, hi):
+def _check_integers(values, name, count, lo, hi, layers):
     values = tuple(values)
-    if len(values) != count:
-        raise ValueError(f"{name}: must give one value per channel ({count}), got {len(values)}")
+    split_layers(values, layers, name, count, "channel")
     for value in values:
         if isinstance(value, bool) or not hasattr(value, "__index__"):
             raise TypeError(f"{name}: must hold integers, got {type(value).__name__}")
@@ -52,16 +52,17 @@ class RequantizerSpec:
     biases: tuple
     out_min: int
     out_max: int
+    layers: int = 1
 
     def __post_init__(self):
         set_validated(self, channels=check_positive_int(self.channels, "channels"),
                       value_bits=check_word_bits(self.value_bits, "value_bits"),
-                      out_bits=check_bits(self.out_bits, "out_bits"))
-        limit, count = (1 << (MULTIPLIER_BITS - 1)) - 1, self.channels
+                      out_bits=check_bits(self.out_bits, "out_bits"), layers=check_layers(self.layers))
+        limit, count, layers = (1 << (MULTIPLIER_BITS - 1)) - 1, self.channels, self.layers
         set_validated(self, lanes=check_lanes(self.lanes, count),
-                      multipliers=_check_integers(self.multipliers, "multipliers", count, -limit, limit),
-                      shifts=_check_integers(self.shifts, "shifts", count, 1, MAX_SHIFT),
-                      biases=_check_integers(self.biases, "biases", count, -BIAS_LIMIT, BIAS_LIMIT),
+                      multipliers=_check_integers(self.multipliers, "multipliers", count, -limit, limit, layers),
+                      shifts=_check_integers(self.shifts, "shifts", count, 1, MAX_SHIFT, layers),
+                      biases=_check_integers(self.biases, "biases", count, -BIAS_LIMIT, BIAS_LIMIT, layers),
                       out_min=_check_int(self.out_min, "out_min"), out_max=_check_int(self.out_max, "out_max"))
         lo, hi = signed_range(self.out_bits)
         if not lo <= self.out_min <= self.out_max <= hi:
@@ -131,14 +132,19 @@ class Requantizer(SpecComponent):
     multipliers, shifts, biases : sequence of int
         One per channel (``LayerBundle.out_multiplier``, ``out_shift``,
         ``out_bias``): multipliers in ``[-(2**15 - 1), 2**15 - 1]``, shifts in
-        ``[1, 62]``, biases of magnitude at most ``2**61``.
+        ``[1, 62]``, biases of magnitude at most ``2**61``; with several
+        layers, one per channel and layer, layer after layer.
     out_min, out_max : int
-        The clamp, within the ``out_bits`` range.
+        The clamp, within the ``out_bits`` range (the same for every layer).
+    layers : int
+        Layers whose tables the requantizer holds; with more than one the
+        ``layer`` input chooses (see :mod:`~wccgen.hw.layer_tables`).
 
     Attributes
     ----------
     values : In(stream.Signature(frame_beat(value_bits, lanes)))
     pixels : Out(stream.Signature(frame_beat(out_bits, lanes)))
+    layer : In(range(layers)), with several layers only
     """
 
     #: Cycles from an accepted beat to its table entries: the lanes' group copies, the tables' read registers.
@@ -148,14 +154,18 @@ class Requantizer(SpecComponent):
 
     @classmethod
     def members(cls, spec):
-        return {
+        members = {
             "values": In(stream.Signature(frame_beat(spec.value_bits, spec.lanes))),
             "pixels": Out(stream.Signature(frame_beat(spec.out_bits, spec.lanes))),
         }
+        if spec.layers > 1:
+            members["layer"] = In(range(spec.layers))
+        return members
 
     def lane_shifts(self, lane):
-        """The distinct shifts of the channels lane ``lane`` carries, ascending."""
-        return sorted({self.shifts[group * self.lanes + lane] for group in range(self.groups)})
+        """The distinct shifts of the channels lane ``lane`` carries (in any layer), ascending."""
+        return sorted({self.shifts[layer * self.channels + group * self.lanes + lane]
+                       for layer in range(self.layers) for group in range(self.groups)})
 
     def elaborate(self, platform):
         m = Module()
@@ -181,16 +191,23 @@ class Requantizer(SpecComponent):
         params = []
         for lane in range(lanes):
             fields = (MULTIPLIER_BITS, bias_bits, choice_bits[lane])
-            words = []
-            for group_index in range(self.groups):
-                channel = group_index * lanes + lane
-                choice = self.lane_shifts(lane).index(self.shifts[channel])
-                word, offset = 0, 0
-                for value, bits in zip((self.multipliers[channel], self.rounded_biases[channel], choice), fields):
-                    word |= (value & ((1 << bits) - 1)) << offset
-                    offset += bits
-                words.append(word)
-            table = Memory(shape=sum(fields), depth=max(self.groups, 2), init=words)
+            parts = []
+            for layer in range(self.layers):
+                words = []
+                for group_index in range(self.groups):
+                    channel = layer * self.channels + group_index * lanes + lane
+                    choice = self.lane_shifts(lane).index(self.shifts[channel])
+                    word, offset = 0, 0
+                    for value, bits in zip((self.multipliers[channel], self.rounded_biases[channel], choice), fields):
+                        word |= (value & ((1 << bits) - 1)) << offset
+                        offset += bits
+                    words.append(word)
+                parts.append(words)
+            if self.layers == 1:
+                depth, init = max(self.groups, 2), parts[0]
+            else:  # each layer's entries at a power-of-two stride: the layer is the address's high bits
+                depth, init = self.layers * layer_stride(self.groups), stacked_init(parts, self.groups)
+            table = Memory(shape=sum(fields), depth=depth, init=init)
             m.submodules[f"table{lane}"] = table
             # A lookup read by the lane's relay, then a register: the relay is
             # marked (RELAY), and so keeps its own flip-flop through synthesis.
@@ -198,7 +215,12 @@ class Requantizer(SpecComponent):
             address = Signal.like(group, name=f"group_relay_{lane}", reset_less=True, attrs=RELAY)
             entry = Signal(sum(fields), name=f"entry{lane}")
             m.d.sync += [address.eq(at_group), entry.eq(read.data)]
-            m.d.comb += read.addr.eq(address)
+            if self.layers == 1:
+                m.d.comb += read.addr.eq(address)
+            else:
+                layer_relay = Signal.like(self.layer, name=f"layer_relay_{lane}", reset_less=True, attrs=RELAY)
+                m.d.sync += layer_relay.eq(self.layer)
+                m.d.comb += read.addr.eq(layer_address(layer_relay, address, self.groups))
             sliced, offset = [], 0
             for bits in fields:
                 sliced.append(entry[offset:offset + bits])

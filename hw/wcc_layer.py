@@ -1,7 +1,10 @@
 """The whole WCC layer: pixels in, compressed stream between, requantized pixels out (golden: ``wcc_layer``)."""
 
+import dataclasses
 import functools
 from dataclasses import dataclass
+
+import numpy as np
 
 from amaranth.hdl import Module, Signal
 from amaranth.lib import stream, wiring
@@ -85,6 +88,36 @@ MIN_DIGIT_BITS = 4
 HAAR_BANKS = 2
 
 
+def _check_bundles(bundle, bundles):
+    """The layers an engine serves, as a tuple: ``bundle`` alone, or ``bundles``, all of one shape."""
+    if bundles is None or isinstance(bundles, (str, bytes, LayerBundle)) or not hasattr(bundles, "__iter__"):
+        raise TypeError(f"bundles: must be a sequence of LayerBundle, got {type(bundles).__name__}")
+    bundles = tuple(bundles)
+    if bundle is not None and bundles and bundles[0] is not bundle:  # (a validated spec holds both)
+        raise ValueError("bundle, bundles: give one layer (bundle) or several (bundles), not both")
+    if bundle is not None and not bundles:
+        if not isinstance(bundle, LayerBundle):
+            raise TypeError(f"bundle: must be a LayerBundle, got {type(bundle).__name__}")
+        return (bundle,)
+    if not bundles:
+        raise TypeError("bundle: missing (give a LayerBundle, or several as bundles)")
+    for index, one in enumerate(bundles):
+        if not isinstance(one, LayerBundle):
+            raise TypeError(f"bundles[{index}]: must be a LayerBundle, got {type(one).__name__}")
+    first = bundles[0]
+    for index, one in enumerate(bundles[1:], 1):
+        differ = [f.name for f in dataclasses.fields(first.config)
+                  if getattr(first.config, f.name) != getattr(one.config, f.name)]
+        if differ:
+            raise ValueError(f"bundles[{index}]: {one.name or 'the layer'} differs from bundles[0] "
+                             f"({first.name or 'the first layer'}) in {', '.join(differ)}; one engine serves layers "
+                             "of one shape")
+        if (one.out_min, one.out_max) != (first.out_min, first.out_max):
+            raise ValueError(f"bundles[{index}]: its output clamp [{one.out_min}, {one.out_max}] differs from "
+                             f"bundles[0]'s [{first.out_min}, {first.out_max}]; one engine has one clamp")
+    return bundles
+
+
 def _divisor_at_most(number, limit):
     return max(d for d in range(1, min(number, limit) + 1) if number % d == 0)
 
@@ -97,17 +130,18 @@ class WccLayerSpec:
     stage; the layer builds each block once, from its spec, when it elaborates.
     """
 
-    bundle: LayerBundle
+    bundle: LayerBundle | None = None
     lanes_in: int | None = None
     pe: int | None = None
     simd: int | None = None
     lanes_out: int | None = None
     digit_bits: int | None = None
     compressors: int = 2
+    bundles: tuple = ()
 
     def __post_init__(self):
-        if not isinstance(self.bundle, LayerBundle):
-            raise TypeError(f"bundle: must be a LayerBundle, got {type(self.bundle).__name__}")
+        set_validated(self, bundles=_check_bundles(self.bundle, self.bundles))
+        set_validated(self, bundle=self.bundles[0])
         cfg = self.config
         lanes_in = _divisor_at_most(cfg.channels_in, 4) if self.lanes_in is None else \
             check_positive_int(self.lanes_in, "lanes_in")
@@ -130,12 +164,21 @@ class WccLayerSpec:
         """The layer's :class:`~wccgen.spec.wcc_config.WccConfig`."""
         return self.bundle.config
 
+    @property
+    def layers(self):
+        """Layers whose weights and tables the engine holds (its ``layer`` input chooses when more than one)."""
+        return len(self.bundles)
+
+    def _stacked(self, name):
+        """The bundles' ``name`` tables, layer after layer, as ints."""
+        return [int(v) for bundle in self.bundles for v in getattr(bundle, name)]
+
     def _compressor(self, digit_bits):
-        cfg, bundle = self.config, self.bundle
+        cfg = self.config
         return CompressorSpec(height=cfg.height, width=cfg.width, levels=cfg.levels, channels=cfg.channels_in,
                               lanes=self.lanes_in, in_bits=cfg.in_bits, rate=cfg.rate, bit_a=cfg.bit_a,
-                              multipliers=[int(v) for v in bundle.coef_multiplier],
-                              shifts=[int(v) for v in bundle.coef_shift], energy=cfg.energy, digit_bits=digit_bits)
+                              multipliers=self._stacked("coef_multiplier"), shifts=self._stacked("coef_shift"),
+                              energy=cfg.energy, digit_bits=digit_bits, layers=self.layers)
 
     def _fastest_digit(self):
         """The selector's radix digit that makes the compressor's frame shortest (small frames favour small
@@ -153,8 +196,9 @@ class WccLayerSpec:
         compressed = dict(positions=cfg.positions, keep=cfg.keep, channels=cfg.channels_in, lanes=self.lanes_in,
                           bit_a=cfg.bit_a)
         mac = PointwiseMACSpec(channels_in=cfg.channels_in, channels_out=cfg.channels_out, pe=self.pe,
-                               simd=self.simd, weights=bundle.weights, bit_a=cfg.bit_a, bit_w=cfg.bit_w,
-                               lanes_in=self.lanes_in, lanes_out=self.lanes_out)
+                               simd=self.simd, weights=np.concatenate([b.weights for b in self.bundles]),
+                               bit_a=cfg.bit_a, bit_w=cfg.bit_w, lanes_in=self.lanes_in, lanes_out=self.lanes_out,
+                               layers=self.layers)
         inverse = HaarInverseSpec(channels=cfg.channels_out, lanes=self.lanes_out, in_bits=mac.acc_bits,
                                   banks=HAAR_BANKS, **geometry)
         return {
@@ -171,10 +215,9 @@ class WccLayerSpec:
             "haar_inverse": inverse,
             "requantizer": RequantizerSpec(channels=cfg.channels_out, lanes=self.lanes_out,
                                            value_bits=inverse.out_bits, out_bits=cfg.out_bits,
-                                           multipliers=[int(v) for v in bundle.out_multiplier],
-                                           shifts=[int(v) for v in bundle.out_shift],
-                                           biases=[int(v) for v in bundle.out_bias],
-                                           out_min=bundle.out_min, out_max=bundle.out_max),
+                                           multipliers=self._stacked("out_multiplier"),
+                                           shifts=self._stacked("out_shift"), biases=self._stacked("out_bias"),
+                                           out_min=bundle.out_min, out_max=bundle.out_max, layers=self.layers),
         }
 
     def part(self, name):
@@ -190,7 +233,8 @@ class WccLayerSpec:
 
     def header_parameters(self):
         """The parameters as generated files record them: the bundle by name and content digest."""
-        return {"bundle": {"name": self.bundle.name, "sha256": self.bundle.digest()}, "lanes_in": self.lanes_in,
+        layers = [{"name": bundle.name, "sha256": bundle.digest()} for bundle in self.bundles]
+        return {**({"bundle": layers[0]} if self.layers == 1 else {"bundles": layers}), "lanes_in": self.lanes_in,
                 "pe": self.pe, "simd": self.simd, "lanes_out": self.lanes_out, "digit_bits": self.digit_bits,
                 "compressors": self.compressors}
 
@@ -243,10 +287,20 @@ class WccLayer(SpecComponent):
     compare each with the integer model. They are wires to existing
     registers.
 
+    An engine may serve several layers of one shape (a network's three
+    expansions, say): built from ``bundles``, it holds every layer's weights
+    and quantizer and requantizer tables, and its ``layer`` input says which
+    layer it computes. ``layer`` is a setting: it must hold while frames are
+    inside, and change only once the engine has sent every output of the
+    frames it took (the blocks take it through registers of their own).
+
     Parameters
     ----------
     bundle : LayerBundle
         The layer (``LayerBundle.load`` reads a saved one).
+    bundles : sequence of LayerBundle
+        Instead of ``bundle``: the layers the engine serves, all of one
+        :class:`~wccgen.spec.wcc_config.WccConfig` and one output clamp.
     lanes_in : int, optional
         Input channels per beat, a divisor of ``channels_in`` (default: the largest at most 4).
     pe, simd : int, optional
@@ -265,6 +319,7 @@ class WccLayer(SpecComponent):
     ----------
     pixels : In(stream.Signature(frame_beat(in_bits, lanes_in)))
     output : Out(stream.Signature(frame_beat(out_bits, lanes_out)))
+    layer : In(range(len(bundles))), with several layers only
     tap_<name> : Out(TapSignature(...))
     """
 
@@ -277,6 +332,8 @@ class WccLayer(SpecComponent):
             "pixels": In(stream.Signature(frame_beat(cfg.in_bits, spec.lanes_in))),
             "output": Out(stream.Signature(frame_beat(cfg.out_bits, spec.lanes_out))),
         }
+        if spec.layers > 1:
+            members["layer"] = In(range(spec.layers))
         for name, signature in spec.tap_signatures.items():
             members[f"tap_{name}"] = Out(signature)
         return members
@@ -294,6 +351,11 @@ class WccLayer(SpecComponent):
         compressors = [Compressor(specs["compressor"]) for _ in range(self.compressors)]
         for index, compressor in enumerate(compressors):
             m.submodules["compressor" if index == 0 else f"compressor{index}"] = compressor
+        if self.layers > 1:
+            # The layer setting, through a register of its own (it changes only while the engine is empty).
+            layer = Signal.like(self.layer, name="layer_setting")
+            m.d.sync += layer.eq(self.layer)
+            m.d.comb += [block.layer.eq(layer) for block in (*compressors, mac, requantizer)]
 
         relays, watched = [], {}
 

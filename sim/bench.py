@@ -78,7 +78,8 @@ def bench_verilog(signature, spec, dut_module):
     ``<port>_play`` (running total of beats to send), ``_seed``, ``_idle``,
     ``_sent``, ``_underrun``, ``_done``; per recorder and monitor ``<port>_seed``,
     ``_backpressure``, ``_expect``, ``_count``, ``_last``, ``_errors``,
-    ``_done`` (count reached expect); ``status_<name>`` per status output.
+    ``_done`` (count reached expect); ``status_<name>`` per status output;
+    ``setting_<name>`` per setting input (held by the test from before reset).
     """
     members = signature.members
     streams = bench_streams(signature, spec)
@@ -122,9 +123,13 @@ def bench_verilog(signature, spec, dut_module):
         width = _status_width(members, name)
         ports.append(f"    output wire [{width - 1}:0] status_{name}")
         connections.append(f"        .{name}(status_{name})")
+    settings = spec.bench_settings(signature)
+    for name, shape in settings.items():
+        ports.append(f"    input wire [{shape.width - 1}:0] setting_{name}")
+        connections.append(f"        .{name}(setting_{name})")
     for name, member in members.items():
         # Input ports the bench does not serve are held at zero, never left floating.
-        if name not in served and member.is_port and member.flow == wiring.In:
+        if name not in served and name not in settings and member.is_port and member.flow == wiring.In:
             connections.append(f"        .{name}({Shape.cast(member.shape).width}'d0)")
     return (
         f"// {BENCH_TOPLEVEL}: the wccgen testbench top around {dut_module}\n"

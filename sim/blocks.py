@@ -3,6 +3,7 @@
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from amaranth.hdl import Shape
 from amaranth.lib import wiring
 
 from ..golden.bundle import LayerBundle
@@ -52,17 +53,27 @@ class BlockSpec:
     load: str = None  #: second input stream (weights), driven before the frames that follow a load
     load_stream: object = FrameStream()  #: how a load frame becomes beats
     sink_block: str = None  #: block named for an output mismatch (default: the block itself)
+    settings: tuple = field(default=())  #: input ports held at a value the run chooses (e.g. ``layer``), if present
 
     def make_spec(self, params):
-        """The component's spec for ``params``; a layer's ``bundle`` may be the path of a saved bundle."""
+        """The component's spec for ``params``; a layer's ``bundle`` (or each of its ``bundles``) may be the path
+        of a saved bundle."""
         params = dict(params)
         if isinstance(params.get("bundle"), (str, Path)):
             params["bundle"] = LayerBundle.load(params["bundle"])
+        if isinstance(params.get("bundles"), (list, tuple)):
+            params["bundles"] = tuple(LayerBundle.load(b) if isinstance(b, (str, Path)) else b
+                                      for b in params["bundles"])
         return self.component.Spec(**params)
 
     def signature(self, spec):
         """The signature of the component made from ``spec``, read without building the component."""
         return wiring.Signature(self.component.members(spec))
+
+    def bench_settings(self, signature):
+        """The settings the block of ``signature`` has, by name, with the number of values each takes."""
+        members = signature.members
+        return {name: Shape.cast(members[name].shape) for name in self.settings if name in members}
 
     def taps(self, signature):
         """The internal streams compared too (the block's watch points), in data path order."""
@@ -80,5 +91,5 @@ BLOCKS = {
                               load_stream=FrameStream("simd")),
     "Requantizer": BlockSpec(Requantizer, source="values", sink="pixels"),
     "WccLayer": BlockSpec(WccLayer, source="pixels", sink="output", source_stream=FrameStream("lanes_in"),
-                          sink_stream=FrameStream("lanes_out"), sink_block="Requantizer"),
+                          sink_stream=FrameStream("lanes_out"), sink_block="Requantizer", settings=("layer",)),
 }

@@ -85,7 +85,8 @@ def _plan(spec, facts, frames, expected, loads, reset_after_beats, partial_frame
 
 def run_block(block, params, frames, expected, build_dir, *, idle=0.0, backpressure=0.0, seed=0,
               reset_after_beats=None, partial_frame=None, target="generic", loads=None, taps_expected=None,
-              waves=False, verilog=None, watchdog_cycles=None, simulator="auto", progress=None, received=None):
+              waves=False, verilog=None, watchdog_cycles=None, simulator="auto", progress=None, received=None,
+              settings=None):
     """Simulate ``block`` on ``frames`` and compare its output (and taps) with ``expected``.
 
     Parameters
@@ -127,6 +128,9 @@ def run_block(block, params, frames, expected, build_dir, *, idle=0.0, backpress
         Filled with the output frames the hardware sent, decoded to arrays (as many as it sent whole,
         each shaped as the expected frame of its index): for a caller that goes on with the hardware's
         own results.
+    settings : dict of str to int, optional
+        Values of the block's setting inputs (``layer`` of an engine serving several layers), held from
+        before reset to the end; a setting left out is 0.
 
     Returns
     -------
@@ -158,6 +162,7 @@ def run_block(block, params, frames, expected, build_dir, *, idle=0.0, backpress
     else:
         recorded = facts.header_parameters() if hasattr(facts, "header_parameters") else params
         verilog_path.write_text(emit_verilog(spec.component(facts), toplevel, recorded, target=target))
+    held = _settings(spec, signature, facts, settings or {})
     streams = bench_streams(signature, spec)
     bench_path = build_dir / f"{BENCH_TOPLEVEL}.v"
     bench_path.write_text(bench_verilog(signature, spec, toplevel))
@@ -194,6 +199,7 @@ def run_block(block, params, frames, expected, build_dir, *, idle=0.0, backpress
                                if s.role == "recorder" else 0}
                       for s in streams if s.role != "player"},
         "steps": steps,
+        "settings": held,
         "status": list(spec.status),
         # However the design misbehaves, the simulation ends: a few times past the cycles the frames should take.
         "watchdog_cycles": watchdog_cycles or default_watchdog(spec, facts, frames, expected, loads or {}, idle,
@@ -230,6 +236,19 @@ def run_block(block, params, frames, expected, build_dir, *, idle=0.0, backpress
         report["waves"] = str(run_dir / ("waves.fst" if simulator == "icarus" else "dump.vcd"))
     (build_dir / "report.json").write_text(json.dumps(report, indent=2))
     return report
+
+
+def _settings(spec, signature, facts, settings):
+    """Every setting of the block with its value for the run (0 unless given); raises for one it lacks or a
+    value out of its range (a ``layer`` below the layers the block holds)."""
+    known = spec.bench_settings(signature)
+    for name, value in settings.items():
+        if name not in known:
+            raise ValueError(f"settings: the block has no setting {name!r} (it has {sorted(known) or 'none'})")
+        count = facts.layers if name == "layer" else 1 << known[name].width
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < count:
+            raise ValueError(f"settings: {name} must be an integer in [0, {count - 1}], got {value!r}")
+    return {name: int(settings.get(name, 0)) for name in known}
 
 
 def expected_cycles(spec, facts, frames, expected, loads=None):

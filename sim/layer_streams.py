@@ -6,8 +6,9 @@ from .streams import bytes_to_words
 __all__ = ["layer_expectation"]
 
 
-def layer_expectation(layer, frames):
-    """The integer model's run of ``frames`` through ``layer.bundle``, as the layer's streams carry it.
+def layer_expectation(layer, frames, index=0):
+    """The integer model's run of ``frames`` through ``layer.bundles[index]`` (the layer an engine computes
+    with its ``layer`` input at ``index``), as the layer's streams carry it.
 
     Returns
     -------
@@ -15,7 +16,7 @@ def layer_expectation(layer, frames):
         The traces, the output frames, and the frames of each tap (``hw.wcc_layer.TAPS``): the model's side of
         each watch point.
     """
-    traces = [wcc_layer(frame, layer.bundle) for frame in frames]
+    traces = [wcc_layer(frame, layer.bundles[index]) for frame in frames]
     compressor = layer.part("compressor")
     taps = {
         "coefficients": [t.coefficients for t in traces],

@@ -85,6 +85,8 @@ async def run_bench(dut):
     await Timer(1, "ns")
     dut.rst.value = 1
     dut.running.value = 0
+    for name, value in job.get("settings", {}).items():
+        getattr(dut, f"setting_{name}").value = value
     for port, stream in job["players"].items():
         getattr(dut, f"{port}_play").value = 0
         getattr(dut, f"{port}_seed").value = stream["seed"]

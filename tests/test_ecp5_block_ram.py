@@ -26,7 +26,7 @@ def fewest_blocks_mode(width, depth):
 
 
 @pytest.mark.parametrize("width", [1, 4, 9, 17, 32, 48, 72])
-@pytest.mark.parametrize("depth", [17, 270, 512, 513, 2048, 4097, 16384])
+@pytest.mark.parametrize("depth", [SMALL_DEPTH + 1, 270, 512, 513, 2048, 4097, 16384])
 def test_dp16kd_mode_takes_the_fewest_blocks_then_the_narrowest(width, depth):
     assert dp16kd_mode(width, depth) == fewest_blocks_mode(width, depth)
 
@@ -80,3 +80,11 @@ def test_ecp5_primitives_are_bit_exact(tmp_path, block, lanes, modes):
 ])
 def test_dp16kd_mode_takes_fewest_blocks(width, depth, mode):
     assert dp16kd_mode(width, depth) == mode
+
+
+@pytest.mark.parametrize("depth,lut_ram", [(SMALL_DEPTH, True), (SMALL_DEPTH + 1, False)])
+def test_a_shallow_block_ram_is_lut_ram(depth, lut_ram):
+    """A level-3 subband of a 16x16 frame (64 words of 168 bits) would fill five DP16KD to 12 %: LUT RAM."""
+    text = emit_verilog(BlockRAM(shape=168, depth=depth), "ram", {}, target="ecp5")
+    assert ("DP16KD " not in text) == lut_ram
+    assert ('ram_style = "distributed"' in text) == lut_ram

@@ -1,7 +1,8 @@
 """``wccgen generate --network`` and ``wccgen simulate`` of a network: a photograph through every WCC layer's Verilog.
 
-The suite uses a small WCC denoiser made here (4 channels, expansion 2, one
-block: two WCC layers) so that it builds and simulates in seconds; the shipped
+The suite uses a small WCC denoiser made here (4 channels, expansion 2, two
+blocks: four WCC layers on two engines, each serving two layers) so that it
+builds and simulates in seconds; the shipped
 six-layer network on the held-out photographs is measured by
 ``bench/network.py`` (``bench/results/network.json``).
 """
@@ -20,7 +21,8 @@ from wccgen.golden.checkpoints import Stage, build_model, save_checkpoint
 from wccgen.golden.photographs import grey_photograph
 from wccgen.golden.training import noisy
 
-ARCHITECTURE = {"channels": 4, "expansion": 2, "blocks": 1}
+ARCHITECTURE = {"channels": 4, "expansion": 2, "blocks": 2}
+LAYERS = ["blocks.0.expand", "blocks.0.project", "blocks.1.expand", "blocks.1.project"]
 
 
 def _wccgen(*args):
@@ -49,16 +51,25 @@ def generated(checkpoint, tmp_path_factory):
     return out, json.loads(done.stdout)
 
 
-def test_generate_network_writes_every_layer_and_the_schedule(generated):
+def test_generate_network_writes_every_engine_and_the_schedule(generated):
     out, manifest = generated
     assert manifest["kind"] == "network" and manifest["tile"] == [8, 8]
-    assert [layer["name"] for layer in manifest["layers"]] == ["blocks.0.expand", "blocks.0.project"]
-    for layer in manifest["layers"]:
-        layer_manifest = json.loads((out / layer["directory"] / "manifest.json").read_text())
-        assert layer_manifest["bundle_sha256"] == layer["bundle_sha256"]
-        assert (out / layer["directory"] / "wcc_layer.v").is_file()
+    assert [layer["name"] for layer in manifest["layers"]] == LAYERS
+    # Layers of one shape share an engine.
+    assert [(engine["name"], engine["layers"]) for engine in manifest["engines"]] == [
+        ("expand", LAYERS[0::2]), ("project", LAYERS[1::2])]
+    for engine in manifest["engines"]:
+        engine_manifest = json.loads((out / engine["directory"] / "manifest.json").read_text())
+        assert engine_manifest["kind"] == "engine" and engine_manifest["layers"] == engine["layers"]
+        assert (out / engine["verilog"]).is_file()
+    assert [(layer["engine"], layer["layer_setting"]) for layer in manifest["layers"]] == [
+        ("expand", 0), ("project", 0), ("expand", 1), ("project", 1)]
+    top = (out / manifest["verilog"]).read_text()
+    assert "module wcc_network" in top
+    assert all(f"{engine}_{port}" in top for engine in ("expand", "project")
+               for port in ("pixels__payload", "output__valid", "layer"))
     assert (out / "network" / "network.json").is_file()
-    assert manifest["schedule"]["order"] == ["blocks.0.expand", "blocks.0.project"]
+    assert manifest["schedule"]["order"] == LAYERS
 
 
 def test_simulate_network_is_bit_exact_and_writes_the_photograph(generated, tmp_path):
@@ -69,7 +80,8 @@ def test_simulate_network_is_bit_exact_and_writes_the_photograph(generated, tmp_
     summary = json.loads(done.stdout)
     assert summary["bit_exact"] and summary["hardware_equals_integer_model"]
     assert summary["grid"] == [3, 4]
-    assert set(summary["layers"]) == {"blocks.0.expand", "blocks.0.project"}
+    assert list(summary["layers"]) == LAYERS
+    assert [layer["layer_setting"] for layer in summary["layers"].values()] == [0, 0, 1, 1]
     assert all(layer["tiles"] == 12 and layer["frames_received"] == 12 for layer in summary["layers"].values())
     assert summary["psnr"]["hardware"] == summary["psnr"]["integer"]
     assert set(summary["psnr"]) == {"hardware", "integer", "float", "noisy"}
@@ -91,7 +103,8 @@ def test_a_changed_layer_bundle_is_refused(generated, tmp_path):
     done = _wccgen("simulate", copy)
     assert done.returncode == 2
     assert done.stderr.strip().splitlines()[-1].endswith(
-        "its bundle is not the network's blocks.0.project (the network bundle changed since generate); generate again")
+        "the engine 'project' was built for other layers than the network's blocks.0.project, blocks.1.project (the "
+        "network bundle changed since generate); generate again")
 
 
 @pytest.mark.parametrize("args,message", [
@@ -118,9 +131,10 @@ def test_generate_network_refuses_a_checkpoint_without_wcc_layers(tmp_path):
     assert not out.exists()
 
 
-def test_layer_commands_name_a_layer_of_the_network(generated):
+def test_an_engine_directory_is_refused_naming_the_network(generated):
     out, _ = generated
-    done = _wccgen("synth", out)
+    done = _wccgen("simulate", out / "engines" / "expand")
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert done.stderr.strip().splitlines()[-1].endswith(
-        f"holds a network of WCC layer engines; this command takes one of them, e.g. {out}/layers/blocks.0.expand")
+        f"holds an engine of a network; `wccgen simulate` and `wccgen synth` take the network's directory "
+        f"({out.resolve()})")

@@ -40,13 +40,15 @@ def _share(part):
 
 def _print_network_generate(summary):
     print(f"wrote the network {summary['name']} ({summary['source']['label']}) to {summary['out']}: "
-          f"{len(summary['layers'])} WCC layer engines for {summary['tile'][0]}x{summary['tile'][1]} tiles "
-          f"({summary['device']}) and the network bundle")
-    for layer in summary["layers"]:
-        print(f"  {layer['directory']}: {layer['channels_in']} -> {layer['channels_out']} channels, PE "
-              f"{layer['parameters']['pe']} x SIMD {layer['parameters']['simd']}, bound {layer['cycles']['bound']} "
-              "cycles per tile")
-    print(f"  schedule: {summary['schedule']['engines']}; between them: {summary['schedule']['between_layers']}")
+          f"{len(summary['layers'])} WCC layers on {len(summary['engines'])} engines for {summary['tile'][0]}x"
+          f"{summary['tile'][1]} tiles ({summary['device']}), the network's top {summary['verilog']} and the "
+          "network bundle")
+    for engine in summary["engines"]:
+        print(f"  {engine['directory']}: {engine['channels_in']} -> {engine['channels_out']} channels for "
+              f"{', '.join(engine['layers'])}; PE {engine['parameters']['pe']} x SIMD {engine['parameters']['simd']}, "
+              f"bound {engine['cycles']['bound']} cycles per tile")
+    print(f"  schedule: {summary['schedule']['engines']}; {summary['schedule']['layer_switch']}; between layers: "
+          f"{summary['schedule']['between_layers']}")
 
 def _print_network_simulate(summary):
     verdict = "bit-exact" if summary["bit_exact"] else "MISMATCH"
@@ -54,7 +56,8 @@ def _print_network_simulate(summary):
           f"{summary['grid'][0] * summary['grid'][1]} tiles per WCC layer")
     for name, layer in summary["layers"].items():
         state = "bit-exact" if layer["bit_exact"] else f"MISMATCH: {(layer['first_mismatch'] or {}).get('message')}"
-        print(f"  {name}: {state}; {layer['simulated_cycles']} cycles, {layer['frame_interval_cycles']} per tile")
+        print(f"  {name} (engine {layer['engine']}, layer {layer['layer_setting']}): {state}; "
+              f"{layer['simulated_cycles']} cycles, {layer['frame_interval_cycles']} per tile")
     print("  PSNR / SSIM against the clean photograph: " + ", ".join(
         f"{name} {summary['psnr'][name]:.2f} dB / {summary['ssim'][name]:.3f}" for name in summary["psnr"]))
     if "float" not in summary["psnr"]:
