@@ -1,19 +1,24 @@
 """The whole denoiser through its generated Verilog, on the held-out photographs at their own size.
 
-Writes bench/results/network.json. Run with `.venv/bin/python bench/network.py` (about 25 minutes on 2
-cores: generation of the six layer engines, six Verilator builds into a simulator cache of the run's own,
-so that the first photograph's row counts them, then every 16x16 tile of each photograph through every
-WCC layer's Verilog).
+Writes bench/results/network.json. Run with `.venv/bin/python bench/network.py` (about an hour on 2
+cores: generation, two Verilator builds into a simulator cache of the run's own, so that the first
+photograph's row counts them, every 16x16 tile of each photograph through the engines' Verilog, then
+synthesis, placement and routing of the network's top on the ECP5-85F).
 
-The network is `wccgen generate --network` of the shipped WCC 25 % checkpoint (six WCC layers, one engine
-each, 16x16 tiles). Each held-out photograph (never seen in training) gets Gaussian noise of sigma 25/255
-and goes through `wccgen simulate` of the network: every WCC layer's tiles through that layer's Verilog
-(Verilator), the hardware's outputs feeding the next layers, the head, tail, depthwise 3x3 layers and
-residual adds in the integer model between them. A row per photograph: bit-exactness of every layer on
-every tile, PSNR and SSIM of the hardware's output, of the integer model's (the same computation) and of
-the float PyTorch model's on the same noisy input, and the wall time of the simulation. A last row
-repeats the first photograph at 96x128, once the simulator builds are cached: the time a user waits for
-one photograph through the whole network.
+The network is `wccgen generate --network` of the shipped WCC 25 % checkpoint: six WCC layers on two
+engines (the three 16 -> 64 expansions on one, the three 64 -> 16 projections on the other, each holding
+its three layers' weights and tables), 16x16 tiles. Each held-out photograph (never seen in training)
+gets Gaussian noise of sigma 25/255 and goes through `wccgen simulate` of the network: every WCC layer's
+tiles through its engine's Verilog (Verilator) with the engine's layer input set to that layer, the
+hardware's outputs feeding the next layers, the head, tail, depthwise 3x3 layers and residual adds in
+the integer model between them. A row per photograph: bit-exactness of every layer on every tile, PSNR
+and SSIM of the hardware's output, of the integer model's (the same computation) and of the float
+PyTorch model's on the same noisy input, and the wall time of the simulation. Two more rows take the
+first photograph at 96x128 and 256x256 once the simulator builds are cached: the time a user waits for
+one photograph through the whole network, and the cycles the engines take per image at those sizes.
+`wccgen synth` of the network (both engines in one design) gives its resources and Fmax, and with the
+simulated cycles the images per second of the WCC layers (the layers between them run in software and
+are not counted).
 """
 
 import argparse
@@ -24,6 +29,7 @@ import time
 from pathlib import Path
 
 from wccgen.gen.network import generate_network, simulate_network
+from wccgen.gen.synth import synthesize_generated
 from wccgen.golden.training import HELD_OUT
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -48,16 +54,24 @@ def row(name, summary, size):
         "ssim_float": summary["ssim"].get("float"),
         "seconds": summary["seconds"], "build_seconds": summary["build_seconds"],
         "simulated_cycles": summary["simulated_cycles"],
-        "layers": {layer: {key: value[key] for key in ("bit_exact", "tiles", "simulated_cycles",
-                                                        "frame_interval_cycles", "run_seconds")}
+        "layers": {layer: {key: value[key] for key in ("engine", "layer_setting", "bit_exact", "tiles",
+                                                        "simulated_cycles", "frame_interval_cycles", "run_seconds")}
                    for layer, value in layers.items()},
     }
+
+
+def images_per_second(results, fmax_mhz):
+    """Images per second of the WCC layers at ``fmax_mhz``, per resized row (cycles simulated, layer after layer)."""
+    return {f"{r['size'][0]}x{r['size'][1]}": {"cycles_per_image": r["simulated_cycles"],
+                                              "images_per_second": round(fmax_mhz * 1e6 / r["simulated_cycles"], 1)}
+            for r in results if r["resized"]}
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "results" / "network.json")
     parser.add_argument("--photographs", nargs="+", default=list(HELD_OUT))
+    parser.add_argument("--seeds", type=int, default=3, help="placer seeds of the network's synthesis (0: none)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="wccgen-bench-network-") as workdir:
         os.environ["WCCGEN_SIM_CACHE"] = str(Path(workdir) / "sim-cache")  # the builds are part of the first row
@@ -72,17 +86,29 @@ def main():
             progress(f"{name}: {'bit-exact' if summary['bit_exact'] else 'MISMATCH'}, PSNR hardware "
                      f"{summary['psnr']['hardware']} integer {summary['psnr']['integer']} float "
                      f"{summary['psnr'].get('float')} dB, {summary['seconds']} s")
-        summary = simulate_network(out, image=args.photographs[0], size=(96, 128), progress=progress)
-        results.append(row(args.photographs[0], summary, (96, 128)))
+        for size in ((96, 128), (256, 256)):
+            summary = simulate_network(out, image=args.photographs[0], size=size, progress=progress)
+            results.append(row(args.photographs[0], summary, size))
+        synthesis = None
+        if args.seeds:
+            start = time.monotonic()
+            synthesis = synthesize_generated(out, seeds=args.seeds, progress=progress)
+            synthesis = {key: synthesis[key] for key in ("target", "luts", "ffs", "dsps", "brams", "lutrams",
+                                                         "carries", "fmax_mhz", "seed", "fmax_by_seed",
+                                                         "clock_constraint_mhz")}
+            synthesis["seconds"] = round(time.monotonic() - start, 1)
+            synthesis["images_per_second"] = images_per_second(results, synthesis["fmax_mhz"])
     write_summary(args.out, "the whole network through its generated Verilog", {
         "checkpoint": manifest["source"]["label"], "tile": manifest["tile"],
         "noise": "Gaussian, sigma 25/255, seeded (wccgen.gen.network.NOISE_SEED)",
-        "photographs": "held out of training, at their own size (the last row resized to 96x128)",
+        "photographs": "held out of training, at their own size (the last two rows resized to 96x128 and 256x256)",
         "simulator": "verilator", "schedule": manifest["schedule"],
-        "layers": [{key: layer[key] for key in ("name", "channels_in", "channels_out", "parameters", "cycles")}
-                   for layer in manifest["layers"]],
+        "engines": [{key: engine[key] for key in ("name", "layers", "channels_in", "channels_out", "parameters",
+                                                  "cycles", "hard_multipliers")} for engine in manifest["engines"]],
+        "synthesis": synthesis,
         "generate_seconds": round(generate_seconds, 1), "machine": machine(),
-    }, {"bit_exact": "every WCC layer on every tile", "seconds_96x128": "<= 600 with cached builds"}, results)
+    }, {"bit_exact": "every WCC layer on every tile", "seconds_96x128": "<= 600 with cached builds",
+        "fits": "the network's engines on one ECP5-85F"}, results)
     progress(f"wrote {args.out}")
     return 0 if all(r["bit_exact"] for r in results) else 1
 

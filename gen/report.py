@@ -77,7 +77,43 @@ def _save(fig, path):
     return path.name
 
 
-def write_layer_report(directory, *, manifest, simulation, synthesis=None, rates=None, photograph=None):
+def _network_section(directory, network):
+    """The report's headline: the whole network's denoised photograph out of the simulated Verilog."""
+    def inside(path):
+        return Path(path).resolve().relative_to(Path(directory).resolve())
+
+    figure, denoised = inside(network["files"]["figure"]), inside(network["files"]["denoised"])
+    verdict = "every WCC layer bit-exact on every tile" if network["bit_exact"] else "**NOT bit-exact**"
+    same = "the same image as" if network["hardware_equals_integer_model"] else "**not** the image of"
+    psnr, ssim = network["psnr"], network["ssim"]
+    names = {"noisy": "noisy input", "float": "float PyTorch model", "integer": "integer model",
+             "hardware": "generated Verilog (simulated)"}
+    lines = [
+        "## The whole network: a noisy photograph in, the denoised photograph out of the simulated Verilog",
+        "",
+        f"![the whole network]({figure})",
+        "",
+        f"{network['size'][0]}x{network['size'][1]} pixels, {network['grid'][0] * network['grid'][1]} tiles per "
+        f"WCC layer; {network['layers']} WCC layers on {len(network['engines'])} engines ("
+        + ", ".join(f"{engine['name']}: {', '.join(engine['layers'])}, PE {engine['parameters']['pe']} x SIMD "
+                    f"{engine['parameters']['simd']}" for engine in network["engines"])
+        + f"). {verdict}; the hardware's output is {same} the integer model. The head and tail (float 3x3), the "
+        "depthwise 3x3 layers, ReLU6 and the residual adds run in the integer model between the WCC layers.",
+        "",
+        "| output | PSNR (dB) | SSIM |",
+        "|---|---|---|",
+        *(f"| {names[name]} | {psnr[name]:.2f} | {ssim[name]:.3f} |" for name in names if name in psnr),
+        "",
+        f"{network['simulated_cycles']} cycles simulated in {network['seconds']:.0f} s"
+        + (f" ({network['build_seconds']:.0f} s of them simulator builds)" if network["build_seconds"] else "")
+        + f". The denoised photograph alone: `{denoised}`.",
+        "",
+    ]
+    return lines
+
+
+def write_layer_report(directory, *, manifest, simulation, synthesis=None, rates=None, photograph=None,
+                       network=None):
     """Write ``report.md`` and its figures into ``directory``; return the report's path.
 
     Parameters
@@ -88,6 +124,8 @@ def write_layer_report(directory, *, manifest, simulation, synthesis=None, rates
         What ``generate``, ``simulate`` and ``synth`` returned (``synthesis`` may be ``None``).
     rates : dict, optional
         The integer model's figures at several keep rates (``wccgen demo``).
+    network : dict, optional
+        The whole network's run on a photograph (``wccgen demo``): the report's headline.
     photograph : numpy.ndarray, optional
         The grey input photograph (H, W) in [0, 1].
     """
@@ -99,8 +137,10 @@ def write_layer_report(directory, *, manifest, simulation, synthesis=None, rates
     figures = _figures(directory, frames, photograph, simulation)
     cfg = manifest["parameters"]["config"]
     params = manifest["parameters"]
-    lines = [
-        f"# WCC layer `{manifest['source'].get('layer') or 'bundle'}` in hardware",
+    name = manifest['source'].get('layer') or 'bundle'
+    lines = [f"# The whole network, and its WCC layer `{name}`, in hardware", "", *_network_section(directory, network),
+             f"## WCC layer `{name}`"] if network else [f"# WCC layer `{name}` in hardware"]
+    lines += [
         "",
         f"{cfg['channels_in']} -> {cfg['channels_out']} channels, {cfg['height']}x{cfg['width']} pixels, "
         f"{cfg['levels']} Haar levels, keep rate {cfg['rate']:g} ({simulation['kept_positions']} of "

@@ -316,6 +316,13 @@ def test_demo_generates_simulates_and_reports(tmp_path):
     assert "**bit-exact**" in report
     for figure in ("input.png", "output_vs_float.png", "kept_bitmap.png", "cycles.png"):
         assert (out / figure).stat().st_size > 1000 and figure in report
+    # The headline: the whole network denoised the photograph through the Verilog of its two engines.
+    network = summary["network"]
+    assert network["bit_exact"] and network["hardware_equals_integer_model"] and network["layers"] == 6
+    assert network["size"] == [24, 24] and network["psnr"]["hardware"] > network["psnr"]["noisy"]
+    assert report.startswith("# The whole network, and its WCC layer `blocks.0.expand`, in hardware")
+    assert "![the whole network](network/sim/network.png)" in report
+    assert (out / "network" / "sim" / "network.png").stat().st_size > 1000
 
 
 @pytest.mark.parametrize("simulator,waves", [("icarus", "waves.fst"), ("verilator", "dump.vcd")])

@@ -44,7 +44,8 @@ def run_demo(args, progress):
 
     return demo(args.out, image=args.image, hw_size=args.hw_size, hw_rate=args.hw_rate, frames=args.frames,
                 simulator=args.sim, synthesize=not args.no_synth, seeds=args.seeds, size=args.size, rates=args.rates,
-                layer=args.layer, checkpoints=args.checkpoints, seed=args.seed, force=args.force, progress=progress)
+                layer=args.layer, checkpoints=args.checkpoints, seed=args.seed, network=not args.no_network,
+                force=args.force, progress=progress)
 
 
 def run_generate(args, progress):
@@ -158,7 +159,8 @@ def build_parser():
     _model_options(rates)
 
     demo = command("demo", run_demo, summaries.print_demo,
-                   "the default model's WCC layer: generate, simulate, synthesize, report")
+                   "the default model: a photograph through the whole network's Verilog; one WCC layer generated, "
+                   "simulated, synthesized; report")
     demo.add_argument("--out", default="wccgen-demo", help="output directory (default ./wccgen-demo)")
     demo.add_argument("--force", action="store_true", help="replace what the output directory holds")
     demo.add_argument("--image", default="astronaut", choices=PHOTOGRAPHS, help="photograph from scikit-image")
@@ -168,6 +170,7 @@ def build_parser():
     demo.add_argument("--frames", type=POSITIVE, default=3, help="frames simulated (default 3)")
     _simulator_option(demo)
     demo.add_argument("--no-synth", action="store_true", help="skip synthesis and place-and-route")
+    demo.add_argument("--no-network", action="store_true", help="skip the whole network's photograph")
     demo.add_argument("--seeds", type=POSITIVE, default=1,
                       help="placements to try, with placer seeds 1..N; the fastest is reported (default 1)")
     demo.add_argument("--size", type=SIZE, default=(96, 128), metavar="HxW",

@@ -110,6 +110,16 @@ def print_bitstream(summary):
 def print_demo(summary):
     from .gen.synth import seeds_text
 
+    network = summary.get("network")
+    if network:
+        verdict = "every WCC layer bit-exact" if network["bit_exact"] else "NOT bit-exact"
+        print(f"The whole network on a noisy '{summary['image']}' ({network['size'][0]}x{network['size'][1]}): "
+              f"{network['layers']} WCC layers in simulated Verilog on {len(network['engines'])} engines, {verdict}")
+        print("  PSNR / SSIM: " + ", ".join(f"{name} {network['psnr'][name]:.2f} dB / {network['ssim'][name]:.3f}"
+                                            for name in ("noisy", "float", "integer", "hardware")
+                                            if name in network["psnr"]))
+        print(f"  denoised photograph {network['files']['denoised']}, figure {network['files']['figure']}")
+        print()
     print_rates_table(summary["rates"])
     print()
     print(f"Hardware: WCC layer {summary['layer']} at {summary['hw_size'][0]}x{summary['hw_size'][1]}, rate "

@@ -1,12 +1,15 @@
-"""An engine serving several layers of one shape: every layer's weights and tables held, the ``layer`` setting
-chooses; each layer bit-exact on every stream, with the others' tables beside it."""
+"""Tables of several layers side by side: the layout helpers against brute force, then an engine serving several
+layers of one shape (every layer's weights and tables held, the ``layer`` setting chooses), each layer bit-exact on
+every stream with the others' tables beside it."""
 
 import dataclasses
 
 import numpy as np
 import pytest
+from amaranth.hdl import Const
 
 from wccgen.golden.bundle import random_bundle
+from wccgen.hw.layer_tables import MAX_LAYERS, check_layers, layer_address, layer_stride, split_layers, stacked_init
 from wccgen.hw.wcc_layer import TAPS, WccLayer, WccLayerSpec
 from wccgen.sim.harness import run_block
 from wccgen.sim.layer_streams import layer_expectation
@@ -18,6 +21,30 @@ CONFIG = WccConfig(height=8, width=8, channels_in=4, channels_out=6, levels=2, r
 #: PE 2 x SIMD 2 on 4 -> 6 channels: 6 folds per vector and 3 output groups, neither a power of two, so each
 #: layer's part of the weight and requantizer memories is padded to its stride.
 PARAMS = {"lanes_in": 2, "pe": 2, "simd": 2}
+
+
+@pytest.mark.parametrize("depth", [1, 2, 3, 5, 6, 8, 9, 48])
+def test_each_layer_starts_at_its_stride(depth):
+    stride = layer_stride(depth)
+    assert stride >= depth and stride & (stride - 1) == 0 and (stride == 1 or stride // 2 < depth)
+    parts = [[100 * layer + entry for entry in range(depth)] for layer in range(3)]
+    init = stacked_init(parts, depth)
+    for layer in range(3):
+        for entry in range(depth):
+            address = Const.cast(layer_address(Const(layer, 2), Const(entry, max(depth - 1, 1).bit_length()), depth))
+            assert address.value == layer * stride + entry and init[address.value] == parts[layer][entry]
+
+
+def test_tables_split_by_layer_or_refused():
+    assert split_layers(range(6), 2, "shifts", 3, "level") == ((0, 1, 2), (3, 4, 5))
+    with pytest.raises(ValueError, match=r"^shifts: must give one value per level \(3\), got 4$"):
+        split_layers(range(4), 1, "shifts", 3, "level")
+    with pytest.raises(ValueError, match=r"^biases: must give one value per channel and layer \(4 x 2 layers = 8\), "
+                                         r"got 6$"):
+        split_layers(range(6), 2, "biases", 4, "channel")
+    assert check_layers(MAX_LAYERS) == MAX_LAYERS
+    with pytest.raises(ValueError, match=rf"^layers: must lie in \[1, {MAX_LAYERS}\], got {MAX_LAYERS + 1}$"):
+        check_layers(MAX_LAYERS + 1)
 
 
 def three_layers(config=CONFIG):
