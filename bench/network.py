@@ -22,6 +22,7 @@ are not counted).
 """
 
 import argparse
+import json
 import os
 import sys
 import tempfile
@@ -60,6 +61,26 @@ def row(name, summary, size):
     }
 
 
+#: What the JSON keeps of a synthesis summary.
+SYNTHESIS_KEYS = ("target", "luts", "ffs", "dsps", "brams", "lutrams", "carries", "fmax_mhz", "seed", "fmax_by_seed",
+                  "clock_constraint_mhz", "seconds", "reused_from")
+
+
+def earlier_synthesis(directory, out, manifest):
+    """The summary of `wccgen synth` run on ``directory``, refused unless its network Verilog is this run's."""
+    import hashlib
+
+    def digest(path):
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+    theirs, ours = Path(directory) / manifest["verilog"], out / manifest["verilog"]
+    if digest(theirs) != digest(ours):
+        raise SystemExit(f"--synthesis-from: {theirs} is not byte-identical to this run's {manifest['verilog']}")
+    summary = json.loads((Path(directory) / "synth" / manifest["device"] / "summary.json").read_text())
+    return {**summary, "reused_from": f"`wccgen synth` of a byte-identical {manifest['verilog']} "
+                                      f"(sha256 {digest(ours)[:16]}...)"}
+
+
 def images_per_second(results, fmax_mhz):
     """Images per second of the WCC layers at ``fmax_mhz``, per resized row (cycles simulated, layer after layer)."""
     return {f"{r['size'][0]}x{r['size'][1]}": {"cycles_per_image": r["simulated_cycles"],
@@ -72,6 +93,9 @@ def main():
     parser.add_argument("--out", type=Path, default=ROOT / "results" / "network.json")
     parser.add_argument("--photographs", nargs="+", default=list(HELD_OUT))
     parser.add_argument("--seeds", type=int, default=3, help="placer seeds of the network's synthesis (0: none)")
+    parser.add_argument("--synthesis-from", type=Path, default=None, metavar="DIR",
+                        help="take the synthesis from `wccgen synth DIR` of a network generated the same way, "
+                             "when its wcc_network.v is byte-identical to this run's (place and route take an hour)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="wccgen-bench-network-") as workdir:
         os.environ["WCCGEN_SIM_CACHE"] = str(Path(workdir) / "sim-cache")  # the builds are part of the first row
@@ -90,13 +114,14 @@ def main():
             summary = simulate_network(out, image=args.photographs[0], size=size, progress=progress)
             results.append(row(args.photographs[0], summary, size))
         synthesis = None
-        if args.seeds:
+        if args.synthesis_from:
+            synthesis = earlier_synthesis(args.synthesis_from, out, manifest)
+        elif args.seeds:
             start = time.monotonic()
             synthesis = synthesize_generated(out, seeds=args.seeds, progress=progress)
-            synthesis = {key: synthesis[key] for key in ("target", "luts", "ffs", "dsps", "brams", "lutrams",
-                                                         "carries", "fmax_mhz", "seed", "fmax_by_seed",
-                                                         "clock_constraint_mhz")}
             synthesis["seconds"] = round(time.monotonic() - start, 1)
+        if synthesis:
+            synthesis = {key: synthesis.get(key) for key in SYNTHESIS_KEYS}
             synthesis["images_per_second"] = images_per_second(results, synthesis["fmax_mhz"])
     write_summary(args.out, "the whole network through its generated Verilog", {
         "checkpoint": manifest["source"]["label"], "tile": manifest["tile"],

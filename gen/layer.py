@@ -275,6 +275,19 @@ def atomic_directory(out):
     partial.rename(out)
 
 
+def relocated(value, partial, final):
+    """``value`` (a summary: dicts, lists, strings) with every path inside the folder ``partial`` moved to
+    ``final``, where :func:`atomic_directory` puts it."""
+    if isinstance(value, dict):
+        return {key: relocated(item, partial, final) for key, item in value.items()}
+    if isinstance(value, list):
+        return [relocated(item, partial, final) for item in value]
+    prefix = str(partial)
+    if isinstance(value, str) and (value == prefix or value.startswith(prefix + os.sep)):
+        return str(final) + value[len(prefix):]
+    return value
+
+
 def generate(source, out, *, lanes_in=None, pe=None, simd=None, lanes_out=None, compressors=2, device="ecp5-85f",
              force=False, progress=lambda message: None):
     """Write the layer's Verilog, bundle, memory files and manifest into ``out``; return the manifest.
@@ -521,66 +534,70 @@ def simulate(out, *, image=None, frames=3, seed=0, idle=0.0, backpressure=0.0, w
     progress(f"simulating {len(inputs)} frame(s) of the generated Verilog on {SIMULATOR_NAMES[simulator]} "
              "(every stream compared)")
     start = time.monotonic()
-    report = run_block("WccLayer", params, inputs, outputs, out / "sim", taps_expected=taps,
-                       target=manifest["verilog_target"], idle=idle, backpressure=backpressure, seed=seed,
-                       waves=waves, verilog=verilog, simulator=simulator, progress=progress)
-    elapsed = time.monotonic() - start
-    cfg = bundle.config
-    mismatch = report["mismatch"]
-    summary = {
-        "command": "simulate",
-        "out": str(out),
-        "bit_exact": bool(report["passed"]),
-        "mismatches": len(report.get("stream_mismatches", {})) + len(report["protocol_errors"]),
-        "first_mismatch": mismatch,
-        "stream_mismatches": report.get("stream_mismatches", {}),
-        "protocol_errors": report["protocol_errors"],
-        "streams_compared": report.get("streams_compared", []),
-        "verilog_from_bundle": provenance is None,
-        "verilog_difference": provenance,
-        "frames": photographs,
-        "coverage_frames": len(extra),
-        "coverage": coverage,
-        "images": images,
-        "cycles": _frame_interval(report.get("last_out_cycles") or [], layer.compressors),
-        "cycle_bound": layer.cycle_bound,
-        "stage_cycles": layer.stage_cycles,
-        "latency": report.get("latency"),
-        "first_in_cycle": report.get("first_in_cycle"),
-        "last_out_cycles": report.get("last_out_cycles"),
-        "compressed_bits": cfg.compressed_bits,
-        "uncompressed_bits": cfg.uncompressed_bits,
-        "stream_bytes": int(traces[0].stream.size),
-        "kept_positions": cfg.keep,
-        "positions": cfg.positions,
-        # Against the float layer saturated to the output codes' range, as the hardware's clamp defines the layer;
-        # how many float values lay beyond that range is reported beside it.
-        "max_float_difference_lsb": (float(max(np.abs(t.output - np.clip(r, bundle.out_min, bundle.out_max)).max()
-                                               for t, r in zip(photo_traces, references)))
-                                     if references[0] is not None else None),
-        "saturated_float_outputs": (int(sum(((r < bundle.out_min) | (r > bundle.out_max)).sum() for r in references))
-                                    if references[0] is not None else None),
-        "simulation_seconds": round(elapsed, 1),
-        "simulator": simulator,
-        "simulator_name": SIMULATOR_NAMES[simulator],
-        "build_seconds": report["build_seconds"],
-        "build_cached": report["build_cached"],
-        "run_seconds": report["run_seconds"],
-        "simulated_cycles": report["cycles"],
-        "watchdog_cycles": report["watchdog_cycles"],
-        "idle": idle,
-        "backpressure": backpressure,
-    }
-    if waves:
-        summary["waves"] = report["waves"]
-    np.savez(out / "sim" / "frames.npz", **{f"input{i}": t.pixels for i, t in enumerate(traces)},
-             **{f"output{i}": t.output for i, t in enumerate(traces)},
-             **{f"mask{i}": t.mask for i, t in enumerate(traces)},
-             **{f"reference{i}": r for i, r in enumerate(references) if r is not None})
-    if full is not None:
-        summary["full"] = _photograph_outputs(out / "sim", image, full, grid, photo_traces, references,
-                                              (bundle.out_min, bundle.out_max), bit_exact=summary["bit_exact"])
-    (out / "sim" / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    # Written beside sim/ and moved into place when complete: a failed run leaves the last one as it was.
+    with atomic_directory(out / "sim") as partial:
+        report = run_block("WccLayer", params, inputs, outputs, partial, taps_expected=taps,
+                           target=manifest["verilog_target"], idle=idle, backpressure=backpressure, seed=seed,
+                           waves=waves, verilog=verilog, simulator=simulator, progress=progress)
+        elapsed = time.monotonic() - start
+        cfg = bundle.config
+        mismatch = report["mismatch"]
+        summary = {
+            "command": "simulate",
+            "out": str(out),
+            "bit_exact": bool(report["passed"]),
+            "mismatches": len(report.get("stream_mismatches", {})) + len(report["protocol_errors"]),
+            "first_mismatch": mismatch,
+            "stream_mismatches": report.get("stream_mismatches", {}),
+            "protocol_errors": report["protocol_errors"],
+            "streams_compared": report.get("streams_compared", []),
+            "verilog_from_bundle": provenance is None,
+            "verilog_difference": provenance,
+            "frames": photographs,
+            "coverage_frames": len(extra),
+            "coverage": coverage,
+            "images": images,
+            "cycles": _frame_interval(report.get("last_out_cycles") or [], layer.compressors),
+            "cycle_bound": layer.cycle_bound,
+            "stage_cycles": layer.stage_cycles,
+            "latency": report.get("latency"),
+            "first_in_cycle": report.get("first_in_cycle"),
+            "last_out_cycles": report.get("last_out_cycles"),
+            "compressed_bits": cfg.compressed_bits,
+            "uncompressed_bits": cfg.uncompressed_bits,
+            "stream_bytes": int(traces[0].stream.size),
+            "kept_positions": cfg.keep,
+            "positions": cfg.positions,
+            # Against the float layer saturated to the output codes' range, as the hardware's clamp defines the layer;
+            # how many float values lay beyond that range is reported beside it.
+            "max_float_difference_lsb": (float(max(np.abs(t.output - np.clip(r, bundle.out_min, bundle.out_max)).max()
+                                                   for t, r in zip(photo_traces, references)))
+                                         if references[0] is not None else None),
+            "saturated_float_outputs": (int(sum(((r < bundle.out_min) | (r > bundle.out_max)).sum() for r in references))
+                                        if references[0] is not None else None),
+            "simulation_seconds": round(elapsed, 1),
+            "simulator": simulator,
+            "simulator_name": SIMULATOR_NAMES[simulator],
+            "build_seconds": report["build_seconds"],
+            "build_cached": report["build_cached"],
+            "run_seconds": report["run_seconds"],
+            "simulated_cycles": report["cycles"],
+            "watchdog_cycles": report["watchdog_cycles"],
+            "idle": idle,
+            "backpressure": backpressure,
+        }
+        if waves:
+            summary["waves"] = report["waves"]
+        np.savez(partial / "frames.npz", **{f"input{i}": t.pixels for i, t in enumerate(traces)},
+                 **{f"output{i}": t.output for i, t in enumerate(traces)},
+                 **{f"mask{i}": t.mask for i, t in enumerate(traces)},
+                 **{f"reference{i}": r for i, r in enumerate(references) if r is not None})
+        if full is not None:
+            summary["full"] = _photograph_outputs(partial, image, full, grid, photo_traces, references,
+                                                  (bundle.out_min, bundle.out_max), bit_exact=summary["bit_exact"])
+        # The summary names the files where they will be once the folder is in place.
+        summary = relocated(summary, partial, out / "sim")
+        (partial / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     return summary
 
 

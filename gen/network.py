@@ -30,7 +30,7 @@ from ..hw.wcc_network import WccNetwork, WccNetworkSpec
 from . import devices
 from .options import check_frame_size, parse_size
 from .layer import (LAYER_PARAMETERS, TOP, ManifestError, _inside, _recorded_parameters, atomic_directory,
-                    check_output_directory, default_checkpoint)
+                    check_output_directory, default_checkpoint, relocated)
 
 __all__ = ["DEFAULT_TILE", "NETWORK_MANIFEST_VERSION", "NETWORK_TOP", "balanced_array", "engine_groups",
            "generate_network", "is_network", "read_network_manifest", "simulate_network"]
@@ -329,8 +329,8 @@ class _HardwareTiles:
     """Runs one WCC layer's tiles through its engine's generated Verilog, the engine's ``layer`` input set to that
     layer; the hardware's outputs go on through the network."""
 
-    def __init__(self, out, manifest, network, *, idle, backpressure, seed, simulator, progress):
-        self.out, self.verilog_target = Path(out), manifest["verilog_target"]
+    def __init__(self, out, directory, manifest, network, *, idle, backpressure, seed, simulator, progress):
+        self.out, self.directory, self.verilog_target = Path(out), Path(directory), manifest["verilog_target"]
         self.engines = {engine["name"]: engine for engine in manifest["engines"]}
         self.records = {layer["name"]: layer for layer in manifest["layers"]}
         self.bundles = dict(network.wcc_layers)
@@ -355,7 +355,7 @@ class _HardwareTiles:
         self.progress(f"{name}: {len(tiles)} tiles through engine {engine['name']} (layer setting {index}; every "
                       "stream compared)")
         received = []
-        report = run_block("WccLayer", params, tiles, expected, self.out / "sim" / "layers" / name, taps_expected=taps,
+        report = run_block("WccLayer", params, tiles, expected, self.directory / name, taps_expected=taps,
                            target=self.verilog_target, idle=self.idle, backpressure=self.backpressure, seed=self.seed,
                            verilog=self.out / engine["verilog"], simulator=self.simulator, progress=self.progress,
                            received=received, settings={"layer": index} if len(paths) > 1 else None)
@@ -413,38 +413,40 @@ def simulate_network(out, *, image="astronaut", size=(96, 128), seed=0, idle=0.0
     start = time.monotonic()
     integer = integer_network(network, noisy_image[0, 0].numpy())
     integer_seconds = time.monotonic() - start
-    hardware_tiles = _HardwareTiles(out, manifest, network, idle=idle, backpressure=backpressure, seed=seed,
-                                    simulator=simulator, progress=progress)
-    start = time.monotonic()
-    hardware = integer_network(network, noisy_image[0, 0].numpy(), run_tiles=hardware_tiles, progress=progress)
-    seconds = time.monotonic() - start
-    reference, float_note = _float_output(manifest["source"], noisy_image)
-    clean = clean[0, 0].numpy()
-    outputs = {"hardware": hardware.output, "integer": integer.output, "noisy": noisy_image[0, 0].numpy()}
-    if reference is not None:
-        outputs["float"] = reference
-    quality = {name: _quality(image_out, clean) for name, image_out in outputs.items()}
-    layers = hardware_tiles.layers
-    bit_exact = all(layer["bit_exact"] for layer in layers.values())
-    same_as_model = bool(np.array_equal(hardware.output, integer.output))
-    directory = out / "sim"
-    directory.mkdir(exist_ok=True)
-    files = _write_images(directory, image, outputs, clean, quality, bit_exact)
-    build = sum(layer["build_seconds"] for layer in layers.values() if not layer["build_cached"])
-    summary = {
-        "command": "simulate", "kind": "network", "out": str(out), "image": str(image), "size": [height, width],
-        "noise_seed": NOISE_SEED + seed, "tile": list(network.tile), "grid": list(hardware.grid),
-        "bit_exact": bit_exact, "hardware_equals_integer_model": same_as_model,
-        "layers": layers,
-        "psnr": {name: value[0] for name, value in quality.items()},
-        "ssim": {name: value[1] for name, value in quality.items()},
-        "float_model": float_note,
-        "simulated_cycles": sum(layer["simulated_cycles"] for layer in layers.values()),
-        "seconds": round(seconds, 1), "build_seconds": round(build, 1),
-        "integer_model_seconds": round(integer_seconds, 1),
-        "idle": idle, "backpressure": backpressure, "files": files,
-    }
-    (directory / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    # Written beside sim/ and moved into place when complete: a failed run leaves the last one as it was.
+    with atomic_directory(out / "sim") as directory:
+        hardware_tiles = _HardwareTiles(out, directory / "layers", manifest, network, idle=idle,
+                                        backpressure=backpressure, seed=seed, simulator=simulator, progress=progress)
+        start = time.monotonic()
+        hardware = integer_network(network, noisy_image[0, 0].numpy(), run_tiles=hardware_tiles, progress=progress)
+        seconds = time.monotonic() - start
+        reference, float_note = _float_output(manifest["source"], noisy_image)
+        clean = clean[0, 0].numpy()
+        outputs = {"hardware": hardware.output, "integer": integer.output, "noisy": noisy_image[0, 0].numpy()}
+        if reference is not None:
+            outputs["float"] = reference
+        quality = {name: _quality(image_out, clean) for name, image_out in outputs.items()}
+        layers = hardware_tiles.layers
+        bit_exact = all(layer["bit_exact"] for layer in layers.values())
+        same_as_model = bool(np.array_equal(hardware.output, integer.output))
+        files = _write_images(directory, image, outputs, clean, quality, bit_exact)
+        build = sum(layer["build_seconds"] for layer in layers.values() if not layer["build_cached"])
+        summary = {
+            "command": "simulate", "kind": "network", "out": str(out), "image": str(image), "size": [height, width],
+            "noise_seed": NOISE_SEED + seed, "tile": list(network.tile), "grid": list(hardware.grid),
+            "bit_exact": bit_exact, "hardware_equals_integer_model": same_as_model,
+            "layers": layers,
+            "psnr": {name: value[0] for name, value in quality.items()},
+            "ssim": {name: value[1] for name, value in quality.items()},
+            "float_model": float_note,
+            "simulated_cycles": sum(layer["simulated_cycles"] for layer in layers.values()),
+            "seconds": round(seconds, 1), "build_seconds": round(build, 1),
+            "integer_model_seconds": round(integer_seconds, 1),
+            "idle": idle, "backpressure": backpressure, "files": files,
+        }
+        # The summary names the files where they will be once the folder is in place.
+        summary = relocated(summary, directory, out / "sim")
+        (directory / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     return summary
 
 

@@ -11,6 +11,7 @@ import json
 import shutil
 import subprocess
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -211,7 +212,7 @@ def synthesize_generated(directory, *, target=None, clock_mhz=200.0, seeds=1, pr
     """Synthesize, place and route the layer (or the network, its engines side by side) generated in
     ``directory`` for ``target`` (default: the device it was generated for); write
     ``<directory>/synth/<target>/summary.json`` and return the summary."""
-    from .layer import read_manifest
+    from .layer import atomic_directory, read_manifest, relocated
     from .network import is_network, read_network_manifest
 
     _check_clock(clock_mhz)  # before any work
@@ -224,8 +225,13 @@ def synthesize_generated(directory, *, target=None, clock_mhz=200.0, seeds=1, pr
     workdir = Path(directory) / "synth" / target
     placements = "" if seeds == 1 else f" with seeds 1..{seeds}, {PARALLEL_PLACEMENTS} at a time"
     progress(f"synthesizing {manifest['verilog']} for {target} (Yosys, then nextpnr{placements}; minutes)")
-    result = synthesize(Path(directory) / manifest["verilog"], manifest["top"], workdir, target=target,
-                        clock_mhz=clock_mhz, seeds=range(1, seeds + 1))
-    summary = {"command": "synth", "dir": str(directory), **result, "reports": str(workdir)}
-    (workdir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    start = time.monotonic()
+    # Written beside synth/<target>/ and moved into place when complete: a failed run (or a design that does not
+    # fit) leaves the last one as it was.
+    with atomic_directory(workdir) as partial:
+        result = synthesize(Path(directory) / manifest["verilog"], manifest["top"], partial, target=target,
+                            clock_mhz=clock_mhz, seeds=range(1, seeds + 1))
+        summary = relocated({"command": "synth", "dir": str(directory), **result, "reports": str(partial),
+                             "seconds": round(time.monotonic() - start, 1)}, partial, workdir)
+        (partial / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     return summary

@@ -48,11 +48,6 @@ class QuantizerSpec:
                                                      (1 << (MULTIPLIER_BITS - 1)) - 1, self.layers),
                       shifts=_check_table(self.shifts, "shifts", self.levels, 1, MAX_SHIFT, self.layers))
 
-    def layer_tables(self, layer):
-        """``(multipliers, shifts)`` of one layer."""
-        return tuple(split_layers(table, self.layers, name, self.levels, "level")[layer]
-                     for table, name in ((self.multipliers, "multipliers"), (self.shifts, "shifts")))
-
     @property
     def distinct_shifts(self):
         """The shifts any level of any layer uses, ascending: the rounding stage chooses among these."""

@@ -219,3 +219,52 @@ def test_a_cut_or_overwritten_file_is_refused_naming_it(layer, name, cut, garbag
         before = snapshot(copy)
         assert_refused(run(command, copy), Path(name).name, "manifest", "changed since generate", "bundle")
         assert snapshot(copy) == before
+
+
+def _earlier_results(copy):
+    """Results of an earlier run in ``copy``'s sim/ and synth/ folders, as a run leaves them."""
+    for folder in ("sim", "synth/ecp5-85f"):
+        (copy / folder).mkdir(parents=True, exist_ok=True)
+        (copy / folder / "summary.json").write_text('{"earlier": true}\n')
+
+
+@pytest.mark.parametrize("command,failing", [("simulate", "wccgen.sim.harness.run_block"),
+                                             ("synth", "wccgen.gen.synth.synthesize")])
+def test_a_run_that_fails_midway_leaves_the_last_results(layer, monkeypatch, command, failing):
+    """A simulation or synthesis that fails after writing part of its folder leaves the earlier results whole and
+    no partial folder beside them (each writes beside its folder and moves it into place when complete)."""
+    directory, _ = layer
+
+    def fail_midway(*args, **kwargs):
+        folder = Path(args[2] if command == "synth" else args[4])
+        (folder / "half-written.txt").write_text("a run that stopped here")
+        raise RuntimeError("the tool died")
+
+    monkeypatch.setattr(failing, fail_midway)
+    with tempfile.TemporaryDirectory() as scratch:
+        copy = Path(scratch) / "layer"
+        if command == "synth":  # the shared layer's Verilog is generic, which synth refuses before any work
+            status, _, err = run("generate", "--size", "8x8", "--out", copy)
+            assert status == 0, err
+        else:
+            shutil.copytree(directory, copy)
+        _earlier_results(copy)
+        before = snapshot(copy)
+        with pytest.raises(RuntimeError, match="the tool died"):
+            run(command, copy, *(["--frames", "1"] if command == "simulate" else []))
+        assert snapshot(copy) == before
+        assert not [path for path in copy.rglob("*partial*")]
+
+
+def test_a_complete_run_replaces_the_last_results_and_names_its_files_in_place(layer):
+    directory, _ = layer
+    with tempfile.TemporaryDirectory() as scratch:
+        copy = Path(scratch) / "layer"
+        shutil.copytree(directory, copy)
+        _earlier_results(copy)
+        status, out, err = run("simulate", copy, "--full", "8x16", "--coverage-frames", "1", "--json")
+        assert status == 0, err
+        summary = json.loads(out)
+        assert json.loads((copy / "sim" / "summary.json").read_text()) == summary
+        assert summary["full"]["figure"] == str(copy / "sim" / "photograph.png")
+        assert Path(summary["full"]["figure"]).is_file() and not [path for path in copy.rglob("*partial*")]
