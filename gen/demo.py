@@ -34,6 +34,7 @@ def demo(out, *, image="astronaut", hw_size=(16, 16), hw_rate=0.25, frames=3, si
     ``out`` must be empty (or absent) unless ``force``, which replaces what it holds."""
     from .. import golden
     from ..golden.checkpoints import default_checkpoint_dir
+    from ..golden.evaluation import check_quality_size
     from .layer import check_output_directory, check_simulation_options, generate, layer_from_checkpoint, simulate
     from .network import generate_network, simulate_network
     from .options import check_frame_size
@@ -45,6 +46,7 @@ def demo(out, *, image="astronaut", hw_size=(16, 16), hw_rate=0.25, frames=3, si
         check_rate_available(rate)
     check_simulation_options(frames, 0.0, 0.0)
     height, width = check_frame_size(hw_size, "hw-size")
+    check_quality_size(*size, "size")  # the table's and the network's photograph, measured at the end
     out = check_output_directory(out, force)
     checkpoint = Path(checkpoints or default_checkpoint_dir()) / f"{stage.name}.pt"
     progress(f"1/5 generate: layer {layer} of {checkpoint.name}, {height}x{width}, into {out}")

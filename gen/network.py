@@ -398,6 +398,7 @@ def simulate_network(out, *, image="astronaut", size=(96, 128), seed=0, idle=0.0
         model's outputs and of the noisy input, cycles, files written; also
         ``<out>/sim/summary.json``.
     """
+    from ..golden.evaluation import check_quality_size
     from ..golden.network import integer_network
     from .layer import check_simulation_options
 
@@ -408,6 +409,7 @@ def simulate_network(out, *, image="astronaut", size=(96, 128), seed=0, idle=0.0
     manifest, network = read_network_manifest(out)
     noisy_image, clean = _noisy_photograph(image, size, seed)
     height, width = noisy_image.shape[2:]
+    check_quality_size(height, width, "full" if size is not None else "image")
     progress(f"{image} at {height}x{width}, noise sigma 25/255 (seed {NOISE_SEED + seed}); "
              f"{len(network.wcc_layers)} WCC layers of {network.tile[0]}x{network.tile[1]} tiles")
     start = time.monotonic()

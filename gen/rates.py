@@ -39,12 +39,13 @@ def rates_table(*, image="astronaut", size=(96, 128), rates=DEFAULT_RATES, layer
     from .. import golden
     from ..golden.checkpoints import default_checkpoint_dir, load_checkpoint
     from ..golden.denoiser import Denoiser
-    from ..golden.evaluation import psnr_ssim
+    from ..golden.evaluation import check_quality_size, psnr_ssim
     from ..golden.training import noisy
     from .layer import layer_input
 
     stages = {rate: check_rate_available(rate) for rate in rates}
     height, width = size
+    check_quality_size(height, width, "size")
     progress(f"photograph {image!r} at {height}x{width}, grey, with noise (sigma 25/255, seed {seed})")
     clean = golden.grey_photograph(image, height, width)
     x = noisy(clean, torch.Generator().manual_seed(seed))

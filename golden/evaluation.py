@@ -103,6 +103,8 @@ def evaluate(checkpoint_dir=None, stages=STAGES, photographs=HELD_OUT, crop=None
         A checkpoint is missing or does not match its stage.
     """
     checkpoint_dir = default_checkpoint_dir() if checkpoint_dir is None else checkpoint_dir
+    if crop is not None:
+        check_quality_size(crop, crop, "crop")
     # Refuse a missing or mismatched checkpoint before spending minutes on the others.
     models = {}
     for stage in stages:
@@ -140,6 +142,17 @@ def evaluate(checkpoint_dir=None, stages=STAGES, photographs=HELD_OUT, crop=None
                   "ssim": float(np.mean([s[1] for s in noisy_scores]))},
         "rows": rows,
     }
+
+
+#: Smallest side of a photograph whose quality is measured: SSIM's 7x7 window must fit in it.
+MIN_QUALITY_SIDE = 7
+
+
+def check_quality_size(height, width, option):
+    """Raise a ``ValueError`` naming ``option`` unless a ``height`` x ``width`` photograph can have its SSIM."""
+    if min(height, width) < MIN_QUALITY_SIDE:
+        raise ValueError(f"{option}: a photograph whose PSNR and SSIM are measured must be at least "
+                         f"{MIN_QUALITY_SIDE}x{MIN_QUALITY_SIDE} (SSIM's window), got {height}x{width}")
 
 
 def psnr_ssim(output, clean):

@@ -47,6 +47,11 @@ def test_rates_table(capsys):
     (["demo", "--size", "big"], "size: expected HEIGHTxWIDTH"),
     (["demo", "--image", "mars"], "invalid choice: 'mars'"),
     (["eval", "--crop", "0"], "expected a positive integer, got 0"),
+    # SSIM's 7x7 window must fit the photograph whose quality is measured: refused before any work.
+    (["eval", "--crop", "6"], "crop: a photograph whose PSNR and SSIM are measured must be at least 7x7 (SSIM's "
+                              "window), got 6x6"),
+    (["rates", "--size", "5x20"], "size: a photograph whose PSNR and SSIM are measured must be at least 7x7"),
+    (["demo", "--size", "20x6", "--out", "/nonexistent/never"], "size: a photograph whose PSNR and SSIM are measured"),
     (["train", "--tune-steps", "x"], "expected a positive integer, got 'x'"),
 ])
 def test_bad_input_is_one_clear_line(args, message):

@@ -111,6 +111,8 @@ def test_a_changed_layer_bundle_is_refused(generated, tmp_path):
     (["--frames", "2"], "--frames: options of one layer"),
     (["--waves"], "--waves: options of one layer"),
     (["--idle", "0.95"], "idle: must lie in [0, 0.9]"),
+    (["--full", "4x6"], "full: a photograph whose PSNR and SSIM are measured must be at least 7x7 (SSIM's window), "
+                        "got 4x6"),
 ])
 def test_simulate_network_bad_options_are_one_line(generated, args, message):
     out, _ = generated
