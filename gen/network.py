@@ -238,6 +238,7 @@ def read_network_manifest(out):
     records every engine. Otherwise a
     :class:`~wccgen.gen.layer.ManifestError` names what changed since generate.
     """
+    from ..golden.bundle import LayerBundle
     from ..golden.network import NetworkBundle
 
     out = Path(out)
@@ -259,25 +260,35 @@ def read_network_manifest(out):
             manifest["verilog_target"] != devices.DEVICES[manifest["device"]].verilog_target:
         raise ManifestError(f"{path}: fields 'device' and 'verilog_target' ({manifest['device']!r}, "
                             f"{manifest['verilog_target']!r}) are not a device and its Verilog")
+    source = manifest["source"]
+    if not isinstance(source, dict) or not all(isinstance(source.get(key), str) for key in
+                                               ("checkpoint", "checkpoint_sha256")):
+        raise ManifestError(f"{path}: field 'source' must name the checkpoint and its SHA-256, got {source!r}"[:300])
+    for key in ("engines", "layers"):
+        if not isinstance(manifest[key], list) or not all(isinstance(entry, dict) for entry in manifest[key]):
+            raise ManifestError(f"{path}: field {key!r} must be a list of records, got {manifest[key]!r}"[:300])
     network = NetworkBundle.load(_inside(out, manifest["network"], "network", path))
+    if manifest["tile"] != list(network.tile):
+        raise ManifestError(f"{path}: field 'tile' is {manifest['tile']!r}, the network bundle's tiles are "
+                            f"{list(network.tile)}")
     names = [name for name, _ in network.wcc_layers]
-    listed = [layer.get("name") if isinstance(layer, dict) else None for layer in manifest["layers"]]
+    listed = [layer.get("name") for layer in manifest["layers"]]
     if listed != names:
         raise ManifestError(f"{path}: lists layers {listed}, the network has {names}")
     bundles = dict(network.wcc_layers)
     engines = {}
     for record in manifest["engines"]:
-        if not isinstance(record, dict) or not isinstance(record.get("layers"), list):
-            raise ManifestError(f"{path}: an entry of 'engines' is not an engine record: {record!r}"[:300])
         name = record.get("name")
+        if not isinstance(record.get("layers"), list) or not record["layers"] or \
+                not isinstance(record.get("parameters"), dict) or not isinstance(name, str):
+            raise ManifestError(f"{path}: field 'engines' holds {record!r}, not an engine record"[:300])
         verilog = _inside(out, record.get("verilog"), f"engines[{name}].verilog", path)
         if not verilog.is_file():
             raise ManifestError(f"{out}: the Verilog of engine {name!r} ({record.get('verilog')!r}) is missing")
         for layer in record["layers"]:
-            if layer not in bundles:
+            if not isinstance(layer, str) or layer not in bundles:
                 raise ManifestError(f"{path}: engine {name!r} serves {layer!r}, not a WCC layer of the network")
-        claimed = header_values({key: value for key, value in record.get("parameters", {}).items()
-                                 if key != "config"})
+        claimed = header_values({key: value for key, value in record["parameters"].items() if key != "config"})
         digests = [{"name": bundles[layer].name, "sha256": bundles[layer].digest()} for layer in record["layers"]]
         recorded = _recorded_parameters(verilog) or {}
         built_for = recorded.get("bundles", recorded.get("bundle"))
@@ -291,10 +302,17 @@ def read_network_manifest(out):
                                 "records: one of them changed since generate; generate again")
         engines[name] = record
     for layer in manifest["layers"]:
-        engine = engines.get(layer.get("engine"))
-        if engine is None or engine["layers"][layer.get("layer_setting", -1):][:1] != [layer["name"]]:
+        engine = engines.get(layer.get("engine")) if isinstance(layer.get("engine"), str) else None
+        setting = layer.get("layer_setting")
+        if engine is None or isinstance(setting, bool) or not isinstance(setting, int) or \
+                not 0 <= setting < len(engine["layers"]) or engine["layers"][setting] != layer["name"]:
             raise ManifestError(f"{path}: layer {layer['name']!r} names engine {layer.get('engine')!r} and setting "
                                 f"{layer.get('layer_setting')!r}, which do not serve it")
+    for layer in manifest["layers"]:
+        stem = _inside(out, layer.get("bundle"), f"layers[{layer['name']}].bundle", path)
+        if LayerBundle.load(stem).digest() != bundles[layer["name"]].digest():
+            raise ManifestError(f"{path}: field 'layers' names {layer.get('bundle')!r} as the bundle of "
+                                f"{layer['name']!r}, which is another layer's")
     top = _inside(out, manifest["verilog"], "verilog", path)
     if not top.is_file():
         raise ManifestError(f"{out}: the network's Verilog {manifest['verilog']!r} is missing")

@@ -268,3 +268,69 @@ def test_a_complete_run_replaces_the_last_results_and_names_its_files_in_place(l
         assert json.loads((copy / "sim" / "summary.json").read_text()) == summary
         assert summary["full"]["figure"] == str(copy / "sim" / "photograph.png")
         assert Path(summary["full"]["figure"]).is_file() and not [path for path in copy.rglob("*partial*")]
+
+
+@pytest.fixture(scope="module")
+def network():
+    """A generated network (a small denoiser of two blocks: four WCC layers on two engines, generic Verilog)."""
+    import torch
+
+    from wccgen.golden.checkpoints import Stage, build_model, save_checkpoint
+    from wccgen.golden.photographs import grey_photograph
+    from wccgen.golden.training import noisy
+
+    directory = Path(tempfile.mkdtemp(prefix="wccgen-bad-network-"))
+    architecture, stage = {"channels": 4, "expansion": 2, "blocks": 2}, Stage("tiny", "wcc", rate=0.25)
+    torch.manual_seed(3)
+    model = build_model(architecture, stage)
+    with torch.no_grad():  # calibrates the quantizers' clips
+        model(noisy(grey_photograph("camera", 32, 32), torch.Generator().manual_seed(1)))
+    model.eval()
+    save_checkpoint(directory / "tiny.pt", model, architecture, stage, {"seed": 3, "note": "calibrated, untrained"})
+    status, _, err = run("generate", "--network", "--checkpoint", directory / "tiny.pt", "--size", "8x8", "--target",
+                         "generic", "--out", directory / "network")
+    assert status == 0, err
+    yield directory / "network"
+    shutil.rmtree(directory)
+
+
+JSON_VALUES = st.one_of(st.none(), st.booleans(), st.integers(-3, 300), st.text(max_size=12),
+                        st.lists(st.one_of(st.integers(0, 3), st.text(max_size=6)), max_size=3),
+                        st.dictionaries(st.text(max_size=6), st.integers(0, 3), max_size=2))
+
+
+@CASES
+@given(field=st.sampled_from(["manifest_version", "kind", "network", "engines", "layers", "tile", "verilog", "top",
+                              "device", "verilog_target", "source"]),
+       value=JSON_VALUES, delete=st.booleans(), command=st.sampled_from(["simulate", "synth"]))
+def test_a_network_manifest_field_changed_after_generate_is_refused(network, field, value, delete, command):
+    with tempfile.TemporaryDirectory() as scratch:
+        copy = Path(scratch) / "network"
+        shutil.copytree(network, copy)
+        manifest = json.loads((copy / "manifest.json").read_text())
+        if not delete and manifest[field] == value:
+            return
+        if delete:
+            del manifest[field]
+        else:
+            manifest[field] = value
+        (copy / "manifest.json").write_text(json.dumps(manifest))
+        before = snapshot(copy)
+        assert_refused(run(command, copy), field, "manifest", "changed since generate", "generated for", "network")
+        assert snapshot(copy) == before
+
+
+@CASES
+@given(index=st.integers(0, 3), key=st.sampled_from(["engine", "layer_setting", "bundle", "name"]), value=JSON_VALUES)
+def test_a_network_layer_record_changed_after_generate_is_refused(network, index, key, value):
+    with tempfile.TemporaryDirectory() as scratch:
+        copy = Path(scratch) / "network"
+        shutil.copytree(network, copy)
+        manifest = json.loads((copy / "manifest.json").read_text())
+        if manifest["layers"][index][key] == value:
+            return
+        manifest["layers"][index][key] = value
+        (copy / "manifest.json").write_text(json.dumps(manifest))
+        before = snapshot(copy)
+        assert_refused(run("simulate", copy), "layers", "manifest")
+        assert snapshot(copy) == before
