@@ -194,3 +194,23 @@ def test_export_refuses_a_model_without_wcc_layers():
     model = build_model({"channels": 4, "expansion": 2, "blocks": 1}, Stage("q8a8", "quant", bit_w=8, bit_a=8))
     with pytest.raises(UnsupportedNetwork, match="has no WCC layers"):
         export_network(model, (16, 16), calibration_images())
+
+
+def test_engines_group_layers_by_shape_and_take_the_fewest_multipliers(network):
+    """Layers of one shape share an engine; its default array is, by brute force over every PE x SIMD up to 8 x 8,
+    the fewest multipliers that keep the tile interval of PE 8 x SIMD 8."""
+    from wccgen.gen.network import balanced_array, engine_groups
+    from wccgen.hw.wcc_layer import WccLayerSpec
+
+    groups = engine_groups(network)
+    assert [(name, [layer for layer, _ in layers]) for name, layers in groups] == [
+        ("expand", ["blocks.0.expand", "blocks.1.expand", "blocks.2.expand"]),
+        ("project", ["blocks.0.project", "blocks.1.project", "blocks.2.project"])]
+    chosen = {name: balanced_array(layers[0][1]) for name, layers in groups}
+    assert chosen == {"expand": (8, 4), "project": (4, 4)}
+    for name, layers in groups:
+        bundle = layers[0][1]
+        interval = WccLayerSpec(bundle=bundle, pe=8, simd=8).cycle_bound
+        keeping = [pe * simd for pe in range(1, 9) for simd in range(1, 9)
+                   if WccLayerSpec(bundle=bundle, pe=pe, simd=simd).cycle_bound <= interval]
+        assert chosen[name][0] * chosen[name][1] == min(keeping)
