@@ -67,18 +67,20 @@ SYNTHESIS_KEYS = ("target", "luts", "ffs", "dsps", "brams", "lutrams", "carries"
 
 
 def earlier_synthesis(directory, out, manifest):
-    """The summary of `wccgen synth` run on ``directory``, refused unless its network Verilog is this run's."""
+    """The summary of `wccgen synth` run on ``directory``, refused unless its network Verilog is this run's (the
+    comment lines of its header aside)."""
     import hashlib
 
     def digest(path):
-        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+        lines = Path(path).read_text().splitlines(keepends=True)
+        return hashlib.sha256("".join(line for line in lines if not line.startswith("// ")).encode()).hexdigest()
 
     theirs, ours = Path(directory) / manifest["verilog"], out / manifest["verilog"]
     if digest(theirs) != digest(ours):
-        raise SystemExit(f"--synthesis-from: {theirs} is not byte-identical to this run's {manifest['verilog']}")
+        raise SystemExit(f"--synthesis-from: {theirs} is not the design of this run's {manifest['verilog']}")
     summary = json.loads((Path(directory) / "synth" / manifest["device"] / "summary.json").read_text())
-    return {**summary, "reused_from": f"`wccgen synth` of a byte-identical {manifest['verilog']} "
-                                      f"(sha256 {digest(ours)[:16]}...)"}
+    return {**summary, "reused_from": f"`wccgen synth` of the same {manifest['verilog']} (comments aside, sha256 "
+                                      f"{digest(ours)[:16]}...)"}
 
 
 def images_per_second(results, fmax_mhz):
@@ -95,7 +97,7 @@ def main():
     parser.add_argument("--seeds", type=int, default=3, help="placer seeds of the network's synthesis (0: none)")
     parser.add_argument("--synthesis-from", type=Path, default=None, metavar="DIR",
                         help="take the synthesis from `wccgen synth DIR` of a network generated the same way, "
-                             "when its wcc_network.v is byte-identical to this run's (place and route take an hour)")
+                             "when its wcc_network.v is this run's, comments aside (place and route take an hour)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="wccgen-bench-network-") as workdir:
         os.environ["WCCGEN_SIM_CACHE"] = str(Path(workdir) / "sim-cache")  # the builds are part of the first row

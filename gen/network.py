@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..hw.ecp5_block_ram import DENSE_DEPTH
 from ..hw.verilog import emit_verilog, header_values
 from ..hw.wcc_layer import WccLayer, WccLayerSpec
 from ..hw.wcc_network import WccNetwork, WccNetworkSpec
@@ -156,8 +157,8 @@ def generate_network(checkpoint=None, out=None, *, size=DEFAULT_TILE, lanes_in=N
             engines.append(_generate_engine(partial, engine_name, layers, spec, device, verilog_target, progress))
         progress(f"the network's top {NETWORK_TOP}.v: {len(specs)} engines side by side")
         top = WccNetworkSpec(engines=specs)
-        (partial / f"{NETWORK_TOP}.v").write_text(emit_verilog(WccNetwork(top), NETWORK_TOP, top.header_parameters(),
-                                                              target=verilog_target))
+        (partial / f"{NETWORK_TOP}.v").write_text(emit_verilog(WccNetwork(top), NETWORK_TOP, _recorded(top),
+                                                              target=verilog_target, lut_ram_words=DENSE_DEPTH))
         layers = []
         for engine in engines:
             for index, name in enumerate(engine["layers"]):
@@ -197,6 +198,11 @@ def generate_network(checkpoint=None, out=None, *, size=DEFAULT_TILE, lanes_in=N
     return manifest
 
 
+def _recorded(top):
+    """The parameters the network's Verilog records: each engine's, and how shallow a memory is LUT RAM."""
+    return {name: {**parameters, "lut_ram_words": DENSE_DEPTH} for name, parameters in top.header_parameters().items()}
+
+
 def _generate_engine(out, name, layers, spec, device, verilog_target, progress):
     """Write one engine's Verilog and manifest under ``out/engines/<name>``; return its record."""
     directory = out / "engines" / name
@@ -205,8 +211,9 @@ def _generate_engine(out, name, layers, spec, device, verilog_target, progress):
     progress(f"engine {name} for {', '.join(layer for layer, _ in layers)}: {cfg.channels_in} -> "
              f"{cfg.channels_out} channels, PE {spec.pe} x SIMD {spec.simd}, lanes {spec.lanes_in} in, "
              f"{spec.lanes_out} out, {spec.compressors} compressor(s); Verilog for {device}")
-    parameters = spec.header_parameters()
-    (directory / f"{TOP}.v").write_text(emit_verilog(WccLayer(spec), TOP, parameters, target=verilog_target))
+    parameters = {**spec.header_parameters(), "lut_ram_words": DENSE_DEPTH}
+    (directory / f"{TOP}.v").write_text(emit_verilog(WccLayer(spec), TOP, parameters, target=verilog_target,
+                                                     lut_ram_words=DENSE_DEPTH))
     record = {
         "name": name, "directory": f"engines/{name}", "top": TOP, "verilog": f"engines/{name}/{TOP}.v",
         "layers": [layer for layer, _ in layers], "channels_in": cfg.channels_in, "channels_out": cfg.channels_out,

@@ -3,35 +3,38 @@
 from amaranth.hdl import ClockSignal, Const, Instance, Module, Shape, Signal, Value
 from amaranth.utils import ceil_log2
 
-__all__ = ["DP16KD_MODES", "dp16kd_mode", "ecp5_block_ram", "LUT_RAM", "SMALL_DEPTH"]
+__all__ = ["DP16KD_MODES", "dp16kd_mode", "ecp5_block_ram", "DENSE_DEPTH", "LUT_RAM", "SMALL_DEPTH"]
 
 #: DP16KD data widths and the depth each gives (18 kbit per block). The 36-bit
 #: mode is pseudo-dual-port: port A writes the whole word, port B reads it.
 DP16KD_MODES = ((36, 512), (18, 1024), (9, 2048), (4, 4096), (2, 8192), (1, 16384))
-#: Memories this shallow are built from LUT RAM, where a block RAM would be
-#: mostly empty: at most four TRELLIS_DPR16X4 deep, so the read multiplexer
-#: is the slices' own wide-function multiplexers. (A level-3 subband of a
-#: 16x16 frame, 64 channels at 8 lanes, is 64 words of 168 bits: five DP16KD
-#: at 12 % use, or 168 TRELLIS_DPR16X4.)
-SMALL_DEPTH = 64
+#: Memories this shallow are left to LUT RAM (one TRELLIS_DPR16X4 deep, so no
+#: multiplexer follows it), where a block RAM would be wasted.
+SMALL_DEPTH = 16
+#: The most a design short of block RAM may leave to LUT RAM: four
+#: TRELLIS_DPR16X4 deep (a level-3 subband of a 16x16 frame, 64 channels at 8
+#: lanes, is 64 words of 168 bits: five DP16KD at 12 % use, or 168
+#: TRELLIS_DPR16X4), at a cost in clock rate (docs/hardware.md).
+DENSE_DEPTH = 64
 #: Yosys's attribute that keeps such a memory out of block RAM.
 LUT_RAM = {"ram_style": "distributed"}
 
 
-def dp16kd_mode(width, depth):
-    """The DP16KD data width for a ``width`` x ``depth`` memory, or ``None`` when it is not built from DP16KD.
+def dp16kd_mode(width, depth, lut_ram_words=SMALL_DEPTH):
+    """The DP16KD data width for a ``width`` x ``depth`` memory, or ``None`` when it is not built from DP16KD
+    (at most ``lut_ram_words`` deep, or deeper than a block).
 
     The mode that needs the fewest blocks side by side wins (so no
     multiplexer follows the RAM, and a wide shallow memory spreads over as few
     tiles as it can); among equals, the narrowest.
     """
-    if depth <= SMALL_DEPTH or depth > DP16KD_MODES[-1][1]:
+    if depth <= lut_ram_words or depth > DP16KD_MODES[-1][1]:
         return None
     fits = [mode for mode, mode_depth in DP16KD_MODES if mode_depth >= depth]
     return min(fits, key=lambda mode: (-(-width // mode), mode))
 
 
-def ecp5_block_ram(ram, read_data):
+def ecp5_block_ram(ram, read_data, lut_ram_words=SMALL_DEPTH):
     """Build the RAM of ``ram`` (a :class:`~wccgen.hw.block_ram.BlockRAM`) from DP16KD blocks.
 
     The entry width is split over as many blocks as :func:`dp16kd_mode`
@@ -39,13 +42,14 @@ def ecp5_block_ram(ram, read_data):
     output register as the second read stage, driving ``read_data``. In the
     36-bit mode a word is written on ``{DIB, DIA}`` with port A's clock
     enable and read on ``{DOB, DOA}``, as Yosys's own 36-bit mapping wires it;
-    both halves' output registers are on. Shallow or deeper-than-16K memories
-    use the generic implementation.
+    both halves' output registers are on. Memories of at most
+    ``lut_ram_words`` are LUT RAM; deeper-than-16K ones use the generic
+    implementation too.
     """
     width = Shape.cast(ram.shape).width
-    mode = dp16kd_mode(width, ram.depth)
+    mode = dp16kd_mode(width, ram.depth, lut_ram_words)
     if mode is None:
-        return ram.elaborate_generic(read_data, attrs=LUT_RAM if ram.depth <= SMALL_DEPTH else None)
+        return ram.elaborate_generic(read_data, attrs=LUT_RAM if ram.depth <= lut_ram_words else None)
     # Word address bits sit above the byte enables (x36: four, x18: two) or the unused low bits.
     shift = 14 - ceil_log2(dict(DP16KD_MODES)[mode])
     byte_enables = {36: 4, 18: 2}.get(mode, 0)

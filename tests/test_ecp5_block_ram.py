@@ -7,7 +7,7 @@ import pytest
 
 from wccgen.golden import align_levels, haar_forward, haar_inverse, photograph_codes
 from wccgen.hw.block_ram import BlockRAM
-from wccgen.hw.ecp5_block_ram import DP16KD_MODES, SMALL_DEPTH, dp16kd_mode
+from wccgen.hw.ecp5_block_ram import DENSE_DEPTH, DP16KD_MODES, SMALL_DEPTH, dp16kd_mode
 from wccgen.hw.verilog import emit_verilog
 from wccgen.sim.harness import run_block, toplevel_name
 
@@ -82,9 +82,13 @@ def test_dp16kd_mode_takes_fewest_blocks(width, depth, mode):
     assert dp16kd_mode(width, depth) == mode
 
 
-@pytest.mark.parametrize("depth,lut_ram", [(SMALL_DEPTH, True), (SMALL_DEPTH + 1, False)])
-def test_a_shallow_block_ram_is_lut_ram(depth, lut_ram):
-    """A level-3 subband of a 16x16 frame (64 words of 168 bits) would fill five DP16KD to 12 %: LUT RAM."""
-    text = emit_verilog(BlockRAM(shape=168, depth=depth), "ram", {}, target="ecp5")
+@pytest.mark.parametrize("depth,lut_ram_words,lut_ram", [
+    (SMALL_DEPTH, None, True), (SMALL_DEPTH + 1, None, False),
+    # A design short of block RAM (a network's engines) leaves memories of up to 64 words to LUT RAM.
+    (DENSE_DEPTH, DENSE_DEPTH, True), (DENSE_DEPTH + 1, DENSE_DEPTH, False),
+])
+def test_a_shallow_block_ram_is_lut_ram(depth, lut_ram_words, lut_ram):
+    """A level-3 subband of a 16x16 frame (64 words of 168 bits) would fill five DP16KD to 12 %."""
+    text = emit_verilog(BlockRAM(shape=168, depth=depth), "ram", {}, target="ecp5", lut_ram_words=lut_ram_words)
     assert ("DP16KD " not in text) == lut_ram
     assert ('ram_style = "distributed"' in text) == lut_ram
