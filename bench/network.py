@@ -99,23 +99,44 @@ def main():
                         help="take the synthesis from `wccgen synth DIR` of a network generated the same way, "
                              "when its wcc_network.v is this run's, comments aside (place and route take an hour)")
     args = parser.parse_args()
+    if args.synthesis_from and not (args.synthesis_from / "synth" / "ecp5-85f" / "summary.json").is_file():
+        parser.error(f"--synthesis-from: {args.synthesis_from} has no finished `wccgen synth` (synth/ecp5-85f/"
+                     "summary.json)")
     with tempfile.TemporaryDirectory(prefix="wccgen-bench-network-") as workdir:
         os.environ["WCCGEN_SIM_CACHE"] = str(Path(workdir) / "sim-cache")  # the builds are part of the first row
         out = Path(workdir) / "network"
         start = time.monotonic()
         manifest = generate_network(out=out, progress=progress)
         generate_seconds = time.monotonic() - start
-        results = []
+        results, synthesis = [], None
+
+        def write():
+            # After each row: a long run leaves what it has measured.
+            write_summary(args.out, "the whole network through its generated Verilog", {
+                "checkpoint": manifest["source"]["label"], "tile": manifest["tile"],
+                "noise": "Gaussian, sigma 25/255, seeded (wccgen.gen.network.NOISE_SEED)",
+                "photographs": "held out of training, at their own size (the last two rows resized to 96x128 and "
+                               "256x256)",
+                "simulator": "verilator", "schedule": manifest["schedule"],
+                "engines": [{key: engine[key] for key in ("name", "layers", "channels_in", "channels_out",
+                                                          "parameters", "cycles", "hard_multipliers")}
+                            for engine in manifest["engines"]],
+                "synthesis": synthesis,
+                "generate_seconds": round(generate_seconds, 1), "machine": machine(),
+            }, {"bit_exact": "every WCC layer on every tile", "seconds_96x128": "<= 600 with cached builds",
+                "fits": "the network's engines on one ECP5-85F"}, results)
+
         for name in args.photographs:
             summary = simulate_network(out, image=name, size=None, progress=progress)
             results.append(row(name, summary, None))
             progress(f"{name}: {'bit-exact' if summary['bit_exact'] else 'MISMATCH'}, PSNR hardware "
                      f"{summary['psnr']['hardware']} integer {summary['psnr']['integer']} float "
                      f"{summary['psnr'].get('float')} dB, {summary['seconds']} s")
+            write()
         for size in ((96, 128), (256, 256)):
             summary = simulate_network(out, image=args.photographs[0], size=size, progress=progress)
             results.append(row(args.photographs[0], summary, size))
-        synthesis = None
+            write()
         if args.synthesis_from:
             synthesis = earlier_synthesis(args.synthesis_from, out, manifest)
         elif args.seeds:
@@ -125,17 +146,7 @@ def main():
         if synthesis:
             synthesis = {key: synthesis.get(key) for key in SYNTHESIS_KEYS}
             synthesis["images_per_second"] = images_per_second(results, synthesis["fmax_mhz"])
-    write_summary(args.out, "the whole network through its generated Verilog", {
-        "checkpoint": manifest["source"]["label"], "tile": manifest["tile"],
-        "noise": "Gaussian, sigma 25/255, seeded (wccgen.gen.network.NOISE_SEED)",
-        "photographs": "held out of training, at their own size (the last two rows resized to 96x128 and 256x256)",
-        "simulator": "verilator", "schedule": manifest["schedule"],
-        "engines": [{key: engine[key] for key in ("name", "layers", "channels_in", "channels_out", "parameters",
-                                                  "cycles", "hard_multipliers")} for engine in manifest["engines"]],
-        "synthesis": synthesis,
-        "generate_seconds": round(generate_seconds, 1), "machine": machine(),
-    }, {"bit_exact": "every WCC layer on every tile", "seconds_96x128": "<= 600 with cached builds",
-        "fits": "the network's engines on one ECP5-85F"}, results)
+            write()
     progress(f"wrote {args.out}")
     return 0 if all(r["bit_exact"] for r in results) else 1
 
