@@ -256,9 +256,14 @@ def check_output_directory(out, force=False):
 
 
 @contextlib.contextmanager
-def atomic_directory(out):
-    """A fresh folder beside ``out`` to write into; it replaces ``out`` when the block ends without an error, and is
-    removed otherwise, so ``out`` is either as it was or complete."""
+def atomic_directory(out, failed=None):
+    """A fresh folder beside ``out`` to write into; it replaces ``out`` when the block ends without an error, so
+    ``out`` is either as it was or complete.
+
+    On an error the folder is removed, or with ``failed`` (a path) kept there
+    for its logs, replacing an earlier one; the error's text then names the
+    files where they are. A complete run removes ``failed``.
+    """
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
@@ -267,12 +272,20 @@ def atomic_directory(out):
     partial.chmod(0o777 & ~umask)  # as mkdir would make it (mkdtemp's folder is private)
     try:
         yield partial
-    except BaseException:
-        shutil.rmtree(partial, ignore_errors=True)
+    except BaseException as error:
+        if failed is None:
+            shutil.rmtree(partial, ignore_errors=True)
+            raise
+        shutil.rmtree(failed, ignore_errors=True)
+        partial.rename(failed)
+        error.args = tuple(arg.replace(str(partial), str(failed)) if isinstance(arg, str) else arg
+                           for arg in error.args)
         raise
     if out.exists():
         shutil.rmtree(out)
     partial.rename(out)
+    if failed is not None:
+        shutil.rmtree(failed, ignore_errors=True)  # an earlier failure's files: this run has replaced them
 
 
 def relocated(value, partial, final):
@@ -534,8 +547,9 @@ def simulate(out, *, image=None, frames=3, seed=0, idle=0.0, backpressure=0.0, w
     progress(f"simulating {len(inputs)} frame(s) of the generated Verilog on {SIMULATOR_NAMES[simulator]} "
              "(every stream compared)")
     start = time.monotonic()
-    # Written beside sim/ and moved into place when complete: a failed run leaves the last one as it was.
-    with atomic_directory(out / "sim") as partial:
+    # Written beside sim/ and moved into place when complete: a failed run leaves the last one as it was, and
+    # its own files in sim.failed/.
+    with atomic_directory(out / "sim", failed=out / "sim.failed") as partial:
         report = run_block("WccLayer", params, inputs, outputs, partial, taps_expected=taps,
                            target=manifest["verilog_target"], idle=idle, backpressure=backpressure, seed=seed,
                            waves=waves, verilog=verilog, simulator=simulator, progress=progress)

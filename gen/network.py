@@ -440,8 +440,9 @@ def simulate_network(out, *, image="astronaut", size=(96, 128), seed=0, idle=0.0
     start = time.monotonic()
     integer = integer_network(network, noisy_image[0, 0].numpy())
     integer_seconds = time.monotonic() - start
-    # Written beside sim/ and moved into place when complete: a failed run leaves the last one as it was.
-    with atomic_directory(out / "sim") as directory:
+    # Written beside sim/ and moved into place when complete: a failed run leaves the last one as it was, and
+    # its own files in sim.failed/.
+    with atomic_directory(out / "sim", failed=out / "sim.failed") as directory:
         hardware_tiles = _HardwareTiles(out, directory / "layers", manifest, network, idle=idle,
                                         backpressure=backpressure, seed=seed, simulator=simulator, progress=progress)
         start = time.monotonic()

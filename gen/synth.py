@@ -227,8 +227,8 @@ def synthesize_generated(directory, *, target=None, clock_mhz=200.0, seeds=1, pr
     progress(f"synthesizing {manifest['verilog']} for {target} (Yosys, then nextpnr{placements}; minutes)")
     start = time.monotonic()
     # Written beside synth/<target>/ and moved into place when complete: a failed run (or a design that does not
-    # fit) leaves the last one as it was.
-    with atomic_directory(workdir) as partial:
+    # fit) leaves the last one as it was, and its own logs in synth/<target>.failed/.
+    with atomic_directory(workdir, failed=workdir.with_name(f"{target}.failed")) as partial:
         result = synthesize(Path(directory) / manifest["verilog"], manifest["top"], partial, target=target,
                             clock_mhz=clock_mhz, seeds=range(1, seeds + 1))
         summary = relocated({"command": "synth", "dir": str(directory), **result, "reports": str(partial),

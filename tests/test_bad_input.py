@@ -231,8 +231,9 @@ def _earlier_results(copy):
 @pytest.mark.parametrize("command,failing", [("simulate", "wccgen.sim.harness.run_block"),
                                              ("synth", "wccgen.gen.synth.synthesize")])
 def test_a_run_that_fails_midway_leaves_the_last_results(layer, monkeypatch, command, failing):
-    """A simulation or synthesis that fails after writing part of its folder leaves the earlier results whole and
-    no partial folder beside them (each writes beside its folder and moves it into place when complete)."""
+    """A simulation or synthesis that fails after writing part of its folder leaves the earlier results whole, and
+    what it wrote in a folder of its own beside them (each writes beside its folder and moves it into place when
+    complete)."""
     directory, _ = layer
 
     def fail_midway(*args, **kwargs):
@@ -252,6 +253,9 @@ def test_a_run_that_fails_midway_leaves_the_last_results(layer, monkeypatch, com
         before = snapshot(copy)
         with pytest.raises(RuntimeError, match="the tool died"):
             run(command, copy, *(["--frames", "1"] if command == "simulate" else []))
+        failed = copy / ("sim.failed" if command == "simulate" else "synth/ecp5-85f.failed")
+        assert (failed / "half-written.txt").is_file()
+        shutil.rmtree(failed)
         assert snapshot(copy) == before
         assert not [path for path in copy.rglob("*partial*")]
 
@@ -262,8 +266,10 @@ def test_a_complete_run_replaces_the_last_results_and_names_its_files_in_place(l
         copy = Path(scratch) / "layer"
         shutil.copytree(directory, copy)
         _earlier_results(copy)
+        (copy / "sim.failed").mkdir()  # an earlier failure's files: a complete run makes them stale
         status, out, err = run("simulate", copy, "--full", "8x16", "--coverage-frames", "1", "--json")
         assert status == 0, err
+        assert not (copy / "sim.failed").exists()
         summary = json.loads(out)
         assert json.loads((copy / "sim" / "summary.json").read_text()) == summary
         assert summary["full"]["figure"] == str(copy / "sim" / "photograph.png")
