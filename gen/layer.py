@@ -261,8 +261,9 @@ def atomic_directory(out, failed=None):
     ``out`` is either as it was or complete.
 
     On an error the folder is removed, or with ``failed`` (a path) kept there
-    for its logs, replacing an earlier one; the error's text then names the
-    files where they are. A complete run removes ``failed``.
+    for its logs, replacing an earlier one, unless the error is bad input
+    (``ValueError``, ``TypeError``) or an interrupt; the error's text then
+    names the files where they are. A complete run removes ``failed``.
     """
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -273,7 +274,8 @@ def atomic_directory(out, failed=None):
     try:
         yield partial
     except BaseException as error:
-        if failed is None:
+        # Bad input found late, or an interrupted run, leaves nothing: only a failing tool's files are kept.
+        if failed is None or isinstance(error, (ValueError, TypeError, KeyboardInterrupt)):
             shutil.rmtree(partial, ignore_errors=True)
             raise
         shutil.rmtree(failed, ignore_errors=True)
