@@ -11,9 +11,10 @@ from amaranth.hdl import Array, Cat, Const, Shape, Signal, Value
 from amaranth.utils import ceil_log2
 
 from ..spec.checks import check_positive_int
+from .pipeline import RELAY
 
-__all__ = ["MAX_LAYERS", "check_layers", "current_entries", "layer_address", "layer_stride", "split_layers",
-           "stacked_init"]
+__all__ = ["MAX_LAYERS", "check_layers", "current_entries", "layer_address", "layer_read_address", "layer_stride",
+           "split_layers", "stacked_init"]
 
 #: Most layers one engine holds the tables of.
 MAX_LAYERS = 64
@@ -68,6 +69,16 @@ def layer_address(layer, address, depth):
     bits = ceil_log2(layer_stride(depth))
     low = Value.cast(address)[:bits]
     return Cat(low, Const(0, bits - len(low)), layer)
+
+
+def layer_read_address(m, layer, address, depth, name):
+    """The read address of a memory laid out by :func:`layer_stride`: ``address`` alone for one layer
+    (``layer`` is ``None``), else the current layer above it, through a relay of the memory's own."""
+    if layer is None:
+        return address
+    relay = Signal.like(layer, name=name, reset_less=True, attrs=RELAY)
+    m.d.sync += relay.eq(layer)
+    return layer_address(relay, address, depth)
 
 
 def stacked_init(parts, depth):

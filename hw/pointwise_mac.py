@@ -12,7 +12,7 @@ from amaranth.lib.wiring import In, Out
 from ..spec.checks import check_bits, check_positive_int, set_validated
 from ..spec.fixed_point import signed_width, symmetric_limit
 from .frame_beat import frame_beat
-from .layer_tables import check_layers, layer_address, layer_stride, stacked_init
+from .layer_tables import check_layers, layer_read_address, layer_stride, stacked_init
 from .multiplier import Multiplier
 from .output_queue import OutputQueue
 from .pipeline import RELAY, delay, sum_tree, sum_tree_depth, wrapping_counter
@@ -381,12 +381,8 @@ class PointwiseMAC(SpecComponent):
             # Each memory gets its own copy of the address, near it.
             address = Signal.like(fold, name=f"fold_relay_{lane}", reset_less=True, attrs=RELAY)
             m.d.sync += address.eq(fold)
-            if self.layers == 1:
-                m.d.comb += read.addr.eq(address)
-            else:
-                layer_relay = Signal.like(self.layer, name=f"layer_relay_{lane}", reset_less=True, attrs=RELAY)
-                m.d.sync += layer_relay.eq(self.layer)
-                m.d.comb += read.addr.eq(layer_address(layer_relay, address, self.folds))
+            m.d.comb += read.addr.eq(layer_read_address(m, self.layer if self.layers > 1 else None, address,
+                                                         self.folds, f"layer_relay_{lane}"))
             weights.append(delay(m, read.data, OPERAND_DEPTH - 2, f"weights{lane}"))
         if self.writable:
             self._load_port(m, [m.submodules[f"weights{lane}"] for lane in range(pe)],

@@ -10,7 +10,7 @@ from amaranth.lib.wiring import In, Out
 from ..spec.checks import check_bits, check_lanes, check_positive_int, check_word_bits, set_validated
 from ..spec.fixed_point import BIAS_LIMIT, MAX_SHIFT, MULTIPLIER_BITS, signed_range, signed_width
 from .frame_beat import frame_beat
-from .layer_tables import check_layers, layer_address, layer_stride, split_layers, stacked_init
+from .layer_tables import check_layers, layer_read_address, layer_stride, split_layers, stacked_init
 from .multiplier import Multiplier
 from .output_queue import OutputQueue
 from .pipeline import RELAY, compare_constant, delay
@@ -215,12 +215,8 @@ class Requantizer(SpecComponent):
             address = Signal.like(group, name=f"group_relay_{lane}", reset_less=True, attrs=RELAY)
             entry = Signal(sum(fields), name=f"entry{lane}")
             m.d.sync += [address.eq(at_group), entry.eq(read.data)]
-            if self.layers == 1:
-                m.d.comb += read.addr.eq(address)
-            else:
-                layer_relay = Signal.like(self.layer, name=f"layer_relay_{lane}", reset_less=True, attrs=RELAY)
-                m.d.sync += layer_relay.eq(self.layer)
-                m.d.comb += read.addr.eq(layer_address(layer_relay, address, self.groups))
+            m.d.comb += read.addr.eq(layer_read_address(m, self.layer if self.layers > 1 else None, address,
+                                                         self.groups, f"layer_relay_{lane}"))
             sliced, offset = [], 0
             for bits in fields:
                 sliced.append(entry[offset:offset + bits])

@@ -188,8 +188,15 @@ MANIFEST_VALUES = st.one_of(st.none(), st.integers(), st.text(max_size=20), st.j
        value=MANIFEST_VALUES, delete=st.booleans(), command=st.sampled_from(["simulate", "synth", "bitstream"]))
 def test_a_manifest_field_changed_after_generate_is_refused(layer, field, value, delete, command):
     directory, _ = layer
+    assert_changed_manifest_refused(directory, field, value, delete, command, "changed since generate",
+                                    "generated for")
+
+
+def assert_changed_manifest_refused(directory, field, value, delete, command, *culprits):
+    """``command`` on a copy of ``directory`` whose manifest's ``field`` is ``value`` (or deleted) is refused
+    naming the field or one of ``culprits``, and the copy is left as it was."""
     with tempfile.TemporaryDirectory() as scratch:
-        copy = Path(scratch) / "layer"
+        copy = Path(scratch) / Path(directory).name
         shutil.copytree(directory, copy)
         manifest = json.loads((copy / "manifest.json").read_text())
         if not delete and manifest[field] == value:
@@ -200,7 +207,7 @@ def test_a_manifest_field_changed_after_generate_is_refused(layer, field, value,
             manifest[field] = value
         (copy / "manifest.json").write_text(json.dumps(manifest))
         before = snapshot(copy)
-        assert_refused(run(command, copy), field, "manifest", "changed since generate", "generated for")
+        assert_refused(run(command, copy), field, "manifest", *culprits)
         assert snapshot(copy) == before
 
 
@@ -310,20 +317,8 @@ JSON_VALUES = st.one_of(st.none(), st.booleans(), st.integers(-3, 300), st.text(
                               "device", "verilog_target", "source"]),
        value=JSON_VALUES, delete=st.booleans(), command=st.sampled_from(["simulate", "synth"]))
 def test_a_network_manifest_field_changed_after_generate_is_refused(network, field, value, delete, command):
-    with tempfile.TemporaryDirectory() as scratch:
-        copy = Path(scratch) / "network"
-        shutil.copytree(network, copy)
-        manifest = json.loads((copy / "manifest.json").read_text())
-        if not delete and manifest[field] == value:
-            return
-        if delete:
-            del manifest[field]
-        else:
-            manifest[field] = value
-        (copy / "manifest.json").write_text(json.dumps(manifest))
-        before = snapshot(copy)
-        assert_refused(run(command, copy), field, "manifest", "changed since generate", "generated for", "network")
-        assert snapshot(copy) == before
+    assert_changed_manifest_refused(network, field, value, delete, command, "changed since generate",
+                                    "generated for", "network")
 
 
 @CASES
