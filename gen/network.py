@@ -157,8 +157,9 @@ def generate_network(checkpoint=None, out=None, *, size=DEFAULT_TILE, lanes_in=N
             engines.append(_generate_engine(partial, engine_name, layers, spec, device, verilog_target, progress))
         progress(f"the network's top {NETWORK_TOP}.v: {len(specs)} engines side by side")
         top = WccNetworkSpec(engines=specs)
-        (partial / f"{NETWORK_TOP}.v").write_text(emit_verilog(WccNetwork(top), NETWORK_TOP, _recorded(top),
-                                                              target=verilog_target, lut_ram_words=DENSE_DEPTH))
+        (partial / f"{NETWORK_TOP}.v").write_text(emit_verilog(
+            WccNetwork(top), NETWORK_TOP, {engine["name"]: _header(engine) for engine in engines},
+            target=verilog_target, lut_ram_words=DENSE_DEPTH))
         layers = []
         for engine in engines:
             for index, name in enumerate(engine["layers"]):
@@ -198,9 +199,9 @@ def generate_network(checkpoint=None, out=None, *, size=DEFAULT_TILE, lanes_in=N
     return manifest
 
 
-def _recorded(top):
-    """The parameters the network's Verilog records: each engine's, and how shallow a memory is LUT RAM."""
-    return {name: {**parameters, "lut_ram_words": DENSE_DEPTH} for name, parameters in top.header_parameters().items()}
+def _header(record):
+    """The parameters an engine's Verilog records, from its manifest record (its config aside)."""
+    return {key: value for key, value in record["parameters"].items() if key != "config"}
 
 
 def _generate_engine(out, name, layers, spec, device, verilog_target, progress):
@@ -295,7 +296,7 @@ def read_network_manifest(out):
         for layer in record["layers"]:
             if not isinstance(layer, str) or layer not in bundles:
                 raise ManifestError(f"{path}: engine {name!r} serves {layer!r}, not a WCC layer of the network")
-        claimed = header_values({key: value for key, value in record["parameters"].items() if key != "config"})
+        claimed = header_values(_header(record))
         digests = [{"name": bundles[layer].name, "sha256": bundles[layer].digest()} for layer in record["layers"]]
         recorded = _recorded_parameters(verilog) or {}
         built_for = recorded.get("bundles", recorded.get("bundle"))
@@ -323,8 +324,7 @@ def read_network_manifest(out):
     top = _inside(out, manifest["verilog"], "verilog", path)
     if not top.is_file():
         raise ManifestError(f"{out}: the network's Verilog {manifest['verilog']!r} is missing")
-    if _recorded_parameters(top) != header_values({name: {key: value for key, value in engine["parameters"].items()
-                                                          if key != "config"} for name, engine in engines.items()}):
+    if _recorded_parameters(top) != header_values({name: _header(engine) for name, engine in engines.items()}):
         raise ManifestError(f"{out}: the network's Verilog {manifest['verilog']!r} does not hold the engines the "
                             "manifest lists; generate again")
     return manifest, network

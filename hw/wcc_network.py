@@ -26,10 +26,6 @@ class WccNetworkSpec:
             if not isinstance(spec, WccLayerSpec):
                 raise TypeError(f"engines[{name!r}]: must be a WccLayerSpec, got {type(spec).__name__}")
 
-    def header_parameters(self):
-        """Each engine's parameters as generated files record them."""
-        return {name: spec.header_parameters() for name, spec in self.engines.items()}
-
 
 class WccNetwork(SpecComponent):
     """The WCC layer engines of a network in one design: each engine's ports, prefixed with its name.
