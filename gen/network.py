@@ -41,8 +41,6 @@ NETWORK_MANIFEST_VERSION = 2
 NETWORK_TOP = "wcc_network"
 #: Frame (tile) size of the WCC layer engines unless asked otherwise.
 DEFAULT_TILE = (16, 16)
-#: Side of the training photographs' noisy versions the last scale is calibrated on.
-CALIBRATION_SIZE = 128
 #: The noise of a simulated photograph is seeded with ``NOISE_SEED + seed``.
 NOISE_SEED = 2000
 
@@ -57,24 +55,19 @@ def _sha256(path):
 
 def network_from_checkpoint(checkpoint, tile=DEFAULT_TILE, progress=lambda message: None):
     """The :class:`~wccgen.golden.network.NetworkBundle` of a WCC checkpoint, its WCC layers built for ``tile``."""
-    import torch
-
     from ..golden.checkpoints import load_checkpoint
-    from ..golden.network_export import export_network
-    from ..golden.photographs import grey_photograph
-    from ..golden.training import TRAINING_PHOTOGRAPHS, noisy
+    from ..golden.network_export import CALIBRATION_NOISE_SEED, CALIBRATION_SIZE, calibration_images, export_network
+    from ..golden.training import TRAINING_PHOTOGRAPHS
 
     model, stage, _ = load_checkpoint(checkpoint)
     progress(f"exporting the {stage.label} network of {checkpoint} for {tile[0]}x{tile[1]} tiles; the last scale "
              f"calibrated on the {len(TRAINING_PHOTOGRAPHS)} training photographs at {CALIBRATION_SIZE}x"
              f"{CALIBRATION_SIZE}")
-    generator = torch.Generator().manual_seed(NOISE_SEED)
-    calibration = torch.cat([noisy(grey_photograph(name, CALIBRATION_SIZE, CALIBRATION_SIZE), generator)
-                             for name in TRAINING_PHOTOGRAPHS])
+    calibration = calibration_images()
     source = {"checkpoint": str(Path(checkpoint).resolve()), "checkpoint_sha256": _sha256(checkpoint),
               "stage": stage.name, "label": stage.label,
               "calibration": {"photographs": list(TRAINING_PHOTOGRAPHS), "size": CALIBRATION_SIZE,
-                              "noise_seed": NOISE_SEED}}
+                              "noise_seed": CALIBRATION_NOISE_SEED}}
     return export_network(model, tile, calibration, name=Path(checkpoint).stem, source=source), model
 
 

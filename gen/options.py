@@ -6,6 +6,7 @@ import dataclasses
 import json
 from dataclasses import dataclass
 
+from ..spec.frame import MAX_FRAME_SIDE
 from .devices import DEVICES
 
 __all__ = ["GenerateOptions", "MAX_FRAME_SIDE", "MAX_IMAGE_SIDE", "check_frame_size", "parse_at_least", "parse_rates",
@@ -14,9 +15,6 @@ __all__ = ["GenerateOptions", "MAX_FRAME_SIDE", "MAX_IMAGE_SIDE", "check_frame_s
 
 #: Largest side of a photograph the commands take (the held-out photographs are 512 pixels a side).
 MAX_IMAGE_SIDE = 2048
-#: Largest side of a hardware frame (tile): a stage holds two frames, and a 256 x 256 frame of 64 channels is
-#: already more than an ECP5-85F's block RAM.
-MAX_FRAME_SIDE = 256
 
 
 def parse_size(text, option="size", largest=MAX_IMAGE_SIDE):

@@ -15,10 +15,11 @@ DEFAULT_RATES = (0.5, 0.25, 0.125)
 
 
 def wcc_stages():
-    """The default model's WCC checkpoints (sum-of-squares energy), by keep rate."""
+    """The default model's WCC checkpoints (sum-of-squares energy, LSQ coefficient codes), by keep rate."""
     from ..golden.training import STAGES
 
-    return {stage.rate: stage for stage in STAGES if stage.kind == "wcc" and stage.energy == "square"}
+    return {stage.rate: stage for stage in STAGES
+            if stage.kind == "wcc" and stage.energy == "square" and stage.quantizer == "lsq"}
 
 
 def check_rate_available(rate, option="rates"):

@@ -18,6 +18,7 @@ import torch
 
 from .conversion import quantize_model, wccify
 from .denoiser import Denoiser
+from .quantizers import ACTIVATION_QUANTIZERS
 
 __all__ = ["CHECKPOINT_FORMAT", "CheckpointError", "Stage", "build_model", "default_checkpoint_dir",
            "load_checkpoint", "save_checkpoint"]
@@ -52,6 +53,10 @@ class Stage:
         Haar levels (``wcc`` only).
     energy : {"square", "abs"}
         Position energy (``wcc`` only).
+    quantizer : {"pact", "lsq"}
+        How the compressed activations' scale is learned: the ``bit_a``-bit
+        inputs of a ``quant`` stage's 1x1 convolutions, the coefficient codes
+        of a ``wcc`` stage (see :func:`~wccgen.golden.quantizers.activation_quantizer`).
     """
 
     name: str
@@ -62,29 +67,41 @@ class Stage:
     rate: float = 1.0
     levels: int = 3
     energy: str = "square"
+    quantizer: str = "pact"
 
     def __post_init__(self):
         if self.kind not in ("float", "quant", "wcc"):
             raise ValueError(f"kind: must be float, quant or wcc, got {self.kind!r}")
+        if self.quantizer not in ACTIVATION_QUANTIZERS:
+            raise ValueError(f"quantizer: must be one of {sorted(ACTIVATION_QUANTIZERS)}, got {self.quantizer!r}")
+
+    @property
+    def compressed(self):
+        """Whether the stage compresses the 1x1 convolutions' inputs below 8 bits or by WCC."""
+        return self.kind == "wcc" or (self.kind == "quant" and self.bit_a < 8)
 
     @property
     def label(self):
-        """How tables and plots name it: ``FP32``, ``8/4``, ``WCC 8/8 25%`` (``|c|`` energy marked)."""
+        """How tables and plots name it: ``FP32``, ``8/8``, ``8/4 LSQ``, ``WCC 8/8 25% PACT`` (``|c|`` energy marked).
+
+        A compressed stage names the quantizer its compressed activations learn with.
+        """
         if self.kind == "float":
             return "FP32"
+        quantizer = f" {self.quantizer.upper()}" if self.compressed else ""
         if self.kind == "quant":
-            return f"{self.bit_w}/{self.bit_a}"
+            return f"{self.bit_w}/{self.bit_a}{quantizer}"
         energy = "" if self.energy == "square" else ", |c|"
-        return f"WCC {self.bit_w}/{self.bit_a} {100 * self.rate:g}%{energy}"
+        return f"WCC {self.bit_w}/{self.bit_a} {100 * self.rate:g}%{quantizer}{energy}"
 
     def convert(self, model):
         """The float ``model`` converted as this stage trains and runs it (a copy)."""
         if self.kind == "float":
             return model
         if self.kind == "quant":
-            return quantize_model(model, self.bit_w, 8, pointwise_bit_a=self.bit_a)
+            return quantize_model(model, self.bit_w, 8, pointwise_bit_a=self.bit_a, pointwise_quantizer=self.quantizer)
         return wccify(model, levels=self.levels, rate=self.rate, bit_w=self.bit_w, bit_a=self.bit_a,
-                      energy=self.energy)
+                      energy=self.energy, quantizer=self.quantizer)
 
 
 def build_model(architecture, stage):

@@ -18,14 +18,16 @@ def _is_wcc_candidate(conv):
             and conv.padding in ((0, 0), "valid") and conv.dilation == (1, 1))
 
 
-def wccify(model, levels=3, rate=0.5, bit_w=8, bit_a=8, in_bits=8, energy="square"):
+def wccify(model, levels=3, rate=0.5, bit_w=8, bit_a=8, in_bits=8, energy="square", quantizer="pact"):
     """Return a copy of ``model`` with its convolutions compressed as the WCC paper does.
 
     Every 1x1, stride-1, ungrouped convolution becomes a :class:`WCCConv2d`;
     every other convolution becomes a :class:`QuantConv2d` (``bit_w``/``bit_a``
     quantization). The first and the last convolution, in module order, stay
     untouched. The input model is not modified. ``in_bits`` is the width of
-    the activations a WCC layer receives (the format between layers).
+    the activations a WCC layer receives (the format between layers);
+    ``quantizer`` learns the WCC layers' coefficient scales (``"pact"`` or
+    ``"lsq"``).
 
     Returns
     -------
@@ -42,7 +44,7 @@ def wccify(model, levels=3, rate=0.5, bit_w=8, bit_a=8, in_bits=8, energy="squar
     def convert(conv):
         if _is_wcc_candidate(conv):
             return WCCConv2d.from_conv(conv, levels=levels, rate=rate, bit_w=bit_w, bit_a=bit_a, in_bits=in_bits,
-                                       energy=energy)
+                                       energy=energy, quantizer=quantizer)
         return QuantConv2d.from_conv(conv, bit_w=bit_w, bit_a=bit_a)
 
     model = _replace_inner_convs(model, convert)
@@ -50,24 +52,25 @@ def wccify(model, levels=3, rate=0.5, bit_w=8, bit_a=8, in_bits=8, energy="squar
     return model
 
 
-def quantize_model(model, bit_w=8, bit_a=8, pointwise_bit_a=None):
+def quantize_model(model, bit_w=8, bit_a=8, pointwise_bit_a=None, pointwise_quantizer="pact"):
     """Return a copy of ``model`` whose convolutions quantize weights and input activations (no WCC).
 
     Every convolution but the first and the last (in module order) becomes a
     :class:`QuantConv2d`: ``bit_w``-bit weights and ``bit_a``-bit input
     activations, symmetric, per tensor; the convolutions :func:`wccify` would
     turn into WCC layers take ``pointwise_bit_a``-bit inputs instead (default
-    ``bit_a``). With ``bit_a = 8`` that is the baseline WCC is compared
-    against: the same activations compressed, by fewer bits instead of by a
-    transform.
+    ``bit_a``) through a ``pointwise_quantizer`` (``"pact"`` or ``"lsq"``).
+    With ``bit_a = 8`` that is the baseline WCC is compared against: the same
+    activations compressed, by fewer bits instead of by a transform.
     """
     check_bits(bit_w, "bit_w")
     check_bits(bit_a, "bit_a")
     pointwise_bit_a = check_bits(bit_a if pointwise_bit_a is None else pointwise_bit_a, "pointwise_bit_a")
 
     def convert(conv):
-        bits = pointwise_bit_a if _is_wcc_candidate(conv) else bit_a
-        return QuantConv2d.from_conv(conv, bit_w=bit_w, bit_a=bits)
+        if _is_wcc_candidate(conv):
+            return QuantConv2d.from_conv(conv, bit_w=bit_w, bit_a=pointwise_bit_a, quantizer=pointwise_quantizer)
+        return QuantConv2d.from_conv(conv, bit_w=bit_w, bit_a=bit_a)
 
     model = _replace_inner_convs(model, convert)
     model.wcc_layers = []

@@ -13,20 +13,30 @@ every inner convolution (the depthwise ones at 8 bits in quantized stages).
 
 from __future__ import annotations
 
+import contextlib
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
-from ..spec.frame import padded_size
+from ..spec.frame import MAX_FRAME_SIDE, padded_size
 from .checkpoints import default_checkpoint_dir, load_checkpoint
+from .network import integer_network
+from .network_export import calibration_images, export_network
 from .photographs import grey_photograph
+from .processes import in_processes
 from .quant_conv import QuantConv2d
-from .training import HELD_OUT, STAGES, noisy
+from .training import HELD_OUT, MAX_REPLICAS, STAGES, checkpoint_name, noisy
 from .wcc_conv import WCCConv2d
 
-__all__ = ["activation_bits", "evaluate", "evaluate_and_plot", "noisy_photograph", "psnr_ssim"]
+__all__ = ["TILES", "WHOLE_IMAGE", "activation_bits", "check_tile", "counted_activation_bits", "evaluate",
+           "evaluate_and_plot", "noisy_photograph", "psnr_ssim", "replicas_of"]
+
+#: Tile sides the quality table measures the hardware's per-tile selection at, and the whole image.
+WHOLE_IMAGE = "image"
+TILES = (16, 32, 64, WHOLE_IMAGE)
 
 #: Seed of the noise added to the held-out photograph number ``i`` is ``NOISE_SEED + i``.
 NOISE_SEED = 1000
@@ -44,21 +54,10 @@ def noisy_photograph(index, name, crop=None):
     return noisy(clean, torch.Generator().manual_seed(NOISE_SEED + index)), clean
 
 
-def activation_bits(model, x):
-    """Bits and activations entering the model's inner layers on input ``x``.
-
-    A :class:`WCCConv2d` input counts its compressed stream (``C * k *
-    bit_a`` code bits plus one bitmap bit per position), a
-    :class:`QuantConv2d` input ``bit_a`` bits per activation, a float
-    convolution's input 32. The first and last convolutions do not count.
-
-    Returns
-    -------
-    dict
-        ``pointwise`` and ``inner``, each ``(bits, activations)``: the inputs
-        of the 1x1 convolutions (the activations WCC compresses), and those of
-        every inner convolution.
-    """
+@contextlib.contextmanager
+def counted_activation_bits(model):
+    """Count, during the forward passes inside the ``with``, the bits and activations entering the model's inner
+    layers; yields the dictionary :func:`activation_bits` returns, filled as the passes run."""
     counts = {"pointwise": [0, 0], "inner": [0, 0]}
 
     def record(module, inputs):
@@ -79,23 +78,115 @@ def activation_bits(model, x):
     convs = [m for m in model.modules() if isinstance(m, (torch.nn.Conv2d, WCCConv2d))]
     handles = [m.register_forward_pre_hook(record) for m in convs[1:-1]]
     try:
-        with torch.no_grad():
-            model(x)
+        yield counts
     finally:
         for handle in handles:
             handle.remove()
-    return {key: tuple(value) for key, value in counts.items()}
 
 
-def evaluate(checkpoint_dir=None, stages=STAGES, photographs=HELD_OUT, crop=None, progress=None):
-    """Evaluate every stage's checkpoint on the held-out photographs (whole, or their central ``crop``).
+def activation_bits(model, x):
+    """Bits and activations entering the model's inner layers on input ``x``.
+
+    A :class:`WCCConv2d` input counts its compressed stream (``C * k *
+    bit_a`` code bits plus one bitmap bit per position), a
+    :class:`QuantConv2d` input ``bit_a`` bits per activation, a float
+    convolution's input 32. The first and last convolutions do not count.
 
     Returns
     -------
     dict
-        ``noisy`` (PSNR and SSIM of the noisy inputs) and ``rows``: per stage
-        its name, label, kind, rate, energy, bits per activation, mean PSNR
-        and SSIM, and the per-photograph values.
+        ``pointwise`` and ``inner``, each ``(bits, activations)``: the inputs
+        of the 1x1 convolutions (the activations WCC compresses), and those of
+        every inner convolution.
+    """
+    with counted_activation_bits(model) as counts, torch.no_grad():
+        model(x)
+    return {key: tuple(value) for key, value in counts.items()}
+
+
+def replicas_of(checkpoint_dir, stage):
+    """The replicas (seeds) of ``stage`` whose checkpoints are in ``checkpoint_dir``: 0, then 1, 2, ... while found."""
+    replicas = [0]
+    while replicas[-1] + 1 < MAX_REPLICAS and (Path(checkpoint_dir) / checkpoint_name(stage, replicas[-1] + 1)).is_file():
+        replicas.append(replicas[-1] + 1)
+    return replicas
+
+
+def _hardware_tiles(stage):
+    """Whether the hardware-as-built columns are measured for ``stage``: the WCC stages the generator builds from."""
+    return stage.kind == "wcc" and stage.energy == "square" and stage.quantizer == "lsq"
+
+
+def _evaluate_one(task):
+    """One checkpoint on every photograph: float model, and for WCC stages the integer model per tile size."""
+    path, stage, photographs, crop, tiles, threads = task
+    torch.set_num_threads(threads)
+    model, _, training = load_checkpoint(path, stage)
+    images = [noisy_photograph(i, name, crop) for i, name in enumerate(photographs)]
+    per_photo, totals = [], {"pointwise": [0, 0], "inner": [0, 0]}
+    for (x, clean), name in zip(images, photographs):
+        with counted_activation_bits(model) as counts, torch.no_grad():
+            out = model(x)
+        for key in totals:
+            totals[key] = [a + b for a, b in zip(totals[key], counts[key])]
+        psnr, ssim = psnr_ssim(out, clean)
+        per_photo.append({"photograph": name, "psnr": psnr, "ssim": ssim})
+    result = {"replica": _replica(path), "photographs": per_photo, **_means(per_photo),
+              "bits": {key: tuple(value) for key, value in totals.items()},
+              "steps": training.get("float_steps" if stage.kind == "float" else "tune_steps"),
+              "curve": training.get("curve")}
+    if tiles and _hardware_tiles(stage):
+        calibration = calibration_images()
+        result["tiles"] = {}
+        for tile in tiles:
+            scores = []
+            for (x, clean), name in zip(images, photographs):
+                size = tuple(x.shape[2:]) if tile == WHOLE_IMAGE else (tile, tile)
+                network = export_network(model, size, calibration)
+                output = integer_network(network, x[0, 0].numpy()).output
+                psnr, ssim = psnr_ssim(torch.from_numpy(output)[None, None], clean)
+                scores.append({"photograph": name, "psnr": psnr, "ssim": ssim})
+            result["tiles"][str(tile)] = {"photographs": scores, **_means(scores)}
+    return result
+
+
+def _replica(path):
+    stem = Path(path).name.split(".")
+    return int(stem[1][4:]) if len(stem) == 3 else 0
+
+
+def _means(scores):
+    return {metric: float(np.mean([s[metric] for s in scores])) for metric in ("psnr", "ssim")}
+
+
+def _spread(values):
+    """Mean, sample standard deviation (0 for one value), lowest and highest."""
+    values = [float(v) for v in values]
+    return {"mean": float(np.mean(values)), "std": float(np.std(values, ddof=1)) if len(values) > 1 else 0.0,
+            "min": min(values), "max": max(values)}
+
+
+def evaluate(checkpoint_dir=None, stages=STAGES, photographs=HELD_OUT, crop=None, tiles=TILES, replicas=None,
+             jobs=1, threads=1, progress=None):
+    """Evaluate every stage's checkpoints on the held-out photographs (whole, or their central ``crop``).
+
+    Every replica (seed) of a stage found in ``checkpoint_dir`` is evaluated
+    (at most ``replicas`` of them, when given). For the WCC stages the
+    generator builds from (LSQ, energy by squares) the integer model also
+    runs the whole network with the top-k chosen per tile, for each tile side
+    in ``tiles`` (``"image"``: one tile as large as the photograph), as the
+    hardware computes it. Checkpoints run in ``jobs`` processes of
+    ``threads`` PyTorch threads each.
+
+    Returns
+    -------
+    dict
+        ``noisy`` (PSNR and SSIM of the noisy inputs), ``tiles`` and ``rows``:
+        per stage its name, label, kind, quantizer, rate, energy, bits per
+        activation, PSNR and SSIM (mean over replicas of the mean over the
+        photographs), their spread over the replicas, the per-photograph
+        means, the per-replica values, and per tile side the integer model's
+        PSNR and SSIM with their spread.
 
     Raises
     ------
@@ -103,45 +194,78 @@ def evaluate(checkpoint_dir=None, stages=STAGES, photographs=HELD_OUT, crop=None
         A checkpoint is missing or does not match its stage.
     """
     checkpoint_dir = default_checkpoint_dir() if checkpoint_dir is None else checkpoint_dir
+    progress = progress or (lambda message: None)
     if crop is not None:
         check_quality_size(crop, crop, "crop")
+    tiles = [check_tile(tile) for tile in tiles]
     # Refuse a missing or mismatched checkpoint before spending minutes on the others.
-    models = {}
+    tasks = []
     for stage in stages:
-        model, _, _ = load_checkpoint(f"{checkpoint_dir}/{stage.name}.pt", stage)
-        models[stage.name] = model
+        found = replicas_of(checkpoint_dir, stage)[:replicas]
+        for replica in found:
+            path = Path(checkpoint_dir) / checkpoint_name(stage, replica)
+            load_checkpoint(path, stage)
+            tasks.append((str(path), stage, list(photographs), crop, tiles, threads))
     images = [noisy_photograph(i, name, crop) for i, name in enumerate(photographs)]
     noisy_scores = [psnr_ssim(x, clean) for x, clean in images]
-    rows = []
+    progress(f"evaluating {len(tasks)} checkpoints in {min(jobs, len(tasks))} process(es)"
+             + (f"; integer model with per-tile selection at tiles {', '.join(map(str, tiles))}" if tiles else ""))
     started = time.monotonic()
-    for stage in stages:
-        model = models[stage.name]
-        per_photo, totals = [], {"pointwise": [0, 0], "inner": [0, 0]}
-        for (x, clean), name in zip(images, photographs):
-            with torch.no_grad():
-                out = model(x)
-            psnr, ssim = psnr_ssim(out, clean)
-            for key, (bits, activations) in activation_bits(model, x).items():
-                totals[key][0] += bits
-                totals[key][1] += activations
-            per_photo.append({"photograph": name, "psnr": psnr, "ssim": ssim})
-        row = {"stage": stage.name, "label": stage.label, "kind": stage.kind, "bit_a": stage.bit_a,
-               "rate": stage.rate if stage.kind == "wcc" else None,
-               "energy": stage.energy if stage.kind == "wcc" else None,
-               "bits_per_activation": totals["pointwise"][0] / totals["pointwise"][1],
-               "bits_per_activation_inner": totals["inner"][0] / totals["inner"][1],
-               "psnr": float(np.mean([p["psnr"] for p in per_photo])),
-               "ssim": float(np.mean([p["ssim"] for p in per_photo])), "photographs": per_photo}
-        rows.append(row)
-        if progress is not None:
-            progress(f"{stage.label}: {row['bits_per_activation']:.3f} bits/activation, PSNR {row['psnr']:.2f} dB, "
-                     f"SSIM {row['ssim']:.4f} ({time.monotonic() - started:.0f} s)")
+    results = {}
+    for (path, stage, *_), result in zip(tasks, in_processes(_evaluate_one, tasks, jobs)):
+        results.setdefault(stage.name, []).append(result)
+        progress(f"{stage.label} replica {result['replica']}: PSNR {result['psnr']:.2f} dB, SSIM {result['ssim']:.4f}"
+                 + "".join(f", tile {tile} {value['psnr']:.2f} dB" for tile, value in result.get("tiles", {}).items())
+                 + f" ({time.monotonic() - started:.0f} s)")
+    rows = [_row(stage, results[stage.name], photographs) for stage in stages]
     return {
-        "photographs": list(photographs), "crop": crop,
+        "photographs": list(photographs), "crop": crop, "tiles": [str(tile) for tile in tiles],
         "noisy": {"psnr": float(np.mean([s[0] for s in noisy_scores])),
                   "ssim": float(np.mean([s[1] for s in noisy_scores]))},
         "rows": rows,
     }
+
+
+def _row(stage, replicas, photographs):
+    """One stage's row of :func:`evaluate` from its replicas' results."""
+    bits = replicas[0]["bits"]
+    row = {"stage": stage.name, "label": stage.label, "kind": stage.kind, "bit_a": stage.bit_a,
+           "quantizer": stage.quantizer if stage.kind != "float" else None,
+           "rate": stage.rate if stage.kind == "wcc" else None,
+           "energy": stage.energy if stage.kind == "wcc" else None,
+           "bits_per_activation": bits["pointwise"][0] / bits["pointwise"][1],
+           "bits_per_activation_inner": bits["inner"][0] / bits["inner"][1],
+           "seeds": len(replicas)}
+    for metric in ("psnr", "ssim"):
+        spread = _spread([r[metric] for r in replicas])
+        row[metric], row[f"{metric}_std"], row[f"{metric}_min"], row[f"{metric}_max"] = (
+            spread["mean"], spread["std"], spread["min"], spread["max"])
+    row["photographs"] = [{"photograph": name, **{metric: float(np.mean([r["photographs"][i][metric] for r in replicas]))
+                                                 for metric in ("psnr", "ssim")}}
+                          for i, name in enumerate(photographs)]
+    if "tiles" in replicas[0]:
+        row["tiles"] = {}
+        for tile in replicas[0]["tiles"]:
+            values = [r["tiles"][tile] for r in replicas]
+            row["tiles"][tile] = {
+                **{metric: _spread([v[metric] for v in values])["mean"] for metric in ("psnr", "ssim")},
+                **{f"{metric}_std": _spread([v[metric] for v in values])["std"] for metric in ("psnr", "ssim")},
+                "photographs": [{"photograph": name, **{metric: float(np.mean([v["photographs"][i][metric]
+                                                                            for v in values]))
+                                                        for metric in ("psnr", "ssim")}}
+                                for i, name in enumerate(photographs)]}
+    row["replicas"] = [{key: value for key, value in r.items() if key != "bits"} for r in replicas]
+    return row
+
+
+def check_tile(tile):
+    """A tile side of :func:`evaluate`: a multiple of 8 (3 Haar levels) from 8 to the generator's largest frame,
+    or ``"image"``."""
+    if tile == WHOLE_IMAGE:
+        return tile
+    if isinstance(tile, bool) or not isinstance(tile, int) or tile < 8 or tile % 8 or tile > MAX_FRAME_SIDE:
+        raise ValueError(f"tiles: each must be a multiple of 8 from 8 to {MAX_FRAME_SIDE}, or {WHOLE_IMAGE!r}, got {tile!r}")
+    return tile
 
 
 #: Smallest side of a photograph whose quality is measured: SSIM's 7x7 window must fit in it.
@@ -164,18 +288,29 @@ def psnr_ssim(output, clean):
 
 
 
-def evaluate_and_plot(checkpoint_dir=None, *, photographs=None, crop=None, plot=None, progress=lambda message: None):
-    """:func:`evaluate` on ``photographs`` (default: the held-out ones), as a summary; with ``plot``, the PSNR/SSIM
-    plot written there."""
+#: What ``--quick`` evaluates: the central crop of each photograph, one replica, one tile side.
+QUICK = {"crop": 64, "replicas": 1, "tiles": (16,)}
+
+
+def evaluate_and_plot(checkpoint_dir=None, *, photographs=None, crop=None, tiles=TILES, replicas=None, quick=False,
+                      jobs=1, plot=None, progress=lambda message: None):
+    """:func:`evaluate` on ``photographs`` (default: the held-out ones), as a summary; ``quick`` evaluates as
+    :data:`QUICK` says (a minute instead of many). With ``plot``, the PSNR/SSIM plot is written there and the
+    learning curves beside it (``<plot stem>_curves.png``)."""
     photographs = list(photographs or HELD_OUT)
+    if quick:
+        crop, replicas, tiles = crop or QUICK["crop"], QUICK["replicas"], QUICK["tiles"]
     progress(f"evaluating the checkpoints in {checkpoint_dir or 'the shipped set'} on {', '.join(photographs)}"
              + (f" (central {crop}x{crop})" if crop else ""))
-    result = evaluate(checkpoint_dir, photographs=photographs, crop=crop, progress=progress)
+    result = evaluate(checkpoint_dir, photographs=photographs, crop=crop, tiles=tiles, replicas=replicas, jobs=jobs,
+                      progress=progress)
     summary = {"command": "eval", **result}
     if plot:
-        from .report import plot_quality
+        from .report import plot_learning_curves, plot_quality
 
+        curves = Path(plot).with_name(f"{Path(plot).stem}_curves.png")
         plot_quality(result, plot)
-        summary["plot"] = str(plot)
-        progress(f"wrote {plot}")
+        plot_learning_curves(result, curves)
+        summary["plot"], summary["curves"] = str(plot), str(curves)
+        progress(f"wrote {plot} and {curves}")
     return summary

@@ -15,7 +15,24 @@ from .quant_conv import QuantConv2d
 from .quantizers import weight_scale
 from .wcc_conv import WCCConv2d
 
-__all__ = ["UnsupportedNetwork", "block_outputs", "export_network"]
+__all__ = ["CALIBRATION_NOISE_SEED", "CALIBRATION_SIZE", "UnsupportedNetwork", "block_outputs", "calibration_images",
+           "export_network"]
+
+#: Side of the training photographs' noisy versions the last scale is calibrated on.
+CALIBRATION_SIZE = 128
+#: Seed of the calibration images' noise.
+CALIBRATION_NOISE_SEED = 2000
+
+
+def calibration_images():
+    """Noisy versions of the training photographs, resized to :data:`CALIBRATION_SIZE`: :func:`export_network`'s
+    usual ``calibration``, as ``(N, 1, H, W)``."""
+    from .photographs import grey_photograph
+    from .training import TRAINING_PHOTOGRAPHS, noisy
+
+    generator = torch.Generator().manual_seed(CALIBRATION_NOISE_SEED)
+    return torch.cat([noisy(grey_photograph(name, CALIBRATION_SIZE, CALIBRATION_SIZE), generator)
+                      for name in TRAINING_PHOTOGRAPHS])
 
 
 class UnsupportedNetwork(ValueError):

@@ -99,13 +99,16 @@ def haar_pyramid_float(x, levels):
     levels = check_levels(levels)
     batch, channels, height, width = x.shape
     ll = F.pad(x, (0, padded_size(width, levels) - width, 0, padded_size(height, levels) - height))
-    ll = ll.reshape(batch * channels, 1, *ll.shape[-2:])
-    filters = _HAAR_FILTERS.to(x.dtype)[:, None]
+    ll = ll.reshape(batch * channels, *ll.shape[-2:])
     details = []
     for _ in range(levels):
-        bands = F.conv2d(ll, filters, stride=2)  # (N*C, 4, h, w)
-        ll = bands[:, :1]
-        details.append(bands[:, 1:].flatten(1))
+        # Sums and differences of the four pixels of every 2x2 block (faster than a strided convolution).
+        top, bottom = ll[:, 0::2], ll[:, 1::2]
+        a, b, c, d = top[..., 0::2], top[..., 1::2], bottom[..., 0::2], bottom[..., 1::2]
+        plus_top, minus_top, plus_bottom, minus_bottom = a + b, a - b, c + d, c - d
+        ll = (plus_top + plus_bottom) * 0.5
+        details.append(torch.stack([(plus_top - plus_bottom) * 0.5, (minus_top + minus_bottom) * 0.5,
+                                    (minus_top - minus_bottom) * 0.5], dim=1).flatten(1))
     pieces = [ll.flatten(1)] + details[::-1]
     return torch.cat(pieces, dim=1).view(batch, channels, -1)
 
@@ -116,13 +119,20 @@ def haar_pyramid_inverse(flat, levels, height, width):
     batch, channels, _ = flat.shape
     padded_height, padded_width = padded_size(height, levels), padded_size(width, levels)
     flat = flat.reshape(batch * channels, -1)
-    filters = _HAAR_FILTERS.to(flat.dtype)[:, None]
     rows, cols = padded_height >> levels, padded_width >> levels
-    ll = flat[:, :rows * cols].view(-1, 1, rows, cols)
+    ll = flat[:, :rows * cols].view(-1, rows, cols)
     offset = rows * cols
     for level in range(levels, 0, -1):
         rows, cols = padded_height >> level, padded_width >> level
         bands = flat[:, offset:offset + 3 * rows * cols].view(-1, 3, rows, cols)
         offset += 3 * rows * cols
-        ll = F.conv_transpose2d(torch.cat([ll, bands], dim=1), filters, stride=2)
+        top_right, bottom_left, bottom_right = bands[:, 0], bands[:, 1], bands[:, 2]
+        plus_ll, minus_ll = ll + top_right, ll - top_right
+        plus_d, minus_d = bottom_left + bottom_right, bottom_left - bottom_right
+        a, b = (plus_ll + plus_d) * 0.5, (plus_ll - plus_d) * 0.5
+        c, d = (minus_ll + minus_d) * 0.5, (minus_ll - minus_d) * 0.5
+        # Interleave: a b on even rows, c d on odd rows.
+        top = torch.stack([a, b], dim=-1).flatten(-2)
+        bottom = torch.stack([c, d], dim=-1).flatten(-2)
+        ll = torch.stack([top, bottom], dim=-2).flatten(-3, -2)
     return ll.view(batch, channels, padded_height, padded_width)[..., :height, :width]

@@ -2,28 +2,32 @@
 
 The model (:class:`~wccgen.golden.denoiser.Denoiser`) learns to remove
 Gaussian noise (sigma 25/255) from grey-scale patches of the training
-photographs; the held-out photographs never enter training. Following the WCC
-paper, the float model is fine-tuned to 8/8 quantization, then to WCC at
-50 %, 25 % and 12.5 % (each rate from the previous one), with the first and
-last layers untouched; the plain low-bit baselines (8/4, 8/2) and the WCC
-variants selecting by sum of magnitudes are fine-tuned the same way. Every
-stage is seeded: the same seed, steps and machine give the same checkpoints.
+photographs; the held-out photographs never enter training. The float model
+is fine-tuned to 8/8 quantization; from that one parent every compressed
+stage (WCC at 50, 25 and 12.5 %, selecting by squares or magnitudes; the
+plain low-bit baselines 8/4 and 8/2) is fine-tuned quantization-aware with the
+same number of steps, several times with different seeds, the first and last
+layers untouched. Every run is seeded: the same seed, steps and machine give
+the same checkpoints.
 """
 
 from __future__ import annotations
 
 import math
 import time
+from pathlib import Path
 
 import torch
 from torch import nn
 
 from .checkpoints import Stage, build_model, save_checkpoint
+from .quantizers import ACTIVATION_QUANTIZERS
 from .denoiser import Denoiser
 from .photographs import grey_photograph
+from .processes import in_processes
 
-__all__ = ["HELD_OUT", "NOISE_SIGMA", "STAGES", "TRAINING_PHOTOGRAPHS", "TrainingPlan", "noisy", "train", "train_stages",
-           "train_stage"]
+__all__ = ["HELD_OUT", "NOISE_SIGMA", "STAGES", "TRAINING_PHOTOGRAPHS", "TrainingPlan", "checkpoint_name", "noisy",
+           "train", "train_stages", "train_stage"]
 
 #: Photographs the model is trained on.
 TRAINING_PHOTOGRAPHS = ("camera", "coffee", "rocket", "brick", "grass", "coins", "clock", "hubble_deep_field",
@@ -32,24 +36,42 @@ TRAINING_PHOTOGRAPHS = ("camera", "coffee", "rocket", "brick", "grass", "coins",
 HELD_OUT = ("astronaut", "chelsea", "moon", "gravel")
 #: Standard deviation of the noise, on grey levels in [0, 1].
 NOISE_SIGMA = 25 / 255
+#: Steps of every fine-tuning stage.
+TUNE_STEPS = 600
+#: Training runs (seeds) of every compressed stage.
+REPLICAS = 3
+#: Replicas are seeded 100 apart; the stages in between.
+MAX_REPLICAS = 10
+#: Points of a stage's learning curve.
+CURVE_POINTS = 20
+#: The fixed validation batch of the learning curves: patches of the training photographs.
+VALIDATION_PATCHES, VALIDATION_SEED = 32, 999
 
-#: The stages of the default model, each trained from its parent's weights.
+#: The stages of the default model. The float model and its 8/8 version are the parents; every compressed
+#: stage is fine-tuned from the same 8/8 parent with the same number of steps. Each compression is trained
+#: with the strong quantizer (LSQ: learned step from an MSE-optimal start, unsigned codes for non-negative
+#: inputs) and, as it was first published, with PACT (a clip learned through the clipping, started at the max).
 STAGES = (
     Stage("fp32", "float"),
     Stage("q8a8", "quant", "fp32", bit_w=8, bit_a=8),
-    Stage("q8a4", "quant", "q8a8", bit_w=8, bit_a=4),
-    Stage("q8a2", "quant", "q8a4", bit_w=8, bit_a=2),
-    Stage("wcc50", "wcc", "q8a8", rate=0.5),
-    Stage("wcc25", "wcc", "wcc50", rate=0.25),
-    Stage("wcc12", "wcc", "wcc25", rate=0.125),
-    Stage("wcc50abs", "wcc", "q8a8", rate=0.5, energy="abs"),
-    Stage("wcc25abs", "wcc", "wcc50abs", rate=0.25, energy="abs"),
-    Stage("wcc12abs", "wcc", "wcc25abs", rate=0.125, energy="abs"),
+    Stage("q8a4", "quant", "q8a8", bit_w=8, bit_a=4, quantizer="lsq"),
+    Stage("q8a2", "quant", "q8a8", bit_w=8, bit_a=2, quantizer="lsq"),
+    Stage("wcc50", "wcc", "q8a8", rate=0.5, quantizer="lsq"),
+    Stage("wcc25", "wcc", "q8a8", rate=0.25, quantizer="lsq"),
+    Stage("wcc12", "wcc", "q8a8", rate=0.125, quantizer="lsq"),
+    Stage("wcc50abs", "wcc", "q8a8", rate=0.5, energy="abs", quantizer="lsq"),
+    Stage("wcc25abs", "wcc", "q8a8", rate=0.25, energy="abs", quantizer="lsq"),
+    Stage("wcc12abs", "wcc", "q8a8", rate=0.125, energy="abs", quantizer="lsq"),
+    Stage("q8a4pact", "quant", "q8a8", bit_w=8, bit_a=4),
+    Stage("q8a2pact", "quant", "q8a8", bit_w=8, bit_a=2),
+    Stage("wcc50pact", "wcc", "q8a8", rate=0.5),
+    Stage("wcc25pact", "wcc", "q8a8", rate=0.25),
+    Stage("wcc12pact", "wcc", "q8a8", rate=0.125),
 )
 
 
 class TrainingPlan:
-    """Steps, batch, patch size and learning rates of a training run.
+    """Steps, batch, patch size, learning rates and seeds of a training run.
 
     Parameters
     ----------
@@ -60,22 +82,38 @@ class TrainingPlan:
     float_lr, tune_lr : float
         Peak learning rates (Adam, cosine decay to zero).
     seed : int
+        Base seed; replica ``r`` of the stage at position ``i`` of
+        :data:`STAGES` uses ``seed + 100 * r + i``.
+    replicas : int
+        Training runs of every compressed stage, with seeds differing (the
+        parents are trained once).
+    calibration : int
+        Patches of the batch that sets a stage's fresh quantizers before training.
     """
 
-    def __init__(self, float_steps=4000, tune_steps=300, batch=8, patch=48, float_lr=2e-3, tune_lr=2e-4, seed=0):
+    def __init__(self, float_steps=4000, tune_steps=TUNE_STEPS, batch=8, patch=48, float_lr=2e-3, tune_lr=1e-3, seed=0,
+                 replicas=REPLICAS, calibration=32):
         for name, value in (("float_steps", float_steps), ("tune_steps", tune_steps), ("batch", batch),
-                            ("patch", patch)):
+                            ("patch", patch), ("replicas", replicas), ("calibration", calibration)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name}: must be a positive integer, got {value!r}")
         if patch % 8:
             raise ValueError(f"patch: must be a multiple of 8 (3 Haar levels), got {patch}")
+        if replicas > MAX_REPLICAS:
+            raise ValueError(f"replicas: at most {MAX_REPLICAS} (seeds of neighbouring stages would meet), got {replicas}")
         self.float_steps, self.tune_steps, self.batch, self.patch = float_steps, tune_steps, batch, patch
         self.float_lr, self.tune_lr, self.seed = float(float_lr), float(tune_lr), int(seed)
+        self.replicas, self.calibration = replicas, calibration
 
     def record(self):
         return {"float_steps": self.float_steps, "tune_steps": self.tune_steps, "batch": self.batch,
                 "patch": self.patch, "float_lr": self.float_lr, "tune_lr": self.tune_lr, "seed": self.seed,
-                "photographs": list(TRAINING_PHOTOGRAPHS), "noise_sigma": NOISE_SIGMA}
+                "calibration": self.calibration, "photographs": list(TRAINING_PHOTOGRAPHS), "noise_sigma": NOISE_SIGMA}
+
+    def stage_seed(self, stage, replica):
+        """The seed of replica ``replica`` of ``stage`` (its initial weights, calibration and patches)."""
+        index = next((i for i, s in enumerate(STAGES) if s.name == stage.name), len(STAGES))
+        return self.seed + 100 * replica + index
 
 
 def noisy(clean, generator):
@@ -94,10 +132,10 @@ class PatchSampler:
     def _int(self, high):
         return int(torch.randint(high, (1,), generator=self.generator))
 
-    def sample(self):
-        """``(noisy, clean)`` batches, each (batch, 1, patch, patch)."""
+    def sample(self, count=None):
+        """``(noisy, clean)`` batches of ``count`` patches (default the batch), each (count, 1, patch, patch)."""
         patches = []
-        for _ in range(self.batch):
+        for _ in range(self.batch if count is None else count):
             image = self.images[self._int(len(self.images))]
             top = self._int(image.shape[0] - self.patch + 1)
             left = self._int(image.shape[1] - self.patch + 1)
@@ -111,22 +149,46 @@ class PatchSampler:
 
 
 def _transfer(model, parent_state, stage):
-    """Load the parent stage's weights; only quantizer clips the parent lacks may stay fresh."""
+    """Load the parent stage's weights into ``model``.
+
+    A quantizer of another kind than the parent's (a learned step where the
+    parent learned a clip) stays fresh, to be calibrated; a quantizer of the
+    same kind inherits the parent's scale. Anything else that does not fit
+    is an error.
+    """
+    parent_state = dict(parent_state)
+    quantizers = [name for name, module in model.named_modules() if isinstance(module, tuple(ACTIVATION_QUANTIZERS.values()))]
+    own = model.state_dict()
+    for name in quantizers:
+        prefix = f"{name}."
+        mine = {key for key in own if key.startswith(prefix)}
+        theirs = {key for key in parent_state if key.startswith(prefix)}
+        if mine != theirs:
+            for key in theirs:
+                del parent_state[key]
     missing, unexpected = model.load_state_dict(parent_state, strict=False)
-    fresh = [key for key in missing if "quant." not in key]
+    fresh = [key for key in missing if not any(key.startswith(f"{name}.") for name in quantizers)]
     if fresh or unexpected:
         raise RuntimeError(f"stage {stage.name}: parent weights do not fit (missing {fresh[:3]}, "
                            f"unexpected {unexpected[:3]})")
 
 
-def train_stage(stage, plan, architecture, parent_state=None, progress=None):
-    """Train one stage and return its model (float, or converted as the stage says).
+def _psnr(mse):
+    return -10 * math.log10(max(mse, 1e-12))
 
-    The stage's seed is the plan's seed plus the stage's position in
-    :data:`STAGES`, for the initial weights and for the patches.
+
+def train_stage(stage, plan, architecture, parent_state=None, progress=None, replica=0):
+    """Train one stage and return ``(model, curve)``: the model (float, or converted as the stage says) and its
+    learning curve.
+
+    The stage's seed is :meth:`TrainingPlan.stage_seed`. Before training, one
+    forward pass over ``plan.calibration`` patches sets every quantizer that
+    is still fresh. The curve holds, about every twentieth step, the step, the
+    PSNR of the mean training loss since the last point, and the PSNR on a
+    fixed validation batch (32 patches of the training photographs, not
+    trained on).
     """
-    index = next((i for i, s in enumerate(STAGES) if s.name == stage.name), len(STAGES))
-    seed = plan.seed + index
+    seed = plan.stage_seed(stage, replica)
     torch.manual_seed(seed)
     model = build_model(architecture, stage)
     if parent_state is not None:
@@ -134,12 +196,22 @@ def train_stage(stage, plan, architecture, parent_state=None, progress=None):
     steps = plan.float_steps if stage.kind == "float" else plan.tune_steps
     peak = plan.float_lr if stage.kind == "float" else plan.tune_lr
     sampler = PatchSampler(plan.patch, plan.batch, seed)
-    # The first batch sets the activation clips that are still fresh (as calibration would).
+    validation = PatchSampler(plan.patch, VALIDATION_PATCHES, VALIDATION_SEED).sample()
     model.train()
     with torch.no_grad():
-        model(sampler.sample()[0])
+        model(sampler.sample(plan.calibration)[0])
     optimizer = torch.optim.Adam(model.parameters(), lr=peak)
     loss_fn = nn.MSELoss()
+    every = max(1, steps // CURVE_POINTS)
+
+    def validation_psnr():
+        model.eval()
+        with torch.no_grad():
+            value = _psnr(loss_fn(model(validation[0]), validation[1]).item())
+        model.train()
+        return round(value, 4)
+
+    curve, window = [[0, None, validation_psnr()]], []
     started = time.monotonic()
     for step in range(steps):
         for group in optimizer.param_groups:
@@ -149,40 +221,107 @@ def train_stage(stage, plan, architecture, parent_state=None, progress=None):
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-        if progress is not None and (step + 1) % max(1, steps // 10) == 0:
-            psnr = -10 * math.log10(max(loss.item(), 1e-12))
-            progress(f"{stage.name}: step {step + 1}/{steps}, training PSNR {psnr:.2f} dB "
-                     f"({time.monotonic() - started:.0f} s)")
+        window.append(loss.item())
+        if (step + 1) % every == 0 or step + 1 == steps:
+            curve.append([step + 1, round(_psnr(sum(window) / len(window)), 4), validation_psnr()])
+            window = []
+            if progress is not None and (step + 1) % max(1, steps // 4) == 0:
+                progress(f"{stage.name} (replica {replica}): step {step + 1}/{steps}, training PSNR {curve[-1][1]:.2f} "
+                         f"dB, validation {curve[-1][2]:.2f} dB ({time.monotonic() - started:.0f} s)")
     model.eval()
-    return model
+    return model, curve
 
 
-def train(out_dir, plan=None, stages=STAGES, architecture=None, progress=None):
-    """Train every stage in order and write ``<out_dir>/<stage>.pt``; return the paths.
+def checkpoint_name(stage, replica=0):
+    """File name of a stage's checkpoint: ``<stage>.pt`` for replica 0, ``<stage>.seed<r>.pt`` for the others."""
+    return f"{stage.name}.pt" if replica == 0 else f"{stage.name}.seed{replica}.pt"
 
-    A stage's parent must come before it in ``stages``.
+
+def _parents(stages):
+    return {stage.parent for stage in stages if stage.parent is not None}
+
+
+def _train_one(task):
+    """One (stage, replica): train from the parent's checkpoint and write the checkpoint (runs in a worker)."""
+    stage, replica, plan, architecture, out_dir, threads = task
+    torch.set_num_threads(threads)
+    parent_state = None
+    if stage.parent is not None:
+        parent_state = torch.load(f"{out_dir}/{stage.parent}.pt", map_location="cpu", weights_only=True)["state"]
+    started = time.monotonic()
+    model, curve = train_stage(stage, plan, architecture, parent_state, replica=replica)
+    path = f"{out_dir}/{checkpoint_name(stage, replica)}"
+    save_checkpoint(path, model, architecture, stage, {**_training_record(stage, replica, plan), "curve": curve})
+    return path, curve, time.monotonic() - started
+
+
+def train(out_dir, plan=None, stages=STAGES, architecture=None, progress=None, jobs=1, threads=1, keep=False):
+    """Train every stage (the parents once, the others ``plan.replicas`` times) into ``out_dir``; return the paths.
+
+    A stage's parent must come before it in ``stages``. Replicas and stages
+    of one parent train in ``jobs`` worker processes of ``threads`` PyTorch
+    threads each; the checkpoints do not depend on ``jobs``. With ``keep``, a
+    checkpoint already in ``out_dir`` that this plan would write (same stage,
+    model and training record) is kept instead of trained again.
     """
     plan = plan or TrainingPlan()
     architecture = architecture or Denoiser().architecture
-    states, paths = {}, []
+    progress = progress or (lambda message: None)
+    parents, done = _parents(stages), set()
     for stage in stages:
-        if stage.parent is not None and stage.parent not in states:
+        if stage.parent is not None and stage.parent not in {s.name for s in stages[:stages.index(stage)]}:
             raise ValueError(f"stages: {stage.name!r} starts from {stage.parent!r}, which is not trained before it")
-        model = train_stage(stage, plan, architecture, states.get(stage.parent), progress)
-        states[stage.name] = model.state_dict()
-        path = f"{out_dir}/{stage.name}.pt"
-        save_checkpoint(path, model, architecture, stage, {**plan.record(), "parent": stage.parent})
-        paths.append(path)
-        if progress is not None:
-            progress(f"{stage.name}: wrote {path}")
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    paths, pending = [], list(stages)
+    # Waves: every stage whose parent is trained goes into one pool; a stage others start from trains once.
+    while pending:
+        wave = [stage for stage in pending if stage.parent is None or stage.parent in done]
+        tasks = [(stage, replica, plan, architecture, str(out_dir), threads) for stage in wave
+                 for replica in range(1 if stage.name in parents else plan.replicas)]
+        if keep:
+            kept = [task for task in tasks if _already_trained(*task)]
+            paths += [f"{out_dir}/{checkpoint_name(stage, replica)}" for stage, replica, *_ in kept]
+            if kept:
+                progress(f"keeping {len(kept)} checkpoint(s) this plan trained already")
+            tasks = [task for task in tasks if task not in kept]
+        if tasks:
+            progress(f"training {len(tasks)} run(s) in {min(jobs, len(tasks))} process(es): "
+                     f"{', '.join(sorted({stage.name for stage, *_ in tasks}))}")
+        for (stage, replica, *_), (path, curve, seconds) in zip(tasks, in_processes(_train_one, tasks, jobs)):
+            paths.append(path)
+            progress(f"{stage.name} (replica {replica}): validation PSNR {curve[-1][2]:.2f} dB after "
+                     f"{curve[-1][0]} steps ({seconds:.0f} s); wrote {path}")
+        done |= {stage.name for stage in wave}
+        pending = [stage for stage in pending if stage not in wave]
     return paths
 
 
-def train_stages(out_dir, *, float_steps=4000, tune_steps=300, seed=0, threads=1, progress=lambda message: None):
-    """Train every stage from scratch with ``threads`` PyTorch threads (results depend on it); return a summary."""
-    torch.set_num_threads(threads)
-    plan = TrainingPlan(float_steps=float_steps, tune_steps=tune_steps, seed=seed)
-    progress(f"training {float_steps} float steps, then {tune_steps} steps per stage, seed {seed}, "
-             f"{threads} thread(s), into {out_dir}")
-    paths = train(out_dir, plan, progress=progress)
-    return {"command": "train", "out": str(out_dir), "checkpoints": paths, "plan": plan.record(), "threads": threads}
+def _training_record(stage, replica, plan):
+    return {**plan.record(), "parent": stage.parent, "replica": replica, "stage_seed": plan.stage_seed(stage, replica)}
+
+
+def _already_trained(stage, replica, plan, architecture, out_dir, threads):
+    """Whether ``out_dir`` holds the checkpoint this run would write (its learning curve aside)."""
+    from .checkpoints import CheckpointError, load_checkpoint
+
+    path = Path(out_dir) / checkpoint_name(stage, replica)
+    if not path.is_file():
+        return False
+    try:
+        model, _, training = load_checkpoint(path, stage)
+    except CheckpointError:
+        return False
+    training = {key: value for key, value in training.items() if key != "curve"}
+    return training == _training_record(stage, replica, plan) and model.architecture == architecture
+
+
+def train_stages(out_dir, *, float_steps=4000, tune_steps=TUNE_STEPS, seed=0, replicas=REPLICAS, threads=1, jobs=1,
+                 keep=False, progress=lambda message: None):
+    """Train every stage from scratch with ``threads`` PyTorch threads per process (results depend on it) in
+    ``jobs`` processes; return a summary."""
+    plan = TrainingPlan(float_steps=float_steps, tune_steps=tune_steps, seed=seed, replicas=replicas)
+    progress(f"training {float_steps} float steps, then {tune_steps} steps per stage, {replicas} replica(s) of each "
+             f"compressed stage, seed {seed}, {jobs} process(es) of {threads} thread(s), into {out_dir}")
+    paths = train(out_dir, plan, progress=progress, jobs=jobs, threads=threads, keep=keep)
+    return {"command": "train", "out": str(out_dir), "checkpoints": paths, "plan": plan.record(), "threads": threads,
+            "replicas": replicas}

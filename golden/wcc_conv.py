@@ -11,7 +11,7 @@ from ..spec.checks import check_bits, check_levels, check_positive_int, check_ra
 from ..spec.fixed_point import MAX_SHIFT, quantize_multiplier, symmetric_limit
 from ..spec.frame import keep_count, level_map, padded_size
 from ..spec.wcc_config import ENERGY_MODES
-from .quantizers import ActivationQuantizer, quantize_weight
+from .quantizers import ActivationQuantizer, activation_quantizer, quantize_weight
 from .torch_haar import haar_pyramid_float, haar_pyramid_inverse, pyramid_order
 
 __all__ = ["WCCConv2d", "select_positions"]
@@ -59,10 +59,15 @@ class WCCConv2d(nn.Module):
         Add a learnable bias after the inverse transform.
     energy : {"square", "abs"}
         Sum of squares (the reference) or of magnitudes over channels.
+    quantizer : {"pact", "lsq"}
+        How the coefficient codes' scale is learned (see
+        :func:`~wccgen.golden.quantizers.activation_quantizer`; the codes are
+        symmetric either way, as the hardware's). The input quantizer is the
+        8-bit format between layers, always ``"pact"``.
     """
 
     def __init__(self, in_channels, out_channels, levels=3, rate=0.5, bit_w=8, bit_a=8, in_bits=8,
-                 bias=True, energy="square"):
+                 bias=True, energy="square", quantizer="pact"):
         super().__init__()
         self.in_channels = check_positive_int(in_channels, "in_channels")
         self.out_channels = check_positive_int(out_channels, "out_channels")
@@ -78,7 +83,7 @@ class WCCConv2d(nn.Module):
         self.bias = nn.Parameter(torch.zeros(out_channels)) if bias else None
         nn.init.kaiming_uniform_(self.weight, a=math.sqrt(5))
         self.input_quant = ActivationQuantizer(self.in_bits)
-        self.coef_quant = ActivationQuantizer(self.bit_a)
+        self.coef_quant = activation_quantizer(quantizer, self.bit_a, signed=True)
 
     @classmethod
     def from_conv(cls, conv, **kwargs):

@@ -10,8 +10,12 @@ import numpy as np
 
 from .checks import check_bits, check_keep, check_lanes, check_levels, check_positive_int, check_rate, set_validated
 
-__all__ = ["BankedFrame", "CompressedFrame", "CompressedWords", "FrameGeometry", "PaddedFrame", "keep_count", "level_map",
-           "padded_size"]
+__all__ = ["BankedFrame", "CompressedFrame", "CompressedWords", "FrameGeometry", "MAX_FRAME_SIDE", "PaddedFrame",
+           "keep_count", "level_map", "padded_size"]
+
+#: Largest side of a hardware frame (tile): a stage holds two frames, and a 256 x 256 frame of 64 channels is
+#: already more than an ECP5-85F's block RAM.
+MAX_FRAME_SIDE = 256
 
 
 def padded_size(size, levels):

@@ -142,3 +142,82 @@ def test_pyramid_haar_is_the_mallat_transform_reordered(height, width, levels):
     pyramid = haar_pyramid_float(x, levels)
     assert torch.allclose(pyramid, mallat.flatten(2)[:, :, order], atol=1e-12)
     assert torch.allclose(haar_pyramid_inverse(pyramid, levels, height, width), x, atol=1e-12)
+
+
+# -- the learned-step quantizer of the quality study -------------------------------------------------------------
+
+def numpy_mse_step(x, bits, unsigned, candidates=200):
+    """MSE-optimal step by a plain loop in NumPy over the same candidate clips (the oracle of mse_optimal_step)."""
+    x = np.asarray(x, dtype=np.float64).ravel()
+    peak = np.abs(x).max()
+    lowest, highest = (0, 2**bits - 1) if unsigned else (-(2**(bits - 1) - 1), 2**(bits - 1) - 1)
+    errors = []
+    for i in range(1, candidates + 1):
+        step = peak * i / candidates / highest
+        errors.append((((np.clip(np.round(x / step), lowest, highest) * step) - x) ** 2).sum())
+    best = int(np.argmin(errors))
+    return peak * (best + 1) / candidates / highest, errors[best], errors[-1]
+
+
+@pytest.mark.parametrize("bits,unsigned", [(2, True), (4, True), (4, False), (8, False)])
+def test_mse_optimal_step_matches_a_numpy_search_and_beats_the_max_clip(bits, unsigned):
+    from wccgen.golden.quantizers import mse_optimal_step
+
+    generator = torch.Generator().manual_seed(bits)
+    # Many small values and a long tail, as activations have.
+    x = torch.randn(5000, generator=generator) ** 2
+    if not unsigned:
+        x = x * torch.sign(torch.randn(5000, generator=generator))
+    step = mse_optimal_step(x, bits, unsigned)
+    want, best_error, max_clip_error = numpy_mse_step(x.numpy(), bits, unsigned)
+    assert step == pytest.approx(want, rel=1e-12)
+    assert best_error <= max_clip_error
+    if bits <= 4:
+        assert best_error < 0.9 * max_clip_error  # at few bits the max clip wastes the codes on the tail
+    assert mse_optimal_step(torch.zeros(10), bits, unsigned) == 1.0
+
+
+def test_learned_step_quantizer_forward_and_gradients_follow_lsq():
+    """Forward value and gradients against the LSQ paper's formulas, element by element."""
+    from wccgen.golden.quantizers import LearnedStepQuantizer
+
+    quantizer = LearnedStepQuantizer(3)
+    x = torch.tensor([-0.5, 0.0, 0.26, 0.74, 1.1, 3.0, 9.0], requires_grad=True)
+    quantizer(x.detach().abs())  # the calibration batch: non-negative, so the codes become unsigned 0..7
+    assert bool(quantizer.unsigned) and quantizer.range == (0, 7)
+    with torch.no_grad():
+        quantizer.step.fill_(0.5)
+    weights = torch.arange(1.0, 8.0)
+    (quantizer(x) * weights).sum().backward()
+    scale = 1 / np.sqrt(x.numel() * 7)
+    for value, weight, grad_x, got in zip(x.tolist(), weights.tolist(), x.grad.tolist(),
+                                          quantizer(x.detach()).tolist()):
+        ratio = value / 0.5
+        code = min(max(round(ratio), 0), 7)
+        assert got == pytest.approx(code * 0.5)
+        assert grad_x == pytest.approx(weight if 0 <= ratio <= 7 else 0.0)
+    want_step = sum(w * scale * ((round(v / 0.5) - v / 0.5) if 0 <= v / 0.5 <= 7 else (0 if v < 0 else 7))
+                    for v, w in zip(x.tolist(), weights.tolist()))
+    assert float(quantizer.step.grad) == pytest.approx(want_step, rel=1e-5)
+    assert torch.equal(quantizer.codes(quantizer(x.detach())), torch.tensor([0., 0, 1, 1, 2, 6, 7], dtype=torch.float64))
+
+
+def test_learned_step_quantizer_chooses_its_sign_on_the_calibration_batch():
+    from wccgen.golden.quantizers import LearnedStepQuantizer
+
+    signed = LearnedStepQuantizer(4)
+    signed(torch.tensor([-1.0, 2.0]))
+    assert signed.range == (-7, 7) and bool(signed.initialized)
+    forced = LearnedStepQuantizer(4, signed=True)
+    forced(torch.tensor([1.0, 2.0]))
+    assert forced.range == (-7, 7)
+    unsigned = LearnedStepQuantizer(4)
+    unsigned(torch.tensor([0.0, 2.0]))
+    assert unsigned.range == (0, 15)
+    step = unsigned.scale
+    unsigned(torch.tensor([-5.0, 50.0]))  # later batches change neither sign nor step
+    assert unsigned.range == (0, 15) and unsigned.scale == step
+    with pytest.raises(ValueError, match="signed"):
+        LearnedStepQuantizer(4, signed="yes")
+    with pytest.raises(ValueError, match="quantizer"):
+        QuantConv2d(2, 2, 1, quantizer="minmax")

@@ -65,11 +65,64 @@ def test_training_and_photographs_are_disjoint():
     assert 0.05 < float((noisy - clean).std()) < 0.15
 
 
-TINY = dict(float_steps=4, tune_steps=2, batch=2, patch=16)
+TINY = dict(float_steps=4, tune_steps=2, batch=2, patch=16, replicas=1, calibration=4)
 
 
 def tiny_stages():
     return [STAGE["fp32"], STAGE["q8a8"], Stage("wcc25", "wcc", "q8a8", rate=0.25)]
+
+
+def test_replicas_and_processes_give_the_checkpoints_of_one_process(tmp_path):
+    """Two replicas of two stages from one parent, in one process and in two: the same checkpoints; replicas differ;
+    a second run with keep trains nothing."""
+    architecture = Denoiser(channels=4, expansion=2, blocks=1).architecture
+    plan = TrainingPlan(**{**TINY, "replicas": 2})
+    stages = [STAGE["fp32"], STAGE["q8a8"], STAGE["q8a2"], STAGE["wcc25"]]
+    serial = train(tmp_path / "serial", plan, stages, architecture, jobs=1)
+    parallel = train(tmp_path / "parallel", plan, stages, architecture, jobs=2)
+    names = sorted(path.rsplit("/", 1)[1] for path in serial)
+    assert names == sorted(path.rsplit("/", 1)[1] for path in parallel) == [
+        "fp32.pt", "q8a2.pt", "q8a2.seed1.pt", "q8a8.pt", "wcc25.pt", "wcc25.seed1.pt"]
+    for name in names:
+        a, b = (load_checkpoint(tmp_path / run / name)[0].state_dict() for run in ("serial", "parallel"))
+        assert all(torch.equal(a[key], b[key]) for key in a), name
+    first, second = (load_checkpoint(tmp_path / "serial" / name)[0].state_dict() for name in ("wcc25.pt", "wcc25.seed1.pt"))
+    assert any(not torch.equal(first[key], second[key]) for key in first)
+    _, _, record = load_checkpoint(tmp_path / "serial" / "wcc25.seed1.pt")
+    assert record["replica"] == 1 and record["parent"] == "q8a8" and record["stage_seed"] == plan.stage_seed(STAGE["wcc25"], 1)
+    assert [point[0] for point in record["curve"]] == [0, 1, 2]  # validation PSNR at every step of a 2-step run
+    messages = []
+    again = train(tmp_path / "serial", plan, stages, architecture, progress=messages.append, keep=True)
+    assert sorted(again) == sorted(serial) and not any(message.startswith("training") for message in messages)
+
+
+def test_a_learned_step_child_is_calibrated_and_a_pact_child_inherits_the_clip():
+    """From the 8/8 parent: an LSQ 2-bit input quantizer gets an MSE-optimal step and unsigned codes on the
+    calibration batch; the PACT 2-bit one keeps the parent's 8-bit clip (the baseline as first published)."""
+    from wccgen.golden.quantizers import mse_optimal_step
+
+    architecture = Denoiser(channels=4, expansion=2, blocks=1).architecture
+    plan = TrainingPlan(**{**TINY, "tune_steps": 1})
+    parent, _ = train_stage(STAGE["fp32"], plan, architecture)
+    parent, _ = train_stage(STAGE["q8a8"], plan, architecture, parent.state_dict())
+    clip = float(parent.blocks[0].project.input_quant.clip.detach())
+    strong_plan = TrainingPlan(**{**TINY, "tune_steps": 1, "tune_lr": 1e-12})  # training barely moves the step
+    strong, _ = train_stage(STAGE["q8a2"], strong_plan, architecture, parent.state_dict())
+    quantizer = strong.blocks[0].project.input_quant
+    assert bool(quantizer.unsigned) and quantizer.range == (0, 3)
+    assert quantizer.scale != pytest.approx(1.0) and quantizer.scale < clip / 3
+    weak, _ = train_stage(STAGE["q8a2pact"], strong_plan, architecture, parent.state_dict())
+    assert float(weak.blocks[0].project.input_quant.clip.detach()) == pytest.approx(clip, rel=1e-6)
+    # The step is the MSE-optimal one of what the calibration batch brings to the layer.
+    seen = []
+    probe = STAGE["q8a2"].convert(Denoiser(**architecture))
+    probe.load_state_dict(strong.state_dict())
+    probe.blocks[0].project.register_forward_pre_hook(lambda module, inputs: seen.append(inputs[0]))
+    from wccgen.golden.training import PatchSampler
+    sampler = PatchSampler(plan.patch, plan.batch, plan.stage_seed(STAGE["q8a2"], 0))
+    with torch.no_grad():
+        probe(sampler.sample(plan.calibration)[0])
+    assert quantizer.scale == pytest.approx(mse_optimal_step(seen[0], 2, True), rel=1e-3)
 
 
 def test_training_is_deterministic_given_a_seed(tmp_path):
@@ -99,8 +152,8 @@ def test_training_plan_refuses_bad_values():
 def small_checkpoint(tmp_path_factory):
     path = tmp_path_factory.mktemp("checkpoint") / "q8a8.pt"
     architecture = Denoiser(channels=4, expansion=2, blocks=1).architecture
-    model = train_stage(STAGE["fp32"], TrainingPlan(**TINY), architecture)
-    model = train_stage(STAGE["q8a8"], TrainingPlan(**TINY), architecture, model.state_dict())
+    model, _ = train_stage(STAGE["fp32"], TrainingPlan(**TINY), architecture)
+    model, _ = train_stage(STAGE["q8a8"], TrainingPlan(**TINY), architecture, model.state_dict())
     save_checkpoint(path, model, architecture, STAGE["q8a8"], {"seed": 0})
     return path
 
@@ -153,6 +206,73 @@ def test_missing_or_mismatched_checkpoint(tmp_path, small_checkpoint):
 
 
 # -- the shipped checkpoints -------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def replicated_checkpoints(tmp_path_factory):
+    """Two seeds of 8/2 LSQ and WCC 25 % LSQ of a small denoiser, with their parents."""
+    directory = tmp_path_factory.mktemp("replicated")
+    architecture = Denoiser(channels=4, expansion=2, blocks=1).architecture
+    stages = [STAGE["fp32"], STAGE["q8a8"], STAGE["q8a2"], STAGE["wcc25"]]
+    train(directory, TrainingPlan(**{**TINY, "float_steps": 30, "tune_steps": 4, "replicas": 2}), stages, architecture)
+    return directory, stages
+
+
+def test_evaluation_rows_are_the_mean_and_spread_of_the_seeds(replicated_checkpoints):
+    """Against the models run one by one: per-seed PSNR, their mean and standard deviation, and the integer model
+    with per-tile selection (16x16 tiles, and one tile as large as the crop)."""
+    import statistics
+
+    from wccgen.golden.evaluation import psnr_ssim
+    from wccgen.golden.network import integer_network
+    from wccgen.golden.network_export import calibration_images, export_network
+
+    directory, stages = replicated_checkpoints
+    photographs = ["moon", "gravel"]
+    result = evaluate(directory, stages, photographs, crop=40, tiles=(16, "image"), jobs=2)
+    rows = {row["stage"]: row for row in result["rows"]}
+    assert [row["seeds"] for row in result["rows"]] == [1, 1, 2, 2]
+    images = [noisy_photograph(i, name, 40) for i, name in enumerate(photographs)]
+    for name in ("q8a2", "wcc25"):
+        per_seed, tiled = [], {"16": [], "image": []}
+        for file in (f"{name}.pt", f"{name}.seed1.pt"):
+            model = load_checkpoint(directory / file)[0]
+            with torch.no_grad():
+                per_seed.append(statistics.mean(psnr_ssim(model(x), clean)[0] for x, clean in images))
+            if name == "wcc25":
+                for tile, size in (("16", lambda x: (16, 16)), ("image", lambda x: tuple(x.shape[2:]))):
+                    scores = [psnr_ssim(torch.from_numpy(integer_network(export_network(model, size(x), calibration_images()),
+                                                                         x[0, 0].numpy()).output)[None, None], clean)[0]
+                              for x, clean in images]
+                    tiled[tile].append(statistics.mean(scores))
+        row = rows[name]
+        assert [r["psnr"] for r in row["replicas"]] == pytest.approx(per_seed, abs=1e-9)
+        assert row["psnr"] == pytest.approx(statistics.mean(per_seed), abs=1e-9)
+        assert row["psnr_std"] == pytest.approx(statistics.stdev(per_seed), abs=1e-9)
+        assert (row["psnr_min"], row["psnr_max"]) == pytest.approx((min(per_seed), max(per_seed)), abs=1e-9)
+        if name == "wcc25":
+            for tile, values in tiled.items():
+                assert row["tiles"][tile]["psnr"] == pytest.approx(statistics.mean(values), abs=1e-9)
+                assert row["tiles"][tile]["psnr_std"] == pytest.approx(statistics.stdev(values), abs=1e-9)
+        else:
+            assert "tiles" not in row
+    assert rows["wcc25"]["replicas"][1]["curve"][-1][0] == 4  # the learning curve travels with the row
+
+
+def test_evaluation_refuses_a_directory_lacking_a_stage_before_any_work(replicated_checkpoints):
+    directory, _ = replicated_checkpoints
+    with pytest.raises(CheckpointError, match="q8a4.pt: checkpoint not found"):
+        evaluate(directory, crop=32)
+
+
+@pytest.mark.parametrize("tiles,message", [("12", "multiple of 8"), ("0", "positive"), ("16,x", "positive"),
+                                           ("512", "to 256"), (",", "must list")])
+def test_wccgen_eval_refuses_bad_tiles(tiles, message, capsys):
+    with pytest.raises(SystemExit) as stopped:
+        main(["eval", "--tiles", tiles])
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("wccgen: error:") and "--tiles" in err and message in err
+
 
 def test_shipped_checkpoints_are_the_stages_of_the_default_model():
     for stage in STAGES:

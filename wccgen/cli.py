@@ -17,7 +17,7 @@ import sys
 import time
 
 from . import summaries
-from .arguments import NON_NEGATIVE, POSITIVE, RATES, SIZE, Parser
+from .arguments import NON_NEGATIVE, POSITIVE, RATES, SIZE, Parser, add_eval_options, add_train_options
 from .exit_status import EXIT_STATUS, exit_status
 
 __all__ = ["main"]
@@ -107,14 +107,14 @@ def run_train(args, progress):
     from .golden.training import train_stages
 
     return train_stages(args.out, float_steps=args.float_steps, tune_steps=args.tune_steps, seed=args.seed,
-                        threads=args.threads, progress=progress)
+                        replicas=args.replicas, threads=args.threads, jobs=args.jobs, keep=args.keep, progress=progress)
 
 
 def run_eval(args, progress):
     from .golden.evaluation import evaluate_and_plot
 
-    return evaluate_and_plot(args.checkpoints, photographs=args.photographs, crop=args.crop, plot=args.plot,
-                             progress=progress)
+    return evaluate_and_plot(args.checkpoints, photographs=args.photographs, crop=args.crop, tiles=args.tiles,
+                             replicas=args.replicas, quick=args.quick, jobs=args.jobs, plot=args.plot, progress=progress)
 
 
 def _model_options(parser, layer="blocks.0.expand"):
@@ -135,7 +135,6 @@ def build_parser():
     from .gen.devices import BOARDS, DEVICES, SYNTHESIS_DEVICES
     from .gen.rates import DEFAULT_RATES
     from .golden.photographs import PHOTOGRAPHS
-    from .golden.training import HELD_OUT
 
     parser = Parser(prog="wccgen", description="Hardware for CNN layers that keep their "
                                      "activations compressed, proven bit-exact against an integer model.",
@@ -240,21 +239,11 @@ def build_parser():
 
     train = command("train", run_train, summaries.print_train,
                     "train the default denoiser's stages (float, 8/b, WCC) from scratch")
-    train.add_argument("--out", default="trained", help="directory for the checkpoints (default ./trained)")
-    train.add_argument("--seed", type=int, default=0, help="seed (default 0)")
-    train.add_argument("--float-steps", type=POSITIVE, default=4000, help="steps of the float stage (default 4000)")
-    train.add_argument("--tune-steps", type=POSITIVE, default=300,
-                       help="steps of every fine-tuning stage (default 300)")
-    train.add_argument("--threads", type=POSITIVE, default=1,
-                       help="PyTorch threads (default 1; results depend on it)")
+    add_train_options(train)
 
     evaluate = command("eval", run_eval, summaries.print_eval,
                        "PSNR/SSIM vs bits per activation of FP32, 8/b and WCC on held-out photographs")
-    evaluate.add_argument("--checkpoints", default=None, help="directory of checkpoints (default: the shipped ones)")
-    evaluate.add_argument("--photographs", nargs="+", choices=PHOTOGRAPHS, default=None,
-                          help=f"photographs to denoise (default: the held-out {' '.join(HELD_OUT)})")
-    evaluate.add_argument("--crop", type=POSITIVE, default=None, help="use the central CROPxCROP pixels only")
-    evaluate.add_argument("--plot", default=None, help="write the PSNR/SSIM plot to this PNG")
+    add_eval_options(evaluate)
 
     for sub in commands.choices.values():
         sub.add_argument("--json", action="store_true", help="print a JSON summary instead of the text")
