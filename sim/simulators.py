@@ -5,7 +5,10 @@ wheel, which ships its binary and includes) both run the bench top of
 :mod:`wccgen.sim.bench`. A build is kept under the hash of everything that
 goes into it (simulator and version, options, every source file's text), so
 the same Verilog is never compiled twice; builds live in
-``$WCCGEN_SIM_CACHE`` (default ``~/.cache/wccgen/sim``).
+``$WCCGEN_SIM_CACHE`` (default ``~/.cache/wccgen/sim``). The cache keeps at
+most ``$WCCGEN_SIM_CACHE_GB`` gigabytes (default 10): after a new build the
+builds used longest ago go first, never one used within the last hour (a
+simulation may still be running from it).
 """
 
 import fcntl
@@ -27,7 +30,7 @@ from ..environment import temporary_environment
 from ..hw.targets import platform_for
 
 __all__ = ["SIMULATION_MODELS", "SIMULATORS", "SIMULATOR_CHOICES", "SIMULATOR_NAMES", "SimulatorBuild",
-           "SimulatorMissing", "build_simulation", "choose_simulator", "simulation_models", "simulator_available",
+           "SimulatorMissing", "build_simulation", "choose_simulator", "evict_builds", "simulation_models", "simulator_available",
            "verilator_root"]
 
 #: The simulators, in the order ``auto`` prefers them for large designs.
@@ -134,6 +137,55 @@ def _cache_root():
     return Path(os.environ.get("WCCGEN_SIM_CACHE") or Path.home() / ".cache" / "wccgen" / "sim")
 
 
+#: Size bound of the build cache unless ``$WCCGEN_SIM_CACHE_GB`` says otherwise.
+CACHE_GB = 10.0
+#: A build used more recently than this is never evicted.
+CACHE_MIN_AGE_SECONDS = 3600
+
+
+def _cache_limit_bytes():
+    text = os.environ.get("WCCGEN_SIM_CACHE_GB")
+    try:
+        gigabytes = CACHE_GB if text is None else float(text)
+    except ValueError:
+        raise ValueError(f"WCCGEN_SIM_CACHE_GB: must be a number of gigabytes, got {text!r}") from None
+    if not gigabytes > 0:
+        raise ValueError(f"WCCGEN_SIM_CACHE_GB: must be positive, got {text!r}")
+    return int(gigabytes * 1e9)
+
+
+def _tree_bytes(path):
+    return sum(entry.stat().st_size for entry in path.rglob("*") if entry.is_file() and not entry.is_symlink())
+
+
+def evict_builds(root, limit_bytes, now=None):
+    """Remove the builds under ``root`` used longest ago until the rest holds at most ``limit_bytes``; return the
+    removed directories.
+
+    A build's last use is its stamp's modification time; builds used within
+    :data:`CACHE_MIN_AGE_SECONDS` of ``now``, and unfinished ones (no
+    stamp), stay.
+    """
+    now = time.time() if now is None else now
+    builds = []
+    for build_dir in Path(root).iterdir():
+        stamp = build_dir / "wccgen_build.json"
+        if build_dir.is_dir() and stamp.is_file():
+            builds.append((stamp.stat().st_mtime, build_dir, _tree_bytes(build_dir)))
+    total = sum(size for _, _, size in builds)
+    removed = []
+    for used, build_dir, size in sorted(builds, key=lambda build: build[0]):
+        if total <= limit_bytes:
+            break
+        if now - used < CACHE_MIN_AGE_SECONDS:
+            continue
+        shutil.rmtree(build_dir, ignore_errors=True)
+        Path(f"{build_dir}.lock").unlink(missing_ok=True)
+        total -= size
+        removed.append(build_dir)
+    return removed
+
+
 def _version(simulator):
     if simulator == "icarus":
         out = subprocess.run(["iverilog", "-V"], capture_output=True, text=True).stdout
@@ -180,6 +232,7 @@ def build_simulation(simulator, sources, toplevel, *, waves=False, progress=None
         text = Path(source).read_bytes()
         digest.update(hashlib.sha256(text).digest())
     key = digest.hexdigest()[:24]
+    limit = _cache_limit_bytes()
     root = _cache_root()
     root.mkdir(parents=True, exist_ok=True)
     build_dir = root / f"{simulator}-{key}"
@@ -190,6 +243,7 @@ def build_simulation(simulator, sources, toplevel, *, waves=False, progress=None
         runner = _runner(simulator)
         if stamp.is_file():
             seconds = json.loads(stamp.read_text())["build_seconds"]
+            os.utime(stamp)  # its last use, for the eviction
             runner.build_dir = build_dir
             return SimulatorBuild(simulator, runner, build_dir, seconds, True, key)
         if build_dir.exists():
@@ -220,10 +274,18 @@ def build_simulation(simulator, sources, toplevel, *, waves=False, progress=None
                                  build_dir=build_dir, build_args=list(VERILATOR_ARGS), timescale=("1ns", "1ps"),
                                  waves=waves, always=True, log_file=build_dir / "build.log")
         except SystemExit as error:  # the runner's way of saying the build failed: name its log
+            if shutil.disk_usage(root).free < DISK_FREE_BYTES:
+                raise SystemExit(f"{error}: the disk holding {root} is full ({shutil.disk_usage(root).free >> 20} MB "
+                                 "free); free space, lower WCCGEN_SIM_CACHE_GB or point WCCGEN_SIM_CACHE elsewhere") from None
             raise SystemExit(f"{error}; its log: {build_dir / 'build.log'}") from None
         seconds = time.monotonic() - start
         stamp.write_text(json.dumps({"build_seconds": round(seconds, 2), **options}, indent=2))
-        return SimulatorBuild(simulator, runner, build_dir, seconds, False, key)
+    evict_builds(root, limit)
+    return SimulatorBuild(simulator, runner, build_dir, seconds, False, key)
+
+
+#: Below this much free space, a failed build is blamed on the full disk.
+DISK_FREE_BYTES = 200 << 20
 
 
 def _runner(simulator):

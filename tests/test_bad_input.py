@@ -335,3 +335,63 @@ def test_a_network_layer_record_changed_after_generate_is_refused(network, index
         before = snapshot(copy)
         assert_refused(run("simulate", copy), "layers", "manifest")
         assert snapshot(copy) == before
+
+
+# -- the model commands: rates, eval, train, demo ------------------------------------------------------------------
+MODEL_INTEGER_OPTIONS = [("eval", "--crop"), ("eval", "--replicas"), ("eval", "--jobs"), ("train", "--tune-steps"),
+                         ("train", "--float-steps"), ("train", "--replicas"), ("train", "--jobs"), ("train", "--threads"),
+                         ("demo", "--frames"), ("demo", "--seeds")]
+
+
+def model_command(command, tmp, *options):
+    """``command`` with ``options``, writing (if it ever wrote) under ``tmp``, which must stay absent."""
+    out = {"train": ("--out", tmp / "out"), "demo": ("--out", tmp / "out")}.get(command, ())
+    return run(command, *out, *options)
+
+
+@CASES
+@given(pair=st.sampled_from(MODEL_INTEGER_OPTIONS),
+       value=st.one_of(st.integers(max_value=0).map(str), not_an_integer()))
+def test_model_commands_refuse_integer_options_that_are_not_positive(tmp_path_factory, pair, value):
+    tmp = tmp_path_factory.mktemp("model")
+    command, option = pair
+    assert_refused(model_command(command, tmp, f"{option}={value}"), option)
+    assert not (tmp / "out").exists()
+
+
+@CASES
+@given(pair=st.sampled_from([("rates", "--size"), ("demo", "--size"), ("demo", "--hw-size")]),
+       size=st.one_of(st.sampled_from(["", "x", "8x", "x8", "8x8x8", "0x8", "8x0", "-8x8", "8.5x8"]),
+                      st.integers(min_value=2049, max_value=10**9).map(lambda side: f"{side}x16")))
+def test_model_commands_refuse_sizes_that_are_not_a_frame(tmp_path_factory, pair, size):
+    tmp = tmp_path_factory.mktemp("model")
+    command, option = pair
+    assert_refused(model_command(command, tmp, f"{option}={size}"), option.removeprefix("--"))
+    assert not (tmp / "out").exists()
+
+
+@CASES
+@given(command=st.sampled_from(["rates", "demo"]),
+       rates=st.one_of(st.sampled_from(["", "0", "1.5", "-0.25", "x", "0.5,,0.25", "nan", "inf", "0.5;0.25"]),
+                       st.floats(min_value=1.0, exclude_min=True, allow_infinity=False).map(str)))
+def test_rates_and_demo_refuse_keep_rates_outside_the_model(tmp_path_factory, command, rates):
+    tmp = tmp_path_factory.mktemp("model")
+    assert_refused(model_command(command, tmp, f"--rates={rates}"), "rates")
+    assert not (tmp / "out").exists()
+
+
+@CASES
+@given(rate=st.one_of(st.sampled_from(["0", "nan", "inf", "-1", "x", ""]), st.floats(0.0, 1.0).map(str)))
+def test_demo_refuses_a_hardware_rate_without_a_checkpoint(tmp_path_factory, rate):
+    if rate in ("0.5", "0.25", "0.125"):
+        return
+    tmp = tmp_path_factory.mktemp("model")
+    assert_refused(model_command("demo", tmp, f"--hw-rate={rate}"), "hw-rate")
+    assert not (tmp / "out").exists()
+
+
+@CASES
+@given(tiles=st.one_of(st.sampled_from(["", ",", "x", "16 32", "IMAGE", "-16", "16,whole"]),
+                       st.integers().filter(lambda side: side < 8 or side % 8 or side > 256).map(str)))
+def test_eval_refuses_tile_sides_the_generator_does_not_build(tiles):
+    assert_refused(run("eval", f"--tiles={tiles}"), "--tiles")

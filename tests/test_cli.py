@@ -53,6 +53,10 @@ def test_rates_table(capsys):
     (["rates", "--size", "5x20"], "size: a photograph whose PSNR and SSIM are measured must be at least 7x7"),
     (["demo", "--size", "20x6", "--out", "/nonexistent/never"], "size: a photograph whose PSNR and SSIM are measured"),
     (["train", "--tune-steps", "x"], "expected a positive integer, got 'x'"),
+    (["train", "--replicas", "11", "--out", "/nonexistent/never"], "replicas: at most 10"),
+    (["train", "--jobs", "0"], "argument --jobs: expected a positive integer, got 0"),
+    (["eval", "--tiles", "20"], "tiles: each must be a multiple of 8 from 8 to 256, or 'image', got 20"),
+    (["eval", "--replicas", "0"], "argument --replicas: expected a positive integer, got 0"),
 ])
 def test_bad_input_is_one_clear_line(args, message):
     done = subprocess.run([sys.executable, "-m", "wccgen.cli", *args], capture_output=True, text=True)

@@ -275,41 +275,58 @@ def test_wccgen_eval_refuses_bad_tiles(tiles, message, capsys):
 
 
 def test_shipped_checkpoints_are_the_stages_of_the_default_model():
+    """Every stage, the parents once and the compressed stages with every seed, trained by the default plan from
+    the one 8/8 parent with equal steps; each carries its learning curve."""
+    from wccgen.golden.evaluation import replicas_of
+    from wccgen.golden.training import CURVE_POINTS, REPLICAS, checkpoint_name
+
+    plan = TrainingPlan()
     for stage in STAGES:
-        path = default_checkpoint_dir() / f"{stage.name}.pt"
-        assert path.stat().st_size < 200_000
-        model, found, training = load_checkpoint(path, stage)
-        assert found == stage
-        assert training["parent"] == stage.parent
-        assert training == {**TrainingPlan().record(), "parent": stage.parent}
-        assert [type(m).__name__ for m in model.modules()].count("WCCConv2d") == (6 if stage.kind == "wcc" else 0)
+        replicas = replicas_of(default_checkpoint_dir(), stage)
+        assert replicas == list(range(REPLICAS if stage.compressed else 1)), stage.name
+        for replica in replicas:
+            path = default_checkpoint_dir() / checkpoint_name(stage, replica)
+            assert path.stat().st_size < 200_000
+            model, found, training = load_checkpoint(path, stage)
+            assert found == stage
+            curve = training.pop("curve")
+            assert training == {**plan.record(), "parent": stage.parent, "replica": replica,
+                                "stage_seed": plan.stage_seed(stage, replica)}
+            assert training["parent"] == (None if stage.kind == "float" else "fp32" if stage.name == "q8a8" else "q8a8")
+            steps = plan.float_steps if stage.kind == "float" else plan.tune_steps
+            assert len(curve) == CURVE_POINTS + 1 and curve[-1][0] == steps
+            assert [type(m).__name__ for m in model.modules()].count("WCCConv2d") == (6 if stage.kind == "wcc" else 0)
 
 
 def test_shipped_model_denoises_and_wcc_keeps_most_of_it():
-    """On a held-out crop: every stage beats the noisy input; WCC 25 % beats plain 2-bit quantization."""
-    result = evaluate(photographs=["astronaut"], crop=96)
+    """On a held-out crop, seed 0: every stage but the 2-bit baseline as first published beats the noisy input;
+    WCC 25 % beats that baseline by far, and the integer model per 16x16 tile stays near the float model."""
+    result = evaluate(photographs=["astronaut"], crop=96, replicas=1, tiles=(16,))
     rows = {row["stage"]: row for row in result["rows"]}
-    assert all(row["psnr"] > result["noisy"]["psnr"] + 2 for row in result["rows"] if row["stage"] != "q8a2")
+    assert all(row["psnr"] > result["noisy"]["psnr"] + 2 for row in result["rows"] if row["stage"] != "q8a2pact")
     assert rows["fp32"]["psnr"] > rows["q8a2"]["psnr"]
-    # At about the same bits (2 + 1/C against 2), WCC keeps more of the float model's quality.
-    assert rows["wcc25"]["bits_per_activation"] <= rows["q8a2"]["bits_per_activation"] + 1 / 16
-    assert rows["wcc25"]["psnr"] > rows["q8a2"]["psnr"]
+    # At about the same bits (2 + 1/C against 2), WCC keeps more of the float model's quality than the weak baseline.
+    assert rows["wcc25"]["bits_per_activation"] <= rows["q8a2pact"]["bits_per_activation"] + 1 / 16
+    assert rows["wcc25"]["psnr"] > rows["q8a2pact"]["psnr"] + 1
+    assert abs(rows["wcc25"]["tiles"]["16"]["psnr"] - rows["wcc25"]["psnr"]) < 0.5
 
 
-def test_wccgen_eval_json_and_plot(tmp_path, capsys):
+def test_wccgen_eval_quick_json_table_and_plots(tmp_path, capsys):
     plot = tmp_path / "quality.png"
-    assert main(["eval", "--photographs", "moon", "--crop", "48", "--plot", str(plot), "--json"]) == 0
+    assert main(["eval", "--quick", "--photographs", "moon", "--plot", str(plot), "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert [row["stage"] for row in summary["rows"]] == [stage.name for stage in STAGES]
-    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert summary["crop"] == 64 and summary["tiles"] == ["16"] and {row["seeds"] for row in summary["rows"]} == {1}
+    for path in (plot, tmp_path / "quality_curves.png"):
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    rows = {row["stage"]: row for row in summary["rows"]}
     # WCC 50 %: four bits per activation of codes, and a bitmap bit per position shared by 16 or 64 channels.
-    assert 4 < summary["rows"][4]["bits_per_activation"] <= 4 + 1 / 16
-
-
-def test_wccgen_eval_table(capsys):
-    assert main(["eval", "--photographs", "gravel", "--crop", "32"]) == 0
+    assert 4 < rows["wcc50"]["bits_per_activation"] <= 4 + 1 / 16
+    assert set(rows["wcc25"]["tiles"]) == {"16"} and "tiles" not in rows["wcc25pact"]
+    assert main(["eval", "--quick", "--photographs", "gravel", "moon"]) == 0
     out = capsys.readouterr().out
-    assert "| WCC 8/8 12.5% |" in out and "| 8/2 |" in out and "noisy input" in out
+    assert "| WCC 8/8 12.5% LSQ | 1 |" in out and "| 8/2 LSQ | 1 | 2.000 |" in out and "noisy input" in out
+    assert "integer, 16x16 tiles" in out and "| model | gravel | moon |" in out
 
 
 def test_wccgen_eval_missing_checkpoints_is_one_line(tmp_path, capsys):
