@@ -1,9 +1,13 @@
 """Quality against compression of the default model's stages, on held-out photographs.
 
 For every stage (FP32, plain 8/8, 8/4, 8/2 quantization, WCC 8/8 at 50, 25,
-12.5 %, selecting by squares or by magnitudes) the denoiser runs on noisy
-versions of the held-out photographs; PSNR and SSIM (scikit-image's) of its
-output against the clean photograph are averaged over them. Bits per
+12.5 %, selecting by squares or by magnitudes, each compression with LSQ and
+with PACT scales) and every seed it was trained with, the denoiser runs on
+noisy versions of the held-out photographs; PSNR and SSIM (scikit-image's) of
+its output against the clean photograph are averaged over them, then over
+the seeds (with their spread). For the WCC stages the generator builds from,
+the integer model also runs the whole network as the hardware does, with the
+top-k chosen per tile. Bits per
 activation are counted over the activations WCC compresses, the inputs of
 the 1x1 convolutions: the code width for plain quantization, 32 for float,
 and for WCC the compressed stream's real size (kept codes plus the bitmap)
@@ -36,7 +40,7 @@ __all__ = ["TILES", "WHOLE_IMAGE", "activation_bits", "check_tile", "counted_act
 
 #: Tile sides the quality table measures the hardware's per-tile selection at, and the whole image.
 WHOLE_IMAGE = "image"
-TILES = (16, 32, 64, WHOLE_IMAGE)
+TILES = (8, 16, 32, 64, WHOLE_IMAGE)
 
 #: Seed of the noise added to the held-out photograph number ``i`` is ``NOISE_SEED + i``.
 NOISE_SEED = 1000
@@ -119,7 +123,7 @@ def _hardware_tiles(stage):
 
 def _evaluate_one(task):
     """One checkpoint on every photograph: float model, and for WCC stages the integer model per tile size."""
-    path, stage, photographs, crop, tiles, threads = task
+    path, stage, replica, photographs, crop, tiles, threads = task
     torch.set_num_threads(threads)
     model, _, training = load_checkpoint(path, stage)
     images = [noisy_photograph(i, name, crop) for i, name in enumerate(photographs)]
@@ -131,7 +135,7 @@ def _evaluate_one(task):
             totals[key] = [a + b for a, b in zip(totals[key], counts[key])]
         psnr, ssim = psnr_ssim(out, clean)
         per_photo.append({"photograph": name, "psnr": psnr, "ssim": ssim})
-    result = {"replica": _replica(path), "photographs": per_photo, **_means(per_photo),
+    result = {"replica": replica, "photographs": per_photo, **_means(per_photo),
               "bits": {key: tuple(value) for key, value in totals.items()},
               "steps": training.get("float_steps" if stage.kind == "float" else "tune_steps"),
               "curve": training.get("curve")}
@@ -148,11 +152,6 @@ def _evaluate_one(task):
                 scores.append({"photograph": name, "psnr": psnr, "ssim": ssim})
             result["tiles"][str(tile)] = {"photographs": scores, **_means(scores)}
     return result
-
-
-def _replica(path):
-    stem = Path(path).name.split(".")
-    return int(stem[1][4:]) if len(stem) == 3 else 0
 
 
 def _means(scores):
@@ -205,7 +204,7 @@ def evaluate(checkpoint_dir=None, stages=STAGES, photographs=HELD_OUT, crop=None
         for replica in found:
             path = Path(checkpoint_dir) / checkpoint_name(stage, replica)
             load_checkpoint(path, stage)
-            tasks.append((str(path), stage, list(photographs), crop, tiles, threads))
+            tasks.append((str(path), stage, replica, list(photographs), crop, tiles, threads))
     images = [noisy_photograph(i, name, crop) for i, name in enumerate(photographs)]
     noisy_scores = [psnr_ssim(x, clean) for x, clean in images]
     progress(f"evaluating {len(tasks)} checkpoints in {min(jobs, len(tasks))} process(es)"

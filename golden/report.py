@@ -5,6 +5,11 @@ from __future__ import annotations
 __all__ = ["plot_learning_curves", "plot_quality", "quality_table"]
 
 
+def _label(row):
+    """The row's label with its bars escaped, for a markdown table cell."""
+    return row["label"].replace("|", "\\|")
+
+
 def _spread(row, metric, digits):
     """``mean ± std`` over the replicas (``mean`` alone for one)."""
     text = f"{row[metric]:.{digits}f}"
@@ -23,7 +28,7 @@ def quality_table(result):
         "|---|---|---|---|---|---|",
     ]
     for row in result["rows"]:
-        lines.append(f"| {row['label']} | {row.get('seeds', 1)} | {row['bits_per_activation']:.3f} "
+        lines.append(f"| {_label(row)} | {row.get('seeds', 1)} | {row['bits_per_activation']:.3f} "
                      f"| {row['bits_per_activation_inner']:.3f} | {_spread(row, 'psnr', 2)} | {_spread(row, 'ssim', 4)} |")
     tiled = [row for row in result["rows"] if row.get("tiles")]
     if tiled:
@@ -34,14 +39,14 @@ def quality_table(result):
                   "| model | float model, whole image | " + " | ".join(f"integer, {name}" for name in names) + " |",
                   "|---|---|" + "---|" * len(tiles)]
         for row in tiled:
-            lines.append(f"| {row['label']} | {_spread(row, 'psnr', 2)} | "
+            lines.append(f"| {_label(row)} | {_spread(row, 'psnr', 2)} | "
                          + " | ".join(_spread({**row["tiles"][tile], "seeds": row["seeds"]}, "psnr", 2)
                                       for tile in tiles) + " |")
     if len(result["photographs"]) > 1:
         lines += ["", "PSNR (dB) per photograph, mean over the seeds", "",
                   "| model | " + " | ".join(result["photographs"]) + " |", "|---|" + "---|" * len(result["photographs"])]
         for row in result["rows"]:
-            lines.append(f"| {row['label']} | " + " | ".join(f"{p['psnr']:.2f}" for p in row["photographs"]) + " |")
+            lines.append(f"| {_label(row)} | " + " | ".join(f"{p['psnr']:.2f}" for p in row["photographs"]) + " |")
     return "\n".join(lines)
 
 
@@ -59,14 +64,14 @@ def plot_quality(result, path):
                                                       and r["quantizer"] == "lsq"],
         "WCC 8/8, LSQ codes": [r for r in rows if r["kind"] == "wcc" and r["energy"] == "square"
                                and r["quantizer"] == "lsq"],
-        "low-bit quantization, PACT, max clip (as first published)": [
+        "low-bit quantization, PACT (8/8 parent's clip)": [
             r for r in rows if r["kind"] == "quant" and r["bit_a"] < 8 and r["quantizer"] == "pact"],
         "WCC 8/8, PACT codes": [r for r in rows if r["kind"] == "wcc" and r["energy"] == "square"
                                 and r["quantizer"] == "pact"],
         "WCC 8/8, LSQ codes, energy sum of |c|": [r for r in rows if r["kind"] == "wcc" and r["energy"] == "abs"],
     }
     styles = {"low-bit quantization, LSQ (8/b)": ("o", "-"), "WCC 8/8, LSQ codes": ("s", "-"),
-              "low-bit quantization, PACT, max clip (as first published)": ("o", ":"),
+              "low-bit quantization, PACT (8/8 parent's clip)": ("o", ":"),
               "WCC 8/8, PACT codes": ("s", ":"), "WCC 8/8, LSQ codes, energy sum of |c|": ("^", "--")}
     figure, axes = plt.subplots(1, 2, figsize=(12, 5), constrained_layout=True)
     for axis, metric, name in ((axes[0], "psnr", "PSNR (dB)"), (axes[1], "ssim", "SSIM")):
@@ -84,16 +89,17 @@ def plot_quality(result, path):
                 continue  # the other series lie near these; the legend names them
             for r in members:
                 text = f"{100 * r['rate']:g}%" if r["kind"] == "wcc" else r["label"]
+                # WCC's labels above its points, the baseline's below, so that they do not meet.
                 axis.annotate(text, (r["bits_per_activation"], r[metric]), fontsize=8,
-                              textcoords="offset points", xytext=(4, 5))
-        axis.axhline(result["noisy"][metric], color="grey", linestyle=":", label="noisy input")
+                              textcoords="offset points", xytext=(4, 6) if r["kind"] == "wcc" else (4, -12))
         axis.set_xscale("log", base=2)
         axis.set_xlabel("bits per activation (inputs of the 1x1 layers)")
         axis.set_ylabel(name)
         axis.grid(True, which="both", alpha=0.3)
     axes[0].legend(fontsize=8)
-    figure.suptitle(f"Denoiser on held-out photographs ({', '.join(result['photographs'])}); "
-                    "error bars: lowest and highest of the seeds")
+    noisy = result["noisy"]
+    figure.suptitle(f"Denoiser on held-out photographs ({', '.join(result['photographs'])}; noisy input "
+                    f"{noisy['psnr']:.2f} dB, SSIM {noisy['ssim']:.3f})\nerror bars: lowest and highest of the seeds")
     figure.savefig(path, dpi=120)
     plt.close(figure)
 
