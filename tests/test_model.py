@@ -298,17 +298,22 @@ def test_shipped_checkpoints_are_the_stages_of_the_default_model():
             assert [type(m).__name__ for m in model.modules()].count("WCCConv2d") == (6 if stage.kind == "wcc" else 0)
 
 
-def test_shipped_model_denoises_and_wcc_keeps_most_of_it():
-    """On a held-out crop, seed 0: every stage but the 2-bit baseline as first published beats the noisy input;
-    WCC 25 % beats that baseline by far, and the integer model per 16x16 tile stays near the float model."""
+def test_shipped_model_denoises_and_the_rates_and_quantizers_order_as_documented():
+    """On a held-out crop, seed 0: every stage beats the noisy input by far; the strong (LSQ) baseline beats the PACT
+    one at 4 and 2 bits and WCC 50 % at 4 bits (docs/results.md); WCC 25 % beats 2-bit quantization with PACT; lower
+    keep rates cost quality; the integer model per 16x16 tile stays near the float model."""
     result = evaluate(photographs=["astronaut"], crop=96, replicas=1, tiles=(16,))
+    psnr = {row["stage"]: row["psnr"] for row in result["rows"]}
+    assert all(value > result["noisy"]["psnr"] + 4 for value in psnr.values())
+    assert psnr["q8a4"] > psnr["q8a4pact"] and psnr["q8a2"] > psnr["q8a2pact"]
+    assert psnr["q8a4"] > psnr["wcc50"]
     rows = {row["stage"]: row for row in result["rows"]}
-    assert all(row["psnr"] > result["noisy"]["psnr"] + 2 for row in result["rows"] if row["stage"] != "q8a2pact")
-    assert rows["fp32"]["psnr"] > rows["q8a2"]["psnr"]
-    # At about the same bits (2 + 1/C against 2), WCC keeps more of the float model's quality than the weak baseline.
+    # At about the same bits (2 + 1/C against 2).
     assert rows["wcc25"]["bits_per_activation"] <= rows["q8a2pact"]["bits_per_activation"] + 1 / 16
-    assert rows["wcc25"]["psnr"] > rows["q8a2pact"]["psnr"] + 1
-    assert abs(rows["wcc25"]["tiles"]["16"]["psnr"] - rows["wcc25"]["psnr"]) < 0.5
+    assert psnr["wcc25"] > psnr["q8a2pact"] + 0.5
+    assert psnr["wcc50"] > psnr["wcc25"] > psnr["wcc12"]
+    for stage in ("wcc50", "wcc25", "wcc12"):
+        assert abs(rows[stage]["tiles"]["16"]["psnr"] - psnr[stage]) < 0.5
 
 
 def test_wccgen_eval_quick_json_table_and_plots(tmp_path, capsys):
