@@ -185,8 +185,8 @@ def train_stage(stage, plan, architecture, parent_state=None, progress=None, rep
     forward pass over ``plan.calibration`` patches sets every quantizer that
     is still fresh. The curve holds, about every twentieth step, the step, the
     PSNR of the mean training loss since the last point, and the PSNR on a
-    fixed validation batch (32 patches of the training photographs, not
-    trained on).
+    fixed validation batch (32 patches of the training photographs with their
+    noise, drawn apart from the training stream by a seed of their own).
     """
     seed = plan.stage_seed(stage, replica)
     torch.manual_seed(seed)
