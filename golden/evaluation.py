@@ -246,9 +246,10 @@ def _row(stage, replicas, photographs):
         row["tiles"] = {}
         for tile in replicas[0]["tiles"]:
             values = [r["tiles"][tile] for r in replicas]
+            spreads = {metric: _spread([v[metric] for v in values]) for metric in ("psnr", "ssim")}
             row["tiles"][tile] = {
-                **{metric: _spread([v[metric] for v in values])["mean"] for metric in ("psnr", "ssim")},
-                **{f"{metric}_std": _spread([v[metric] for v in values])["std"] for metric in ("psnr", "ssim")},
+                **{metric: spread["mean"] for metric, spread in spreads.items()},
+                **{f"{metric}_std": spread["std"] for metric, spread in spreads.items()},
                 "photographs": [{"photograph": name, **{metric: float(np.mean([v["photographs"][i][metric]
                                                                             for v in values]))
                                                         for metric in ("psnr", "ssim")}}

@@ -65,19 +65,15 @@ def _replace_corner(frame, block):
     return torch.cat([top, frame[..., h:, :]], dim=-2)
 
 
-# -- the same transform as strided convolutions, coefficients in "pyramid" order --------------
+# -- the same transform by sums and differences, coefficients in "pyramid" order --------------
 #
 # Training runs the transform many times per step; the Mallat layout above costs
-# a copy of the whole frame per level. Here each level is one strided grouped
-# convolution (its transpose inverts it), and the coefficients stay in pyramid
-# order: LL of the last level, then H, V, D of level L, ..., of level 1, each
-# subband in raster order. `pyramid_order` maps that order to Mallat raster
-# indices, so selection can still break ties by Mallat index.
-
-_HAAR_FILTERS = 0.5 * torch.tensor([[[1.0, 1.0], [1.0, 1.0]],     # LL  (a+b+c+d)/2
-                                    [[1.0, 1.0], [-1.0, -1.0]],   # top-right    (a+b-c-d)/2
-                                    [[1.0, -1.0], [1.0, -1.0]],   # bottom-left  (a-b+c-d)/2
-                                    [[1.0, -1.0], [-1.0, 1.0]]])  # bottom-right (a-b-c+d)/2
+# a copy of the whole frame per level. Here each level is sums and differences
+# of the four pixels of every 2x2 block (its inverse the same on the four
+# subbands), and the coefficients stay in pyramid order: LL of the last level,
+# then H, V, D of level L, ..., of level 1, each subband in raster order.
+# `pyramid_order` maps that order to Mallat raster indices, so selection can
+# still break ties by Mallat index.
 
 
 def pyramid_order(padded_height, padded_width, levels):
