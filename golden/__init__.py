@@ -1,4 +1,4 @@
-"""Golden models of a WCC layer.
+"""Golden models of a WCC layer and of the channel codecs (TCI, DCT-CM, CAP).
 
 The PyTorch layers (float, trainable) define what the layer computes; the
 integer reference model (NumPy int64, one function per hardware block, in the
@@ -14,6 +14,8 @@ import importlib
 from ..spec.frame import keep_count, level_map
 from ..spec.wcc_config import WccConfig
 from .bundle import BundleError, LayerBundle, random_bundle
+from .codec_bundle import CodecBundle
+from .codec_layer import CodecTrace, codec_layer
 from .compressor import Compressed, compressor
 from .haar_forward import haar_forward
 from .haar_inverse import align_levels, haar_inverse
@@ -29,7 +31,8 @@ from .wcc_layer import WccTrace, wcc_layer
 
 # Names that need PyTorch (or scikit-image), by the module that defines them.
 _LAZY = {
-    "QuantConv2d": "quant_conv", "WCCConv2d": "wcc_conv", "wccify": "conversion",
+    "QuantConv2d": "quant_conv", "WCCConv2d": "wcc_conv", "wccify": "conversion", "codecify": "conversion",
+    "ChannelCodecConv2d": "codec_conv", "export_codec_layer": "codec_export",
     "apply_tail": "export", "calibrate_output_scale": "export", "calibrated_layer": "export",
     "seeded_batchnorm": "export", "export_layer": "export", "input_codes": "export",
     "PHOTOGRAPHS": "photographs", "photograph": "photographs", "photograph_codes": "photographs",
@@ -38,9 +41,9 @@ _LAZY = {
 }
 
 __all__ = [
-    "BundleError", "Compressed", "LayerBundle", "StreamError", "WccConfig", "WccTrace", "align_levels", "compressor", "energy",
+    "BundleError", "CodecBundle", "CodecTrace", "Compressed", "LayerBundle", "StreamError", "WccConfig", "WccTrace", "align_levels", "compressor", "energy",
     "haar_forward", "haar_inverse", "keep_count", "level_map", "pack", "pointwise_mac", "quantize",
-    "random_bundle", "requantize", "scatter", "stream_bits", "topk_select", "unpack", "wcc_layer",
+    "codec_layer", "random_bundle", "requantize", "scatter", "stream_bits", "topk_select", "unpack", "wcc_layer",
     *_LAZY,
 ]
 

@@ -16,12 +16,18 @@ from pathlib import Path
 
 import torch
 
-from .conversion import quantize_model, wccify
+from .codec_bundle import CODECS
+from .conversion import codecify, quantize_model, wccify
 from .denoiser import Denoiser
 from .quantizers import ACTIVATION_QUANTIZERS
 
-__all__ = ["CHECKPOINT_FORMAT", "CheckpointError", "Stage", "build_model", "default_checkpoint_dir",
+__all__ = ["CHECKPOINT_FORMAT", "CODEC_NAMES", "CheckpointError", "KINDS", "Stage", "build_model", "default_checkpoint_dir",
            "load_checkpoint", "save_checkpoint"]
+
+#: How a stage converts the float model: not at all, plain quantization, WCC, or a channel codec.
+KINDS = ("float", "quant", "wcc") + CODECS
+#: How labels name the channel codecs.
+CODEC_NAMES = {"tci": "TCI", "dctcm": "DCT-CM", "cap": "CAP"}
 
 #: Identifies the dictionary layout; a checkpoint of another format is refused.
 CHECKPOINT_FORMAT = "wccgen-denoiser-1"
@@ -39,7 +45,9 @@ class Stage:
     ----------
     name : str
         File stem of its checkpoint (``<name>.pt``).
-    kind : {"float", "quant", "wcc"}
+    kind : {"float", "quant", "wcc", "tci", "dctcm", "cap"}
+        Float, plain quantization, WCC, or a channel codec
+        (:class:`~wccgen.golden.codec_conv.ChannelCodecConv2d`).
     parent : str or None
         Stage whose weights it starts from.
     bit_w, bit_a : int
@@ -48,7 +56,7 @@ class Stage:
         ``wcc``); the other inner convolutions take 8-bit inputs. Not for
         ``float``.
     rate : float
-        Kept fraction of positions (``wcc`` only).
+        Kept fraction of positions (``wcc``), or of channels as transform rows (a channel codec).
     levels : int
         Haar levels (``wcc`` only).
     energy : {"square", "abs"}
@@ -70,27 +78,31 @@ class Stage:
     quantizer: str = "pact"
 
     def __post_init__(self):
-        if self.kind not in ("float", "quant", "wcc"):
-            raise ValueError(f"kind: must be float, quant or wcc, got {self.kind!r}")
+        if self.kind not in KINDS:
+            raise ValueError(f"kind: must be one of {KINDS}, got {self.kind!r}")
         if self.quantizer not in ACTIVATION_QUANTIZERS:
             raise ValueError(f"quantizer: must be one of {sorted(ACTIVATION_QUANTIZERS)}, got {self.quantizer!r}")
 
     @property
     def compressed(self):
-        """Whether the stage compresses the 1x1 convolutions' inputs below 8 bits or by WCC."""
-        return self.kind == "wcc" or (self.kind == "quant" and self.bit_a < 8)
+        """Whether the stage compresses the 1x1 convolutions' inputs below 8 bits or by a transform."""
+        return self.kind not in ("float", "quant") or self.bit_a < 8
 
     @property
     def label(self):
-        """How tables and plots name it: ``FP32``, ``8/8``, ``8/4 LSQ``, ``WCC 8/8 25% PACT`` (``|c|`` energy marked).
+        """How tables and plots name it: ``FP32``, ``8/8``, ``8/4 LSQ``, ``WCC 8/8 25% PACT`` (``|c|`` energy
+        marked), ``TCI 8/6 50%``.
 
-        A compressed stage names the quantizer its compressed activations learn with.
+        A compressed stage of plain quantization or WCC names the quantizer its
+        compressed activations learn with; the channel codecs learn theirs with LSQ.
         """
         if self.kind == "float":
             return "FP32"
         quantizer = f" {self.quantizer.upper()}" if self.compressed else ""
         if self.kind == "quant":
             return f"{self.bit_w}/{self.bit_a}{quantizer}"
+        if self.kind in CODECS:
+            return f"{CODEC_NAMES[self.kind]} {self.bit_w}/{self.bit_a} {100 * self.rate:g}%"
         energy = "" if self.energy == "square" else ", |c|"
         return f"WCC {self.bit_w}/{self.bit_a} {100 * self.rate:g}%{quantizer}{energy}"
 
@@ -100,6 +112,8 @@ class Stage:
             return model
         if self.kind == "quant":
             return quantize_model(model, self.bit_w, 8, pointwise_bit_a=self.bit_a, pointwise_quantizer=self.quantizer)
+        if self.kind in CODECS:
+            return codecify(model, self.kind, rate=self.rate, bit_w=self.bit_w, bit_a=self.bit_a)
         return wccify(model, levels=self.levels, rate=self.rate, bit_w=self.bit_w, bit_a=self.bit_a,
                       energy=self.energy, quantizer=self.quantizer)
 

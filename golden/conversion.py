@@ -7,10 +7,11 @@ import copy
 from torch import nn
 
 from ..spec.checks import check_bits, check_levels, check_rate
+from .codec_conv import ChannelCodecConv2d
 from .quant_conv import QuantConv2d
 from .wcc_conv import WCCConv2d
 
-__all__ = ["quantize_model", "wccify"]
+__all__ = ["codecify", "quantize_model", "wccify"]
 
 
 def _is_wcc_candidate(conv):
@@ -49,6 +50,29 @@ def wccify(model, levels=3, rate=0.5, bit_w=8, bit_a=8, in_bits=8, energy="squar
 
     model = _replace_inner_convs(model, convert)
     model.wcc_layers = [name for name, module in model.named_modules() if isinstance(module, WCCConv2d)]
+    return model
+
+
+def codecify(model, codec, rate=1.0, bit_w=8, bit_a=8, in_bits=8):
+    """Return a copy of ``model`` whose 1x1 convolutions take their input through a channel codec.
+
+    Every convolution :func:`wccify` would turn into a WCC layer becomes a
+    :class:`ChannelCodecConv2d` of ``codec`` (``"tci"``, ``"dctcm"`` or
+    ``"cap"``) keeping ``rate`` of its input channels as transform rows, with
+    ``bit_a``-bit coefficient codes; every other inner convolution becomes a
+    :class:`QuantConv2d` with 8-bit inputs. The first and last convolutions
+    stay untouched; ``model`` is not modified.
+    """
+    check_bits(bit_w, "bit_w")
+    check_bits(bit_a, "bit_a")
+
+    def convert(conv):
+        if _is_wcc_candidate(conv):
+            return ChannelCodecConv2d.from_conv(conv, codec, rate=rate, bit_w=bit_w, bit_a=bit_a, in_bits=in_bits)
+        return QuantConv2d.from_conv(conv, bit_w=bit_w, bit_a=8)
+
+    model = _replace_inner_convs(model, convert)
+    model.wcc_layers = []
     return model
 
 

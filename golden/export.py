@@ -16,7 +16,7 @@ from .quantizers import weight_scale
 from .wcc_conv import WCCConv2d
 
 __all__ = ["apply_tail", "calibrate_output_scale", "calibrated_layer", "export_layer", "input_codes",
-           "seeded_batchnorm"]
+           "output_requantizer", "seeded_batchnorm"]
 
 
 def _check_layer(layer):
@@ -54,6 +54,27 @@ def input_codes(layer, x):
     _check_layer(layer)
     with torch.no_grad():
         return layer.input_quant.codes(layer.input_quant(x)).to(torch.int64).numpy()
+
+
+def output_requantizer(real, offset, output_scale, activation, out_bits):
+    """The output requantizer of a layer whose accumulator LSB is worth ``real[o]`` output codes and whose real
+    offset is ``offset[o]``, per output channel, into ``out_bits``-bit codes of ``output_scale`` after ``activation``.
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray, numpy.ndarray, int, int)
+        Multipliers, shifts, pre-shifted biases, and the clamp ``out_min``, ``out_max``.
+    """
+    multipliers, shifts, biases = [], [], []
+    for o, (factor, bias) in enumerate(zip(np.asarray(real, dtype=float), np.asarray(offset, dtype=float))):
+        m, s = quantize_multiplier(factor, f"out_multiplier[{o}]")
+        multipliers.append(m)
+        shifts.append(s)
+        biases.append(round(bias / output_scale * 2.0 ** s))
+    limit = symmetric_limit(out_bits)
+    out_min = 0 if activation in ("relu", "relu6") else -limit
+    out_max = min(limit, round(6.0 / output_scale)) if activation == "relu6" else limit
+    return np.array(multipliers), np.array(shifts), np.array(biases), out_min, out_max
 
 
 def export_layer(layer, height, width, *, output_scale, batchnorm=None, activation="none", out_bits=8, name=""):
@@ -108,22 +129,12 @@ def export_layer(layer, height, width, *, output_scale, batchnorm=None, activati
             gain, offset = torch.ones_like(bias), bias
 
     # The inverse Haar output carries 2**levels * weight_scale * coef_scale per LSB.
-    out_multiplier, out_shift, out_bias = [], [], []
-    for o in range(layer.out_channels):
-        real = float(gain[o]) * w_scale * coef_scale / ((1 << config.levels) * output_scale)
-        m, s = quantize_multiplier(real, f"out_multiplier[{o}]")
-        out_multiplier.append(m)
-        out_shift.append(s)
-        out_bias.append(round(float(offset[o]) / output_scale * 2.0 ** s))
-    limit = config.out_limit
-    out_min, out_max = -limit, limit
-    if activation in ("relu", "relu6"):
-        out_min = 0
-    if activation == "relu6":
-        out_max = min(limit, round(6.0 / output_scale))
+    real = gain.numpy() * w_scale * coef_scale / ((1 << config.levels) * output_scale)
+    out_multiplier, out_shift, out_bias, out_min, out_max = output_requantizer(real, offset.numpy(), output_scale,
+                                                                               activation, out_bits)
     return LayerBundle(config=config, weights=weights, coef_multiplier=np.array(coef_multiplier), coef_shift=np.array(coef_shift),
-                       out_multiplier=np.array(out_multiplier), out_shift=np.array(out_shift),
-                       out_bias=np.array(out_bias), out_min=out_min, out_max=out_max, activation=activation,
+                       out_multiplier=out_multiplier, out_shift=out_shift, out_bias=out_bias, out_min=out_min,
+                       out_max=out_max, activation=activation,
                        scales={"input_scale": input_scale, "coef_scale": coef_scale, "weight_scale": w_scale,
                                "output_scale": float(output_scale)},
                        name=name)

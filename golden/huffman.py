@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["ESCAPE", "HuffmanTable", "StreamError", "build_table", "canonical_codes", "code_lengths", "decode",
-           "encode"]
+__all__ = ["ESCAPE", "HuffmanTable", "StreamError", "build_table", "canonical_codes", "code_lengths", "coded_bits",
+           "decode", "encode"]
 
 #: The escape's place in a table's symbol list: it sorts after every symbol of the same length.
 ESCAPE = "escape"
@@ -237,3 +237,16 @@ def decode(bits, count, table):
             key = raw - (raw & sign) * 2
         out.append(key)
     return np.array(out, dtype=np.int64), position
+
+
+def coded_bits(symbols, table):
+    """Bits :func:`encode` writes for ``symbols``, counted without encoding (the escape's raw bits included)."""
+    symbols = np.asarray(symbols, dtype=np.int64).ravel()
+    low = -(1 << (table.raw_bits - 1))
+    lookup = np.full(1 << table.raw_bits, table.codewords[ESCAPE][1] + table.raw_bits, dtype=np.int64)
+    for symbol, length in zip(table.symbols, table.lengths):
+        lookup[symbol - low] = length
+    inside = (symbols >= low) & (symbols < -low)
+    if not inside.all():
+        raise ValueError(f"symbols: {int(symbols[~inside][0])} does not fit the escape's {table.raw_bits} raw bits")
+    return int(lookup[symbols - low].sum())

@@ -153,11 +153,15 @@ def _transfer(model, parent_state, stage):
 
     A quantizer of another kind than the parent's (a learned step where the
     parent learned a clip) stays fresh, to be calibrated; a quantizer of the
-    same kind inherits the parent's scale. Anything else that does not fit
-    is an error.
+    same kind inherits the parent's scale; a channel codec's transform and
+    mean are set on the calibration batch. Anything else that does not fit is
+    an error.
     """
     parent_state = dict(parent_state)
     quantizers = [name for name, module in model.named_modules() if isinstance(module, tuple(ACTIVATION_QUANTIZERS.values()))]
+    # State a layer sets on its calibration batch (a channel codec's transform) starts fresh too.
+    calibrated = [f"{name}.{key}" for name, module in model.named_modules()
+                  for key in getattr(module, "CALIBRATED_STATE", ())]
     own = model.state_dict()
     for name in quantizers:
         prefix = f"{name}."
@@ -167,7 +171,7 @@ def _transfer(model, parent_state, stage):
             for key in theirs:
                 del parent_state[key]
     missing, unexpected = model.load_state_dict(parent_state, strict=False)
-    fresh = [key for key in missing if not any(key.startswith(f"{name}.") for name in quantizers)]
+    fresh = [key for key in missing if key not in calibrated and not any(key.startswith(f"{name}.") for name in quantizers)]
     if fresh or unexpected:
         raise RuntimeError(f"stage {stage.name}: parent weights do not fit (missing {fresh[:3]}, "
                            f"unexpected {unexpected[:3]})")

@@ -253,3 +253,24 @@ CODEC_CASES = [
     (9, 14, 3, 3, 3, 0.125),
     (12, 20, 8, 4, 1, 0.5),
 ]
+
+
+def pointwise_inputs(patches=12, patch=24, seed=3):
+    """``{layer name: (input, conv)}`` of every 1x1 convolution of the shipped 8/8 model, on noisy patches of the
+    training photographs: real activations for the layers that compress them."""
+    import torch
+
+    from wccgen.golden.checkpoints import default_checkpoint_dir, load_checkpoint
+    from wccgen.golden.training import PatchSampler
+
+    model, _, _ = load_checkpoint(default_checkpoint_dir() / "q8a8.pt")
+    inputs, hooks = {}, []
+    for name, module in model.named_modules():
+        if name.endswith(("expand", "project")):
+            hooks.append(module.register_forward_pre_hook(
+                lambda module, args, name=name: inputs.__setitem__(name, (args[0].detach(), module))))
+    with torch.no_grad():
+        model(PatchSampler(patch, patches, seed).sample()[0])
+    for hook in hooks:
+        hook.remove()
+    return inputs

@@ -1,0 +1,92 @@
+"""The coding format of DCT-CM: zero flags, then the non-zero codes (blocks ``ZeroFlagPacker``/``ZeroFlagUnpacker``).
+
+The layout is WCC's compressed stream (:func:`~wccgen.golden.packer.pack`)
+with one channel: a frame of ``k`` coefficient codes per pixel becomes
+
+1. a bitmap of ``P * k`` flags, pixel by pixel in raster order and within a
+   pixel coefficient by coefficient, 1 where the code is not zero;
+2. the non-zero codes in the same order, ``bits`` wide, two's complement;
+3. zero bits up to the next byte boundary.
+
+Bit ``j`` lies in byte ``j // 8`` at bit ``j % 8`` (LSB first). Unlike WCC's
+stream, the number of values depends on the data: the decoder learns it from
+the bitmap.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..spec.checks import check_bits, check_positive_int
+from ..spec.fixed_point import as_int64, symmetric_limit
+from .unpacker import StreamError
+
+__all__ = ["StreamError", "zero_flag_bits", "zero_flag_decode", "zero_flag_encode"]
+
+
+def zero_flag_bits(codes, bits):
+    """Size in bits (before the byte padding) of ``codes`` (k, H, W) in the format: flags plus non-zero codes."""
+    codes = np.asarray(codes)
+    return codes.size + int(np.count_nonzero(codes)) * bits
+
+
+def zero_flag_encode(codes, bits):
+    """The bytes of one frame of coefficient codes ``(k, H, W)``, each within ``[-Q, Q]`` of ``bits``."""
+    bits = check_bits(bits, "bits")
+    codes = as_int64(codes, "codes")
+    if codes.ndim != 3:
+        raise ValueError(f"codes: must have shape (k, H, W), got {codes.shape}")
+    limit = symmetric_limit(bits)
+    if np.any(np.abs(codes) > limit):
+        raise ValueError(f"codes: must lie in [-{limit}, {limit}] for {bits}-bit codes")
+    flat = codes.reshape(codes.shape[0], -1).T.ravel()  # pixel by pixel, coefficients of a pixel together
+    values = flat[flat != 0]
+    words = (values & ((1 << bits) - 1)).astype(np.uint64)
+    value_bits = ((words[:, None] >> np.arange(bits, dtype=np.uint64)) & 1).astype(np.uint8)
+    return np.packbits(np.concatenate([(flat != 0).astype(np.uint8), value_bits.ravel()]), bitorder="little")
+
+
+def zero_flag_decode(stream, components, height, width, bits):
+    """Decode one frame written by :func:`zero_flag_encode`: the codes ``(components, height, width)``.
+
+    Raises
+    ------
+    StreamError
+        A stream cut short (inside the flags or the values), over-long, with
+        non-zero padding, or holding a zero or out-of-range value where the
+        flags promise a non-zero code.
+    """
+    components = check_positive_int(components, "components")
+    pixels = check_positive_int(height, "height") * check_positive_int(width, "width")
+    bits = check_bits(bits, "bits")
+    if isinstance(stream, (bytes, bytearray, memoryview)):
+        stream = np.frombuffer(bytes(stream), dtype=np.uint8)
+    stream = np.asarray(stream)
+    if stream.dtype != np.uint8 or stream.ndim != 1:
+        raise TypeError(f"stream: must be a 1-D uint8 array or bytes, got {stream.dtype} {stream.shape}")
+    flags_count = components * pixels
+    if stream.size * 8 < flags_count:
+        raise StreamError(f"stream: truncated inside the zero flags: {stream.size} bytes, the flags alone need "
+                          f"{-(-flags_count // 8)}")
+    bitstream = np.unpackbits(stream, bitorder="little")
+    flags = bitstream[:flags_count].astype(bool)
+    nonzero = int(flags.sum())
+    total = flags_count + nonzero * bits
+    expected = -(-total // 8)
+    if stream.size < expected:
+        raise StreamError(f"stream: truncated: {stream.size} bytes, {nonzero} non-zero codes need {expected}")
+    if stream.size > expected:
+        raise StreamError(f"stream: over-long: {stream.size} bytes, the frame takes {expected}")
+    if np.any(bitstream[total:]):
+        raise StreamError("stream: corrupt: padding bits after the last code are not zero")
+    value_bits = bitstream[flags_count:total].reshape(nonzero, bits).astype(np.int64)
+    words = (value_bits << np.arange(bits, dtype=np.int64)).sum(axis=1)
+    values = np.where(words >= 1 << (bits - 1), words - (1 << bits), words)
+    limit = symmetric_limit(bits)
+    bad = np.flatnonzero((values == 0) | (np.abs(values) > limit))
+    if bad.size:
+        raise StreamError(f"stream: corrupt value {int(values[bad[0]])} (non-zero code {int(bad[0])}); flagged codes "
+                          f"lie in [-{limit}, {limit}] and are not zero")
+    flat = np.zeros(flags_count, dtype=np.int64)
+    flat[flags] = values
+    return flat.reshape(pixels, components).T.reshape(components, height, width).copy()
