@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pickle
 import zipfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import torch
@@ -61,6 +61,10 @@ class Stage:
         Haar levels (``wcc`` only).
     energy : {"square", "abs"}
         Position energy (``wcc`` only).
+    components : tuple of int
+        Transform rows of every compressed layer, in module order, instead
+        of ``rate`` (CAP's greedy choice, made when the stage trains; empty
+        until then).
     quantizer : {"pact", "lsq"}
         How the compressed activations' scale is learned: the ``bit_a``-bit
         inputs of a ``quant`` stage's 1x1 convolutions, the coefficient codes
@@ -76,10 +80,17 @@ class Stage:
     levels: int = 3
     energy: str = "square"
     quantizer: str = "pact"
+    components: tuple = ()
 
     def __post_init__(self):
         if self.kind not in KINDS:
             raise ValueError(f"kind: must be one of {KINDS}, got {self.kind!r}")
+        if not isinstance(self.components, (tuple, list)) or not all(
+                isinstance(k, int) and not isinstance(k, bool) and k >= 1 for k in self.components):
+            raise ValueError(f"components: must be a sequence of positive integers, got {self.components!r}")
+        if self.components and self.kind not in CODECS:
+            raise ValueError(f"components: only a channel codec's stage has them, not a {self.kind!r} stage")
+        object.__setattr__(self, "components", tuple(self.components))
         if self.quantizer not in ACTIVATION_QUANTIZERS:
             raise ValueError(f"quantizer: must be one of {sorted(ACTIVATION_QUANTIZERS)}, got {self.quantizer!r}")
 
@@ -113,13 +124,17 @@ class Stage:
         if self.kind == "quant":
             return quantize_model(model, self.bit_w, 8, pointwise_bit_a=self.bit_a, pointwise_quantizer=self.quantizer)
         if self.kind in CODECS:
-            return codecify(model, self.kind, rate=self.rate, bit_w=self.bit_w, bit_a=self.bit_a)
+            return codecify(model, self.kind, rate=self.rate, bit_w=self.bit_w, bit_a=self.bit_a,
+                            components=self.components)
         return wccify(model, levels=self.levels, rate=self.rate, bit_w=self.bit_w, bit_a=self.bit_a,
                       energy=self.energy, quantizer=self.quantizer)
 
 
 def build_model(architecture, stage):
-    """A fresh model of ``architecture`` (a :attr:`Denoiser.architecture` dict) converted for ``stage``."""
+    """A fresh model of ``architecture`` (a :attr:`Denoiser.architecture` dict) converted for ``stage``.
+
+    A CAP stage's rows must be chosen (``stage.components``) before its model is built.
+    """
     try:
         model = Denoiser(**architecture)
     except TypeError as error:
@@ -148,7 +163,8 @@ def load_checkpoint(path, stage=None):
     ----------
     path : path
     stage : Stage, optional
-        The stage the caller expects; a checkpoint of another stage is refused.
+        The stage the caller expects; a checkpoint of another stage is refused
+        (one whose ``components`` are empty matches any rows chosen in training).
 
     Returns
     -------
@@ -182,7 +198,8 @@ def load_checkpoint(path, stage=None):
         found = Stage(**data["stage"])
     except (TypeError, ValueError) as error:
         raise CheckpointError(f"{path}: stage {data['stage']!r} is not valid: {error}") from None
-    if stage is not None and found != stage:
+    # A stage planned without its greedy rows matches its checkpoint, which records the rows chosen.
+    if stage is not None and found != (stage if stage.components else replace(stage, components=found.components)):
         raise CheckpointError(f"{path}: holds stage {found.name!r} ({found.label}), expected {stage.name!r} "
                               f"({stage.label})")
     model = build_model(data["model"], found)

@@ -66,10 +66,12 @@ class ChannelCodecConv2d(nn.Module):
     bias : bool
     group : int
         DCT group of ``"dctcm"``; must divide ``in_channels``.
+    components : int, optional
+        Transform rows, ``[1, in_channels]``, instead of ``rate`` (CAP's greedy choice).
     """
 
     def __init__(self, in_channels, out_channels, codec, rate=1.0, bit_w=8, bit_a=8, in_bits=8, bias=True,
-                 group=DCT_GROUP):
+                 group=DCT_GROUP, components=None):
         super().__init__()
         if codec not in CODECS:
             raise ValueError(f"codec: must be one of {CODECS}, got {codec!r}")
@@ -82,7 +84,10 @@ class ChannelCodecConv2d(nn.Module):
         self.group = check_positive_int(group, "group")
         if codec == "dctcm" and in_channels % group:
             raise ValueError(f"group: must divide in_channels ({in_channels}), got {group}")
-        self.components = codec_components(in_channels, rate)
+        self.components = codec_components(in_channels, rate) if components is None else \
+            check_positive_int(components, "components")
+        if self.components > in_channels:
+            raise ValueError(f"components: must lie in [1, in_channels = {in_channels}], got {self.components}")
         self.weight = nn.Parameter(torch.empty(out_channels, in_channels, 1, 1))
         self.bias = nn.Parameter(torch.zeros(out_channels)) if bias else None
         nn.init.kaiming_uniform_(self.weight, a=math.sqrt(5))

@@ -53,25 +53,31 @@ def wccify(model, levels=3, rate=0.5, bit_w=8, bit_a=8, in_bits=8, energy="squar
     return model
 
 
-def codecify(model, codec, rate=1.0, bit_w=8, bit_a=8, in_bits=8):
+def codecify(model, codec, rate=1.0, bit_w=8, bit_a=8, in_bits=8, components=()):
     """Return a copy of ``model`` whose 1x1 convolutions take their input through a channel codec.
 
     Every convolution :func:`wccify` would turn into a WCC layer becomes a
     :class:`ChannelCodecConv2d` of ``codec`` (``"tci"``, ``"dctcm"`` or
     ``"cap"``) keeping ``rate`` of its input channels as transform rows, with
     ``bit_a``-bit coefficient codes; every other inner convolution becomes a
-    :class:`QuantConv2d` with 8-bit inputs. The first and last convolutions
-    stay untouched; ``model`` is not modified.
+    :class:`QuantConv2d` with 8-bit inputs. ``components``, when not empty,
+    gives the rows of every codec layer in module order instead of ``rate``.
+    The first and last convolutions stay untouched; ``model`` is not modified.
     """
     check_bits(bit_w, "bit_w")
     check_bits(bit_a, "bit_a")
+    rows = iter(components)
 
     def convert(conv):
         if _is_wcc_candidate(conv):
-            return ChannelCodecConv2d.from_conv(conv, codec, rate=rate, bit_w=bit_w, bit_a=bit_a, in_bits=in_bits)
+            return ChannelCodecConv2d.from_conv(conv, codec, rate=rate, bit_w=bit_w, bit_a=bit_a, in_bits=in_bits,
+                                                components=next(rows, None) if components else None)
         return QuantConv2d.from_conv(conv, bit_w=bit_w, bit_a=8)
 
     model = _replace_inner_convs(model, convert)
+    converted = sum(isinstance(module, ChannelCodecConv2d) for module in model.modules())
+    if components and len(components) != converted:
+        raise ValueError(f"components: {len(components)} values for {converted} compressed layers")
     model.wcc_layers = []
     return model
 

@@ -15,16 +15,19 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import torch
 from torch import nn
 
+from .cap_allocation import greedy_allocation
 from .checkpoints import Stage, build_model, save_checkpoint
-from .quantizers import ACTIVATION_QUANTIZERS
+from .codec_conv import ChannelCodecConv2d
 from .denoiser import Denoiser
 from .photographs import grey_photograph
 from .processes import in_processes
+from .quantizers import ACTIVATION_QUANTIZERS
 
 __all__ = ["HELD_OUT", "NOISE_SIGMA", "STAGES", "TRAINING_PHOTOGRAPHS", "TrainingPlan", "checkpoint_name", "noisy",
            "train", "train_stages", "train_stage"]
@@ -181,29 +184,46 @@ def _psnr(mse):
     return -10 * math.log10(max(mse, 1e-12))
 
 
+def cap_rows(architecture, stage, parent_state, calibration):
+    """CAP's greedy rows for ``stage`` (its budget ``rate * bit_a`` bits per activation), chosen on the parent's
+    weights in float and the ``calibration`` batch (:func:`~wccgen.golden.cap_allocation.greedy_allocation`)."""
+    if parent_state is None:
+        raise ValueError(f"stage {stage.name}: CAP chooses its rows on the parent's weights; it has no parent")
+    model = Denoiser(**architecture)
+    model.load_state_dict({key: value for key, value in parent_state.items() if key in model.state_dict()})
+    layers = [name for name, module in build_model(architecture, replace(stage, kind="tci")).named_modules()
+              if isinstance(module, ChannelCodecConv2d)]
+    return greedy_allocation(model, layers, *calibration, stage.bit_a, stage.rate * stage.bit_a)
+
+
 def train_stage(stage, plan, architecture, parent_state=None, progress=None, replica=0):
     """Train one stage and return ``(model, curve)``: the model (float, or converted as the stage says) and its
-    learning curve.
+    learning curve; ``model.stage`` is the stage with CAP's rows chosen.
 
-    The stage's seed is :meth:`TrainingPlan.stage_seed`. Before training, one
-    forward pass over ``plan.calibration`` patches sets every quantizer that
-    is still fresh. The curve holds, about every twentieth step, the step, the
+    The stage's seed is :meth:`TrainingPlan.stage_seed`. Before training,
+    ``plan.calibration`` patches are drawn; a CAP stage chooses its rows on
+    them (:func:`cap_rows`), and one forward pass over them sets every
+    quantizer and transform that is still fresh. The curve holds, about every twentieth step, the step, the
     PSNR of the mean training loss since the last point, and the PSNR on a
     fixed validation batch (32 patches of the training photographs with their
     noise, drawn apart from the training stream by a seed of their own).
     """
     seed = plan.stage_seed(stage, replica)
     torch.manual_seed(seed)
+    sampler = PatchSampler(plan.patch, plan.batch, seed)
+    calibration = sampler.sample(plan.calibration)
+    if stage.kind == "cap" and not stage.components:
+        stage = replace(stage, components=cap_rows(architecture, stage, parent_state, calibration).components)
     model = build_model(architecture, stage)
+    model.stage = stage
     if parent_state is not None:
         _transfer(model, parent_state, stage)
     steps = plan.float_steps if stage.kind == "float" else plan.tune_steps
     peak = plan.float_lr if stage.kind == "float" else plan.tune_lr
-    sampler = PatchSampler(plan.patch, plan.batch, seed)
     validation = PatchSampler(plan.patch, VALIDATION_PATCHES, VALIDATION_SEED).sample()
     model.train()
     with torch.no_grad():
-        model(sampler.sample(plan.calibration)[0])
+        model(calibration[0])
     optimizer = torch.optim.Adam(model.parameters(), lr=peak)
     loss_fn = nn.MSELoss()
     every = max(1, steps // CURVE_POINTS)
@@ -255,7 +275,7 @@ def _train_one(task):
     started = time.monotonic()
     model, curve = train_stage(stage, plan, architecture, parent_state, replica=replica)
     path = f"{out_dir}/{checkpoint_name(stage, replica)}"
-    save_checkpoint(path, model, architecture, stage, {**_training_record(stage, replica, plan), "curve": curve})
+    save_checkpoint(path, model, architecture, model.stage, {**_training_record(stage, replica, plan), "curve": curve})
     return path, curve, time.monotonic() - started
 
 

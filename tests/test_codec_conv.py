@@ -132,8 +132,12 @@ def test_a_codec_stage_tunes_from_the_8_8_parent_and_its_checkpoint_loads(tmp_pa
     for key in ("blocks.0.expand.input_quant.clip", "blocks.2.project.weight", "blocks.1.depthwise.weight"):
         assert torch.equal(model.state_dict()[key], parent[key])
     assert all(bool(model.get_submodule(name).calibrated) for name in layers) and len(curve) == 3
-    save_checkpoint(tmp_path / "stage.pt", model, Denoiser().architecture, stage, {})
-    loaded, found, _ = load_checkpoint(tmp_path / "stage.pt", stage)
+    save_checkpoint(tmp_path / "stage.pt", model, Denoiser().architecture, model.stage, {})
+    loaded, found, _ = load_checkpoint(tmp_path / "stage.pt", stage)  # the planned stage matches the rows chosen
+    rows = tuple(model.get_submodule(name).components for name in layers)
+    assert found.components == (rows if codec == "cap" else ())
+    if codec == "cap":  # the greedy rows, at the budget of 50 % of the channels
+        assert sum(rows) * 6 / (3 * (16 + 64)) <= 0.5 * 6
     x = torch.rand(1, 1, 16, 16)
     with torch.no_grad():
         torch.testing.assert_close(loaded(x), model(x), rtol=0, atol=0)
