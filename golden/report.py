@@ -24,12 +24,21 @@ def quality_table(result):
         + (f", central {result['crop']}x{result['crop']}" if result.get("crop") else "")
         + f"; noisy input: PSNR {result['noisy']['psnr']:.2f} dB, SSIM {result['noisy']['ssim']:.4f}",
         "",
-        "| model | seeds | bits/activation (1x1 inputs) | bits/activation (all inner layers) | PSNR (dB) | SSIM |",
-        "|---|---|---|---|---|---|",
+        "| model | seeds | bits/activation (1x1 inputs) | bits/activation (all inner layers) | MACs/pixel (1x1 layers) "
+        "| PSNR (dB) | SSIM |",
+        "|---|---|---|---|---|---|---|",
     ]
     for row in result["rows"]:
         lines.append(f"| {_label(row)} | {row.get('seeds', 1)} | {row['bits_per_activation']:.3f} "
-                     f"| {row['bits_per_activation_inner']:.3f} | {_spread(row, 'psnr', 2)} | {_spread(row, 'ssim', 4)} |")
+                     f"| {row['bits_per_activation_inner']:.3f} | {row['macs_per_pixel']:.0f} "
+                     f"| {_spread(row, 'psnr', 2)} | {_spread(row, 'ssim', 4)} |")
+    coded = [row for row in result["rows"] if "entropy_bits_per_activation" in row]
+    if coded:
+        lines += ["", "TCI's codes: empirical entropy against the Huffman stream (tables from the calibration "
+                  "photographs, their side information counted once per image and layer)", "",
+                  "| model | entropy bits/activation | Huffman bits/activation |", "|---|---|---|"]
+        lines += [f"| {_label(row)} | {row['entropy_bits_per_activation']:.3f} | {row['bits_per_activation']:.3f} |"
+                  for row in coded]
     tiled = [row for row in result["rows"] if row.get("tiles")]
     if tiled:
         tiles = list(tiled[0]["tiles"])
@@ -69,10 +78,15 @@ def plot_quality(result, path):
         "WCC 8/8, PACT codes": [r for r in rows if r["kind"] == "wcc" and r["energy"] == "square"
                                 and r["quantizer"] == "pact"],
         "WCC 8/8, LSQ codes, energy sum of |c|": [r for r in rows if r["kind"] == "wcc" and r["energy"] == "abs"],
+        "TCI (PCA, Huffman)": [r for r in rows if r["kind"] == "tci"],
+        "DCT-CM (channel DCT, zero flags)": [r for r in rows if r["kind"] == "dctcm"],
+        "CAP (learned projection, greedy rows)": [r for r in rows if r["kind"] == "cap"],
     }
     styles = {"low-bit quantization, LSQ (8/b)": ("o", "-"), "WCC 8/8, LSQ codes": ("s", "-"),
               "low-bit quantization, PACT (8/8 parent's clip)": ("o", ":"),
-              "WCC 8/8, PACT codes": ("s", ":"), "WCC 8/8, LSQ codes, energy sum of |c|": ("^", "--")}
+              "WCC 8/8, PACT codes": ("s", ":"), "WCC 8/8, LSQ codes, energy sum of |c|": ("^", "--"),
+              "TCI (PCA, Huffman)": ("D", "-."), "DCT-CM (channel DCT, zero flags)": ("v", "-."),
+              "CAP (learned projection, greedy rows)": ("P", "-.")}
     figure, axes = plt.subplots(1, 2, figsize=(12, 5), constrained_layout=True)
     for axis, metric, name in ((axes[0], "psnr", "PSNR (dB)"), (axes[1], "ssim", "SSIM")):
         for label, members in series.items():

@@ -23,13 +23,14 @@ from torch import nn
 
 from .cap_allocation import greedy_allocation
 from .checkpoints import Stage, build_model, save_checkpoint
+from .codec_bundle import CODECS
 from .codec_conv import ChannelCodecConv2d
 from .denoiser import Denoiser
 from .photographs import grey_photograph
 from .processes import in_processes
 from .quantizers import ACTIVATION_QUANTIZERS
 
-__all__ = ["HELD_OUT", "NOISE_SIGMA", "STAGES", "TRAINING_PHOTOGRAPHS", "TrainingPlan", "checkpoint_name", "noisy",
+__all__ = ["CODEC_STAGES", "HELD_OUT", "METHODS", "NOISE_SIGMA", "STAGES", "select_stages", "TRAINING_PHOTOGRAPHS", "TrainingPlan", "checkpoint_name", "noisy",
            "train", "train_stages", "train_stage"]
 
 #: Photographs the model is trained on.
@@ -73,6 +74,43 @@ STAGES = (
 )
 
 
+#: The three other published methods beside WCC, each at about 4, 2 and 1 bits per activation (measured on a
+#: held-out photograph before training): TCI with Huffman-coded codes, DCT-CM with zero flags at 4 bits, CAP
+#: with its greedy rows at 8 bits (its budget ``rate * bit_a``). Every one fine-tuned from the same 8/8 parent
+#: with the same budget as the stages above; their learned code steps are LSQ's.
+CODEC_STAGES = (
+    Stage("tci100", "tci", "q8a8", bit_a=8, rate=1.0),
+    Stage("tci50", "tci", "q8a8", bit_a=6, rate=0.5),
+    Stage("tci25", "tci", "q8a8", bit_a=6, rate=0.25),
+    Stage("dctcm100", "dctcm", "q8a8", bit_a=4, rate=1.0),
+    Stage("dctcm50", "dctcm", "q8a8", bit_a=4, rate=0.5),
+    Stage("dctcm25", "dctcm", "q8a8", bit_a=4, rate=0.25),
+    Stage("cap50", "cap", "q8a8", bit_a=8, rate=0.5),
+    Stage("cap25", "cap", "q8a8", bit_a=8, rate=0.25),
+    Stage("cap12", "cap", "q8a8", bit_a=8, rate=0.125),
+)
+#: The compression methods a stage list can be chosen by.
+METHODS = ("quant", "wcc") + CODECS
+
+
+def select_stages(methods=None):
+    """The stages of the compression ``methods`` (a subset of :data:`METHODS`) from :data:`STAGES` and
+    :data:`CODEC_STAGES`, after the parents they start from; ``None``: :data:`STAGES`."""
+    if methods is None:
+        return STAGES
+    unknown = sorted(set(methods) - set(METHODS))
+    if unknown or not methods:
+        raise ValueError(f"codecs: must name some of {', '.join(METHODS)}, got {', '.join(methods) or 'none'}")
+    every = STAGES + CODEC_STAGES
+    chosen = [stage for stage in every if stage.kind in methods and stage.compressed]
+    by_name, needed = {stage.name: stage for stage in every}, set()
+    for stage in chosen:
+        while stage.parent is not None:
+            needed.add(stage.parent)
+            stage = by_name[stage.parent]
+    return tuple(stage for stage in every if stage.name in needed or stage in chosen)
+
+
 class TrainingPlan:
     """Steps, batch, patch size, learning rates and seeds of a training run.
 
@@ -86,7 +124,7 @@ class TrainingPlan:
         Peak learning rates (Adam, cosine decay to zero).
     seed : int
         Base seed; replica ``r`` of the stage at position ``i`` of
-        :data:`STAGES` uses ``seed + 100 * r + i``.
+        :data:`STAGES` followed by :data:`CODEC_STAGES` uses ``seed + 100 * r + i``.
     replicas : int
         Training runs of every compressed stage, with seeds differing (the
         parents are trained once).
@@ -115,7 +153,8 @@ class TrainingPlan:
 
     def stage_seed(self, stage, replica):
         """The seed of replica ``replica`` of ``stage`` (its initial weights, calibration and patches)."""
-        index = next((i for i, s in enumerate(STAGES) if s.name == stage.name), len(STAGES))
+        every = STAGES + CODEC_STAGES
+        index = next((i for i, s in enumerate(every) if s.name == stage.name), len(every))
         return self.seed + 100 * replica + index
 
 
@@ -340,12 +379,13 @@ def _already_trained(stage, replica, plan, architecture, out_dir, threads):
 
 
 def train_stages(out_dir, *, float_steps=4000, tune_steps=TUNE_STEPS, seed=0, replicas=REPLICAS, threads=1, jobs=1,
-                 keep=False, progress=lambda message: None):
-    """Train every stage from scratch with ``threads`` PyTorch threads per process (results depend on it) in
-    ``jobs`` processes; return a summary."""
+                 keep=False, methods=None, progress=lambda message: None):
+    """Train every stage of ``methods`` (:func:`select_stages`; default :data:`STAGES`) from scratch with
+    ``threads`` PyTorch threads per process (results depend on it) in ``jobs`` processes; return a summary."""
+    stages = select_stages(methods)
     plan = TrainingPlan(float_steps=float_steps, tune_steps=tune_steps, seed=seed, replicas=replicas)
     progress(f"training {float_steps} float steps, then {tune_steps} steps per stage, {replicas} replica(s) of each "
              f"compressed stage, seed {seed}, {jobs} process(es) of {threads} thread(s), into {out_dir}")
-    paths = train(out_dir, plan, progress=progress, jobs=jobs, threads=threads, keep=keep)
+    paths = train(out_dir, plan, stages, progress=progress, jobs=jobs, threads=threads, keep=keep)
     return {"command": "train", "out": str(out_dir), "checkpoints": paths, "plan": plan.record(), "threads": threads,
             "replicas": replicas}

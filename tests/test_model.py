@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pytest
 import torch
 
@@ -338,3 +339,87 @@ def test_wccgen_eval_missing_checkpoints_is_one_line(tmp_path, capsys):
     assert main(["eval", "--checkpoints", str(tmp_path), "--crop", "32"]) == 2
     err = capsys.readouterr().err.strip().splitlines()[-1]
     assert err.startswith("wccgen: error:") and "fp32.pt: checkpoint not found" in err
+
+
+@pytest.mark.parametrize("codec", ["tci", "dctcm", "cap"])
+def test_codec_bits_are_the_integer_models_streams(codec):
+    """The bits the evaluation counts for a channel codec are the sizes of the streams its integer model writes,
+    layer by layer (plus, for TCI, its Huffman table once per image per layer)."""
+    from wccgen.golden.codec_conv import ChannelCodecConv2d
+    from wccgen.golden.codec_export import codec_input_codes, export_codec_layer
+    from wccgen.golden.codec_layer import codec_layer
+    from wccgen.golden.conversion import codecify
+    from wccgen.golden.evaluation import huffman_tables, pointwise_macs_per_pixel
+
+    torch.manual_seed(3)
+    model = codecify(Denoiser(channels=8, expansion=2, blocks=1), codec, rate=0.5, bit_a=4)
+    x = torch.rand(2, 1, 12, 10)
+    with torch.no_grad():
+        model(x)  # calibration
+    inputs = {}
+    layers = [m for m in model.modules() if isinstance(m, ChannelCodecConv2d)]
+    hooks = [m.register_forward_pre_hook(lambda m, a: inputs.__setitem__(m, a[0])) for m in layers]
+    tables = huffman_tables(model, x) if codec == "tci" else None
+    counts = activation_bits(model, x) if codec != "tci" else None
+    if codec == "tci":
+        from wccgen.golden.evaluation import counted_activation_bits
+
+        with counted_activation_bits(model, tables) as counted, torch.no_grad():
+            model(x)
+        counts = {key: tuple(value) for key, value in counted.items()}
+    for hook in hooks:
+        hook.remove()
+    expected = 0
+    for layer in layers:
+        bundle = export_codec_layer(layer, output_scale=0.05, calibration=inputs[layer])
+        if codec == "tci":
+            bundle.huffman = tables[layer]  # the table the evaluation built from its images
+            expected += 2 * tables[layer].side_bits
+        for frame in codec_input_codes(layer, inputs[layer]):
+            expected += codec_layer(frame, bundle).stream_bits
+    assert counts["pointwise"] == (expected, 2 * (8 + 16) * 12 * 10)
+    assert pointwise_macs_per_pixel(model) == sum(layer.components * (layer.in_channels + layer.out_channels)
+                                                  for layer in layers)
+
+
+def test_stages_are_chosen_by_method_with_their_parents():
+    from wccgen.golden.training import CODEC_STAGES, select_stages
+
+    assert select_stages() == STAGES
+    assert [stage.name for stage in select_stages(("cap",))] == ["fp32", "q8a8", "cap50", "cap25", "cap12"]
+    chosen = select_stages(("quant", "tci"))
+    assert {stage.kind for stage in chosen} == {"float", "quant", "tci"}
+    assert [stage for stage in chosen if stage.kind == "tci"] == [s for s in CODEC_STAGES if s.kind == "tci"]
+    with pytest.raises(ValueError, match="codecs: must name some of"):
+        select_stages(("jpeg",))
+
+
+@pytest.mark.parametrize("command", ["eval", "train"])
+def test_an_unknown_method_is_one_line(command, capsys):
+    with pytest.raises(SystemExit) as stopped:
+        main([command, "--codecs", "wcc,jpeg"])
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("wccgen: error:") and "--codecs" in err and "'wcc,jpeg'" in err
+
+
+def test_codec_stages_evaluate_with_their_bits_macs_and_rows(tmp_path):
+    """A TCI and a CAP stage of a small denoiser, two seeds each: rows carry the measured bits (TCI's entropy
+    below its Huffman bits), the MACs of the transform and the folded convolution, and CAP's rows per seed."""
+    from wccgen.golden.training import CODEC_STAGES
+
+    codec_stage = {stage.name: stage for stage in CODEC_STAGES}
+    architecture = Denoiser(channels=8, expansion=2, blocks=1).architecture
+    stages = [STAGE["fp32"], STAGE["q8a8"], codec_stage["tci50"], codec_stage["cap25"]]
+    train(tmp_path, TrainingPlan(**{**TINY, "float_steps": 20, "tune_steps": 2, "replicas": 2}), stages, architecture)
+    rows = {row["stage"]: row for row in evaluate(tmp_path, stages, ["moon"], crop=32, tiles=())["rows"]}
+    tci, cap = rows["tci50"], rows["cap25"]
+    assert tci["seeds"] == cap["seeds"] == 2 and tci["rate"] == 0.5
+    assert 0 < tci["entropy_bits_per_activation"] < tci["bits_per_activation"]
+    assert tci["macs_per_pixel"] == 4 * (8 + 16) + 8 * (16 + 8)  # 4 and 8 rows of 8 and 16 channels
+    for replica in cap["replicas"]:
+        rows_kept = replica["components"]
+        assert sum(rows_kept) * 8 / (8 + 16) <= 0.25 * 8  # the greedy rows fit the budget
+        assert replica["macs_per_pixel"] == rows_kept[0] * (8 + 16) + rows_kept[1] * (16 + 8)
+    assert cap["bits_per_activation"] == pytest.approx(
+        np.mean([sum(r["components"]) * 8 / (8 + 16) for r in cap["replicas"]]))

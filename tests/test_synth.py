@@ -48,6 +48,8 @@ def test_several_seeds_report_the_fastest_placement(tmp_path):
     assert f"placer seed {result['seed']}, the fastest of seeds 1, 2" in seeds_text(result)
     single = synthesize(verilog, "counter", tmp_path / "one", target="ice40-up5k", clock_mhz=100)
     assert single["seed"] == 1 and list(single["fmax_by_seed"]) == ["1"] and seeds_text(single) == ""
+    # The router the result names is the one that routed (router1 fails to converge on some layers).
+    assert single["router"] == "router2" and "Router2 time" in (tmp_path / "one" / "nextpnr.log").read_text()
 
 
 @pytest.mark.parametrize("seeds", [(), (1, 1)])

@@ -42,6 +42,28 @@ def _tiles(text):
 TILES = argument_type(_tiles)
 
 
+def _methods(text):
+    """``--codecs``: comma-separated compression methods."""
+    from .golden.training import METHODS
+
+    methods = tuple(part.strip() for part in text.split(",") if part.strip())
+    unknown = [method for method in methods if method not in METHODS]
+    if unknown or not methods:
+        raise ValueError(f"must name some of {','.join(METHODS)}, got {text!r}")
+    return methods
+
+
+METHODS_OPTION = argument_type(_methods)
+
+
+def _codecs_option(parser, verb):
+    from .golden.training import METHODS
+
+    parser.add_argument("--codecs", type=METHODS_OPTION, default=None,
+                        help=f"{verb} the stages of these methods (some of {','.join(METHODS)}) and their parents "
+                             "(default: the shipped stages)")
+
+
 def _jobs_option(parser):
     import os
 
@@ -65,6 +87,7 @@ def add_train_options(parser):
     _jobs_option(parser)
     parser.add_argument("--keep", action="store_true",
                         help="keep the checkpoints in --out this plan has trained already (resume)")
+    _codecs_option(parser, "train")
 
 
 def add_eval_options(parser):
@@ -85,4 +108,5 @@ def add_eval_options(parser):
     parser.add_argument("--quick", action="store_true",
                         help=f"central {QUICK['crop']}x{QUICK['crop']} crops, one seed, tile {QUICK['tiles'][0]} only")
     _jobs_option(parser)
+    _codecs_option(parser, "evaluate")
     parser.add_argument("--plot", default=None, help="write the PSNR/SSIM plot to this PNG")

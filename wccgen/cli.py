@@ -107,14 +107,16 @@ def run_train(args, progress):
     from .golden.training import train_stages
 
     return train_stages(args.out, float_steps=args.float_steps, tune_steps=args.tune_steps, seed=args.seed,
-                        replicas=args.replicas, threads=args.threads, jobs=args.jobs, keep=args.keep, progress=progress)
+                        replicas=args.replicas, threads=args.threads, jobs=args.jobs, keep=args.keep,
+                        methods=args.codecs, progress=progress)
 
 
 def run_eval(args, progress):
     from .golden.evaluation import evaluate_and_plot
 
     return evaluate_and_plot(args.checkpoints, photographs=args.photographs, crop=args.crop, tiles=args.tiles,
-                             replicas=args.replicas, quick=args.quick, jobs=args.jobs, plot=args.plot, progress=progress)
+                             replicas=args.replicas, quick=args.quick, jobs=args.jobs, plot=args.plot,
+                             methods=args.codecs, progress=progress)
 
 
 def _model_options(parser, layer="blocks.0.expand"):
