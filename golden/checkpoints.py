@@ -9,7 +9,9 @@ plainly quantized, or WCC, with its widths, rate and energy), ``training``
 
 from __future__ import annotations
 
+import os
 import pickle
+import tempfile
 import zipfile
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -148,12 +150,20 @@ def default_checkpoint_dir():
 
 
 def save_checkpoint(path, model, architecture, stage, training):
-    """Write ``model`` (converted for ``stage``) with its metadata to ``path``."""
+    """Write ``model`` (converted for ``stage``) with its metadata to ``path``, atomically (a run stopped while
+    writing leaves the previous file or none, never a cut one)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     state = {key: value.detach().clone() for key, value in model.state_dict().items()}
-    torch.save({"format": CHECKPOINT_FORMAT, "model": dict(architecture), "stage": asdict(stage),
-                "training": dict(training), "state": state}, path)
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "wb") as f:
+            torch.save({"format": CHECKPOINT_FORMAT, "model": dict(architecture), "stage": asdict(stage),
+                        "training": dict(training), "state": state}, f)
+        os.replace(temp, path)
+    finally:
+        if os.path.exists(temp):
+            os.unlink(temp)
 
 
 def load_checkpoint(path, stage=None):

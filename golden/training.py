@@ -318,14 +318,17 @@ def _train_one(task):
     return path, curve, time.monotonic() - started
 
 
-def train(out_dir, plan=None, stages=STAGES, architecture=None, progress=None, jobs=1, threads=1, keep=False):
+def train(out_dir, plan=None, stages=STAGES, architecture=None, progress=None, jobs=1, threads=1, keep=False,
+          force=False):
     """Train every stage (the parents once, the others ``plan.replicas`` times) into ``out_dir``; return the paths.
 
     A stage's parent must come before it in ``stages``. Replicas and stages
     of one parent train in ``jobs`` worker processes of ``threads`` PyTorch
     threads each; the checkpoints do not depend on ``jobs``. With ``keep``, a
     checkpoint already in ``out_dir`` that this plan would write (same stage,
-    model and training record) is kept instead of trained again.
+    model and training record) is kept instead of trained again. A
+    checkpoint in ``out_dir`` the run would replace (another plan's, or any
+    without ``keep``) is an error unless ``force``, before any work.
     """
     plan = plan or TrainingPlan()
     architecture = architecture or Denoiser().architecture
@@ -334,6 +337,16 @@ def train(out_dir, plan=None, stages=STAGES, architecture=None, progress=None, j
     for stage in stages:
         if stage.parent is not None and stage.parent not in {s.name for s in stages[:stages.index(stage)]}:
             raise ValueError(f"stages: {stage.name!r} starts from {stage.parent!r}, which is not trained before it")
+    if not force:
+        every = [(stage, replica, plan, architecture, str(out_dir), threads) for stage in stages
+                 for replica in range(1 if stage.name in parents else plan.replicas)]
+        replaced = [checkpoint_name(stage, replica) for stage, replica, *rest in every
+                    if (Path(out_dir) / checkpoint_name(stage, replica)).exists()
+                    and not (keep and _already_trained(stage, replica, *rest))]
+        if replaced:
+            raise ValueError(f"out: {out_dir} holds {len(replaced)} checkpoint(s) this run would replace "
+                             f"({', '.join(replaced[:3])}{', ...' if len(replaced) > 3 else ''}); give --force to "
+                             "replace them" + ("" if keep else ", or --keep to keep those this plan trained"))
     Path(out_dir).mkdir(parents=True, exist_ok=True)
     paths, pending = [], list(stages)
     # Waves: every stage whose parent is trained goes into one pool; a stage others start from trains once.
@@ -379,13 +392,16 @@ def _already_trained(stage, replica, plan, architecture, out_dir, threads):
 
 
 def train_stages(out_dir, *, float_steps=4000, tune_steps=TUNE_STEPS, seed=0, replicas=REPLICAS, threads=1, jobs=1,
-                 keep=False, methods=None, progress=lambda message: None):
+                 keep=False, force=False, methods=None, progress=lambda message: None):
     """Train every stage of ``methods`` (:func:`select_stages`; default :data:`STAGES`) from scratch with
     ``threads`` PyTorch threads per process (results depend on it) in ``jobs`` processes; return a summary."""
     stages = select_stages(methods)
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"out: {out} is a file, not a directory")
     plan = TrainingPlan(float_steps=float_steps, tune_steps=tune_steps, seed=seed, replicas=replicas)
     progress(f"training {float_steps} float steps, then {tune_steps} steps per stage, {replicas} replica(s) of each "
              f"compressed stage, seed {seed}, {jobs} process(es) of {threads} thread(s), into {out_dir}")
-    paths = train(out_dir, plan, stages, progress=progress, jobs=jobs, threads=threads, keep=keep)
+    paths = train(out_dir, plan, stages, progress=progress, jobs=jobs, threads=threads, keep=keep, force=force)
     return {"command": "train", "out": str(out_dir), "checkpoints": paths, "plan": plan.record(), "threads": threads,
             "replicas": replicas}

@@ -54,6 +54,7 @@ def test_rates_table(capsys):
     (["demo", "--size", "20x6", "--out", "/nonexistent/never"], "size: a photograph whose PSNR and SSIM are measured"),
     (["train", "--tune-steps", "x"], "expected a positive integer, got 'x'"),
     (["train", "--replicas", "11", "--out", "/nonexistent/never"], "replicas: at most 10"),
+    (["train", "--out", "/etc/hostname"], "out: /etc/hostname is a file, not a directory"),
     (["train", "--jobs", "0"], "argument --jobs: expected a positive integer, got 0"),
     (["eval", "--tiles", "20"], "tiles: each must be a multiple of 8 from 8 to 256, or 'image', got 20"),
     (["eval", "--replicas", "0"], "argument --replicas: expected a positive integer, got 0"),

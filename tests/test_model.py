@@ -95,6 +95,16 @@ def test_replicas_and_processes_give_the_checkpoints_of_one_process(tmp_path):
     messages = []
     again = train(tmp_path / "serial", plan, stages, architecture, progress=messages.append, keep=True)
     assert sorted(again) == sorted(serial) and not any(message.startswith("training") for message in messages)
+    # Checkpoints another plan trained are not replaced without force, and nothing is touched before the refusal.
+    before = {name: (tmp_path / "serial" / name).read_bytes() for name in names}
+    other = TrainingPlan(**{**TINY, "replicas": 2, "seed": 7})
+    for keep in (False, True):
+        with pytest.raises(ValueError, match=r"out: .* holds 6 checkpoint\(s\) this run would replace \(fp32.pt, "
+                                             r"q8a8.pt, q8a2.pt, \.\.\.\); give --force"):
+            train(tmp_path / "serial", other, stages, architecture, keep=keep)
+    assert before == {name: (tmp_path / "serial" / name).read_bytes() for name in names}
+    train(tmp_path / "serial", other, stages[:1], architecture, force=True)
+    assert load_checkpoint(tmp_path / "serial" / "fp32.pt")[2]["seed"] == 7
 
 
 def test_a_learned_step_child_is_calibrated_and_a_pact_child_inherits_the_clip():

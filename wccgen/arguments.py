@@ -87,6 +87,8 @@ def add_train_options(parser):
     _jobs_option(parser)
     parser.add_argument("--keep", action="store_true",
                         help="keep the checkpoints in --out this plan has trained already (resume)")
+    parser.add_argument("--force", action="store_true",
+                        help="replace checkpoints in --out this plan did not train (refused without it)")
     _codecs_option(parser, "train")
 
 

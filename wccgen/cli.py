@@ -108,7 +108,7 @@ def run_train(args, progress):
 
     return train_stages(args.out, float_steps=args.float_steps, tune_steps=args.tune_steps, seed=args.seed,
                         replicas=args.replicas, threads=args.threads, jobs=args.jobs, keep=args.keep,
-                        methods=args.codecs, progress=progress)
+                        force=args.force, methods=args.codecs, progress=progress)
 
 
 def run_eval(args, progress):
