@@ -106,10 +106,12 @@ class ChannelCodecConv2d(nn.Module):
 
     @classmethod
     def from_conv(cls, conv, codec, **kwargs):
-        """A codec layer with the weights and bias of a 1x1, stride-1, ungrouped ``nn.Conv2d``."""
-        if conv.kernel_size != (1, 1) or conv.stride != (1, 1) or conv.groups != 1:
-            raise ValueError(f"conv: a channel codec replaces 1x1, stride-1, ungrouped convolutions only; got kernel "
-                             f"{conv.kernel_size}, stride {conv.stride}, groups {conv.groups}")
+        """A codec layer with the weights and bias of a 1x1, stride-1, ungrouped, unpadded ``nn.Conv2d``."""
+        if conv.kernel_size != (1, 1) or conv.stride != (1, 1) or conv.groups != 1 or \
+                conv.padding not in ((0, 0), "valid"):
+            raise ValueError(f"conv: a channel codec replaces 1x1, stride-1, ungrouped, unpadded convolutions only; got "
+                             f"kernel {conv.kernel_size}, stride {conv.stride}, groups {conv.groups}, padding "
+                             f"{conv.padding}")
         layer = cls(conv.in_channels, conv.out_channels, codec, bias=conv.bias is not None, **kwargs)
         with torch.no_grad():
             layer.weight.copy_(conv.weight)

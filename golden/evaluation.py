@@ -79,6 +79,8 @@ def coded_stream_bits(module, x, tables=None):
         return codes.size * module.bit_a, None
     if module.codec == "dctcm":
         return codes.size + int(np.count_nonzero(codes)) * module.bit_a, None
+    if not tables or module not in tables:
+        raise ValueError("tables: a TCI layer's bits need its Huffman table (see huffman_tables)")
     table = tables[module]
     _, counts = np.unique(codes, return_counts=True)
     entropy = float(-(counts * np.log2(counts / codes.size)).sum())

@@ -112,6 +112,8 @@ def test_the_calibration_is_kept_in_the_state(inputs):
     (lambda: ChannelCodecConv2d(16, 8, "tci", bit_a=1), ValueError, "bit_a: must lie in"),
     (lambda: ChannelCodecConv2d(16, 8, "tci")(torch.zeros(1, 8, 4, 4)), ValueError, r"x: must have shape \(N, 16"),
     (lambda: ChannelCodecConv2d.from_conv(torch.nn.Conv2d(4, 4, 3), "tci"), ValueError, "conv: a channel codec"),
+    (lambda: ChannelCodecConv2d.from_conv(torch.nn.Conv2d(4, 4, 1, padding=1), "cap"), ValueError, r"padding \(1, 1\)"),
+    (lambda: ChannelCodecConv2d(16, 8, "cap", components=17), ValueError, "components: must lie in"),
 ])
 def test_bad_input_is_named(call, error, message):
     with pytest.raises(error, match=message):

@@ -390,6 +390,9 @@ def test_codec_bits_are_the_integer_models_streams(codec):
     assert counts["pointwise"] == (expected, 2 * (8 + 16) * 12 * 10)
     assert pointwise_macs_per_pixel(model) == sum(layer.components * (layer.in_channels + layer.out_channels)
                                                   for layer in layers)
+    if codec == "tci":
+        with pytest.raises(ValueError, match="tables: a TCI layer's bits need its Huffman table"):
+            activation_bits(model, x)
 
 
 def test_stages_are_chosen_by_method_with_their_parents():
