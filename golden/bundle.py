@@ -22,7 +22,8 @@ import numpy as np
 from ..spec.fixed_point import BIAS_LIMIT, MAX_SHIFT, MULTIPLIER_BITS
 from ..spec.wcc_config import WccConfig
 
-__all__ = ["ACTIVATIONS", "BundleError", "LayerBundle", "SCHEMA_VERSION", "bundle_paths", "random_bundle"]
+__all__ = ["ACTIVATIONS", "BundleError", "LayerBundle", "SCHEMA_VERSION", "bundle_paths", "check_arrays",
+           "check_scales_and_name", "random_bundle"]
 
 #: Version of the file format written by :meth:`LayerBundle.save`.
 SCHEMA_VERSION = 1
@@ -101,13 +102,7 @@ class LayerBundle:
         if not isinstance(self.config, WccConfig):
             raise BundleError(f"config: must be a WccConfig, got {type(self.config).__name__}")
         cfg = self.config
-        for name, shape in self.expected_shapes().items():
-            array = np.asarray(getattr(self, name))
-            if array.dtype == np.bool_ or not np.issubdtype(array.dtype, np.integer):
-                raise BundleError(f"{name}: must hold integers, got dtype {array.dtype}")
-            if array.shape != shape:
-                raise BundleError(f"{name}: has shape {array.shape}, expected {shape}")
-            setattr(self, name, array.astype(np.int64))
+        check_arrays(self)
         mult_limit = 1 << (MULTIPLIER_BITS - 1)
         _check_range("weights", self.weights, -cfg.weight_limit, cfg.weight_limit)
         _check_range("coef_multiplier", self.coef_multiplier, 0, mult_limit - 1)
@@ -128,13 +123,7 @@ class LayerBundle:
             raise BundleError(f"out_min, out_max: empty range [{self.out_min}, {self.out_max}]")
         if self.activation not in ACTIVATIONS:
             raise BundleError(f"activation: must be one of {ACTIVATIONS}, got {self.activation!r}")
-        if not isinstance(self.scales, dict) or set(self.scales) != set(_SCALES):
-            raise BundleError(f"scales: must have exactly the keys {_SCALES}, got {self.scales!r}")
-        for name, value in self.scales.items():
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not (math.isfinite(value) and value > 0):
-                raise BundleError(f"scales.{name}: must be a positive finite number, got {value!r}")
-        if not isinstance(self.name, str):
-            raise BundleError(f"name: must be a string, got {type(self.name).__name__}")
+        check_scales_and_name(self)
 
     # -- files -------------------------------------------------------------
     def to_json(self):
@@ -247,6 +236,28 @@ class LayerBundle:
                        name=_field(meta, "name", json_path))
         except BundleError as error:
             raise BundleError(f"{json_path}: {error}") from None
+
+
+def check_arrays(bundle, explain=""):
+    """Every array of ``bundle.expected_shapes()`` holds integers of its shape; stored back as int64."""
+    for name, shape in bundle.expected_shapes().items():
+        array = np.asarray(getattr(bundle, name))
+        if array.dtype == np.bool_ or not np.issubdtype(array.dtype, np.integer):
+            raise BundleError(f"{name}: must hold integers, got dtype {array.dtype}")
+        if array.shape != shape:
+            raise BundleError(f"{name}: has shape {array.shape}, expected {shape}{explain}")
+        setattr(bundle, name, array.astype(np.int64))
+
+
+def check_scales_and_name(bundle):
+    """``bundle.scales`` holds exactly the four LSB values, each positive and finite; ``bundle.name`` is a string."""
+    if not isinstance(bundle.scales, dict) or set(bundle.scales) != set(_SCALES):
+        raise BundleError(f"scales: must have exactly the keys {_SCALES}, got {bundle.scales!r}")
+    for name, value in bundle.scales.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not (math.isfinite(value) and value > 0):
+            raise BundleError(f"scales.{name}: must be a positive finite number, got {value!r}")
+    if not isinstance(bundle.name, str):
+        raise BundleError(f"name: must be a string, got {type(bundle.name).__name__}")
 
 
 def _field(mapping, name, path, prefix=""):

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
 import tempfile
 from dataclasses import dataclass, field
@@ -20,7 +19,7 @@ import numpy as np
 
 from ..spec.checks import check_bits, check_positive_int
 from ..spec.fixed_point import BIAS_LIMIT, MAX_SHIFT, MULTIPLIER_BITS, symmetric_limit
-from .bundle import ACTIVATIONS, BundleError
+from .bundle import ACTIVATIONS, BundleError, check_arrays, check_scales_and_name
 from .channel_transform import TRANSFORM_FRACTION_BITS
 from .huffman import HuffmanTable
 
@@ -116,14 +115,8 @@ class CodecBundle:
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
                 raise BundleError(f"{name}: must be an integer, got {value!r}")
             setattr(self, name, int(value))
-        for name, shape in self.expected_shapes().items():
-            array = np.asarray(getattr(self, name))
-            if array.dtype == np.bool_ or not np.issubdtype(array.dtype, np.integer):
-                raise BundleError(f"{name}: must hold integers, got dtype {array.dtype}")
-            if array.shape != shape:
-                raise BundleError(f"{name}: has shape {array.shape}, expected {shape} (projection of "
-                                  f"{self.components} rows of {self.channels_in} channels to {self.channels_out})")
-            setattr(self, name, array.astype(np.int64))
+        check_arrays(self, f" (projection of {self.components} rows of {self.channels_in} channels to "
+                           f"{self.channels_out})")
         mult_limit = (1 << (MULTIPLIER_BITS - 1)) - 1
         weight_limit, out_limit = symmetric_limit(self.bit_w), symmetric_limit(self.out_bits)
         row_limit = 2 << TRANSFORM_FRACTION_BITS
@@ -146,13 +139,7 @@ class CodecBundle:
         if self.activation not in ACTIVATIONS:
             raise BundleError(f"activation: must be one of {ACTIVATIONS}, got {self.activation!r}")
         self._validate_huffman()
-        if not isinstance(self.scales, dict) or set(self.scales) != set(_SCALES):
-            raise BundleError(f"scales: must have exactly the keys {_SCALES}, got {self.scales!r}")
-        for name, value in self.scales.items():
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not (math.isfinite(value) and value > 0):
-                raise BundleError(f"scales.{name}: must be a positive finite number, got {value!r}")
-        if not isinstance(self.name, str):
-            raise BundleError(f"name: must be a string, got {type(self.name).__name__}")
+        check_scales_and_name(self)
 
     def _validate_huffman(self):
         if self.codec != "tci":

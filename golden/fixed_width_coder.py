@@ -3,7 +3,8 @@
 A frame of ``k`` codes per pixel is written pixel by pixel in raster order,
 the codes of a pixel together, each ``bits`` wide in two's complement, LSB
 first (bit ``j`` in byte ``j // 8`` at bit ``j % 8``, as WCC's stream), then
-zero bits up to the next byte boundary.
+zero bits up to the next byte boundary. The helpers that write and read the
+codes' bits serve DCT-CM's zero-flag format too.
 """
 
 from __future__ import annotations
@@ -14,21 +15,46 @@ from ..spec.checks import check_bits, check_positive_int
 from ..spec.fixed_point import as_int64, symmetric_limit
 from .unpacker import StreamError
 
-__all__ = ["fixed_width_decode", "fixed_width_encode"]
+__all__ = ["code_bits", "code_values", "fixed_width_decode", "fixed_width_encode", "frame_codes", "stream_bytes"]
+
+
+def frame_codes(codes, bits):
+    """``codes`` checked as one frame ``(k, H, W)`` of ``bits``-bit symmetric codes, as int64."""
+    codes = as_int64(codes, "codes")
+    if codes.ndim != 3:
+        raise ValueError(f"codes: must have shape (k, H, W), got {codes.shape}")
+    limit = symmetric_limit(check_bits(bits, "bits"))
+    if np.any(np.abs(codes) > limit):
+        raise ValueError(f"codes: must lie in [-{limit}, {limit}] for {bits}-bit codes")
+    return codes
+
+
+def code_bits(values, bits):
+    """The bits of ``values`` (1-D int64), each ``bits`` wide, two's complement, LSB first."""
+    words = (values & ((1 << bits) - 1)).astype(np.uint64)
+    return ((words[:, None] >> np.arange(bits, dtype=np.uint64)) & 1).astype(np.uint8).ravel()
+
+
+def code_values(bitstream, bits):
+    """The values :func:`code_bits` wrote into ``bitstream`` (a multiple of ``bits`` long)."""
+    words = (bitstream.reshape(-1, bits).astype(np.int64) << np.arange(bits, dtype=np.int64)).sum(axis=1)
+    return np.where(words >= 1 << (bits - 1), words - (1 << bits), words)
+
+
+def stream_bytes(stream):
+    """A stream given as bytes or a uint8 array, as a 1-D uint8 array."""
+    if isinstance(stream, (bytes, bytearray, memoryview)):
+        stream = np.frombuffer(bytes(stream), dtype=np.uint8)
+    stream = np.asarray(stream)
+    if stream.dtype != np.uint8 or stream.ndim != 1:
+        raise TypeError(f"stream: must be a 1-D uint8 array or bytes, got {stream.dtype} {stream.shape}")
+    return stream
 
 
 def fixed_width_encode(codes, bits):
     """The bytes of one frame of codes ``(k, H, W)``, each within ``[-Q, Q]`` of ``bits``."""
-    bits = check_bits(bits, "bits")
-    codes = as_int64(codes, "codes")
-    if codes.ndim != 3:
-        raise ValueError(f"codes: must have shape (k, H, W), got {codes.shape}")
-    limit = symmetric_limit(bits)
-    if np.any(np.abs(codes) > limit):
-        raise ValueError(f"codes: must lie in [-{limit}, {limit}] for {bits}-bit codes")
-    words = (codes.reshape(codes.shape[0], -1).T.ravel() & ((1 << bits) - 1)).astype(np.uint64)
-    value_bits = ((words[:, None] >> np.arange(bits, dtype=np.uint64)) & 1).astype(np.uint8)
-    return np.packbits(value_bits.ravel(), bitorder="little")
+    codes = frame_codes(codes, bits)
+    return np.packbits(code_bits(codes.reshape(codes.shape[0], -1).T.ravel(), bits), bitorder="little")
 
 
 def fixed_width_decode(stream, components, height, width, bits):
@@ -42,10 +68,7 @@ def fixed_width_decode(stream, components, height, width, bits):
     components = check_positive_int(components, "components")
     pixels = check_positive_int(height, "height") * check_positive_int(width, "width")
     bits = check_bits(bits, "bits")
-    stream = np.frombuffer(bytes(stream), dtype=np.uint8) if isinstance(stream, (bytes, bytearray, memoryview)) \
-        else np.asarray(stream)
-    if stream.dtype != np.uint8 or stream.ndim != 1:
-        raise TypeError(f"stream: must be a 1-D uint8 array or bytes, got {stream.dtype} {stream.shape}")
+    stream = stream_bytes(stream)
     total = components * pixels * bits
     expected = -(-total // 8)
     if stream.size != expected:
@@ -54,8 +77,7 @@ def fixed_width_decode(stream, components, height, width, bits):
     bitstream = np.unpackbits(stream, bitorder="little")
     if np.any(bitstream[total:]):
         raise StreamError("stream: corrupt: padding bits after the last code are not zero")
-    words = (bitstream[:total].reshape(-1, bits).astype(np.int64) << np.arange(bits, dtype=np.int64)).sum(axis=1)
-    values = np.where(words >= 1 << (bits - 1), words - (1 << bits), words)
+    values = code_values(bitstream[:total], bits)
     limit = symmetric_limit(bits)
     bad = np.flatnonzero(np.abs(values) > limit)
     if bad.size:

@@ -18,7 +18,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..spec.checks import check_bits, check_positive_int
-from ..spec.fixed_point import as_int64, symmetric_limit
+from ..spec.fixed_point import symmetric_limit
+from .fixed_width_coder import code_bits, code_values, frame_codes, stream_bytes
 from .unpacker import StreamError
 
 __all__ = ["StreamError", "zero_flag_bits", "zero_flag_decode", "zero_flag_encode"]
@@ -32,18 +33,10 @@ def zero_flag_bits(codes, bits):
 
 def zero_flag_encode(codes, bits):
     """The bytes of one frame of coefficient codes ``(k, H, W)``, each within ``[-Q, Q]`` of ``bits``."""
-    bits = check_bits(bits, "bits")
-    codes = as_int64(codes, "codes")
-    if codes.ndim != 3:
-        raise ValueError(f"codes: must have shape (k, H, W), got {codes.shape}")
-    limit = symmetric_limit(bits)
-    if np.any(np.abs(codes) > limit):
-        raise ValueError(f"codes: must lie in [-{limit}, {limit}] for {bits}-bit codes")
+    codes = frame_codes(codes, bits)
     flat = codes.reshape(codes.shape[0], -1).T.ravel()  # pixel by pixel, coefficients of a pixel together
-    values = flat[flat != 0]
-    words = (values & ((1 << bits) - 1)).astype(np.uint64)
-    value_bits = ((words[:, None] >> np.arange(bits, dtype=np.uint64)) & 1).astype(np.uint8)
-    return np.packbits(np.concatenate([(flat != 0).astype(np.uint8), value_bits.ravel()]), bitorder="little")
+    return np.packbits(np.concatenate([(flat != 0).astype(np.uint8), code_bits(flat[flat != 0], bits)]),
+                       bitorder="little")
 
 
 def zero_flag_decode(stream, components, height, width, bits):
@@ -59,11 +52,7 @@ def zero_flag_decode(stream, components, height, width, bits):
     components = check_positive_int(components, "components")
     pixels = check_positive_int(height, "height") * check_positive_int(width, "width")
     bits = check_bits(bits, "bits")
-    if isinstance(stream, (bytes, bytearray, memoryview)):
-        stream = np.frombuffer(bytes(stream), dtype=np.uint8)
-    stream = np.asarray(stream)
-    if stream.dtype != np.uint8 or stream.ndim != 1:
-        raise TypeError(f"stream: must be a 1-D uint8 array or bytes, got {stream.dtype} {stream.shape}")
+    stream = stream_bytes(stream)
     flags_count = components * pixels
     if stream.size * 8 < flags_count:
         raise StreamError(f"stream: truncated inside the zero flags: {stream.size} bytes, the flags alone need "
@@ -79,9 +68,7 @@ def zero_flag_decode(stream, components, height, width, bits):
         raise StreamError(f"stream: over-long: {stream.size} bytes, the frame takes {expected}")
     if np.any(bitstream[total:]):
         raise StreamError("stream: corrupt: padding bits after the last code are not zero")
-    value_bits = bitstream[flags_count:total].reshape(nonzero, bits).astype(np.int64)
-    words = (value_bits << np.arange(bits, dtype=np.int64)).sum(axis=1)
-    values = np.where(words >= 1 << (bits - 1), words - (1 << bits), words)
+    values = code_values(bitstream[flags_count:total], bits)
     limit = symmetric_limit(bits)
     bad = np.flatnonzero((values == 0) | (np.abs(values) > limit))
     if bad.size:
