@@ -59,8 +59,9 @@ def test_rates_table(capsys):
     (["eval", "--tiles", "20"], "tiles: each must be a multiple of 8 from 8 to 256, or 'image', got 20"),
     (["eval", "--replicas", "0"], "argument --replicas: expected a positive integer, got 0"),
 ])
-def test_bad_input_is_one_clear_line(args, message):
-    done = subprocess.run([sys.executable, "-m", "wccgen.cli", *args], capture_output=True, text=True)
+def test_bad_input_is_one_clear_line(args, message, tmp_path):
+    # In an empty directory: the default outputs (./wccgen-demo of an earlier `make demo`) must not decide the case.
+    done = subprocess.run([sys.executable, "-m", "wccgen.cli", *args], capture_output=True, text=True, cwd=tmp_path)
     assert done.returncode == 2
     assert message in done.stderr
     assert "Traceback" not in done.stderr and done.stdout == ""
