@@ -167,3 +167,23 @@ def test_a_huffman_table_outside_tci_and_a_corrupt_file_are_refused(exported, tm
     path.write_text("{not json")
     with pytest.raises(BundleError, match="corrupt JSON"):
         CodecBundle.load(path)
+
+
+def test_codes_never_seen_in_calibration_travel_behind_the_escape(exported):
+    """A table built from a calibration that saw only the codes -1, 0 and 1: every other code of a real frame is
+    the escape's codeword and its raw bits, and the frame still decodes to the same codes."""
+    from dataclasses import replace
+
+    from wccgen.golden.huffman import build_table
+
+    layer, bundle, x, _, _ = exported["blocks.1.project", "tci", 1.0, 8]
+    narrow = replace(bundle, huffman=build_table({-1: 5, 0: 20, 1: 5}, 12, bundle.bit_a))
+    frame = codec_input_codes(layer, x)[0][:, :4, :4]
+    trace = codec_layer(frame, narrow)
+    codewords = narrow.huffman.codewords
+    escaped = int(np.sum(np.abs(trace.codes) > 1))
+    assert escaped > 0
+    expected = sum(codewords[int(c)][1] for c in trace.codes.ravel() if abs(c) <= 1) + \
+        escaped * (codewords["escape"][1] + bundle.bit_a)
+    assert trace.stream_bits == expected
+    np.testing.assert_array_equal(trace.output, codec_layer(frame, bundle).output)
