@@ -40,6 +40,7 @@ def demo(out, *, image="astronaut", hw_size=(16, 16), hw_rate=0.25, frames=3, si
     from .options import check_frame_size
     from .report import write_layer_report
     from .synth import synthesize as place_and_route
+    from .synth import tool_timeout_minutes
 
     stage = check_rate_available(hw_rate, "hw-rate")
     for rate in rates:
@@ -47,6 +48,8 @@ def demo(out, *, image="astronaut", hw_size=(16, 16), hw_rate=0.25, frames=3, si
     check_simulation_options(frames, 0.0, 0.0)
     height, width = check_frame_size(hw_size, "hw-size")
     check_quality_size(*size, "size")  # the table's and the network's photograph, measured at the end
+    if synthesize:
+        tool_timeout_minutes()  # the place and route's limit, refused now rather than after the simulation
     out = check_output_directory(out, force)
     checkpoint = Path(checkpoints or default_checkpoint_dir()) / f"{stage.name}.pt"
     progress(f"1/5 generate: layer {layer} of {checkpoint.name}, {height}x{width}, into {out}")

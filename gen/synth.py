@@ -8,6 +8,8 @@ and more between seeds); several seeds can be placed and the best kept.
 """
 
 import json
+import math
+import os
 import shutil
 import subprocess
 import sys
@@ -19,8 +21,8 @@ from ..hw.block_ram import RAM_PORT
 from ..hw.pipeline import RELAY
 from .devices import DEVICES, SYNTHESIS_DEVICES, device
 
-__all__ = ["DoesNotFit", "TARGETS", "SynthesisError", "check_fit", "map_cells", "seeds_text", "synthesize",
-           "synthesize_generated"]
+__all__ = ["DoesNotFit", "TARGETS", "SynthesisError", "TOOL_TIMEOUT_MINUTES", "check_fit", "map_cells", "seeds_text",
+           "synthesize", "synthesize_generated", "tool_timeout_minutes"]
 
 #: nextpnr's router. The older router1 failed to converge on a shipped layer (an hour and more on 30 wires that
 #: stayed overused); router2 routed the same placement in five minutes.
@@ -67,9 +69,32 @@ def _tool(name):
     return path
 
 
+#: Minutes a synthesis or place-and-route tool may run before it is stopped, unless ``$WCCGEN_TOOL_TIMEOUT_MIN``
+#: says otherwise: far above any run measured (the largest design routes in under 30 minutes), so that only a
+#: tool that does not converge meets it.
+TOOL_TIMEOUT_MINUTES = 180.0
+
+
+def tool_timeout_minutes():
+    """The tools' time limit in minutes: ``$WCCGEN_TOOL_TIMEOUT_MIN`` or :data:`TOOL_TIMEOUT_MINUTES`."""
+    text = os.environ.get("WCCGEN_TOOL_TIMEOUT_MIN")
+    try:
+        minutes = TOOL_TIMEOUT_MINUTES if text is None else float(text)
+    except ValueError:
+        raise ValueError(f"WCCGEN_TOOL_TIMEOUT_MIN: must be a number of minutes, got {text!r}") from None
+    if not (math.isfinite(minutes) and minutes > 0):
+        raise ValueError(f"WCCGEN_TOOL_TIMEOUT_MIN: must be a positive number of minutes, got {text!r}")
+    return minutes
+
+
 def _run(command, log_path, cwd=None):
+    minutes = tool_timeout_minutes()
     with open(log_path, "w") as log:
-        done = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, cwd=cwd)
+        try:
+            done = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, cwd=cwd, timeout=60 * minutes)
+        except subprocess.TimeoutExpired:
+            raise SynthesisError(f"{Path(command[0]).name} did not finish within {minutes:g} minutes and was stopped "
+                                 f"($WCCGEN_TOOL_TIMEOUT_MIN sets the limit); its log so far: {log_path}") from None
     if done.returncode != 0:
         tail = Path(log_path).read_text(errors="replace").strip().splitlines()[-15:]
         raise SynthesisError(f"{Path(command[0]).name} failed (exit {done.returncode}); see {log_path}:\n"
@@ -151,6 +176,7 @@ def synthesize(verilog_path, top, workdir, target="ecp5-85f", clock_mhz=200.0, s
     if not seeds or len(set(seeds)) != len(seeds):
         raise ValueError(f"seeds: give one or more distinct placer seeds, got {seeds}")
     _check_clock(clock_mhz)
+    tool_timeout_minutes()  # a bad limit is refused before any tool runs
     netlist, rtl_cells, cells = map_cells(verilog_path, top, workdir, target)
     spec = TARGETS[target]
     check_fit(cells, target, _port_bits(netlist, top))

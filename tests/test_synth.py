@@ -59,3 +59,23 @@ def test_seeds_must_be_distinct_and_at_least_one(tmp_path, seeds):
     with pytest.raises(ValueError, match="^seeds: give one or more distinct placer seeds"):
         synthesize(verilog, "counter", tmp_path / "synth", target="ice40-up5k", seeds=seeds)
     assert not (tmp_path / "synth").exists()
+
+
+def test_a_tool_past_its_time_limit_is_stopped_and_named(tmp_path, monkeypatch):
+    """A limit far below Yosys's run: the tool is stopped and the error names it, the limit and its log."""
+    verilog = tmp_path / "counter.v"
+    verilog.write_text(COUNTER)
+    monkeypatch.setenv("WCCGEN_TOOL_TIMEOUT_MIN", "0.0001")
+    with pytest.raises(SynthesisError, match=r"yosys did not finish within 0.0001 minutes and was stopped .*"
+                                             r"WCCGEN_TOOL_TIMEOUT_MIN.*yosys.log"):
+        synthesize(verilog, "counter", tmp_path / "synth", target="ice40-up5k", clock_mhz=100)
+
+
+@pytest.mark.parametrize("value", ["soon", "0", "-3", "nan"])
+def test_a_bad_time_limit_is_refused_before_any_tool_runs(tmp_path, monkeypatch, value):
+    verilog = tmp_path / "counter.v"
+    verilog.write_text(COUNTER)
+    monkeypatch.setenv("WCCGEN_TOOL_TIMEOUT_MIN", value)
+    with pytest.raises(ValueError, match="WCCGEN_TOOL_TIMEOUT_MIN: must be a"):
+        synthesize(verilog, "counter", tmp_path / "synth", target="ice40-up5k", clock_mhz=100)
+    assert not (tmp_path / "synth").exists()
