@@ -23,8 +23,8 @@ from .conversion import codecify, quantize_model, wccify
 from .denoiser import Denoiser
 from .quantizers import ACTIVATION_QUANTIZERS
 
-__all__ = ["CHECKPOINT_FORMAT", "CODEC_NAMES", "CheckpointError", "KINDS", "Stage", "build_model", "default_checkpoint_dir",
-           "load_checkpoint", "save_checkpoint"]
+__all__ = ["CHECKPOINT_FORMAT", "CODEC_NAMES", "CheckpointError", "KINDS", "Stage", "build_model",
+           "default_checkpoint_dir", "load_checkpoint", "save_checkpoint"]
 
 #: How a stage converts the float model: not at all, plain quantization, WCC, or a channel codec.
 KINDS = ("float", "quant", "wcc") + CODECS

@@ -30,8 +30,8 @@ from .photographs import grey_photograph
 from .processes import in_processes
 from .quantizers import ACTIVATION_QUANTIZERS
 
-__all__ = ["CODEC_STAGES", "HELD_OUT", "METHODS", "NOISE_SIGMA", "STAGES", "select_stages", "TRAINING_PHOTOGRAPHS", "TrainingPlan", "checkpoint_name", "noisy",
-           "train", "train_stages", "train_stage"]
+__all__ = ["CODEC_STAGES", "HELD_OUT", "METHODS", "NOISE_SIGMA", "STAGES", "TRAINING_PHOTOGRAPHS", "TrainingPlan",
+           "cap_rows", "checkpoint_name", "noisy", "select_stages", "train", "train_stages", "train_stage"]
 
 #: Photographs the model is trained on.
 TRAINING_PHOTOGRAPHS = ("camera", "coffee", "rocket", "brick", "grass", "coins", "clock", "hubble_deep_field",
