@@ -167,6 +167,11 @@ class ChannelCodecConv2d(nn.Module):
         limit = symmetric_limit(self.bit_a)
         return torch.clamp(torch.floor((value + 2.0 ** (shift - 1)) / 2.0 ** shift), -limit, limit)
 
+    @torch.no_grad()
+    def stream_codes(self, x):
+        """The coefficient codes the layer's stream carries for a raw input ``x`` (N, C, H, W), as int64 NumPy."""
+        return self.coefficient_codes(self.input_quant(x)).to(torch.int64).numpy()
+
     def folded(self):
         """``(weight, bias)`` of the convolution on the coefficients: ``W T^T`` (C_out, k) and ``W mean + b``."""
         weight = self.weight.flatten(1)

@@ -68,8 +68,7 @@ def export_codec_layer(layer, *, output_scale, activation="none", out_bits=8, ca
     if layer.codec == "tci":
         if calibration is None:
             raise ValueError("calibration: TCI builds its Huffman table from calibration activations; none given")
-        with torch.no_grad():
-            codes = layer.coefficient_codes(layer.input_quant(calibration)).to(torch.int64).numpy()
+        codes = layer.stream_codes(calibration)
         symbols, counts = np.unique(codes, return_counts=True)
         table = build_table(dict(zip(symbols.tolist(), counts.tolist())), max_code_length, layer.bit_a)
     multiplier, shift, coef_bias = layer.coefficient_factors()

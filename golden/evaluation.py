@@ -73,8 +73,7 @@ def coded_stream_bits(module, x, tables=None):
     codes; DCT-CM: one flag per code plus the non-zero codes; CAP: every code
     at its width. The entropy is ``None`` but for TCI.
     """
-    with torch.no_grad():
-        codes = module.coefficient_codes(module.input_quant(x)).to(torch.int64).numpy()
+    codes = module.stream_codes(x)
     if module.codec == "cap":
         return codes.size * module.bit_a, None
     if module.codec == "dctcm":
@@ -93,8 +92,7 @@ def huffman_tables(model, images, max_length=12):
     histograms = {m: {} for m in layers}
 
     def record(module, inputs):
-        with torch.no_grad():
-            codes = module.coefficient_codes(module.input_quant(inputs[0])).to(torch.int64).numpy()
+        codes = module.stream_codes(inputs[0])
         for symbol, count in zip(*np.unique(codes, return_counts=True)):
             histograms[module][int(symbol)] = histograms[module].get(int(symbol), 0) + int(count)
 
