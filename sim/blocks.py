@@ -7,6 +7,7 @@ from amaranth.hdl import Shape
 from amaranth.lib import wiring
 
 from ..golden.bundle import LayerBundle
+from ..hw.channel_dct import ChannelDCT
 from ..hw.compressor import Compressor
 from ..hw.decompressor import Decompressor
 from ..hw.haar_forward import HaarForward
@@ -81,6 +82,7 @@ class BlockSpec:
 
 
 BLOCKS = {
+    "ChannelDCT": BlockSpec(ChannelDCT, source="pixels", sink="sums"),
     "HaarForward": BlockSpec(HaarForward, source="pixels", sink="coefficients"),
     "HaarInverse": BlockSpec(HaarInverse, source="coefficients", sink="pixels"),
     "Compressor": BlockSpec(Compressor, source="coefficients", sink="compressed", sink_stream=WordStream()),

@@ -1,10 +1,17 @@
-"""The channel DCT of DCT-CM against scipy.fft.dct, and its calibrated mask against a brute-force energy ranking."""
+"""The channel DCT of DCT-CM against scipy.fft.dct, and its calibrated mask against a brute-force energy ranking;
+then the ChannelDCT block against the integer model on random, extreme and real activations."""
 
 import numpy as np
 import pytest
 import scipy.fft
+from helpers import assert_exact, verilog_that_lints
 
+from wccgen.gen.synth import map_cells
 from wccgen.golden.channel_dct import dct_mask_rows, dct_matrix, grouped_dct
+from wccgen.golden.channel_transform import channel_transform, fixed_point_rows
+from wccgen.hw.channel_dct import ChannelDCT, ChannelDCTSpec, signed_digits
+from wccgen.hw.output_queue import OutputQueue
+from wccgen.sim.harness import run_block
 
 
 @pytest.mark.parametrize("size", [1, 2, 3, 8, 16])
@@ -45,3 +52,126 @@ def test_mask_keeps_the_strongest_coefficients_of_the_calibration_data():
 def test_bad_input_is_named(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+# The hardware: ChannelDCT against the integer model's channel transform of the same fixed-point rows.
+
+
+def test_signed_digits_are_the_non_adjacent_form():
+    """Brute force over every 13-bit constant: the digits sum to it, no two are neighbours, and none has fewer
+    non-zero digits than the binary form of |c| (the NAF is minimal)."""
+    for constant in range(-4096, 4097):
+        digits = signed_digits(constant)
+        assert sum(sign << shift for shift, sign in digits) == constant
+        shifts = [shift for shift, _ in digits]
+        assert all(b - a >= 2 for a, b in zip(shifts, shifts[1:]))
+        assert len(digits) <= bin(abs(constant)).count("1")
+
+
+@pytest.mark.parametrize("group", [2, 3, 4, 8, 16])
+def test_every_fixed_point_dct_row_folds_into_the_butterfly(group):
+    """The butterfly's row sums over the pair sums/differences equal the full rows on every input (checked on
+    the identity's columns, which fixes every coefficient)."""
+    spec = ChannelDCTSpec(channels=group, lanes=group, in_bits=8, group=group)
+    rows = fixed_point_rows(dct_matrix(group))
+    for row in range(group):
+        folded = np.zeros(group, dtype=np.int64)
+        for index, shift, sign in spec.row_terms(row):
+            pair = (index, group - 1 - index)
+            folded[pair[0]] += sign << shift
+            if pair[1] != pair[0]:
+                folded[pair[1]] += spec.parity(row) * (sign << shift)
+        assert np.array_equal(folded, rows[row])
+
+
+def golden_sums(spec, frame):
+    rows = fixed_point_rows(grouped_dct(spec.channels, spec.group))
+    return channel_transform(rows, frame)
+
+
+def run_channel_dct(tmp_path, params, frames, **options):
+    spec = ChannelDCTSpec(**params)
+    return run_block("ChannelDCT", params, frames, [golden_sums(spec, f) for f in frames], tmp_path, **options)
+
+
+@pytest.mark.parametrize("channels,lanes,group,in_bits", [(16, 8, 8, 8), (24, 24, 8, 6), (12, 6, 3, 9)])
+@pytest.mark.parametrize("traffic", [(0.0, 0.0), (0.3, 0.4)], ids=["streaming", "idle+backpressure"])
+def test_channel_dct_random(tmp_path, channels, lanes, group, in_bits, traffic):
+    rng = np.random.default_rng(channels + in_bits)
+    lo, hi = -(1 << (in_bits - 1)), (1 << (in_bits - 1)) - 1
+    frames = [rng.integers(lo, hi + 1, size=(channels, 5, 6)) for _ in range(2)]
+    params = dict(channels=channels, lanes=lanes, in_bits=in_bits, group=group)
+    report = run_channel_dct(tmp_path, params, frames, idle=traffic[0], backpressure=traffic[1])
+    assert_exact(report)
+    if traffic == (0.0, 0.0):
+        beats = 5 * 6 * channels // lanes
+        assert report["cycles_per_frame"] == beats  # one beat per clock
+        # The report's latency runs from a frame's last beat in to its first out: the pipeline and the queue,
+        # less the frame's other beats.
+        assert report["latency"] == ChannelDCTSpec(**params).latency + OutputQueue.push_latency() - (beats - 1)
+
+
+def test_channel_dct_extremes(tmp_path):
+    """Every row's largest sums of both signs (inputs at the ends of the range with the row's signs, the most
+    negative code included), and constant frames."""
+    spec = ChannelDCTSpec(channels=8, lanes=8, in_bits=8)
+    rows = fixed_point_rows(dct_matrix(8))
+    pixels = [np.where(rows[u] >= 0, 127, -128) for u in range(8)] + [np.where(rows[u] >= 0, -128, 127)
+                                                                     for u in range(8)]
+    frame = np.array(pixels).T.reshape(8, 4, 4)
+    sums = golden_sums(spec, frame)
+    bound = 1 << (spec.sum_bits - 1)
+    assert sums.max() > bound // 2 and sums.min() < -bound // 2  # the width is used, not oversized
+    report = run_channel_dct(tmp_path, dict(channels=8, lanes=8, in_bits=8),
+                             [frame, np.full((8, 2, 3), -128), np.full((8, 2, 3), 127)], target="ecp5")
+    assert_exact(report)
+
+
+def shipped_dctcm_inputs(photograph="astronaut", crop=24):
+    """The input codes of every DCT-CM layer of the shipped 50 % checkpoint on a noisy held-out crop."""
+    import torch
+
+    from wccgen.golden.checkpoints import default_checkpoint_dir, load_checkpoint
+    from wccgen.golden.codec_conv import ChannelCodecConv2d
+    from wccgen.golden.codec_export import codec_input_codes
+    from wccgen.golden.evaluation import noisy_photograph
+
+    model, _, _ = load_checkpoint(default_checkpoint_dir() / "dctcm50.pt")
+    noisy, _ = noisy_photograph(0, photograph, crop)
+    found = {}
+    hooks = [module.register_forward_pre_hook(lambda module, args, name=name: found.__setitem__(
+        name, codec_input_codes(module, args[0]))) for name, module in model.named_modules()
+        if isinstance(module, ChannelCodecConv2d)]
+    with torch.no_grad():
+        model(noisy)
+    for hook in hooks:
+        hook.remove()
+    return found
+
+
+def test_channel_dct_on_real_activations(tmp_path):
+    """The inputs of the shipped DCT-CM model's expansion and projection layers on a held-out photograph."""
+    inputs = shipped_dctcm_inputs()
+    for name, lanes in (("blocks.0.expand", 16), ("blocks.2.project", 16)):
+        frame = inputs[name][0]
+        assert np.unique(frame).size > 20
+        channels = frame.shape[0]
+        report = run_channel_dct(tmp_path / name, dict(channels=channels, lanes=lanes, in_bits=8), [frame],
+                                 idle=0.1, backpressure=0.1, target="ecp5")
+        assert_exact(report)
+
+
+def test_channel_dct_maps_to_no_multiplier(tmp_path):
+    params = dict(channels=16, lanes=8, in_bits=8)
+    verilog_that_lints(tmp_path, lambda: ChannelDCT(**params), "channel_dct", "ecp5")
+    _, rtl_cells, cells = map_cells(tmp_path / "channel_dct.v", "channel_dct", tmp_path / "synth")
+    assert "$mul" not in rtl_cells and "MULT18X18D" not in cells and cells.get("TRELLIS_FF", 0) > 0
+
+
+@pytest.mark.parametrize("bad,message", [
+    (dict(lanes=5), "lanes: must divide channels"), (dict(group=16), "group: must divide lanes"),
+    (dict(group=0), "group"), (dict(in_bits=1), "in_bits"), (dict(channels=0), "channels"),
+])
+def test_channel_dct_invalid_parameters(bad, message):
+    with pytest.raises(ValueError, match=message):
+        ChannelDCT(**{**dict(channels=16, lanes=8, in_bits=8), **bad})
