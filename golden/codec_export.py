@@ -14,7 +14,7 @@ from .codec_conv import ChannelCodecConv2d
 from .export import output_requantizer
 from .huffman import build_table
 
-__all__ = ["codec_input_codes", "export_codec_layer"]
+__all__ = ["codec_input_codes", "codec_input_frames", "export_codec_layer"]
 
 
 def _check_layer(layer):
@@ -29,6 +29,22 @@ def codec_input_codes(layer, x):
     _check_layer(layer)
     with torch.no_grad():
         return layer.input_quant.codes(layer.input_quant(x)).to(torch.int64).numpy()
+
+
+def codec_input_frames(model, x):
+    """``{name: input codes (N, C, H, W)}`` of every channel codec layer of ``model`` when it runs on ``x``."""
+    found, hooks = {}, []
+    for name, module in model.named_modules():
+        if isinstance(module, ChannelCodecConv2d):
+            hooks.append(module.register_forward_pre_hook(
+                lambda module, args, name=name: found.__setitem__(name, codec_input_codes(module, args[0]))))
+    try:
+        with torch.no_grad():
+            model(x)
+    finally:
+        for hook in hooks:
+            hook.remove()
+    return found
 
 
 def export_codec_layer(layer, *, output_scale, activation="none", out_bits=8, calibration=None,

@@ -5,7 +5,8 @@ Gaussian noise (sigma 25/255) from grey-scale patches of the training
 photographs; the held-out photographs never enter training. The float model
 is fine-tuned to 8/8 quantization; from that one parent every compressed
 stage (WCC at 50, 25 and 12.5 %, selecting by squares or magnitudes; the
-plain low-bit baselines 8/4 and 8/2) is fine-tuned quantization-aware with the
+plain low-bit baselines 8/4 and 8/2; TCI, DCT-CM and CAP at about 4, 2 and 1
+bits) is fine-tuned quantization-aware with the
 same number of steps, several times with different seeds, the first and last
 layers untouched. Every run is seeded: the same seed, steps and machine give
 the same checkpoints.
@@ -51,10 +52,27 @@ CURVE_POINTS = 20
 #: The fixed validation batch of the learning curves: patches of the training photographs.
 VALIDATION_PATCHES, VALIDATION_SEED = 32, 999
 
+#: The three other published methods beside WCC, each at about 4, 2 and 1 bits per activation (measured on a
+#: held-out photograph before training): TCI with Huffman-coded codes, DCT-CM with zero flags at 4 bits, CAP
+#: with its greedy rows at 8 bits (its budget ``rate * bit_a``). Every one fine-tuned from the same 8/8 parent
+#: with the same budget as WCC and the low-bit baseline; their learned code steps are LSQ's.
+CODEC_STAGES = (
+    Stage("tci100", "tci", "q8a8", bit_a=8, rate=1.0),
+    Stage("tci50", "tci", "q8a8", bit_a=6, rate=0.5),
+    Stage("tci25", "tci", "q8a8", bit_a=6, rate=0.25),
+    Stage("dctcm100", "dctcm", "q8a8", bit_a=4, rate=1.0),
+    Stage("dctcm50", "dctcm", "q8a8", bit_a=4, rate=0.5),
+    Stage("dctcm25", "dctcm", "q8a8", bit_a=4, rate=0.25),
+    Stage("cap50", "cap", "q8a8", bit_a=8, rate=0.5),
+    Stage("cap25", "cap", "q8a8", bit_a=8, rate=0.25),
+    Stage("cap12", "cap", "q8a8", bit_a=8, rate=0.125),
+)
+
 #: The stages of the default model. The float model and its 8/8 version are the parents; every compressed
 #: stage is fine-tuned from the same 8/8 parent with the same number of steps. Each compression is trained
 #: with the strong quantizer (LSQ: learned step from an MSE-optimal start, unsigned codes for non-negative
-#: inputs) and, as it was first published, with PACT (a clip learned through the clipping, started at the max).
+#: inputs) and, as it was first published, with PACT (a clip learned through the clipping, started at the max);
+#: then the three other published methods (:data:`CODEC_STAGES`).
 STAGES = (
     Stage("fp32", "float"),
     Stage("q8a8", "quant", "fp32", bit_w=8, bit_a=8),
@@ -71,44 +89,27 @@ STAGES = (
     Stage("wcc50pact", "wcc", "q8a8", rate=0.5),
     Stage("wcc25pact", "wcc", "q8a8", rate=0.25),
     Stage("wcc12pact", "wcc", "q8a8", rate=0.125),
-)
+) + CODEC_STAGES
 
-
-#: The three other published methods beside WCC, each at about 4, 2 and 1 bits per activation (measured on a
-#: held-out photograph before training): TCI with Huffman-coded codes, DCT-CM with zero flags at 4 bits, CAP
-#: with its greedy rows at 8 bits (its budget ``rate * bit_a``). Every one fine-tuned from the same 8/8 parent
-#: with the same budget as the stages above; their learned code steps are LSQ's.
-CODEC_STAGES = (
-    Stage("tci100", "tci", "q8a8", bit_a=8, rate=1.0),
-    Stage("tci50", "tci", "q8a8", bit_a=6, rate=0.5),
-    Stage("tci25", "tci", "q8a8", bit_a=6, rate=0.25),
-    Stage("dctcm100", "dctcm", "q8a8", bit_a=4, rate=1.0),
-    Stage("dctcm50", "dctcm", "q8a8", bit_a=4, rate=0.5),
-    Stage("dctcm25", "dctcm", "q8a8", bit_a=4, rate=0.25),
-    Stage("cap50", "cap", "q8a8", bit_a=8, rate=0.5),
-    Stage("cap25", "cap", "q8a8", bit_a=8, rate=0.25),
-    Stage("cap12", "cap", "q8a8", bit_a=8, rate=0.125),
-)
 #: The compression methods a stage list can be chosen by.
 METHODS = ("quant", "wcc") + CODECS
 
 
 def select_stages(methods=None):
-    """The stages of the compression ``methods`` (a subset of :data:`METHODS`) from :data:`STAGES` and
-    :data:`CODEC_STAGES`, after the parents they start from; ``None``: :data:`STAGES`."""
+    """The stages of the compression ``methods`` (a subset of :data:`METHODS`) from :data:`STAGES`, after the
+    parents they start from; ``None``: :data:`STAGES`."""
     if methods is None:
         return STAGES
     unknown = sorted(set(methods) - set(METHODS))
     if unknown or not methods:
         raise ValueError(f"codecs: must name some of {', '.join(METHODS)}, got {', '.join(methods) or 'none'}")
-    every = STAGES + CODEC_STAGES
-    chosen = [stage for stage in every if stage.kind in methods and stage.compressed]
-    by_name, needed = {stage.name: stage for stage in every}, set()
+    chosen = [stage for stage in STAGES if stage.kind in methods and stage.compressed]
+    by_name, needed = {stage.name: stage for stage in STAGES}, set()
     for stage in chosen:
         while stage.parent is not None:
             needed.add(stage.parent)
             stage = by_name[stage.parent]
-    return tuple(stage for stage in every if stage.name in needed or stage in chosen)
+    return tuple(stage for stage in STAGES if stage.name in needed or stage in chosen)
 
 
 class TrainingPlan:
@@ -124,7 +125,7 @@ class TrainingPlan:
         Peak learning rates (Adam, cosine decay to zero).
     seed : int
         Base seed; replica ``r`` of the stage at position ``i`` of
-        :data:`STAGES` followed by :data:`CODEC_STAGES` uses ``seed + 100 * r + i``.
+        :data:`STAGES` uses ``seed + 100 * r + i``.
     replicas : int
         Training runs of every compressed stage, with seeds differing (the
         parents are trained once).
@@ -153,8 +154,7 @@ class TrainingPlan:
 
     def stage_seed(self, stage, replica):
         """The seed of replica ``replica`` of ``stage`` (its initial weights, calibration and patches)."""
-        every = STAGES + CODEC_STAGES
-        index = next((i for i, s in enumerate(every) if s.name == stage.name), len(every))
+        index = next((i for i, s in enumerate(STAGES) if s.name == stage.name), len(STAGES))
         return self.seed + 100 * replica + index
 
 

@@ -9,6 +9,9 @@ from helpers import assert_exact, verilog_that_lints
 from wccgen.gen.synth import map_cells
 from wccgen.golden.channel_dct import dct_mask_rows, dct_matrix, grouped_dct
 from wccgen.golden.channel_transform import channel_transform, fixed_point_rows
+from wccgen.golden.checkpoints import default_checkpoint_dir, load_checkpoint
+from wccgen.golden.codec_export import codec_input_frames
+from wccgen.golden.evaluation import noisy_photograph
 from wccgen.hw.channel_dct import ChannelDCT, ChannelDCTSpec, signed_digits
 from wccgen.hw.output_queue import OutputQueue
 from wccgen.sim.harness import run_block
@@ -129,24 +132,8 @@ def test_channel_dct_extremes(tmp_path):
 
 def shipped_dctcm_inputs(photograph="astronaut", crop=24):
     """The input codes of every DCT-CM layer of the shipped 50 % checkpoint on a noisy held-out crop."""
-    import torch
-
-    from wccgen.golden.checkpoints import default_checkpoint_dir, load_checkpoint
-    from wccgen.golden.codec_conv import ChannelCodecConv2d
-    from wccgen.golden.codec_export import codec_input_codes
-    from wccgen.golden.evaluation import noisy_photograph
-
     model, _, _ = load_checkpoint(default_checkpoint_dir() / "dctcm50.pt")
-    noisy, _ = noisy_photograph(0, photograph, crop)
-    found = {}
-    hooks = [module.register_forward_pre_hook(lambda module, args, name=name: found.__setitem__(
-        name, codec_input_codes(module, args[0]))) for name, module in model.named_modules()
-        if isinstance(module, ChannelCodecConv2d)]
-    with torch.no_grad():
-        model(noisy)
-    for hook in hooks:
-        hook.remove()
-    return found
+    return codec_input_frames(model, noisy_photograph(0, photograph, crop)[0])
 
 
 def test_channel_dct_on_real_activations(tmp_path):
