@@ -46,6 +46,7 @@ bench: system $(STAMP)
 	$(BIN)/python bench/haar.py
 	$(BIN)/python bench/selection.py
 	$(BIN)/python bench/mac.py
+	$(BIN)/python bench/codecs.py
 	$(BIN)/python bench/layer.py
 	$(BIN)/python bench/sim.py
 	$(BIN)/python bench/soak.py

@@ -13,7 +13,7 @@ from ..spec.checks import check_bits, check_lanes, check_positive_int, set_valid
 from ..spec.fixed_point import signed_range, signed_width
 from .frame_beat import frame_beat
 from .output_queue import OutputQueue
-from .pipeline import delay
+from .pipeline import RELAY, delay
 from .spec_component import SpecComponent
 
 __all__ = ["ChannelDCT", "ChannelDCTSpec", "signed_digits"]
@@ -58,23 +58,30 @@ class ChannelDCTSpec:
         """The ``group x group`` fixed-point DCT rows (``TRANSFORM_FRACTION_BITS`` fraction bits), as tuples."""
         return tuple(tuple(int(v) for v in row) for row in fixed_point_rows(dct_matrix(self.group)))
 
-    @property
-    def half(self):
-        """Input pairs ``(i, group - 1 - i)`` the butterfly folds: ``group // 2``."""
-        return self.group // 2
+    def fold(self, row):
+        """Row ``row`` folded by butterflies as far as it goes: ``(parities, coefficients)``.
 
-    def parity(self, row):
-        """``+1`` if row ``row`` is symmetric (it reads the pair sums), ``-1`` if antisymmetric (the differences).
-
-        Every DCT-II row is one or the other; the fixed-point rounding, half
-        away from zero, keeps it so.
+        A row symmetric (parity ``+1``) or antisymmetric (``-1``) over its
+        sources reads only the pair sums or differences ``s[i] +/- s[n-1-i]``
+        (the middle one, of an odd count, kept by a symmetric row and zero in
+        an antisymmetric one), with the first half of its coefficients; the
+        folded row is folded again while it can be. Every DCT-II row folds at
+        least once (the rounding of the constants, half away from zero, keeps
+        the symmetry); the even rows of the 8-point DCT fold two or three
+        times, down to one or two constants.
         """
-        values = self.rows[row]
-        for sign in (1, -1):
-            if all(values[self.group - 1 - i] == sign * values[i] for i in range(self.half)) and (
-                    sign == 1 or self.group % 2 == 0 or values[self.half] == 0):
-                return sign
-        raise AssertionError(f"DCT row {row} is neither symmetric nor antisymmetric")  # dct_matrix guarantees it
+        values, parities = self.rows[row], ()
+        while len(values) > 1:
+            size, half = len(values), len(values) // 2
+            for parity in (1, -1):
+                if all(values[size - 1 - i] == parity * values[i] for i in range(half)) and (
+                        parity == 1 or size % 2 == 0 or values[half] == 0):
+                    break
+            else:
+                break
+            values = values[:half] + (values[half:half + 1] if size % 2 and parity == 1 else ())
+            parities += (parity,)
+        return parities, values
 
     @property
     def sum_bits(self):
@@ -85,20 +92,19 @@ class ChannelDCTSpec:
 
     @property
     def tree_depth(self):
-        """Register stages of the deepest row's sum of shifted terms."""
-        return max(_depth(len(self.row_terms(row))) for row in range(self.group))
+        """Register stages of the deepest row after the input: its butterflies and its sum of shifted terms."""
+        return max(len(self.fold(row)[0]) + _depth(len(self.row_terms(row))) for row in range(self.group))
 
     def row_terms(self, row):
-        """Row ``row``'s sum as ``[(folded input index, shift, sign), ...]`` over the butterfly's outputs."""
-        values, terms = self.rows[row], []
-        for index in range(self.half + self.group % 2):
-            terms += [(index, shift, sign) for shift, sign in signed_digits(values[index])]
-        return terms
+        """Row ``row``'s sum as ``[(source index, shift, sign), ...]`` over its folded sources (:meth:`fold`)."""
+        return [(index, shift, sign) for index, value in enumerate(self.fold(row)[1])
+                for shift, sign in signed_digits(value)]
 
     @property
     def latency(self):
-        """Cycles from an accepted beat to its sums entering the output queue: butterfly, tree, sign."""
-        return 1 + self.tree_depth + 1
+        """Cycles from an accepted beat to its sums entering the output queue: butterflies and tree, the rows'
+        copies of their sources, sign."""
+        return self.tree_depth + 2
 
 
 def _depth(count):
@@ -118,9 +124,13 @@ class ChannelDCT(SpecComponent):
     channel ``g * group + u``), the rows those of
     :func:`~wccgen.golden.channel_dct.dct_matrix` with
     :data:`~wccgen.golden.channel_transform.TRANSFORM_FRACTION_BITS` fraction
-    bits. No multiplier: a butterfly folds the pairs ``x[i] +/- x[group-1-i]``
-    (a DCT row is symmetric or antisymmetric), then each row adds its
-    constants' signed digits as shifted terms in a registered adder tree.
+    bits. No multiplier: butterflies fold the pairs ``x[i] +/- x[group-1-i]``
+    (a DCT row is symmetric or antisymmetric), and again while a folded row
+    is (:meth:`ChannelDCTSpec.fold`: row 0 of the 8-point DCT becomes one
+    constant times the sum of all eight inputs); each row then adds its
+    constants' signed digits as shifted terms in a registered adder tree,
+    each adder only as wide as its higher term (the lower one's low bits
+    pass by).
     Fixed latency, one beat per clock with the sink ready, backpressure
     absorbed by an :class:`~wccgen.hw.output_queue.OutputQueue`.
 
@@ -153,7 +163,9 @@ class ChannelDCT(SpecComponent):
 
     def elaborate(self, platform):
         m = Module()
-        m.submodules.queue = queue = OutputQueue(self.sums.payload.shape(), self.latency)
+        # The sums of every lane are spread over the device: each slice of the queue takes them through
+        # registers of its own (one push valid net to every slice was the longest route at 16 lanes).
+        m.submodules.queue = queue = OutputQueue(self.sums.payload.shape(), self.latency, relay_push=True)
         wiring.connect(m, queue.o, wiring.flipped(self.sums))
         accept = Signal(name="accept")
         m.d.comb += [self.pixels.ready.eq(queue.room), accept.eq(self.pixels.valid & queue.room),
@@ -169,58 +181,78 @@ class ChannelDCT(SpecComponent):
         return m
 
     def _group(self, m, inputs, index):
-        """One group's butterfly and rows; returns the ``group`` registered sums."""
+        """One group's butterflies and rows; returns the ``group`` registered sums."""
         lo, hi = signed_range(self.in_bits)
-        folded = {1: [], -1: []}  # pair sums and differences, each with its bounds
-        for i in range(self.half):
-            j = self.group - 1 - i
-            total = Signal(signed(self.in_bits + 1), name=f"g{index}_sum{i}")
-            difference = Signal(signed(self.in_bits + 1), name=f"g{index}_diff{i}")
-            m.d.sync += [total.eq(inputs[i] + inputs[j]), difference.eq(inputs[i] - inputs[j])]
-            folded[1].append((total, 2 * lo, 2 * hi))
-            folded[-1].append((difference, lo - hi, hi - lo))
-        if self.group % 2:  # the middle channel: symmetric rows only
-            middle = Signal(signed(self.in_bits), name=f"g{index}_middle")
-            m.d.sync += middle.eq(inputs[self.half])
-            folded[1].append((middle, lo, hi))
+        sources = {(): [(value, lo, hi) for value in inputs]}  # by the parities folded so far
+
+        def folded(parities):
+            """The sources after the butterflies ``parities``, each registered once for every row reading it."""
+            if parities not in sources:
+                outer, parity = folded(parities[:-1]), parities[-1]
+                size, half = len(outer), len(outer) // 2
+                level, name = [], "".join("s" if p > 0 else "d" for p in parities)
+                for i in range(half):
+                    (a, a_lo, a_hi), (b, b_lo, b_hi) = outer[i], outer[size - 1 - i]
+                    low, high = (a_lo + b_lo, a_hi + b_hi) if parity > 0 else (a_lo - b_hi, a_hi - b_lo)
+                    value = Signal(signed(signed_width(low, high)), name=f"g{index}_{name}{i}")
+                    m.d.sync += value.eq(a + b if parity > 0 else a - b)
+                    level.append((value, low, high))
+                if size % 2 and parity > 0:  # the middle source, registered to stay in step
+                    value, low, high = outer[half]
+                    level.append((delay(m, value, 1, f"g{index}_{name}_middle"), low, high))
+                sources[parities] = level
+            return sources[parities]
+
         sums = []
         for row in range(self.group):
-            items = []
+            parities, _ = self.fold(row)
+            level = folded(parities)
+            # Each row reads its own copies of its sources: one copy read by every row's shifted terms was the
+            # longest route.
+            items, copies = [], {}
             for source, shift, sign in self.row_terms(row):
-                value, low, high = folded[self.parity(row)][source]
-                items.append((value << shift, sign, low << shift, high << shift))
-            value, sign = self._tree(m, items, f"g{index}_row{row}")
+                if source not in copies:
+                    value, low, high = level[source]
+                    copy = Signal.like(value, name=f"g{index}_row{row}_in{source}", attrs=RELAY)
+                    m.d.sync += copy.eq(value)
+                    copies[source] = copy, low, high
+                value, low, high = copies[source]
+                items.append((value, shift, sign, low, high))
+            value, shift, sign, levels = self._tree(m, items, f"g{index}_row{row}")
+            value = delay(m, value, self.tree_depth - len(parities) - levels, f"g{index}_row{row}_pad")
             result = Signal(signed(self.sum_bits), name=f"g{index}_coef{row}")
-            m.d.sync += result.eq(-value if sign < 0 else value)
+            m.d.sync += result.eq((-value if sign < 0 else value) << shift)
             sums.append(result)
         return sums
 
-    def _tree(self, m, items, name):
-        """The sum of signed terms ``(value, sign, lo, hi)``, two at a time with a register after each addition,
-        padded to the deepest row's stages; returns ``(value, sign)`` with the sum ``sign * value``."""
+    @staticmethod
+    def _tree(m, items, name):
+        """The sum of terms ``(value, shift, sign, lo, hi)``, each ``sign * value << shift`` with ``lo <= value
+        <= hi``, two at a time with a register after each addition; returns ``(value, shift, sign, levels)``
+        with the sum ``sign * value << shift``, after ``levels`` registers."""
         if not items:  # a row of zeros (never a DCT row): the sign stage registers the constant
-            return Const(0, signed(1)), 1
-        # A positive term meets a negative one where it can: one subtraction instead of a negation and an addition.
-        positive = [item for item in items if item[1] > 0]
-        negative = [item for item in items if item[1] < 0]
-        items = [item for pair in zip(positive, negative) for item in pair]
-        items += positive[len(negative):] + negative[len(positive):]
-        level = 0
+            return Const(0, signed(1)), 0, 1, 0
+        # Neighbours in shift meet: the lower term's low bits pass by the adder, which is no wider than the
+        # higher term plus a carry. No negation inside the tree: a term of the other sign is subtracted, and the
+        # sum keeps the lower term's sign.
+        items, level = sorted(items, key=lambda item: (item[1], -item[2])), 0
         while len(items) > 1:
             merged = []
             for index in range(0, len(items), 2):
-                pair = items[index:index + 2]
-                if len(pair) == 1:
-                    value, sign, low, high = pair[0]
-                elif pair[0][1] == pair[1][1]:
-                    (a, sign, a_lo, a_hi), (b, _, b_lo, b_hi) = pair
-                    value, low, high = a + b, a_lo + b_lo, a_hi + b_hi
-                else:
-                    (a, _, a_lo, a_hi), (b, _, b_lo, b_hi) = sorted(pair, key=lambda item: -item[1])
-                    value, sign, low, high = a - b, 1, a_lo - b_hi, a_hi - b_lo
-                register = Signal(signed(signed_width(low, high)), name=f"{name}_l{level}_{index // 2}")
-                m.d.sync += register.eq(value)
-                merged.append((register, sign, low, high))
-            items, level = merged, level + 1
-        value, sign = items[0][0], items[0][1]
-        return delay(m, value, self.tree_depth - level, f"{name}_pad"), sign
+                if index + 1 == len(items):  # the odd one out, registered to stay in step
+                    value, *rest = items[index]
+                    merged.append((delay(m, value, 1, f"{name}_l{level}_{index // 2}"), *rest))
+                    continue
+                (a, a_shift, a_sign, a_lo, a_hi), (b, b_shift, b_sign, b_lo, b_hi) = items[index:index + 2]
+                k, same = b_shift - a_shift, a_sign == b_sign
+                low, high = (a_lo + (b_lo << k), a_hi + (b_hi << k)) if same else (a_lo - (b_hi << k),
+                                                                                   a_hi - (b_lo << k))
+                upper = signed_width(low >> k, high >> k)
+                register = Signal(signed(k + upper), name=f"{name}_l{level}_{index // 2}")
+                total = (a >> k) + b if same else (a >> k) - b
+                m.d.sync += register.eq(Cat(a[:k], total[:upper]) if k else total)
+                merged.append((register, a_shift, a_sign, low, high))
+            # Keep the order by shift for the next level (a sum takes its lower term's shift).
+            items, level = sorted(merged, key=lambda item: (item[1], -item[2])), level + 1
+        value, shift, sign = items[0][:3]
+        return value, shift, sign, level

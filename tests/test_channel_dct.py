@@ -71,20 +71,31 @@ def test_signed_digits_are_the_non_adjacent_form():
         assert len(digits) <= bin(abs(constant)).count("1")
 
 
-@pytest.mark.parametrize("group", [2, 3, 4, 8, 16])
-def test_every_fixed_point_dct_row_folds_into_the_butterfly(group):
-    """The butterfly's row sums over the pair sums/differences equal the full rows on every input (checked on
-    the identity's columns, which fixes every coefficient)."""
+@pytest.mark.parametrize("group", [2, 3, 4, 5, 8, 16])
+def test_every_fixed_point_dct_row_folds_into_the_butterflies(group):
+    """Each row's shifted terms over its folded sources, unfolded butterfly by butterfly, give the full
+    fixed-point row (checked coefficient by coefficient), and the butterflies fold every row at least once."""
     spec = ChannelDCTSpec(channels=group, lanes=group, in_bits=8, group=group)
     rows = fixed_point_rows(dct_matrix(group))
     for row in range(group):
-        folded = np.zeros(group, dtype=np.int64)
+        parities, constants = spec.fold(row)
+        assert parities, f"row {row} is not folded"
+        weights = np.zeros(len(constants), dtype=np.int64)
         for index, shift, sign in spec.row_terms(row):
-            pair = (index, group - 1 - index)
-            folded[pair[0]] += sign << shift
-            if pair[1] != pair[0]:
-                folded[pair[1]] += spec.parity(row) * (sign << shift)
-        assert np.array_equal(folded, rows[row])
+            weights[index] += sign << shift
+        assert np.array_equal(weights, constants)
+        # Unfold: a source folded from the pair (i, n-1-i) carries s[i] + parity * s[n-1-i].
+        sizes = [group]
+        for parity in parities[:-1]:
+            sizes.append(sizes[-1] // 2 + (sizes[-1] % 2 if parity > 0 else 0))
+        for size, parity in reversed(list(zip(sizes, parities))):
+            outer = np.zeros(size, dtype=np.int64)
+            for i in range(size // 2):
+                outer[i], outer[size - 1 - i] = weights[i], parity * weights[i]
+            if size % 2 and parity > 0:
+                outer[size // 2] = weights[size // 2]
+            weights = outer
+        assert np.array_equal(weights, rows[row])
 
 
 def golden_sums(spec, frame):
@@ -111,7 +122,7 @@ def test_channel_dct_random(tmp_path, channels, lanes, group, in_bits, traffic):
         assert report["cycles_per_frame"] == beats  # one beat per clock
         # The report's latency runs from a frame's last beat in to its first out: the pipeline and the queue,
         # less the frame's other beats.
-        assert report["latency"] == ChannelDCTSpec(**params).latency + OutputQueue.push_latency() - (beats - 1)
+        assert report["latency"] == ChannelDCTSpec(**params).latency + OutputQueue.push_latency(True) - (beats - 1)
 
 
 def test_channel_dct_extremes(tmp_path):
