@@ -23,11 +23,10 @@ from ..spec.fixed_point import as_int64, symmetric_limit
 from .channel_transform import channel_transform
 from .codec_bundle import CodecBundle
 from .fixed_width_coder import fixed_width_decode, fixed_width_encode
-from .huffman import decode as huffman_decode
+from .huffman import decode_frame as huffman_decode_frame
 from .huffman import encode as huffman_encode
 from .pointwise_mac import pointwise_mac
 from .requantizer import requantize
-from .unpacker import StreamError
 from .zero_flag_coder import zero_flag_decode, zero_flag_encode
 
 __all__ = ["CodecTrace", "codec_layer", "decode_codes", "encode_codes"]
@@ -78,12 +77,7 @@ def decode_codes(stream, bundle, height, width):
         return zero_flag_decode(stream, k, height, width, bundle.bit_a)
     if bundle.codec == "cap":
         return fixed_width_decode(stream, k, height, width, bundle.bit_a)
-    stream = np.asarray(stream, dtype=np.uint8)
-    symbols, used = huffman_decode(np.unpackbits(stream, bitorder="little"), k * height * width, bundle.huffman)
-    if stream.size != -(-used // 8):
-        raise StreamError(f"stream: over-long: {stream.size} bytes, the frame's codewords take {-(-used // 8)}")
-    if np.any(np.unpackbits(stream, bitorder="little")[used:]):
-        raise StreamError("stream: corrupt: padding bits after the last codeword are not zero")
+    symbols = huffman_decode_frame(stream, k * height * width, bundle.huffman)
     return symbols.reshape(height * width, k).T.reshape(k, height, width).copy()
 
 

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["ESCAPE", "HuffmanTable", "StreamError", "build_table", "canonical_codes", "code_lengths", "coded_bits",
-           "decode", "encode"]
+__all__ = ["ERRORS", "ESCAPE", "HuffmanTable", "StreamError", "build_table", "canonical_codes", "code_lengths",
+           "coded_bits", "decode", "decode_frame", "decode_frame_flagged", "encode"]
 
 #: The escape's place in a table's symbol list: it sorts after every symbol of the same length.
 ESCAPE = "escape"
@@ -28,8 +28,17 @@ ESCAPE = "escape"
 MAX_CODE_LENGTH = 24
 
 
+#: What is wrong with a refused frame, by the code the hardware decoder reports (0: nothing).
+ERRORS = {"cut": 1, "no_codeword": 2, "over_long": 3, "padding": 4}
+
+
 class StreamError(ValueError):
-    """A compressed stream the decoder cannot read: cut short, or bits that are no codeword."""
+    """A compressed stream the decoder cannot read; ``kind`` is a key of :data:`ERRORS`."""
+
+    def __init__(self, message, kind, decoded=None):
+        super().__init__(message)
+        self.kind = kind
+        self.decoded = decoded  #: symbols read before a cut or a bad codeword
 
 
 def code_lengths(counts, max_length):
@@ -219,17 +228,17 @@ def decode(bits, count, table):
         code, length = 0, 0
         while True:
             if position >= bits.size:
-                raise StreamError(f"stream: cut short inside symbol {index} (after {bits.size} bits)")
+                raise StreamError(f"stream: cut short inside symbol {index} (after {bits.size} bits)", "cut", index)
             code, length, position = (code << 1) | int(bits[position]), length + 1, position + 1
             key = by_code.get((length, code))
             if key is not None:
                 break
             if length >= table.max_length:
                 raise StreamError(f"stream: bits {position - length}..{position - 1} begin no codeword "
-                                  f"(symbol {index})")
+                                  f"(symbol {index})", "no_codeword", index)
         if key == ESCAPE:
             if position + table.raw_bits > bits.size:
-                raise StreamError(f"stream: cut short inside the raw bits of escaped symbol {index}")
+                raise StreamError(f"stream: cut short inside the raw bits of escaped symbol {index}", "cut", index)
             raw = 0
             for bit in bits[position:position + table.raw_bits]:
                 raw = (raw << 1) | int(bit)
@@ -237,6 +246,46 @@ def decode(bits, count, table):
             key = raw - (raw & sign) * 2
         out.append(key)
     return np.array(out, dtype=np.int64), position
+
+
+def decode_frame(stream, count, table):
+    """One compressed frame of ``count`` symbols, bytes as :func:`numpy.packbits` (``bitorder="little"``) writes
+    the bits of :func:`encode`; refuses a cut, corrupt, over-long or badly padded frame.
+
+    Raises
+    ------
+    StreamError
+        As :func:`decode`, or the frame has bytes after the one holding its
+        last codeword (``over_long``), or a non-zero bit after it
+        (``padding``).
+    """
+    stream = np.asarray(stream, dtype=np.uint8).ravel()
+    bits = np.unpackbits(stream, bitorder="little")
+    symbols, used = decode(bits, count, table)
+    if stream.size != -(-used // 8):
+        raise StreamError(f"stream: over-long: {stream.size} bytes, the frame's codewords take {-(-used // 8)}",
+                          "over_long")
+    if np.any(bits[used:]):
+        raise StreamError("stream: corrupt: padding bits after the last codeword are not zero", "padding")
+    return symbols
+
+
+def decode_frame_flagged(stream, count, table):
+    """What a decoder that never stops makes of a frame: ``(symbols, kind)``.
+
+    ``kind`` is ``None`` for a good frame, else the :class:`StreamError`'s
+    kind that :func:`decode_frame` raises; the symbols read before a cut or
+    a bad codeword are kept and the rest of the ``count`` are 0 (over-long
+    and badly padded frames keep all of theirs), as the hardware emits them.
+    """
+    try:
+        return decode_frame(stream, count, table), None
+    except StreamError as refused:
+        bits = np.unpackbits(np.asarray(stream, dtype=np.uint8).ravel(), bitorder="little")
+        read = count if refused.decoded is None else refused.decoded
+        symbols = np.zeros(count, dtype=np.int64)
+        symbols[:read] = decode(bits, read, table)[0]
+        return symbols, refused.kind
 
 
 def coded_bits(symbols, table):

@@ -12,6 +12,7 @@ from ..hw.compressor import Compressor
 from ..hw.decompressor import Decompressor
 from ..hw.haar_forward import HaarForward
 from ..hw.haar_inverse import HaarInverse
+from ..hw.huffman_decoder import HuffmanDecoder
 from ..hw.pointwise_mac import PointwiseMAC
 from ..hw.requantizer import Requantizer
 from ..hw.wcc_layer import WccLayer, signature_taps
@@ -88,6 +89,8 @@ BLOCKS = {
     "Compressor": BlockSpec(Compressor, source="coefficients", sink="compressed", sink_stream=WordStream()),
     "Decompressor": BlockSpec(Decompressor, source="compressed", sink="coefficients", source_stream=WordStream(),
                               status=("refused_frames",)),
+    "HuffmanDecoder": BlockSpec(HuffmanDecoder, source="stream", sink="symbols", source_stream=WordStream(),
+                                status=("refused_frames", "last_error")),
     "PointwiseMAC": BlockSpec(PointwiseMAC, source="codes", sink="sums", source_stream=VectorStream("lanes_in"),
                               sink_stream=VectorStream("lanes_out"), load="load",
                               load_stream=FrameStream("simd")),

@@ -102,7 +102,7 @@ def test_a_cut_stream_is_refused(exported, codec, rate, bits):
     trace = codec_layer(frame, bundle)
     with pytest.raises((StreamError, HuffmanStreamError), match="stream: (truncated|cut short)"):
         decode_codes(trace.stream[:-1], bundle, 4, 4)
-    with pytest.raises(StreamError, match="stream: over-long"):
+    with pytest.raises((StreamError, HuffmanStreamError), match="stream: over-long"):
         decode_codes(np.append(trace.stream, 0).astype(np.uint8), bundle, 4, 4)
     assert encode_codes(trace.codes, bundle)[1] == trace.stream_bits
 

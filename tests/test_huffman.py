@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from wccgen.golden.huffman import (ESCAPE, HuffmanTable, StreamError, build_table, canonical_codes, code_lengths,
-                                   decode, encode)
+                                   decode, decode_frame_flagged, encode)
 
 
 def heap_huffman_cost(counts):
@@ -138,3 +138,30 @@ def test_bad_histograms_and_limits_are_refused():
     table = build_table({0: 5}, max_length=4, raw_bits=4)
     with pytest.raises(ValueError, match="does not fit the escape"):
         encode([9], table)
+
+
+def test_a_frame_is_refused_with_its_kind_and_the_symbols_read_before_the_error():
+    """Each way a frame can be wrong, made by hand from a good one; the symbols kept are the prefix oracle's."""
+    table = build_table({0: 100, 1: 30, -1: 30, 2: 5}, max_length=6, raw_bits=8)
+    symbols = [0, 1, 2, 100, -1, 0, 0, 0]
+    bits = encode(symbols, table)
+    stream = np.packbits(bits, bitorder="little")
+    got, kind = decode_frame_flagged(stream, 8, table)
+    assert kind is None and got.tolist() == symbols
+    # Cut: the last byte gone; the symbols whose bits all remain are read, by the oracle on those bits.
+    cut = stream[:-1]
+    got, kind = decode_frame_flagged(cut, 8, table)
+    whole = max(n for n in range(9) if prefix_decoder(bits.tolist(), n, table)[1] <= cut.size * 8)
+    assert kind == "cut" and 0 < whole < 8 and got.tolist() == symbols[:whole] + [0] * (8 - whole)
+    got, kind = decode_frame_flagged(np.append(stream, 0), 8, table)
+    assert kind == "over_long" and got.tolist() == symbols
+    padded = stream.copy()
+    assert bits.size % 8, "the frame needs padding bits for this case"
+    padded[-1] |= 0x80  # the last padding bit
+    got, kind = decode_frame_flagged(padded, 8, table)
+    assert kind == "padding" and got.tolist() == symbols
+    incomplete = HuffmanTable(symbols=(0, 1), lengths=(1, 3), escape_length=3, raw_bits=8, max_length=6)
+    # 0, 0, then 11 begins no codeword: two symbols read.
+    stream = np.packbits(np.array([0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], dtype=np.uint8), bitorder="little")
+    got, kind = decode_frame_flagged(stream, 4, incomplete)
+    assert kind == "no_codeword" and got.tolist() == [0, 0, 0, 0]
