@@ -5,23 +5,33 @@ Writes bench/results/codecs.json. Run with `.venv/bin/python bench/codecs.py`
 shipped DCT-CM model's layers on two noisy held-out photographs, simulated on
 the ECP5 primitives against the integer model, then placed on the ECP5-85F
 with placer seeds 1..N (``--seeds``, default 3), the fastest reported with
-every seed's Fmax. So far the blocks are DCT-CM's channel DCT.
+every seed's Fmax. The blocks are DCT-CM's channel DCT and TCI's Huffman encoder
+and decoder; the Huffman table is built from the layer's coefficient codes on the
+noisy training photographs (``golden.network_export.calibration_images``), as
+the TCI model's export builds it.
 """
 
 import argparse
+import dataclasses
 import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from wccgen.gen.synth import synthesize
 from wccgen.golden.channel_dct import grouped_dct
 from wccgen.golden.channel_transform import channel_transform, fixed_point_rows
 from wccgen.golden.checkpoints import default_checkpoint_dir, load_checkpoint
-from wccgen.golden.codec_export import codec_input_frames
+from wccgen.golden.codec_conv import ChannelCodecConv2d
+from wccgen.golden.codec_export import codec_input_frames, export_codec_layer
+from wccgen.golden.codec_layer import codec_layer
 from wccgen.golden.evaluation import noisy_photograph
+from wccgen.golden.network_export import calibration_images
 from wccgen.hw.channel_dct import ChannelDCT
+from wccgen.hw.huffman_decoder import HuffmanDecoder
+from wccgen.hw.huffman_encoder import HuffmanEncoder
 from wccgen.hw.verilog import emit_verilog
 from wccgen.sim.harness import run_block, toplevel_name
 
@@ -35,6 +45,12 @@ CONFIGS = [
     # block, layer of the shipped DCT-CM 50 % model, lanes
     ("ChannelDCT", "blocks.0.expand", 8),
     ("ChannelDCT", "blocks.0.project", 16),
+]
+
+HUFFMAN_CONFIGS = [
+    # block, layer of the shipped TCI 25 % model (its coefficient codes are the symbols)
+    ("HuffmanEncoder", "blocks.0.expand"),
+    ("HuffmanDecoder", "blocks.0.expand"),
 ]
 
 
@@ -77,6 +93,60 @@ def measure(config, frames, workdir, seeds=(1,)):
     return result
 
 
+def tci_traces(layer_name, noisy):
+    """The TCI 25 % model's layer ``layer_name`` exported with its Huffman table built on the calibration
+    photographs, and the integer model's trace of each image of ``noisy``."""
+    model, _, _ = load_checkpoint(default_checkpoint_dir() / "tci25.pt")
+    layer = dict(model.named_modules())[layer_name]
+    assert isinstance(layer, ChannelCodecConv2d), layer_name
+    seen = []
+    hook = layer.register_forward_pre_hook(lambda module, args: seen.append(args[0]))
+    with torch.no_grad():
+        model(calibration_images())
+        model(noisy)
+    hook.remove()
+    bundle = export_codec_layer(layer, output_scale=0.05, calibration=seen[0], name=layer_name)
+    codes = layer.input_quant.codes(layer.input_quant(seen[1])).to(torch.int64).numpy()
+    return bundle, [codec_layer(frame, bundle) for frame in codes]
+
+
+def measure_huffman(config, noisy, workdir, seeds=(1,)):
+    block, layer = config
+    bundle, traces = tci_traces(layer, noisy)
+    channels, height, width = traces[0].codes.shape
+    table = bundle.huffman
+    params = dict(table=dataclasses.asdict(table), channels=channels, height=height, width=width)
+    unit = (HuffmanEncoder if block == "HuffmanEncoder" else HuffmanDecoder)(**params)
+    name = f"{toplevel_name(block)}_{layer.replace('.', '_')}_{height}x{width}x{channels}"
+    streams = [trace.stream.reshape(-1, 1) for trace in traces]
+    symbols = [trace.codes for trace in traces]
+    inputs, expected = (symbols, streams) if block == "HuffmanEncoder" else (streams, symbols)
+    progress(f"{name}: simulating {len(inputs)} frame(s)")
+    started = time.monotonic()
+    report = run_block(block, params, inputs, expected, workdir / name / "sim", target="ecp5")
+    simulated = time.monotonic() - started
+    progress(f"{name}: synthesis and place-and-route")
+    top = toplevel_name(block)
+    verilog_path = workdir / name / f"{top}.v"
+    verilog_path.write_text(emit_verilog(unit, top, params, target="ecp5"))
+    resources = synthesize(verilog_path, top, workdir / name / "synth", clock_mhz=FMAX_TARGET_MHZ, seeds=seeds)
+    count = channels * height * width
+    stream_bits = [int(trace.stream_bits) for trace in traces]
+    result = {
+        "name": name, "block": block, "layer": layer, "params": {**params, "table": f"{len(table.symbols)} "
+                                                                 f"symbols, max_length {table.max_length}"},
+        "bit_exact": report["passed"], "frames": len(inputs), "cycles_per_frame": report.get("cycles_per_frame"),
+        "symbols_per_frame": count, "bits_per_symbol": round(float(np.mean(stream_bits)) / count, 3),
+        "latency_cycles": unit.latency, "simulation_seconds": round(simulated, 2),
+        **{k: v for k, v in resources.items() if k != "cells"}, "cells": resources["cells"],
+        "targets": {"fmax_200mhz": (resources["fmax_mhz"] or 0) >= FMAX_TARGET_MHZ,
+                    "one_symbol_per_cycle": (report.get("cycles_per_frame") or 0) <= 1.05 * count},
+    }
+    progress(f"{name}: {resources['luts']} LUT, {resources['ffs']} FF, {resources['fmax_mhz']} MHz (seeds "
+             f"{resources['fmax_by_seed']}), {result['cycles_per_frame']} cycles/frame for {count} symbols")
+    return result
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "results" / "codecs.json")
@@ -86,11 +156,14 @@ def main(argv=None):
     model, _, _ = load_checkpoint(default_checkpoint_dir() / "dctcm50.pt")
     noisy = torch.cat([noisy_photograph(index, name, CROP)[0] for index, name in enumerate(PHOTOGRAPHS)])
     frames = codec_input_frames(model, noisy)
-    results = [measure(config, frames, args.workdir, range(1, args.seeds + 1)) for config in CONFIGS]
+    seeds = range(1, args.seeds + 1)
+    results = [measure(config, frames, args.workdir, seeds) for config in CONFIGS]
+    results += [measure_huffman(config, noisy, args.workdir, seeds) for config in HUFFMAN_CONFIGS]
     write_summary(args.out, "codecs",
-                  f"input codes of the shipped DCT-CM 50 % model's layers on {' and '.join(PHOTOGRAPHS)} "
-                  f"(central {CROP}x{CROP}, seeded noise)",
-                  {"fmax_mhz_min": FMAX_TARGET_MHZ, "cycles_per_frame": "beats per frame"}, results)
+                  f"input codes of the shipped DCT-CM 50 % model's layers (ChannelDCT) and coefficient codes of the "
+                  f"shipped TCI 25 % model's (Huffman) on {' and '.join(PHOTOGRAPHS)} (central {CROP}x{CROP}, "
+                  f"seeded noise)",
+                  {"fmax_mhz_min": FMAX_TARGET_MHZ, "cycles_per_frame": "beats (symbols) per frame"}, results)
     progress(f"wrote {args.out}")
     return 0 if all(r["bit_exact"] for r in results) else 1
 

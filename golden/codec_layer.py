@@ -24,7 +24,7 @@ from .channel_transform import channel_transform
 from .codec_bundle import CodecBundle
 from .fixed_width_coder import fixed_width_decode, fixed_width_encode
 from .huffman import decode_frame as huffman_decode_frame
-from .huffman import encode as huffman_encode
+from .huffman_encoder import encode_frame
 from .pointwise_mac import pointwise_mac
 from .requantizer import requantize
 from .zero_flag_coder import zero_flag_decode, zero_flag_encode
@@ -61,8 +61,7 @@ class CodecTrace:
 def encode_codes(codes, bundle):
     """``(stream, bits)``: one frame of coefficient codes ``(k, H, W)`` in the bundle's coding format."""
     if bundle.codec == "tci":
-        bits = huffman_encode(codes.reshape(codes.shape[0], -1).T, bundle.huffman)
-        return np.packbits(bits, bitorder="little"), int(bits.size)
+        return encode_frame(codes, bundle.huffman)
     if bundle.codec == "dctcm":
         stream = zero_flag_encode(codes, bundle.bit_a)
         return stream, codes.size + int(np.count_nonzero(codes)) * bundle.bit_a

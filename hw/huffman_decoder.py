@@ -1,5 +1,5 @@
-"""TCI's canonical Huffman decoder: one symbol per cycle, cut and corrupt frames flagged (golden:
-``golden.huffman.decode_frame``)."""
+"""TCI's canonical Huffman decoder: one symbol per cycle, cut and corrupt frames flagged
+(golden: ``golden.huffman_decoder.decode_frame_symbols``)."""
 
 from dataclasses import dataclass
 
@@ -7,9 +7,9 @@ from amaranth.hdl import C, Cat, Module, Mux, Signal, signed
 from amaranth.lib import stream
 from amaranth.lib.wiring import In, Out
 
-from ..golden.huffman import ERRORS, ESCAPE, HuffmanTable
-from ..spec.checks import check_positive_int, set_validated
+from ..golden.huffman import ERRORS, ESCAPE
 from .frame_beat import frame_beat, word_beat
+from .huffman_frame import HuffmanFrameSpec
 from .output_queue import OutputQueue
 from .pipeline import delay
 from .spec_component import SpecComponent
@@ -21,36 +21,8 @@ BYTE = 8
 
 
 @dataclass(frozen=True)
-class HuffmanDecoderSpec:
+class HuffmanDecoderSpec(HuffmanFrameSpec):
     """Parameters of a :class:`HuffmanDecoder` (see there), validated, and the facts derived from them."""
-
-    table: HuffmanTable
-    channels: int
-    height: int
-    width: int
-
-    def __post_init__(self):
-        table = self.table
-        if isinstance(table, dict):
-            table = HuffmanTable(**table)
-        if not isinstance(table, HuffmanTable):
-            raise TypeError(f"table: must be a HuffmanTable or its fields, got {type(table).__name__}")
-        set_validated(self, table=table, **{name: check_positive_int(getattr(self, name), name)
-                                            for name in ("channels", "height", "width")})
-
-    #: Symbols per output beat (the testbench's frames carry ``lanes`` channels per beat).
-    lanes = 1
-
-    @property
-    def symbols_per_frame(self):
-        """Symbols of one frame: every position's ``channels`` codes, position after position."""
-        return self.channels * self.height * self.width
-
-    @property
-    def codewords(self):
-        """``[(key, code, length), ...]`` in canonical order, the escape's key :data:`ESCAPE`."""
-        return sorted(((key, code, length) for key, (code, length) in self.table.codewords.items()),
-                      key=lambda item: (item[2], item[1]))
 
     @property
     def limits(self):
@@ -61,11 +33,6 @@ class HuffmanDecoderSpec:
             out[length] = (first, count)
             first = (first + count) << 1
         return out
-
-    @property
-    def window(self):
-        """Bits one symbol can take: the longest codeword, or the escape and its raw bits."""
-        return max(self.table.max_length, self.table.escape_length + self.table.raw_bits)
 
     @property
     def buffer_bits(self):
@@ -105,7 +72,8 @@ class HuffmanDecoder(SpecComponent):
     the buffer has room for one, so one symbol per cycle flows while the
     codewords average at most 8 bits.
 
-    A frame is refused exactly as ``golden.huffman.decode_frame`` raises:
+    A frame is refused exactly as ``golden.huffman.decode_frame`` raises
+    (``golden.huffman_decoder.decode_frame_symbols`` names the kind):
     cut short (``last`` came before the frame's codewords ended), bits that
     begin no codeword (an incomplete code), bytes after the one holding the
     last codeword (over-long), or a non-zero padding bit. A refused frame

@@ -13,10 +13,11 @@ from ..hw.decompressor import Decompressor
 from ..hw.haar_forward import HaarForward
 from ..hw.haar_inverse import HaarInverse
 from ..hw.huffman_decoder import HuffmanDecoder
+from ..hw.huffman_encoder import HuffmanEncoder
 from ..hw.pointwise_mac import PointwiseMAC
 from ..hw.requantizer import Requantizer
 from ..hw.wcc_layer import WccLayer, signature_taps
-from .streams import FrameStream, VectorStream, WordStream
+from .streams import FrameStream, HuffmanByteStream, VectorStream, WordStream
 
 __all__ = ["BLOCKS", "BlockSpec", "Tap", "signature_watch_points"]
 
@@ -91,6 +92,7 @@ BLOCKS = {
                               status=("refused_frames",)),
     "HuffmanDecoder": BlockSpec(HuffmanDecoder, source="stream", sink="symbols", source_stream=WordStream(),
                                 status=("refused_frames", "last_error")),
+    "HuffmanEncoder": BlockSpec(HuffmanEncoder, source="symbols", sink="stream", sink_stream=HuffmanByteStream()),
     "PointwiseMAC": BlockSpec(PointwiseMAC, source="codes", sink="sums", source_stream=VectorStream("lanes_in"),
                               sink_stream=VectorStream("lanes_out"), load="load",
                               load_stream=FrameStream("simd")),

@@ -11,10 +11,11 @@ width and any (even corrupt) length fit. Beats are arrays, as
 
 import numpy as np
 
+from ..golden.huffman import ESCAPE, decode
 from .compare import frame_mismatch
 from .frames import beats_to_frame, frame_to_beats
 
-__all__ = ["FrameStream", "VectorStream", "WordStream", "bytes_to_words", "words_to_bytes"]
+__all__ = ["FrameStream", "HuffmanByteStream", "VectorStream", "WordStream", "bytes_to_words", "words_to_bytes"]
 
 
 class FrameStream:
@@ -124,5 +125,40 @@ class WordStream:
             report.update(field="padding")
             where = "padding after the last code"
         report["message"] = (f"{block}: frame {index}, word {bit // w}, stream bit {bit} ({where}): expected "
+                             f"{report['expected']}, got {report['got']} ({report['differences']} bits differ)")
+        return report
+
+
+class HuffmanByteStream(WordStream):
+    """A frame of Huffman-coded symbols as bytes (``word_beat(8)``); a difference is named by the symbol whose
+    bits hold it (its position and channel), read from the expected stream with the block's table."""
+
+    def mismatch(self, block, index, want, got, facts):
+        want, got = np.asarray(want, dtype=np.uint8).ravel(), np.asarray(got, dtype=np.uint8).ravel()
+        if want.size != got.size:
+            return {"block": block, "frame": index, "message": f"{block}: frame {index} has {got.size} bytes, "
+                                                                f"expected {want.size}"}
+        want_bits, got_bits = np.unpackbits(want, bitorder="little"), np.unpackbits(got, bitorder="little")
+        differ = np.flatnonzero(want_bits != got_bits)
+        if not differ.size:
+            return None
+        bit, table = int(differ[0]), facts.table
+        symbols, _ = decode(want_bits, facts.symbols_per_frame, table)
+        codewords = table.codewords
+        escaped = codewords[ESCAPE][1] + table.raw_bits
+        ends = np.cumsum([codewords[s][1] if s in codewords else escaped for s in symbols.tolist()])
+        symbol = int(np.searchsorted(ends, bit, side="right"))
+        report = {"block": block, "frame": index, "byte": bit // 8, "bit": bit, "expected": int(want_bits[bit]),
+                  "got": int(got_bits[bit]), "differences": int(differ.size)}
+        if symbol < len(symbols):
+            position, channel = divmod(symbol, facts.channels)
+            report.update(field="symbol", symbol=symbol, position=position, channel=channel,
+                          value=int(symbols[symbol]))
+            where = (f"symbol #{symbol}, position {position} (row {position // facts.width}, col "
+                     f"{position % facts.width}), channel {channel}, value {int(symbols[symbol])}")
+        else:
+            report.update(field="padding")
+            where = "padding after the last codeword"
+        report["message"] = (f"{block}: frame {index}, byte {bit // 8}, stream bit {bit} ({where}): expected "
                              f"{report['expected']}, got {report['got']} ({report['differences']} bits differ)")
         return report

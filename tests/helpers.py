@@ -4,11 +4,18 @@ from collections import deque
 
 import numpy as np
 import pywt
+import torch
 from amaranth.lib import data
 from amaranth.sim import Simulator
 
 from wccgen.gen.lint import lint_verilog
 from wccgen.golden import haar_forward, topk_select
+from wccgen.golden.checkpoints import default_checkpoint_dir, load_checkpoint
+from wccgen.golden.codec_conv import ChannelCodecConv2d
+from wccgen.golden.codec_export import export_codec_layer
+from wccgen.golden.codec_layer import codec_layer
+from wccgen.golden.evaluation import noisy_photograph
+from wccgen.golden.huffman import build_table
 from wccgen.hw.verilog import emit_verilog
 from wccgen.sim.simulators import simulation_models
 
@@ -274,3 +281,30 @@ def pointwise_inputs(patches=12, patch=24, seed=3):
     for hook in hooks:
         hook.remove()
     return inputs
+
+
+def laplace_table(seed=0, spread=2.0, max_length=10):
+    """A code built on Laplace-distributed symbols in [-20, 20]: the others take the escape."""
+    rng = np.random.default_rng(seed)
+    calibration = np.clip(np.round(rng.laplace(0, spread, 2000)), -20, 20).astype(int)
+    return build_table({int(v): int((calibration == v).sum()) for v in np.unique(calibration)},
+                       max_length=max_length, raw_bits=8)
+
+
+def real_tci_frame():
+    """The shipped TCI 25 % model's first expansion: its bundle (the Huffman table built on one photograph) and
+    the integer model's trace of a frame from another."""
+    model, _, _ = load_checkpoint(default_checkpoint_dir() / "tci25.pt")
+    name, layer = next((n, m) for n, m in model.named_modules() if isinstance(m, ChannelCodecConv2d))
+    seen = {}
+    hook = layer.register_forward_pre_hook(lambda module, args: seen.__setitem__("x", args[0]))
+    with torch.no_grad():
+        model(noisy_photograph(1, "chelsea", 32)[0])
+        calibration = seen["x"]
+        model(noisy_photograph(0, "astronaut", 16)[0])
+    hook.remove()
+    bundle = export_codec_layer(layer, output_scale=0.05, calibration=calibration, name=name)
+    codes = layer.input_quant.codes(layer.input_quant(seen["x"])).to(torch.int64).numpy()[0]
+    trace = codec_layer(codes, bundle)
+    assert np.unique(trace.codes).size > 5
+    return bundle, trace

@@ -6,50 +6,41 @@ import dataclasses
 
 import numpy as np
 import pytest
-import torch
-from helpers import assert_exact, verilog_that_lints
+from helpers import assert_exact, laplace_table, real_tci_frame, verilog_that_lints
 
-from wccgen.golden.checkpoints import default_checkpoint_dir, load_checkpoint
-from wccgen.golden.codec_conv import ChannelCodecConv2d
-from wccgen.golden.codec_export import export_codec_layer
-from wccgen.golden.codec_layer import codec_layer
-from wccgen.golden.evaluation import noisy_photograph
-from wccgen.golden.huffman import ERRORS, HuffmanTable, build_table, decode_frame_flagged, encode
-from wccgen.hw.huffman_decoder import HuffmanDecoder, HuffmanDecoderSpec
+from wccgen.golden.huffman import ERRORS, HuffmanTable, coded_bits
+from wccgen.golden.huffman_decoder import decode_frame_symbols
+from wccgen.golden.huffman_encoder import encode_frame
+from wccgen.hw.huffman_decoder import HuffmanDecoder
 from wccgen.sim.harness import run_block
 
 SHAPE = (3, 4, 5)  # channels, height, width of a frame of symbols
 
 
-def laplace_table(seed=0, spread=2.0, max_length=10):
-    rng = np.random.default_rng(seed)
-    calibration = np.clip(np.round(rng.laplace(0, spread, 2000)), -20, 20).astype(int)
-    return build_table({int(v): int((calibration == v).sum()) for v in np.unique(calibration)},
-                       max_length=max_length, raw_bits=8)
-
-
-def frame_bits(symbols, table):
-    """The codeword bits of a ``(C, H, W)`` frame of symbols: position after position, the channels of each."""
-    return encode(symbols.reshape(symbols.shape[0], -1).T, table)
-
-
-def frame_stream(symbols, table):
-    """The bytes of a frame of symbols, padded with zeros to a whole byte."""
-    return np.packbits(frame_bits(symbols, table), bitorder="little")
-
-
-def expected_frame(stream, table, shape):
-    """What the decoder emits for one frame, and what is wrong with it (None for nothing)."""
-    channels, height, width = shape
-    symbols, kind = decode_frame_flagged(stream, channels * height * width, table)
-    return symbols.reshape(height * width, channels).T.reshape(shape), kind
-
-
 def run_decoder(tmp_path, table, streams, shape=SHAPE, **options):
-    expected = [expected_frame(stream, table, shape)[0] for stream in streams]
+    expected = [decode_frame_symbols(stream, table, shape)[0] for stream in streams]
     params = dict(table=dataclasses.asdict(table), channels=shape[0], height=shape[1], width=shape[2])
     return run_block("HuffmanDecoder", params, [np.asarray(s, dtype=np.uint8).reshape(-1, 1) for s in streams],
                      expected, tmp_path, **options)
+
+
+def test_the_golden_frame_reads_back_the_frame_encoded_and_zeros_after_a_cut():
+    """The frame-level model against the frame itself: a good frame comes back whole, in (C, H, W) order; a cut
+    one keeps the symbols before the cut, in their places, and zeros after."""
+    table = laplace_table()
+    frame = np.clip(np.round(np.random.default_rng(6).laplace(0, 4, SHAPE)), -128, 127).astype(int)
+    stream = encode_frame(frame, table)[0]
+    symbols, kind = decode_frame_symbols(stream, table, SHAPE)
+    assert kind is None and np.array_equal(symbols, frame)
+    in_order = frame.reshape(SHAPE[0], -1).T.ravel()
+    half = stream[:len(stream) // 2]
+    # The symbols whose bits lie wholly inside the half: those before the first one that ends beyond it.
+    ends = np.cumsum([coded_bits([value], table) for value in in_order.tolist()])
+    whole = int(np.searchsorted(ends, 8 * len(half), side="right"))
+    symbols, kind = decode_frame_symbols(half, table, SHAPE)
+    got = symbols.reshape(SHAPE[0], -1).T.ravel()
+    assert kind == "cut" and 0 < whole < in_order.size
+    assert np.array_equal(got[:whole], in_order[:whole]) and not got[whole:].any()
 
 
 @pytest.mark.parametrize("traffic", [dict(), dict(idle=0.3, backpressure=0.3, seed=5)],
@@ -60,8 +51,8 @@ def test_random_symbols_with_escapes(tmp_path, traffic):
     frames = [np.clip(np.round(rng.laplace(0, 3, SHAPE)), -128, 127).astype(int) for _ in range(3)]
     frames[0][0, 0, 0], frames[1][2, 3, 4] = 100, -128  # escapes, the most negative raw symbol included
     frames.append(np.full(SHAPE, 0))  # the shortest codeword throughout
-    streams = [frame_stream(frame, table) for frame in frames]
-    assert all(expected_frame(s, table, SHAPE)[1] is None for s in streams)
+    streams = [encode_frame(frame, table)[0] for frame in frames]
+    assert all(decode_frame_symbols(s, table, SHAPE)[1] is None for s in streams)
     report = run_decoder(tmp_path, table, streams, **traffic)
     assert_exact(report)
     assert report["status"] == {"refused_frames": 0, "last_error": 0}
@@ -89,13 +80,13 @@ def test_a_wrong_frame_is_flagged_and_the_next_ones_decode(tmp_path, kind):
     table = laplace_table()
     rng = np.random.default_rng(2)
     frames = [np.clip(np.round(rng.laplace(0, 3, SHAPE)), -128, 127).astype(int) for _ in range(3)]
-    streams = [frame_stream(frame, table) for frame in frames]
+    streams = [encode_frame(frame, table)[0] for frame in frames]
     if kind == "padding":
-        while frame_bits(frames[1], table).size % 8 == 0:  # no padding bit to set
+        while encode_frame(frames[1], table)[1] % 8 == 0:  # no padding bit to set
             frames[1] = np.clip(np.round(rng.laplace(0, 3, SHAPE)), -128, 127).astype(int)
-            streams[1] = frame_stream(frames[1], table)
+            streams[1] = encode_frame(frames[1], table)[0]
     streams[1] = corrupt(kind, streams[1], table)
-    verdict = expected_frame(streams[1], table, SHAPE)[1]
+    verdict = decode_frame_symbols(streams[1], table, SHAPE)[1]
     assert verdict is not None and (verdict == kind or kind == "garbage")
     report = run_decoder(tmp_path, table, streams, idle=0.2, backpressure=0.2, seed=7)
     assert_exact(report)
@@ -105,9 +96,9 @@ def test_a_wrong_frame_is_flagged_and_the_next_ones_decode(tmp_path, kind):
 def test_bits_that_begin_no_codeword_are_flagged(tmp_path):
     """An incomplete code (codewords 0, 100 and the escape 101): 11 begins none, after one symbol read."""
     table = HuffmanTable(symbols=(0, 1), lengths=(1, 3), escape_length=3, raw_bits=8, max_length=6)
-    good = frame_stream(np.array([[[0, 1], [1, 0]]]), table)
+    good = encode_frame(np.array([[[0, 1], [1, 0]]]), table)[0]
     bad = np.packbits(np.array([0, 1, 1, 0, 0, 0, 0, 0], dtype=np.uint8), bitorder="little")
-    assert expected_frame(bad, table, (1, 2, 2))[1] == "no_codeword"
+    assert decode_frame_symbols(bad, table, (1, 2, 2))[1] == "no_codeword"
     report = run_decoder(tmp_path, table, [good, bad, good], shape=(1, 2, 2))
     assert_exact(report)
     assert report["status"] == {"refused_frames": 1, "last_error": ERRORS["no_codeword"]}
@@ -115,19 +106,7 @@ def test_bits_that_begin_no_codeword_are_flagged(tmp_path):
 
 def test_real_coefficient_codes_of_the_shipped_tci_model(tmp_path):
     """The shipped TCI 25 % model's first expansion: table built on one photograph, frame from another."""
-    model, _, _ = load_checkpoint(default_checkpoint_dir() / "tci25.pt")
-    name, layer = next((n, m) for n, m in model.named_modules() if isinstance(m, ChannelCodecConv2d))
-    seen = {}
-    hook = layer.register_forward_pre_hook(lambda module, args: seen.__setitem__("x", args[0]))
-    with torch.no_grad():
-        model(noisy_photograph(1, "chelsea", 32)[0])
-        calibration = seen["x"]
-        model(noisy_photograph(0, "astronaut", 16)[0])
-    hook.remove()
-    bundle = export_codec_layer(layer, output_scale=0.05, calibration=calibration, name=name)
-    codes = layer.input_quant.codes(layer.input_quant(seen["x"])).to(torch.int64).numpy()[0]
-    trace = codec_layer(codes, bundle)
-    assert np.unique(trace.codes).size > 5
+    bundle, trace = real_tci_frame()
     report = run_decoder(tmp_path, bundle.huffman, [trace.stream], shape=trace.codes.shape, idle=0.1,
                          backpressure=0.1)
     assert_exact(report)
@@ -138,18 +117,3 @@ def test_lints_on_both_targets(tmp_path):
     for target in ("generic", "ecp5"):
         verilog_that_lints(tmp_path, lambda: HuffmanDecoder(table=laplace_table(), channels=2, height=2, width=2),
                            f"huffman_decoder_{target}", target)
-
-
-@pytest.mark.parametrize("bad,error,message", [
-    (dict(table=dict(symbols=(0, 1, 2), lengths=(1, 1, 2), escape_length=2, raw_bits=8, max_length=12)),
-     ValueError, "lengths: not a prefix-free code"),
-    (dict(table=dict(symbols=(0, 1), lengths=(1, 20), escape_length=20, raw_bits=8, max_length=12)),
-     ValueError, "max_length = 12"),
-    (dict(table=[1, 2]), TypeError, "table: must be a HuffmanTable"),
-    (dict(channels=0), ValueError, "channels"),
-    (dict(height=-1), ValueError, "height"),
-])
-def test_invalid_parameters_are_named(bad, error, message):
-    params = dict(table=laplace_table(), channels=2, height=2, width=2) | bad
-    with pytest.raises(error, match=message):
-        HuffmanDecoderSpec(**params)
