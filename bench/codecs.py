@@ -7,8 +7,7 @@ the ECP5 primitives against the integer model, then placed on the ECP5-85F
 with placer seeds 1..N (``--seeds``, default 3), the fastest reported with
 every seed's Fmax. The blocks are DCT-CM's channel DCT and TCI's Huffman encoder
 and decoder; the Huffman table is built from the layer's coefficient codes on the
-noisy training photographs (``golden.network_export.calibration_images``), as
-the TCI model's export builds it.
+noisy training photographs (``golden.network_export.calibration_images``).
 """
 
 import argparse
