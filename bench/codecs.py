@@ -57,6 +57,21 @@ def progress(message):
     print(f"[bench/codecs] {message}", file=sys.stderr, flush=True)
 
 
+def simulate_and_place(block, unit, params, inputs, expected, workdir, seeds):
+    """``(report, seconds, resources)``: ``unit`` simulated on the ECP5 primitives against ``expected``, then
+    synthesized and placed with each of ``seeds``."""
+    progress(f"{workdir.name}: simulating {len(inputs)} frame(s)")
+    started = time.monotonic()
+    report = run_block(block, params, inputs, expected, workdir / "sim", target="ecp5")
+    simulated = time.monotonic() - started
+    progress(f"{workdir.name}: synthesis and place-and-route")
+    top = toplevel_name(block)
+    verilog_path = workdir / f"{top}.v"
+    verilog_path.write_text(emit_verilog(unit, top, params, target="ecp5"))
+    return report, simulated, synthesize(verilog_path, top, workdir / "synth", clock_mhz=FMAX_TARGET_MHZ,
+                                         seeds=seeds)
+
+
 def measure(config, frames, workdir, seeds=(1,)):
     block, layer, lanes = config
     codes = frames[layer]
@@ -67,15 +82,7 @@ def measure(config, frames, workdir, seeds=(1,)):
     rows = fixed_point_rows(grouped_dct(channels, unit.group))
     inputs = list(codes)
     expected = [channel_transform(rows, frame) for frame in inputs]
-    progress(f"{name}: simulating {len(inputs)} frame(s)")
-    started = time.monotonic()
-    report = run_block(block, params, inputs, expected, workdir / name / "sim", target="ecp5")
-    simulated = time.monotonic() - started
-    progress(f"{name}: synthesis and place-and-route")
-    top = toplevel_name(block)
-    verilog_path = workdir / name / f"{top}.v"
-    verilog_path.write_text(emit_verilog(unit, top, params, target="ecp5"))
-    resources = synthesize(verilog_path, top, workdir / name / "synth", clock_mhz=FMAX_TARGET_MHZ, seeds=seeds)
+    report, simulated, resources = simulate_and_place(block, unit, params, inputs, expected, workdir / name, seeds)
     beats = height * width * channels // lanes
     result = {
         "name": name, "block": block, "layer": layer, "params": params, "bit_exact": report["passed"],
@@ -120,15 +127,7 @@ def measure_huffman(config, noisy, workdir, seeds=(1,)):
     streams = [trace.stream.reshape(-1, 1) for trace in traces]
     symbols = [trace.codes for trace in traces]
     inputs, expected = (symbols, streams) if block == "HuffmanEncoder" else (streams, symbols)
-    progress(f"{name}: simulating {len(inputs)} frame(s)")
-    started = time.monotonic()
-    report = run_block(block, params, inputs, expected, workdir / name / "sim", target="ecp5")
-    simulated = time.monotonic() - started
-    progress(f"{name}: synthesis and place-and-route")
-    top = toplevel_name(block)
-    verilog_path = workdir / name / f"{top}.v"
-    verilog_path.write_text(emit_verilog(unit, top, params, target="ecp5"))
-    resources = synthesize(verilog_path, top, workdir / name / "synth", clock_mhz=FMAX_TARGET_MHZ, seeds=seeds)
+    report, simulated, resources = simulate_and_place(block, unit, params, inputs, expected, workdir / name, seeds)
     count = channels * height * width
     stream_bits = [int(trace.stream_bits) for trace in traces]
     result = {
