@@ -57,8 +57,11 @@ class HuffmanEncoder(SpecComponent):
     A frame's ``channels * height * width`` symbols arrive in stream order
     (position after position, the channels of each), ``raw_bits`` wide,
     ``last`` on the final one; its bytes leave as
-    ``golden.huffman_encoder.encode_frame`` writes them, ``first`` and ``last`` marking the frame's ends, the last
-    byte padded with zeros.
+    ``golden.huffman_encoder.encode_frame`` writes them, ``first`` and
+    ``last`` marking the frame's ends, the last byte padded with zeros.
+    A frame is what ``last`` ends: one of another length than
+    ``channels * height * width`` is still encoded whole, and counted in
+    ``miscounted_frames`` (a decoder of this shape would refuse it).
 
     A symbol is looked up in a table built into the Verilog (its codeword's
     bits in stream order and their count; a symbol without one gets the
@@ -80,6 +83,7 @@ class HuffmanEncoder(SpecComponent):
     ----------
     symbols : In(stream.Signature(frame_beat(raw_bits, 1)))
     stream : Out(stream.Signature(word_beat(8)))
+    miscounted_frames : Out(16)
     """
 
     Spec = HuffmanEncoderSpec
@@ -89,6 +93,7 @@ class HuffmanEncoder(SpecComponent):
         return {
             "symbols": In(stream.Signature(frame_beat(spec.table.raw_bits, 1))),
             "stream": Out(stream.Signature(word_beat(BYTE))),
+            "miscounted_frames": Out(16),
         }
 
     def elaborate(self, platform):
@@ -166,8 +171,16 @@ class HuffmanEncoder(SpecComponent):
                 m.d.sync += flushing.eq(0)
 
         m.d.comb += self.symbols.ready.eq(~held | take)
+        count = spec.symbols_per_frame
+        seen = Signal(range(count + 1), name="seen")  # symbols of this frame so far, saturating
         with m.If(self.symbols.valid & self.symbols.ready):
             m.d.sync += [held.eq(1), held_bits.eq(pattern), held_length.eq(length), held_last.eq(beat.last)]
+            with m.If(beat.last):
+                m.d.sync += seen.eq(0)
+                with m.If(seen != count - 1):
+                    m.d.sync += self.miscounted_frames.eq(self.miscounted_frames + 1)
+            with m.Elif(seen != count):
+                m.d.sync += seen.eq(seen + 1)
         with m.Elif(take):
             m.d.sync += held.eq(0)
 

@@ -18,6 +18,7 @@ SHAPE = (3, 4, 5)  # channels, height, width of a frame of symbols
 
 
 def run_encoder(tmp_path, table, frames, **options):
+    """The encoder of ``frames[0]``'s shape, given ``frames``, against ``encode_frame`` of each."""
     shape = frames[0].shape
     expected = [encode_frame(frame, table)[0].reshape(-1, 1) for frame in frames]
     params = dict(table=dataclasses.asdict(table), channels=shape[0], height=shape[1], width=shape[2])
@@ -68,6 +69,7 @@ def test_random_symbols_with_escapes(tmp_path, traffic):
     frames.append(np.full(SHAPE, 0))  # the shortest codeword throughout: a frame of few bytes
     report = run_encoder(tmp_path, table, frames, **traffic)
     assert_exact(report)
+    assert report["status"] == {"miscounted_frames": 0}
     if not traffic:  # one symbol per cycle, and a few cycles between frames to empty the buffer
         assert report["cycles_per_frame"] <= np.prod(SHAPE) + 8
 
@@ -80,6 +82,16 @@ def test_every_raw_value_and_long_symbols(tmp_path):
     frames = [values, -values.clip(-127, 127), np.full((1, 16, 16), 127), np.full((1, 16, 16), -128)]
     report = run_encoder(tmp_path, table, frames, idle=0.1, backpressure=0.5, seed=2)
     assert_exact(report)
+
+
+def test_a_frame_of_another_length_is_encoded_whole_and_counted(tmp_path):
+    """``last`` ends a frame: a short one and a long one are encoded as they come, and each is counted."""
+    table = laplace_table()
+    good, short, long = laplace_frames(5, 1)[0], laplace_frames(6, 1, shape=(3, 4, 4))[0], \
+        laplace_frames(7, 1, shape=(3, 4, 6))[0]
+    report = run_encoder(tmp_path, table, [good, short, good, long, good], idle=0.2, backpressure=0.2, seed=3)
+    assert_exact(report)
+    assert report["status"] == {"miscounted_frames": 2}
 
 
 def test_real_coefficient_codes_of_the_shipped_tci_model(tmp_path):
