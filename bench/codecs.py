@@ -135,6 +135,7 @@ def measure_huffman(config, noisy, workdir, seeds=(1,)):
                                                                  f"symbols, max_length {table.max_length}"},
         "bit_exact": report["passed"], "frames": len(inputs), "cycles_per_frame": report.get("cycles_per_frame"),
         "symbols_per_frame": count, "bits_per_symbol": round(float(np.mean(stream_bits)) / count, 3),
+        "frame_bytes": [int(trace.stream.size) for trace in traces], "max_frame_bytes": unit.max_frame_bytes,
         "latency_cycles": unit.latency, "simulation_seconds": round(simulated, 2),
         **{k: v for k, v in resources.items() if k != "cells"}, "cells": resources["cells"],
         "targets": {"fmax_200mhz": (resources["fmax_mhz"] or 0) >= FMAX_TARGET_MHZ,

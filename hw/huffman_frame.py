@@ -50,6 +50,17 @@ class HuffmanFrameSpec:
                       key=lambda item: (item[2], item[1]))
 
     @property
+    def longest_symbol_bits(self):
+        """Bits of the longest symbol the code writes: its longest codeword, or the escape and its raw bits."""
+        return max(*self.table.lengths, self.table.escape_length + self.table.raw_bits)
+
+    @property
+    def max_frame_bytes(self):
+        """Bytes of the longest frame: every symbol its longest, the last byte padded (what a buffer for a
+        compressed frame must hold)."""
+        return -(-self.symbols_per_frame * self.longest_symbol_bits // 8)
+
+    @property
     def window(self):
         """Bits one symbol can take: the longest codeword, or the escape and its raw bits."""
         return max(self.table.max_length, self.table.escape_length + self.table.raw_bits)

@@ -3,10 +3,12 @@ refused with the field named."""
 
 import dataclasses
 
+import numpy as np
 import pytest
 from helpers import laplace_table
 
 from wccgen.golden.huffman import ESCAPE, HuffmanTable
+from wccgen.golden.huffman_encoder import encode_frame
 from wccgen.hw.huffman_frame import HuffmanFrameSpec
 
 
@@ -26,6 +28,24 @@ def test_window_is_the_longest_symbol():
     assert HuffmanFrameSpec(table=table, channels=1, height=1, width=1).window == max(escaped, *table.lengths)
     short = HuffmanTable(symbols=(0,), lengths=(1,), escape_length=1, raw_bits=4, max_length=12)
     assert HuffmanFrameSpec(table=short, channels=1, height=1, width=1).window == 12  # the length limit
+
+
+@pytest.mark.parametrize("shape", [(3, 4, 5), (1, 1, 1), (4, 3, 3)])
+def test_the_longest_frame_is_bounded_and_reached(shape):
+    """Every symbol at its longest (escaped, or the longest codeword where that is longer) reaches the bound;
+    random frames stay within it."""
+    table = laplace_table()
+    spec = HuffmanFrameSpec(table=table, channels=shape[0], height=shape[1], width=shape[2])
+    codewords = table.codewords
+    lengths = {value: codewords[value][1] if value in codewords else codewords[ESCAPE][1] + table.raw_bits
+               for value in range(-128, 128)}
+    longest = max(lengths, key=lengths.get)
+    assert lengths[longest] == spec.longest_symbol_bits
+    assert encode_frame(np.full(shape, longest), table)[0].size == spec.max_frame_bytes
+    rng = np.random.default_rng(1)
+    for _ in range(20):
+        frame = rng.integers(-128, 128, shape)
+        assert encode_frame(frame, table)[0].size <= spec.max_frame_bytes
 
 
 def test_a_table_given_as_its_fields_is_the_same_table():
