@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 __all__ = ["ERRORS", "ESCAPE", "HuffmanTable", "StreamError", "build_table", "canonical_codes", "code_lengths",
-           "coded_bits", "decode", "decode_frame", "decode_frame_flagged", "encode"]
+           "coded_bits", "decode", "decode_frame", "decode_frame_flagged", "encode", "symbol_lengths"]
 
 #: The escape's place in a table's symbol list: it sorts after every symbol of the same length.
 ESCAPE = "escape"
@@ -288,8 +288,9 @@ def decode_frame_flagged(stream, count, table):
         return symbols, refused.kind
 
 
-def coded_bits(symbols, table):
-    """Bits :func:`encode` writes for ``symbols``, counted without encoding (the escape's raw bits included)."""
+def symbol_lengths(symbols, table):
+    """Bits :func:`encode` writes for each of ``symbols``: its codeword's length, or the escape's and the raw
+    bits."""
     symbols = np.asarray(symbols, dtype=np.int64).ravel()
     low = -(1 << (table.raw_bits - 1))
     lookup = np.full(1 << table.raw_bits, table.codewords[ESCAPE][1] + table.raw_bits, dtype=np.int64)
@@ -298,4 +299,9 @@ def coded_bits(symbols, table):
     inside = (symbols >= low) & (symbols < -low)
     if not inside.all():
         raise ValueError(f"symbols: {int(symbols[~inside][0])} does not fit the escape's {table.raw_bits} raw bits")
-    return int(lookup[symbols - low].sum())
+    return lookup[symbols - low]
+
+
+def coded_bits(symbols, table):
+    """Bits :func:`encode` writes for ``symbols``, counted without encoding (the escape's raw bits included)."""
+    return int(symbol_lengths(symbols, table).sum())

@@ -11,7 +11,7 @@ width and any (even corrupt) length fit. Beats are arrays, as
 
 import numpy as np
 
-from ..golden.huffman import ESCAPE, decode
+from ..golden.huffman import decode, symbol_lengths
 from .compare import frame_mismatch
 from .frames import beats_to_frame, frame_to_beats
 
@@ -144,9 +144,7 @@ class HuffmanByteStream(WordStream):
             return None
         bit, table = int(differ[0]), facts.table
         symbols, _ = decode(want_bits, facts.symbols_per_frame, table)
-        codewords = table.codewords
-        escaped = codewords[ESCAPE][1] + table.raw_bits
-        ends = np.cumsum([codewords[s][1] if s in codewords else escaped for s in symbols.tolist()])
+        ends = np.cumsum(symbol_lengths(symbols, table))
         symbol = int(np.searchsorted(ends, bit, side="right"))
         report = {"block": block, "frame": index, "byte": bit // 8, "bit": bit, "expected": int(want_bits[bit]),
                   "got": int(got_bits[bit]), "differences": int(differ.size)}

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from wccgen.golden.huffman import (ESCAPE, HuffmanTable, StreamError, build_table, canonical_codes, code_lengths,
-                                   decode, decode_frame_flagged, encode)
+                                   coded_bits, decode, decode_frame_flagged, encode, symbol_lengths)
 
 
 def heap_huffman_cost(counts):
@@ -165,3 +165,13 @@ def test_a_frame_is_refused_with_its_kind_and_the_symbols_read_before_the_error(
     stream = np.packbits(np.array([0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], dtype=np.uint8), bitorder="little")
     got, kind = decode_frame_flagged(stream, 4, incomplete)
     assert kind == "no_codeword" and got.tolist() == [0, 0, 0, 0]
+
+
+def test_symbol_lengths_are_what_encode_writes_for_each_symbol():
+    rng = np.random.default_rng(8)
+    table = build_table({int(v): int(c) for v, c in zip(range(-6, 7), rng.integers(1, 50, 13))}, max_length=8)
+    symbols = rng.integers(-128, 128, 200)
+    assert symbol_lengths(symbols, table).tolist() == [encode([s], table).size for s in symbols.tolist()]
+    assert coded_bits(symbols, table) == encode(symbols, table).size
+    with pytest.raises(ValueError, match="does not fit"):
+        symbol_lengths([200], table)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from helpers import assert_exact, laplace_table, real_tci_frame, verilog_that_lints
 
-from wccgen.golden.huffman import ESCAPE, decode_frame
+from wccgen.golden.huffman import ESCAPE, decode_frame, symbol_lengths
 from wccgen.golden.huffman_encoder import encode_frame
 from wccgen.hw.huffman_encoder import HuffmanEncoder, HuffmanEncoderSpec
 from wccgen.sim.harness import run_block
@@ -111,7 +111,7 @@ def test_a_wrong_bit_is_named_by_its_symbol():
     stream = encode_frame(frame, table)[0]
     spec = HuffmanEncoderSpec(table=table, channels=SHAPE[0], height=SHAPE[1], width=SHAPE[2])
     symbols = frame.reshape(SHAPE[0], -1).T.ravel()
-    start = sum(symbol_bits(table, s) for s in symbols[:7])
+    start = int(symbol_lengths(symbols[:7], table).sum())
     wrong = np.unpackbits(stream, bitorder="little")
     wrong[start] ^= 1
     got = np.packbits(wrong, bitorder="little")
@@ -122,12 +122,6 @@ def test_a_wrong_bit_is_named_by_its_symbol():
     assert HuffmanByteStream().mismatch("HuffmanEncoder", 0, stream, stream, spec) is None
     assert "bytes" in HuffmanByteStream().mismatch("HuffmanEncoder", 0, stream, stream[:-1], spec)["message"]
     assert np.array_equal(decode_frame(stream, frame.size, table), symbols)
-
-
-def symbol_bits(table, symbol):
-    """Bits ``symbol`` takes: its codeword, or the escape and the raw bits."""
-    codewords = table.codewords
-    return codewords[symbol][1] if symbol in codewords else codewords[ESCAPE][1] + table.raw_bits
 
 
 def test_lints_on_both_targets(tmp_path):
