@@ -22,7 +22,11 @@ from ..spec.fixed_point import symmetric_limit
 from .fixed_width_coder import code_bits, code_values, frame_codes, stream_bytes
 from .unpacker import StreamError
 
-__all__ = ["StreamError", "zero_flag_bits", "zero_flag_decode", "zero_flag_encode"]
+__all__ = ["ERRORS", "StreamError", "zero_flag_bits", "zero_flag_decode", "zero_flag_decode_flagged",
+           "zero_flag_encode"]
+
+#: What is wrong with a refused frame, by the code the hardware decoder reports (0: nothing).
+ERRORS = {"cut": 1, "corrupt_value": 2, "over_long": 3, "padding": 4}
 
 
 def zero_flag_bits(codes, bits):
@@ -77,3 +81,51 @@ def zero_flag_decode(stream, components, height, width, bits):
     flat = np.zeros(flags_count, dtype=np.int64)
     flat[flags] = values
     return flat.reshape(pixels, components).T.reshape(components, height, width).copy()
+
+
+def zero_flag_decode_flagged(stream, components, height, width, bits):
+    """What the hardware decoder makes of one frame's bytes, good or not: ``(codes, kind)``.
+
+    The codes are read in stream order; the first thing wrong refuses the
+    frame: the frame's bytes end inside the flags or before a flagged code's
+    bits (``cut``), a flagged code is 0 or below ``-Q`` (``corrupt_value``),
+    bytes remain after the one holding the last code (``over_long``), or a
+    padding bit is set (``padding``). The code where a cut or a corrupt
+    value is met and every code after it are 0, as the hardware emits them.
+    A frame is refused exactly when :func:`zero_flag_decode` raises.
+
+    Returns
+    -------
+    (numpy.ndarray of int64, shape (components, height, width), str or None)
+        The codes and the kind of error (a key of :data:`ERRORS`), None for a
+        good frame.
+    """
+    components = check_positive_int(components, "components")
+    pixels = check_positive_int(height, "height") * check_positive_int(width, "width")
+    bits = check_bits(bits, "bits")
+    stream = stream_bytes(stream)
+    count = components * pixels
+    flat = np.zeros(count, dtype=np.int64)
+
+    def shaped():
+        return flat.reshape(pixels, components).T.reshape(components, height, width).copy()
+
+    bitstream = np.unpackbits(stream, bitorder="little")
+    if bitstream.size < count:
+        return shaped(), "cut"
+    flags = bitstream[:count].astype(bool)
+    limit = symmetric_limit(bits)
+    at = count
+    for index in np.flatnonzero(flags).tolist():
+        if at + bits > bitstream.size:
+            return shaped(), "cut"
+        value = int(code_values(bitstream[at:at + bits], bits)[0])
+        if value == 0 or value < -limit:
+            return shaped(), "corrupt_value"
+        flat[index] = value
+        at += bits
+    if stream.size > -(-at // 8):
+        return shaped(), "over_long"
+    if np.any(bitstream[at:]):
+        return shaped(), "padding"
+    return shaped(), None

@@ -17,7 +17,8 @@ from ..hw.huffman_encoder import HuffmanEncoder
 from ..hw.pointwise_mac import PointwiseMAC
 from ..hw.requantizer import Requantizer
 from ..hw.wcc_layer import WccLayer, signature_taps
-from .streams import FrameStream, HuffmanByteStream, VectorStream, WordStream
+from ..hw.zero_flag_encoder import ZeroFlagEncoder
+from .streams import FrameStream, HuffmanByteStream, VectorStream, WordStream, ZeroFlagByteStream
 
 __all__ = ["BLOCKS", "BlockSpec", "Tap", "signature_watch_points"]
 
@@ -100,4 +101,6 @@ BLOCKS = {
     "Requantizer": BlockSpec(Requantizer, source="values", sink="pixels"),
     "WccLayer": BlockSpec(WccLayer, source="pixels", sink="output", source_stream=FrameStream("lanes_in"),
                           sink_stream=FrameStream("lanes_out"), sink_block="Requantizer", settings=("layer",)),
+    "ZeroFlagEncoder": BlockSpec(ZeroFlagEncoder, source="codes", sink="stream", sink_stream=ZeroFlagByteStream(),
+                                 status=("miscounted_frames",)),
 }

@@ -15,7 +15,8 @@ from ..golden.huffman import decode, symbol_lengths
 from .compare import frame_mismatch
 from .frames import beats_to_frame, frame_to_beats
 
-__all__ = ["FrameStream", "HuffmanByteStream", "VectorStream", "WordStream", "bytes_to_words", "words_to_bytes"]
+__all__ = ["FrameStream", "HuffmanByteStream", "VectorStream", "WordStream", "ZeroFlagByteStream", "bytes_to_words",
+           "words_to_bytes"]
 
 
 class FrameStream:
@@ -157,6 +158,42 @@ class HuffmanByteStream(WordStream):
         else:
             report.update(field="padding")
             where = "padding after the last codeword"
+        report["message"] = (f"{block}: frame {index}, byte {bit // 8}, stream bit {bit} ({where}): expected "
+                             f"{report['expected']}, got {report['got']} ({report['differences']} bits differ)")
+        return report
+
+
+class ZeroFlagByteStream(WordStream):
+    """A frame of zero-flag-coded codes as bytes (``word_beat(8)``); a difference is named by the code whose flag
+    or bits hold it (its position and component), read from the expected stream's flags."""
+
+    def mismatch(self, block, index, want, got, facts):
+        want, got = np.asarray(want, dtype=np.uint8).ravel(), np.asarray(got, dtype=np.uint8).ravel()
+        if want.size != got.size:
+            return {"block": block, "frame": index, "message": f"{block}: frame {index} has {got.size} bytes, "
+                                                                f"expected {want.size}"}
+        want_bits, got_bits = np.unpackbits(want, bitorder="little"), np.unpackbits(got, bitorder="little")
+        differ = np.flatnonzero(want_bits != got_bits)
+        if not differ.size:
+            return None
+        bit, count, bits = int(differ[0]), facts.codes_per_frame, facts.bits
+        nonzero = np.flatnonzero(want_bits[:count])
+        report = {"block": block, "frame": index, "byte": bit // 8, "bit": bit, "expected": int(want_bits[bit]),
+                  "got": int(got_bits[bit]), "differences": int(differ.size)}
+        if bit < count:
+            code, field = bit, "flag"
+        elif bit < count + nonzero.size * bits:
+            code, field = int(nonzero[(bit - count) // bits]), "code"
+        else:
+            code, field = None, "padding"
+        report["field"] = field
+        if code is None:
+            where = "padding after the last code"
+        else:
+            position, component = divmod(code, facts.components)
+            report.update(code=code, position=position, component=component)
+            where = (f"{field} of code #{code}, position {position} (row {position // facts.width}, col "
+                     f"{position % facts.width}), component {component}")
         report["message"] = (f"{block}: frame {index}, byte {bit // 8}, stream bit {bit} ({where}): expected "
                              f"{report['expected']}, got {report['got']} ({report['differences']} bits differ)")
         return report

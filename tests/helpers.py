@@ -294,7 +294,13 @@ def laplace_table(seed=0, spread=2.0, max_length=10):
 def real_tci_frame():
     """The shipped TCI 25 % model's first expansion: its bundle (the Huffman table built on one photograph) and
     the integer model's trace of a frame from another."""
-    model, _, _ = load_checkpoint(default_checkpoint_dir() / "tci25.pt")
+    return real_codec_frame("tci25")
+
+
+def real_codec_frame(checkpoint):
+    """The first codec layer of a shipped model (``tci25``, ``dctcm25``, ...): its bundle (calibrated, and a
+    Huffman table built, on one photograph) and the integer model's trace of a frame from another."""
+    model, _, _ = load_checkpoint(default_checkpoint_dir() / f"{checkpoint}.pt")
     name, layer = next((n, m) for n, m in model.named_modules() if isinstance(m, ChannelCodecConv2d))
     seen = {}
     hook = layer.register_forward_pre_hook(lambda module, args: seen.__setitem__("x", args[0]))

@@ -1,11 +1,13 @@
-"""DCT-CM's zero-flag format against a bit-by-bit writer, with every cut and corruption refused."""
+"""DCT-CM's zero-flag format against a bit-by-bit writer, with every cut and corruption refused; what the hardware
+decoder makes of a bad frame against the decoder that raises and a reading of the stream code by code."""
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from wccgen.golden.zero_flag_coder import StreamError, zero_flag_bits, zero_flag_decode, zero_flag_encode
+from wccgen.golden.zero_flag_coder import (ERRORS, StreamError, zero_flag_bits, zero_flag_decode,
+                                           zero_flag_decode_flagged, zero_flag_encode)
 
 
 def written_bit_by_bit(codes, bits):
@@ -75,3 +77,78 @@ def test_corrupt_streams_are_refused():
 def test_out_of_range_codes_are_refused():
     with pytest.raises(ValueError, match=r"codes: must lie in \[-7, 7\]"):
         zero_flag_encode(np.full((1, 1, 1), 8), 4)
+
+
+def stream_order(codes):
+    return codes.reshape(codes.shape[0], -1).T.ravel()
+
+
+def test_the_flagged_decoder_refuses_exactly_the_frames_the_decoder_refuses():
+    """Every cut, an appended byte and every flipped bit of a few frames: refused (with a kind) exactly when
+    zero_flag_decode raises, and the same codes when it does not."""
+    for seed, (shape, bits, zeros) in enumerate([((3, 2, 3), 6, 0.3), ((2, 2, 2), 4, 0.6), ((1, 3, 3), 3, 0.1)]):
+        codes = random_frame(*shape, bits, seed, zeros)
+        stream = zero_flag_encode(codes, bits)
+        variants = [stream[:size] for size in range(len(stream))] + [np.append(stream, 0).astype(np.uint8)]
+        for bit in range(len(stream) * 8):
+            flipped = stream.copy()
+            flipped[bit // 8] ^= 1 << (bit % 8)
+            variants.append(flipped)
+        refused = 0
+        for variant in variants:
+            decoded, kind = zero_flag_decode_flagged(variant, *shape, bits)
+            try:
+                expected = zero_flag_decode(variant, *shape, bits)
+            except StreamError:
+                assert kind in ERRORS
+                refused += 1
+            else:
+                assert kind is None
+                np.testing.assert_array_equal(decoded, expected)
+        assert refused > len(stream)  # every cut and the appended byte at least
+        decoded, kind = zero_flag_decode_flagged(stream, *shape, bits)
+        assert kind is None and np.array_equal(decoded, codes)
+
+
+def test_a_cut_frame_keeps_the_codes_whose_bits_came():
+    """Cut after each byte: the codes read code by code up to the first flagged one whose bits are missing, zeros
+    from there on (all zeros when the cut is inside the flags)."""
+    codes = random_frame(2, 3, 3, 5, 11, 0.3)
+    stream = zero_flag_encode(codes, 5)
+    order = stream_order(codes)
+    count = order.size
+    for size in range(len(stream)):
+        decoded, kind = zero_flag_decode_flagged(stream[:size], 2, 3, 3, 5)
+        assert kind == "cut"
+        expected = np.zeros(count, dtype=int)
+        if size * 8 >= count:
+            end = count
+            for index in range(count):
+                if order[index]:
+                    end += 5
+                    if end > size * 8:
+                        break
+                    expected[index] = order[index]
+        np.testing.assert_array_equal(stream_order(decoded), expected)
+
+
+def test_each_kind_of_bad_frame_is_named():
+    codes = np.zeros((2, 1, 2), dtype=int)
+    codes[0, 0, 0], codes[1, 0, 1] = 5, -3  # flags 1001, then 5 and -3 in 4 bits: 12 bits, two bytes
+    stream = zero_flag_encode(codes, 4)
+    minus_eight = stream.copy()
+    minus_eight[1] = 0x08  # the second code becomes -8, outside the symmetric range
+    decoded, kind = zero_flag_decode_flagged(minus_eight, 2, 1, 2, 4)
+    assert kind == "corrupt_value" and stream_order(decoded).tolist() == [5, 0, 0, 0]
+    zero = stream.copy()
+    zero[0] &= 0x0F  # the first code becomes 0: nothing read before it
+    assert zero_flag_decode_flagged(zero, 2, 1, 2, 4)[1] == "corrupt_value"
+    assert not zero_flag_decode_flagged(zero, 2, 1, 2, 4)[0].any()
+    long = np.append(stream, 0).astype(np.uint8)
+    decoded, kind = zero_flag_decode_flagged(long, 2, 1, 2, 4)
+    assert kind == "over_long" and np.array_equal(decoded, codes)
+    padded = stream.copy()
+    padded[1] |= 0x80
+    decoded, kind = zero_flag_decode_flagged(padded, 2, 1, 2, 4)
+    assert kind == "padding" and np.array_equal(decoded, codes)
+    assert sorted(ERRORS.values()) == [1, 2, 3, 4]

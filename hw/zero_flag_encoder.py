@@ -1,0 +1,212 @@
+"""DCT-CM's zero-flag encoder: one code per cycle into a frame's bytes, flags first (golden:
+``golden.zero_flag_coder.zero_flag_encode``)."""
+
+from dataclasses import dataclass
+
+from amaranth.hdl import Cat, Module, Mux, Signal
+from amaranth.lib import stream
+from amaranth.lib.wiring import In, Out
+
+from .block_ram import BlockRAM
+from .frame_beat import frame_beat, word_beat
+from .output_queue import OutputQueue
+from .pipeline import delay
+from .spec_component import SpecComponent
+from .zero_flag_frame import ZeroFlagFrameSpec
+
+__all__ = ["ZeroFlagEncoder", "ZeroFlagEncoderSpec"]
+
+#: Bits of an output beat: one byte, as the integer model's frames are bytes.
+BYTE = 8
+#: Frames the encoder holds: one taken in while the other leaves.
+BANKS = 2
+
+
+def _address_bits(depth):
+    return max(1, (depth - 1).bit_length())
+
+
+@dataclass(frozen=True)
+class ZeroFlagEncoderSpec(ZeroFlagFrameSpec):
+    """Parameters of a :class:`ZeroFlagEncoder` (see there), validated, and the facts derived from them."""
+
+    @property
+    def value_bytes(self):
+        """Bytes of a frame's codes at most, counted from the byte holding the first code bit (the one after the
+        whole flag bytes)."""
+        return -(-(self.tail_flags + self.codes_per_frame * self.bits) // 8)
+
+    @property
+    def flag_address_bits(self):
+        """Address bits of a bank of flag bytes."""
+        return _address_bits(self.flag_bytes)
+
+    @property
+    def value_address_bits(self):
+        """Address bits of a bank of code bytes."""
+        return _address_bits(self.value_bytes)
+
+    @property
+    def latency(self):
+        """Cycles from a byte's reads to its entry into the output queue: the block RAMs, the merge."""
+        return BlockRAM.LATENCY + 1
+
+
+class ZeroFlagEncoder(SpecComponent):
+    """Encodes frames of coefficient codes in DCT-CM's zero-flag format, one code per cycle.
+
+    A frame's ``components * height * width`` codes arrive in stream order
+    (position after position, the components of each), ``bits`` wide,
+    ``last`` on the final one; its bytes leave as
+    ``golden.zero_flag_coder.zero_flag_encode`` writes them: one flag per
+    code (1: not zero), then the non-zero codes, LSB first, the last byte
+    padded with zeros; ``first`` and ``last`` mark the frame's ends.
+
+    The flags take a fixed number of bits, so where every code bit lands in
+    the frame's bytes is known as soon as the code arrives: flags are
+    gathered into bytes and non-zero codes packed into the bytes that
+    follow, each written to a bank of block RAM as it is complete. At the
+    frame's end the bank is handed to the output side, which sends its bytes
+    one per cycle (the byte shared by the last flags and the first code
+    bits is the OR of the two). A frame of ``B`` bytes leaves in ``B``
+    cycles, never more than it takes to come in while the codes are at
+    most 7 bits; two banks let a frame come in while the one before leaves.
+
+    A frame has ``components * height * width`` codes: one whose ``last``
+    comes early is completed with zero codes, and the codes of a longer one
+    are dropped after that count up to its ``last``; either is counted in
+    ``miscounted_frames``, and the frames after it are unaffected.
+
+    Parameters
+    ----------
+    components, height, width : int
+        The shape of a frame of codes.
+    bits : int
+        Width of a code.
+
+    Attributes
+    ----------
+    codes : In(stream.Signature(frame_beat(bits, 1)))
+    stream : Out(stream.Signature(word_beat(8)))
+    miscounted_frames : Out(16)
+    """
+
+    Spec = ZeroFlagEncoderSpec
+
+    @classmethod
+    def members(cls, spec):
+        return {
+            "codes": In(stream.Signature(frame_beat(spec.bits, 1))),
+            "stream": Out(stream.Signature(word_beat(BYTE))),
+            "miscounted_frames": Out(16),
+        }
+
+    def elaborate(self, platform):
+        m = Module()
+        spec = self.spec
+        count, flag_bytes, tail, bits = spec.codes_per_frame, spec.flag_bytes, spec.tail_flags, spec.bits
+        whole_flag_bytes = count // 8  # the stream byte holding the first code bit
+        flag_address_bits, value_address_bits = spec.flag_address_bits, spec.value_address_bits
+        m.submodules.flag_ram = flag_ram = BlockRAM(shape=BYTE, depth=BANKS << flag_address_bits)
+        m.submodules.value_ram = value_ram = BlockRAM(shape=BYTE, depth=BANKS << value_address_bits)
+        m.submodules.queue = queue = OutputQueue(self.stream.payload.shape(), spec.latency)
+        m.d.comb += [self.stream.valid.eq(queue.o.valid), self.stream.payload.eq(queue.o.payload),
+                     queue.o.ready.eq(self.stream.ready)]
+
+        # A bank handed from the input side to the output side: its partial last byte, the stream byte that
+        # byte is, and the frame's last stream byte.
+        frame_bytes = spec.max_frame_bytes
+        full = Signal(BANKS, name="full")
+        partial = [Signal(BYTE, name=f"partial{b}") for b in range(BANKS)]
+        partial_at = [Signal(range(frame_bytes + 1), name=f"partial_at{b}") for b in range(BANKS)]
+        last_at = [Signal(range(frame_bytes), name=f"last_at{b}") for b in range(BANKS)]
+
+        # The input side: flags into bytes; non-zero codes packed into the bytes after the whole flag bytes,
+        # from bit `tail` of the first.
+        in_bank = Signal(name="in_bank")
+        index = Signal(range(max(count, 2)), name="index")  # the code's place in its frame
+        gathered = Signal(BYTE, name="gathered")  # the flags of the current byte so far
+        held = Signal(BYTE, name="held")  # the code bits of the current byte so far
+        fill = Signal(3, name="fill", init=tail)  # where the next code bit lands in its byte
+        value_byte = Signal(range(spec.value_bytes + 1), name="value_byte")  # code bytes complete so far
+        filling = Signal(name="filling")  # the frame's `last` came early: zero codes complete it
+        dropping = Signal(name="dropping")  # the frame is complete: its codes are dropped up to its `last`
+        beat = self.codes.payload
+        free = Signal(name="free")
+        m.d.comb += [free.eq(~full.bit_select(in_bank, 1)),
+                     self.codes.ready.eq(dropping | (free & ~filling))]
+        taken = Signal(name="taken")  # a code enters the bank (a sent one, or a zero completing a short frame)
+        m.d.comb += taken.eq((self.codes.valid & self.codes.ready & ~dropping) | (filling & free))
+        code = Signal(bits, name="code")
+        m.d.comb += code.eq(Mux(filling, 0, beat.data[0]))
+        flag = Signal(name="flag")
+        m.d.comb += flag.eq(code.any())
+        flags = Signal(BYTE, name="flags")
+        m.d.comb += flags.eq(gathered | (flag << index[:3])[:BYTE])
+        end = Signal(name="end")  # the frame's last code
+        m.d.comb += end.eq(index == count - 1)
+        packed = Signal(2 * BYTE - 1, name="packed")
+        m.d.comb += packed.eq(held | (code << fill))
+        total = Signal(4, name="total")
+        m.d.comb += total.eq(fill + bits)
+        completes = Signal(name="completes")  # the code completes a byte
+        m.d.comb += completes.eq(flag & total[3])
+        # The packing after this code: the byte being gathered, where the next bit lands, the bytes complete.
+        next_held, next_fill, next_value_byte = Signal.like(held), Signal.like(fill), Signal.like(value_byte)
+        m.d.comb += [next_held.eq(Mux(flag, Mux(total[3], packed[BYTE:], packed[:BYTE]), held)),
+                     next_fill.eq(Mux(flag, total[:3], fill)), next_value_byte.eq(value_byte + completes)]
+        m.d.comb += [
+            flag_ram.write_addr.eq(Cat((index >> 3)[:flag_address_bits], in_bank)), flag_ram.write_data.eq(flags),
+            flag_ram.write_en.eq(taken & ((index[:3] == 7) | end)),
+            value_ram.write_addr.eq(Cat(value_byte[:value_address_bits], in_bank)),
+            value_ram.write_data.eq(packed[:BYTE]), value_ram.write_en.eq(taken & completes),
+        ]
+        sent_last = Signal(name="sent_last")
+        m.d.comb += sent_last.eq(self.codes.valid & self.codes.ready & beat.last)
+        with m.If(taken):
+            m.d.sync += [gathered.eq(Mux((index[:3] == 7) | end, 0, flags)), held.eq(next_held),
+                         fill.eq(next_fill), value_byte.eq(next_value_byte), index.eq(index + 1)]
+            with m.If(end):
+                m.d.sync += [index.eq(0), held.eq(0), fill.eq(tail), value_byte.eq(0), in_bank.eq(~in_bank),
+                             filling.eq(0)]
+                # The frame's bytes: the whole flag bytes, the complete code bytes, and the partial one if any
+                # bit is in it.
+                for b in range(BANKS):
+                    with m.If(in_bank == b):
+                        m.d.sync += [full[b].eq(1), partial[b].eq(next_held),
+                                     partial_at[b].eq(whole_flag_bytes + next_value_byte),
+                                     last_at[b].eq(whole_flag_bytes + next_value_byte - (next_fill == 0))]
+                with m.If(~filling & ~sent_last):
+                    m.d.sync += [dropping.eq(1), self.miscounted_frames.eq(self.miscounted_frames + 1)]
+            with m.Elif(sent_last):
+                m.d.sync += [filling.eq(1), self.miscounted_frames.eq(self.miscounted_frames + 1)]
+        with m.If(dropping & sent_last):
+            m.d.sync += dropping.eq(0)
+
+        # The output side: one byte per cycle, the OR of its flags, its complete code byte and its partial byte.
+        out_bank = Signal(name="out_bank")
+        at = Signal(range(frame_bytes), name="at")  # the stream byte
+        bank_partial = Mux(out_bank, partial[1], partial[0])
+        bank_partial_at = Mux(out_bank, partial_at[1], partial_at[0])
+        bank_last_at = Mux(out_bank, last_at[1], last_at[0])
+        issue = Signal(name="issue")
+        m.d.comb += issue.eq(full.bit_select(out_bank, 1) & queue.room)
+        m.d.comb += [flag_ram.read_addr.eq(Cat(at[:flag_address_bits], out_bank)),
+                     value_ram.read_addr.eq(Cat((at - whole_flag_bytes)[:value_address_bits], out_bank))]
+        final = Signal(name="final")
+        m.d.comb += final.eq(at == bank_last_at)
+        with m.If(issue):
+            m.d.sync += at.eq(at + 1)
+            with m.If(final):
+                m.d.sync += [at.eq(0), out_bank.eq(~out_bank), full.bit_select(out_bank, 1).eq(0)]
+        parts = Cat(issue, at < flag_bytes, (at >= whole_flag_bytes) & (at < bank_partial_at),
+                    at == bank_partial_at, at == 0, final)
+        parts = delay(m, Mux(issue, parts, 0), BlockRAM.LATENCY, "parts")
+        late_partial = delay(m, bank_partial, BlockRAM.LATENCY, "partial")
+        arrived, has_flags, has_values, has_partial, first, last = (parts[i] for i in range(6))
+        out = queue.push.payload
+        m.d.comb += queue.issue.eq(issue)
+        m.d.sync += [queue.push.valid.eq(arrived), out.first.eq(first), out.last.eq(last),
+                     out.data.eq(Mux(has_flags, flag_ram.read_data, 0) | Mux(has_values, value_ram.read_data, 0)
+                                 | Mux(has_partial, late_partial, 0))]
+        return m
