@@ -17,6 +17,7 @@ from ..hw.huffman_encoder import HuffmanEncoder
 from ..hw.pointwise_mac import PointwiseMAC
 from ..hw.requantizer import Requantizer
 from ..hw.wcc_layer import WccLayer, signature_taps
+from ..hw.zero_flag_decoder import ZeroFlagDecoder
 from ..hw.zero_flag_encoder import ZeroFlagEncoder
 from .streams import FrameStream, HuffmanByteStream, VectorStream, WordStream, ZeroFlagByteStream
 
@@ -101,6 +102,8 @@ BLOCKS = {
     "Requantizer": BlockSpec(Requantizer, source="values", sink="pixels"),
     "WccLayer": BlockSpec(WccLayer, source="pixels", sink="output", source_stream=FrameStream("lanes_in"),
                           sink_stream=FrameStream("lanes_out"), sink_block="Requantizer", settings=("layer",)),
+    "ZeroFlagDecoder": BlockSpec(ZeroFlagDecoder, source="stream", sink="codes", source_stream=WordStream(),
+                                 status=("refused_frames", "last_error")),
     "ZeroFlagEncoder": BlockSpec(ZeroFlagEncoder, source="codes", sink="stream", sink_stream=ZeroFlagByteStream(),
                                  status=("miscounted_frames",)),
 }
