@@ -5,9 +5,10 @@ Writes bench/results/codecs.json. Run with `.venv/bin/python bench/codecs.py`
 shipped DCT-CM model's layers on two noisy held-out photographs, simulated on
 the ECP5 primitives against the integer model, then placed on the ECP5-85F
 with placer seeds 1..N (``--seeds``, default 3), the fastest reported with
-every seed's Fmax. The blocks are DCT-CM's channel DCT and TCI's Huffman encoder
-and decoder; the Huffman table is built from the layer's coefficient codes on the
-noisy training photographs (``golden.network_export.calibration_images``).
+every seed's Fmax. The blocks are DCT-CM's channel DCT, TCI's Huffman encoder
+and decoder (on the TCI 25 % model's coefficient codes; the table is built from
+them on the noisy training photographs, ``golden.network_export.calibration_images``)
+and DCT-CM's zero-flag encoder and decoder (on the DCT-CM 25 % model's).
 """
 
 import argparse
@@ -32,6 +33,8 @@ from wccgen.hw.channel_dct import ChannelDCT
 from wccgen.hw.huffman_decoder import HuffmanDecoder
 from wccgen.hw.huffman_encoder import HuffmanEncoder
 from wccgen.hw.verilog import emit_verilog
+from wccgen.hw.zero_flag_decoder import ZeroFlagDecoder
+from wccgen.hw.zero_flag_encoder import ZeroFlagEncoder
 from wccgen.sim.harness import run_block, toplevel_name
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -46,10 +49,12 @@ CONFIGS = [
     ("ChannelDCT", "blocks.0.project", 16),
 ]
 
-HUFFMAN_CONFIGS = [
-    # block, layer of the shipped TCI 25 % model (its coefficient codes are the symbols)
-    ("HuffmanEncoder", "blocks.0.expand"),
-    ("HuffmanDecoder", "blocks.0.expand"),
+CODER_CONFIGS = [
+    # block, shipped model, layer (its coefficient codes are the symbols)
+    ("HuffmanEncoder", "tci25", "blocks.0.expand"),
+    ("HuffmanDecoder", "tci25", "blocks.0.expand"),
+    ("ZeroFlagEncoder", "dctcm25", "blocks.0.expand"),
+    ("ZeroFlagDecoder", "dctcm25", "blocks.0.expand"),
 ]
 
 
@@ -99,10 +104,10 @@ def measure(config, frames, workdir, seeds=(1,)):
     return result
 
 
-def tci_traces(layer_name, noisy):
-    """The TCI 25 % model's layer ``layer_name`` exported with its Huffman table built on the calibration
-    photographs, and the integer model's trace of each image of ``noisy``."""
-    model, _, _ = load_checkpoint(default_checkpoint_dir() / "tci25.pt")
+def codec_traces(checkpoint, layer_name, noisy):
+    """The shipped model ``checkpoint``'s layer ``layer_name`` exported (calibrated, and its Huffman table built,
+    on the calibration photographs), and the integer model's trace of each image of ``noisy``."""
+    model, _, _ = load_checkpoint(default_checkpoint_dir() / f"{checkpoint}.pt")
     layer = dict(model.named_modules())[layer_name]
     assert isinstance(layer, ChannelCodecConv2d), layer_name
     seen = []
@@ -116,33 +121,45 @@ def tci_traces(layer_name, noisy):
     return bundle, [codec_layer(frame, bundle) for frame in codes]
 
 
-def measure_huffman(config, noisy, workdir, seeds=(1,)):
-    block, layer = config
-    bundle, traces = tci_traces(layer, noisy)
-    channels, height, width = traces[0].codes.shape
-    table = bundle.huffman
-    params = dict(table=dataclasses.asdict(table), channels=channels, height=height, width=width)
-    unit = (HuffmanEncoder if block == "HuffmanEncoder" else HuffmanDecoder)(**params)
-    name = f"{toplevel_name(block)}_{layer.replace('.', '_')}_{height}x{width}x{channels}"
+def coder_unit(block, bundle, shape):
+    """``(unit, params)``: the coder ``block`` for frames of ``shape`` in ``bundle``'s format."""
+    components, height, width = shape
+    if block.startswith("Huffman"):
+        params = dict(table=dataclasses.asdict(bundle.huffman), channels=components, height=height, width=width)
+        return (HuffmanEncoder if block == "HuffmanEncoder" else HuffmanDecoder)(**params), params
+    params = dict(components=components, height=height, width=width, bits=bundle.bit_a)
+    return (ZeroFlagEncoder if block == "ZeroFlagEncoder" else ZeroFlagDecoder)(**params), params
+
+
+def measure_coder(config, noisy, workdir, seeds=(1,)):
+    block, checkpoint, layer = config
+    bundle, traces = codec_traces(checkpoint, layer, noisy)
+    shape = traces[0].codes.shape
+    unit, params = coder_unit(block, bundle, shape)
+    name = f"{toplevel_name(block)}_{layer.replace('.', '_')}_{shape[1]}x{shape[2]}x{shape[0]}"
     streams = [trace.stream.reshape(-1, 1) for trace in traces]
     symbols = [trace.codes for trace in traces]
-    inputs, expected = (symbols, streams) if block == "HuffmanEncoder" else (streams, symbols)
+    inputs, expected = (symbols, streams) if block.endswith("Encoder") else (streams, symbols)
     report, simulated, resources = simulate_and_place(block, unit, params, inputs, expected, workdir / name, seeds)
-    count = channels * height * width
+    count = int(np.prod(shape))
     stream_bits = [int(trace.stream_bits) for trace in traces]
+    shown = dict(params)
+    if "table" in shown:
+        shown["table"] = f"{len(bundle.huffman.symbols)} symbols, max_length {bundle.huffman.max_length}"
     result = {
-        "name": name, "block": block, "layer": layer, "params": {**params, "table": f"{len(table.symbols)} "
-                                                                 f"symbols, max_length {table.max_length}"},
+        "name": name, "block": block, "model": checkpoint, "layer": layer, "params": shown,
         "bit_exact": report["passed"], "frames": len(inputs), "cycles_per_frame": report.get("cycles_per_frame"),
         "symbols_per_frame": count, "bits_per_symbol": round(float(np.mean(stream_bits)) / count, 3),
+        "nonzero_fraction": round(float(np.mean([np.count_nonzero(t.codes) for t in traces])) / count, 3),
         "frame_bytes": [int(trace.stream.size) for trace in traces], "max_frame_bytes": unit.max_frame_bytes,
-        "latency_cycles": unit.latency, "simulation_seconds": round(simulated, 2),
+        "simulation_seconds": round(simulated, 2),
         **{k: v for k, v in resources.items() if k != "cells"}, "cells": resources["cells"],
         "targets": {"fmax_200mhz": (resources["fmax_mhz"] or 0) >= FMAX_TARGET_MHZ,
                     "one_symbol_per_cycle": (report.get("cycles_per_frame") or 0) <= 1.05 * count},
     }
-    progress(f"{name}: {resources['luts']} LUT, {resources['ffs']} FF, {resources['fmax_mhz']} MHz (seeds "
-             f"{resources['fmax_by_seed']}), {result['cycles_per_frame']} cycles/frame for {count} symbols")
+    progress(f"{name}: {resources['luts']} LUT, {resources['ffs']} FF, {resources['brams']} BRAM, "
+             f"{resources['fmax_mhz']} MHz (seeds {resources['fmax_by_seed']}), {result['cycles_per_frame']} "
+             f"cycles/frame for {count} symbols")
     return result
 
 
@@ -157,10 +174,10 @@ def main(argv=None):
     frames = codec_input_frames(model, noisy)
     seeds = range(1, args.seeds + 1)
     results = [measure(config, frames, args.workdir, seeds) for config in CONFIGS]
-    results += [measure_huffman(config, noisy, args.workdir, seeds) for config in HUFFMAN_CONFIGS]
+    results += [measure_coder(config, noisy, args.workdir, seeds) for config in CODER_CONFIGS]
     write_summary(args.out, "codecs",
                   f"input codes of the shipped DCT-CM 50 % model's layers (ChannelDCT) and coefficient codes of the "
-                  f"shipped TCI 25 % model's (Huffman) on {' and '.join(PHOTOGRAPHS)} (central {CROP}x{CROP}, "
+                  f"shipped TCI 25 % (Huffman) and DCT-CM 25 % (zero flags) models' on {' and '.join(PHOTOGRAPHS)} (central {CROP}x{CROP}, "
                   f"seeded noise)",
                   {"fmax_mhz_min": FMAX_TARGET_MHZ, "cycles_per_frame": "beats (symbols) per frame"}, results)
     progress(f"wrote {args.out}")

@@ -5,14 +5,14 @@ from dataclasses import dataclass
 
 from amaranth.hdl import Cat, Const, Module, Mux, Signal
 from amaranth.lib import data, stream
-from amaranth.lib.fifo import SyncFIFOBuffered
 from amaranth.lib.wiring import In, Out
 
 from ..golden.zero_flag_coder import ERRORS
 from .block_ram import BlockRAM
+from .block_ram_queue import BlockRAMQueue
 from .frame_beat import frame_beat, word_beat
 from .output_queue import OutputQueue
-from .pipeline import delay
+from .pipeline import delay, wrapping_counter
 from .spec_component import SpecComponent
 from .zero_flag_frame import ZeroFlagFrameSpec
 
@@ -24,6 +24,10 @@ BYTE = 8
 BANKS = 2
 #: Bytes of code bits the decoder holds beyond a frame's flag bytes: its input runs that far ahead of the codes.
 SLACK_BYTES = 16
+#: Bytes of the window the codes are read from.
+WINDOW_BYTES = 4
+#: Cycles from a code's decision to its entry into the output queue: its bits, then whether they are a valid code.
+CODE_LATENCY = 2
 
 
 @dataclass(frozen=True)
@@ -40,11 +44,6 @@ class ZeroFlagDecoderSpec(ZeroFlagFrameSpec):
         """Depth of the queue of bytes holding code bits: while a frame's codes are decoded, its last code bytes
         and the next frame's flag bytes come in."""
         return self.flag_bytes + SLACK_BYTES
-
-    @property
-    def buffer_bits(self):
-        """Bits of the register the codes are taken from: a code and a byte taken in while one is short."""
-        return self.bits + BYTE
 
 
 class ZeroFlagDecoder(SpecComponent):
@@ -109,9 +108,9 @@ class ZeroFlagDecoder(SpecComponent):
         m.submodules.flag_ram = flag_ram = BlockRAM(shape=BYTE, depth=BANKS << address_bits)
         m.submodules.flag_queue = flag_queue = OutputQueue(data.StructLayout({"flags": BYTE}),
                                                                  BlockRAM.LATENCY + 1)
-        entry = data.StructLayout({"data": BYTE, "last": 1, "short": 1})  # short: the tail byte's code bits
-        m.submodules.code_bytes = code_bytes = SyncFIFOBuffered(width=entry.size, depth=spec.code_buffer_bytes)
-        m.submodules.queue = queue = OutputQueue(self.codes.payload.shape(), 1)
+        entry = data.StructLayout({"data": BYTE, "last": 1})
+        m.submodules.code_bytes = code_bytes = BlockRAMQueue(entry, spec.code_buffer_bytes)
+        m.submodules.queue = queue = OutputQueue(self.codes.payload.shape(), CODE_LATENCY)
         m.d.comb += [self.codes.valid.eq(queue.o.valid), self.codes.payload.eq(queue.o.payload),
                      queue.o.ready.eq(self.codes.ready)]
 
@@ -125,7 +124,7 @@ class ZeroFlagDecoder(SpecComponent):
         in_flags = Signal(name="in_flags", init=1)
         flag_byte = Signal(range(flag_bytes), name="flag_byte")
         beat = self.stream.payload
-        m.d.comb += self.stream.ready.eq(Mux(in_flags, ~ready.bit_select(in_bank, 1), 1) & code_bytes.w_rdy)
+        m.d.comb += self.stream.ready.eq(Mux(in_flags, ~ready.bit_select(in_bank, 1), 1) & code_bytes.w.ready)
         arrives = Signal(name="arrives")
         m.d.comb += arrives.eq(self.stream.valid & self.stream.ready)
         final_flags = flag_byte == flag_bytes - 1
@@ -133,9 +132,8 @@ class ZeroFlagDecoder(SpecComponent):
         m.d.comb += [
             flag_ram.write_addr.eq(Cat(flag_byte[:address_bits], in_bank)), flag_ram.write_data.eq(beat.data),
             flag_ram.write_en.eq(arrives & in_flags),
-            pushed.data.eq(Mux(in_flags, beat.data >> tail, beat.data)), pushed.last.eq(beat.last),
-            pushed.short.eq(in_flags), code_bytes.w_data.eq(pushed),
-            code_bytes.w_en.eq(arrives & (~in_flags | (final_flags & (tail != 0)))),
+            pushed.data.eq(beat.data), pushed.last.eq(beat.last), code_bytes.w.payload.eq(pushed),
+            code_bytes.w.valid.eq(arrives & (~in_flags | (final_flags & (tail != 0)))),
         ]
         with m.If(arrives & in_flags):
             m.d.sync += flag_byte.eq(flag_byte + 1)
@@ -166,87 +164,127 @@ class ZeroFlagDecoder(SpecComponent):
         m.d.comb += flag_queue.push.valid.eq(delay(m, fetch, BlockRAM.LATENCY + 1, "fetched"))
 
         # The codes. START: a bank's flags awaited; CODES: decoded; ZEROS: the rest of a refused frame's, as 0;
-        # CHECK: the frame's end, after its last code; DRAIN: its bytes up to its `last`, dropped.
-        START, CODES, ZEROS, CHECK, DRAIN = range(5)
-        state = Signal(range(5), name="state")
+        # SETTLE, CHECK: the frame's end judged, after its last code (from registers that settle the cycle
+        # before); DRAIN: its bytes up to its `last`, dropped; FINISH: the verdict counted. One flip-flop per state: the decisions of every cycle read them directly.
+        START, CODES, ZEROS, SETTLE, CHECK, DRAIN, FINISH = (1 << n for n in range(7))
+        state = Signal(7, name="state", init=START)
+        in_start, in_codes, in_zeros, in_settle, in_check, in_drain, in_finish = (state[n] for n in range(7))
         bank = Signal(name="bank")
-        index = Signal(range(max(count, 2)), name="index")
-        buffer = Signal(spec.buffer_bits, name="buffer")  # the code bits taken in; the bits from `fill` up are 0
-        fill = Signal(range(spec.buffer_bits + 1), name="fill")
+        step = Signal(name="step")  # a code leaves
+        index, at_last = wrapping_counter(m, step, count, "index")
         ended = Signal(name="ended")  # the frame's last byte is taken in
         error = Signal(3, name="error")
 
-        # Bytes enter the register while a code fits besides, or are dropped after an error, up to the last.
-        head = Signal(entry, name="head")
-        m.d.comb += head.eq(code_bytes.r_data)
+        # The flags: the current byte in a register, shifted as codes leave, the next one loaded as it runs out.
+        current = Signal(BYTE, name="current_flags")
+        current_valid = Signal(name="current_valid")
+        flag = current[0]
+        byte_end = (index[:3] == 7) | at_last if count > 1 else Const(1)
+        load = Signal(name="load")
+        m.d.comb += [load.eq(flag_queue.o.valid & (~current_valid | (step & byte_end))),
+                     flag_queue.o.ready.eq(load)]
+        with m.If(load):
+            m.d.sync += [current.eq(flag_queue.o.payload.flags), current_valid.eq(1)]
+        with m.Elif(step & byte_end):
+            m.d.sync += current_valid.eq(0)
+        with m.Elif(step):
+            m.d.sync += current.eq(current >> 1)
+
+        # The code bits: a ring of bytes, written a byte at a time while a slot is free (or dropped after an
+        # error, up to the frame's last), read `bits` at a time from a bit pointer. Only the pointer and the
+        # counts depend on whether a code is taken; the bytes never move.
+        window_bits = WINDOW_BYTES * BYTE
+        ring = Signal(window_bits, name="ring")
+        slot = Signal(range(WINDOW_BYTES), name="slot")  # where the next byte goes
+        pointer = Signal(range(window_bits), name="pointer")  # the next code bit
+        slots_used = Signal(range(WINDOW_BYTES + 1), name="slots_used")  # bytes with bits not yet read
+        level = Signal(range(-BYTE, window_bits + 1), name="level")  # code bits stored and not yet read
+        have = Signal(name="have")  # level >= bits, a register decided with the level
+        head = code_bytes.r.payload
         store, drop = Signal(name="store"), Signal(name="drop")
-        m.d.comb += [store.eq((state == CODES) & ~ended & code_bytes.r_rdy & (fill <= bits)),
-                     drop.eq(((state == ZEROS) | (state == DRAIN)) & ~ended & code_bytes.r_rdy),
-                     code_bytes.r_en.eq(store | drop)]
+        m.d.comb += [store.eq(in_codes & ~ended & code_bytes.r.valid & (slots_used != WINDOW_BYTES)),
+                     drop.eq((in_zeros | in_drain) & ~ended & code_bytes.r.valid),
+                     code_bytes.r.ready.eq(store | drop)]
         with m.If((store | drop) & head.last):
             m.d.sync += ended.eq(1)
-        merged = Signal.like(buffer, name="merged")
-        m.d.comb += merged.eq(buffer | (Mux(store, head.data, 0) << fill)[:len(buffer)])
-        stored_bits = Mux(store, Mux(head.short, BYTE - tail, BYTE), 0)
-
-        flags = flag_queue.o.payload.flags
-        flag = Signal(name="flag")
-        m.d.comb += flag.eq(flags.bit_select(index[:3], 1))
-        value = buffer[:bits]
-        corrupt = Signal(name="corrupt")  # 0, or the most negative value, outside the symmetric range
-        m.d.comb += corrupt.eq(value[:bits - 1] == 0)
+        with m.If(store):
+            m.d.sync += [ring.word_select(slot, BYTE).eq(head.data), slot.eq(slot + 1)]
         can = Signal(name="can")
-        m.d.comb += can.eq(flag_queue.o.valid & queue.room)
-        have = fill >= bits
-        take = Signal(name="take")  # a flagged code's bits leave the register
-        step = Signal(name="step")  # a code leaves
-        m.d.comb += [take.eq((state == CODES) & can & flag & have & ~corrupt),
-                     step.eq(((state == CODES) & can & (~flag | have | ended)) | ((state == ZEROS) & can))]
-        m.d.sync += [buffer.eq(Mux(take, merged >> bits, merged)), fill.eq(fill + stored_bits - Mux(take, bits, 0))]
-        m.d.comb += flag_queue.o.ready.eq(step & ((index[:3] == 7) | (index == count - 1)))
-        with m.If(step):
-            m.d.sync += index.eq(index + 1)
-            with m.If(index == count - 1):
-                m.d.sync += [index.eq(0), state.eq(CHECK)]
-        # A flagged code that is 0 or out of range, or whose bits the frame ends before, refuses the frame; its
-        # other codes are 0.
-        refuse = Signal(name="refuse")
-        m.d.comb += refuse.eq((state == CODES) & can & flag & Mux(have, corrupt, ended))
-        with m.If(refuse):
-            m.d.sync += error.eq(Mux(have, ERRORS["corrupt_value"], ERRORS["cut"]))
-            with m.If(index != count - 1):
+        m.d.comb += can.eq(current_valid & queue.room)
+        take = Signal(name="take")  # a flagged code's bits leave the window
+        m.d.comb += [take.eq(in_codes & can & flag & have),
+                     step.eq((in_codes & can & (~flag | have | ended)) | (in_zeros & can))]
+        crosses = Signal(name="crosses")  # the code's bits use up the pointer's byte
+        m.d.comb += crosses.eq(take & (pointer[:3] >= BYTE - bits))
+        with m.If(take):
+            m.d.sync += pointer.eq(pointer + bits)
+        m.d.sync += slots_used.eq(slots_used + store - crosses)
+        # The level after each outcome (a byte in or not, a code out or not), and whether it holds a code,
+        # computed from the registers; the outcome picks one.
+        outcomes = [(store_in, taken, level + BYTE * store_in - bits * taken) for store_in in (0, 1)
+                    for taken in (0, 1)]
+        for store_in, taken, value in outcomes:
+            level_if = Signal.like(level, name=f"level_if_{store_in}{taken}")
+            m.d.comb += level_if.eq(value)
+            with m.If((store == store_in) & (take == taken)):
+                m.d.sync += [level.eq(level_if), have.eq(level_if >= bits)]
+
+        # A flagged code's bits, a cycle later whether they are a valid code (0 or the most negative value are
+        # not): the window never waits on that test.
+        bits_out = Signal(bits, name="bits_out")
+        taken_code, zeroing = Signal(name="taken_code"), Signal(name="zeroing")  # zeroing: the frame was refused
+        last_code = Signal(name="last_code")
+        m.d.sync += [bits_out.eq((Cat(ring, ring) >> pointer)[:bits]), taken_code.eq(take),
+                     last_code.eq(step & at_last)]
+        corrupt = Signal(name="corrupt")
+        m.d.comb += corrupt.eq(taken_code & (bits_out[:bits - 1] == 0))
+        with m.If(step & at_last):
+            m.d.sync += state.eq(SETTLE)
+        # A flagged code whose bits the frame ends before refuses the frame; its other codes are 0.
+        cut_here = Signal(name="cut_here")
+        m.d.comb += cut_here.eq(in_codes & can & flag & ~have & ended)
+        with m.If(cut_here):
+            m.d.sync += error.eq(ERRORS["cut"])
+            with m.If(~at_last):
                 m.d.sync += state.eq(ZEROS)
 
-        # After the last code: bytes after the one holding the last code, or a non-zero padding bit, refuse a
-        # frame that nothing refused before.
-        verdict = Signal(3, name="verdict")
-        m.d.comb += verdict.eq(error)
-        with m.If((state == CHECK) & (error == 0)):
-            with m.If(~ended | (fill >= BYTE)):
-                m.d.comb += verdict.eq(ERRORS["over_long"])
-            with m.Elif(buffer.any()):
-                m.d.comb += verdict.eq(ERRORS["padding"])
-        with m.Switch(state):
-            with m.Case(START):
-                with m.If(ready.bit_select(bank, 1)):
-                    m.d.sync += [state.eq(Mux(cut.bit_select(bank, 1), ZEROS, CODES)),
-                                 ended.eq(cut.bit_select(bank, 1) | flags_ended.bit_select(bank, 1)),
-                                 error.eq(Mux(cut.bit_select(bank, 1), ERRORS["cut"], 0))]
-            with m.Case(CHECK):
-                m.d.sync += error.eq(verdict)
-                with m.If(~ended):
-                    m.d.sync += state.eq(DRAIN)
-        done = Signal(name="done")
-        m.d.comb += done.eq(((state == CHECK) & ended) | ((state == DRAIN) & ended))
-        with m.If(done):
-            m.d.sync += [buffer.eq(0), fill.eq(0), ended.eq(0), error.eq(0), state.eq(START), bank.eq(~bank)]
+        # After the last code: bytes after the one holding the last code (a whole byte unread, or the last not
+        # in), or a non-zero padding bit, refuse a frame that nothing refused before.
+        with m.If(in_start & ready.bit_select(bank, 1)):
+            m.d.sync += [state.eq(Mux(cut.bit_select(bank, 1), ZEROS, CODES)), pointer.eq(tail), slot.eq(0),
+                         slots_used.eq(0), level.eq(-tail), have.eq(0),
+                         ended.eq(cut.bit_select(bank, 1) | flags_ended.bit_select(bank, 1)),
+                         error.eq(Mux(cut.bit_select(bank, 1), ERRORS["cut"], 0))]
+        over_long, padding = Signal(name="over_long"), Signal(name="padding")
+        m.d.sync += [over_long.eq(~ended | (level >= BYTE)),
+                     padding.eq((level != 0) & (ring.word_select(pointer[3:], BYTE) >> pointer[:3]).any())]
+        with m.If(in_settle):
+            m.d.sync += state.eq(CHECK)
+        with m.If(in_check):
+            with m.If(error == 0):
+                with m.If(over_long):
+                    m.d.sync += error.eq(ERRORS["over_long"])
+                with m.Elif(padding):
+                    m.d.sync += error.eq(ERRORS["padding"])
+            m.d.sync += state.eq(Mux(ended, FINISH, DRAIN))
+        with m.If(in_drain & ended):
+            m.d.sync += state.eq(FINISH)
+        # A code found not valid refuses the frame (first: the codes before it were good), whatever came after.
+        with m.If(corrupt & ~zeroing):
+            m.d.sync += [error.eq(ERRORS["corrupt_value"]), zeroing.eq(1)]
+            with m.If(in_codes & ~(step & at_last)):
+                m.d.sync += state.eq(ZEROS)
+        with m.If(in_finish):
+            m.d.sync += [ended.eq(0), error.eq(0), zeroing.eq(0), state.eq(START), bank.eq(~bank)]
             for bank_bits in (ready, cut, flags_ended, fetched):
                 m.d.sync += bank_bits.bit_select(bank, 1).eq(0)
-            with m.If(verdict != 0):
-                m.d.sync += [self.refused_frames.eq(self.refused_frames + 1), self.last_error.eq(verdict)]
+            with m.If(error != 0):
+                m.d.sync += [self.refused_frames.eq(self.refused_frames + 1), self.last_error.eq(error)]
 
         out = queue.push.payload
         m.d.comb += queue.issue.eq(step)
-        m.d.sync += [queue.push.valid.eq(step), out.data[0].eq(Mux(take, value, Const(0, bits))),
-                     out.first.eq(index == 0), out.last.eq(index == count - 1)]
+        late = delay(m, Cat(step, index == 0, at_last), 1, "code")
+        m.d.sync += [queue.push.valid.eq(late[0]),
+                     out.data[0].eq(Mux(taken_code & ~corrupt & ~zeroing, bits_out, Const(0, bits))),
+                     out.first.eq(late[1]), out.last.eq(late[2])]
         return m

@@ -10,7 +10,7 @@ from amaranth.lib.wiring import In, Out
 from .block_ram import BlockRAM
 from .frame_beat import frame_beat, word_beat
 from .output_queue import OutputQueue
-from .pipeline import delay
+from .pipeline import delay, wrapping_counter
 from .spec_component import SpecComponent
 from .zero_flag_frame import ZeroFlagFrameSpec
 
@@ -114,91 +114,124 @@ class ZeroFlagEncoder(SpecComponent):
                      queue.o.ready.eq(self.stream.ready)]
 
         # A bank handed from the input side to the output side: its partial last byte, the stream byte that
-        # byte is, and the frame's last stream byte.
+        # byte is, and the frame's last stream byte. `busy`: the input side has filled it (or is finishing it);
+        # `full`: its facts are recorded.
         frame_bytes = spec.max_frame_bytes
-        full = Signal(BANKS, name="full")
+        busy, full = Signal(BANKS, name="busy"), Signal(BANKS, name="full")
         partial = [Signal(BYTE, name=f"partial{b}") for b in range(BANKS)]
         partial_at = [Signal(range(frame_bytes + 1), name=f"partial_at{b}") for b in range(BANKS)]
         last_at = [Signal(range(frame_bytes), name=f"last_at{b}") for b in range(BANKS)]
 
-        # The input side: flags into bytes; non-zero codes packed into the bytes after the whole flag bytes,
-        # from bit `tail` of the first.
+        # The input side, first stage: which code enters which bank, a short frame completed, a long one cut.
         in_bank = Signal(name="in_bank")
-        index = Signal(range(max(count, 2)), name="index")  # the code's place in its frame
-        gathered = Signal(BYTE, name="gathered")  # the flags of the current byte so far
-        held = Signal(BYTE, name="held")  # the code bits of the current byte so far
-        fill = Signal(3, name="fill", init=tail)  # where the next code bit lands in its byte
-        value_byte = Signal(range(spec.value_bytes + 1), name="value_byte")  # code bytes complete so far
         filling = Signal(name="filling")  # the frame's `last` came early: zero codes complete it
         dropping = Signal(name="dropping")  # the frame is complete: its codes are dropped up to its `last`
         beat = self.codes.payload
         free = Signal(name="free")
-        m.d.comb += [free.eq(~full.bit_select(in_bank, 1)),
+        m.d.comb += [free.eq(~busy.bit_select(in_bank, 1)),
                      self.codes.ready.eq(dropping | (free & ~filling))]
         taken = Signal(name="taken")  # a code enters the bank (a sent one, or a zero completing a short frame)
         m.d.comb += taken.eq((self.codes.valid & self.codes.ready & ~dropping) | (filling & free))
-        code = Signal(bits, name="code")
-        m.d.comb += code.eq(Mux(filling, 0, beat.data[0]))
-        flag = Signal(name="flag")
-        m.d.comb += flag.eq(code.any())
-        flags = Signal(BYTE, name="flags")
-        m.d.comb += flags.eq(gathered | (flag << index[:3])[:BYTE])
-        end = Signal(name="end")  # the frame's last code
-        m.d.comb += end.eq(index == count - 1)
-        packed = Signal(2 * BYTE - 1, name="packed")
-        m.d.comb += packed.eq(held | (code << fill))
-        total = Signal(4, name="total")
-        m.d.comb += total.eq(fill + bits)
-        completes = Signal(name="completes")  # the code completes a byte
-        m.d.comb += completes.eq(flag & total[3])
-        # The packing after this code: the byte being gathered, where the next bit lands, the bytes complete.
-        next_held, next_fill, next_value_byte = Signal.like(held), Signal.like(fill), Signal.like(value_byte)
-        m.d.comb += [next_held.eq(Mux(flag, Mux(total[3], packed[BYTE:], packed[:BYTE]), held)),
-                     next_fill.eq(Mux(flag, total[:3], fill)), next_value_byte.eq(value_byte + completes)]
-        m.d.comb += [
-            flag_ram.write_addr.eq(Cat((index >> 3)[:flag_address_bits], in_bank)), flag_ram.write_data.eq(flags),
-            flag_ram.write_en.eq(taken & ((index[:3] == 7) | end)),
-            value_ram.write_addr.eq(Cat(value_byte[:value_address_bits], in_bank)),
-            value_ram.write_data.eq(packed[:BYTE]), value_ram.write_en.eq(taken & completes),
-        ]
+        index, end = wrapping_counter(m, taken, count, "index")  # the code's place in its frame, and the last
         sent_last = Signal(name="sent_last")
         m.d.comb += sent_last.eq(self.codes.valid & self.codes.ready & beat.last)
         with m.If(taken):
-            m.d.sync += [gathered.eq(Mux((index[:3] == 7) | end, 0, flags)), held.eq(next_held),
-                         fill.eq(next_fill), value_byte.eq(next_value_byte), index.eq(index + 1)]
             with m.If(end):
-                m.d.sync += [index.eq(0), held.eq(0), fill.eq(tail), value_byte.eq(0), in_bank.eq(~in_bank),
-                             filling.eq(0)]
-                # The frame's bytes: the whole flag bytes, the complete code bytes, and the partial one if any
-                # bit is in it.
-                for b in range(BANKS):
-                    with m.If(in_bank == b):
-                        m.d.sync += [full[b].eq(1), partial[b].eq(next_held),
-                                     partial_at[b].eq(whole_flag_bytes + next_value_byte),
-                                     last_at[b].eq(whole_flag_bytes + next_value_byte - (next_fill == 0))]
+                m.d.sync += [in_bank.eq(~in_bank), filling.eq(0), busy.bit_select(in_bank, 1).eq(1)]
                 with m.If(~filling & ~sent_last):
                     m.d.sync += [dropping.eq(1), self.miscounted_frames.eq(self.miscounted_frames + 1)]
             with m.Elif(sent_last):
                 m.d.sync += [filling.eq(1), self.miscounted_frames.eq(self.miscounted_frames + 1)]
         with m.If(dropping & sent_last):
             m.d.sync += dropping.eq(0)
+        # Second stage, a cycle later: flags into bytes; non-zero codes packed into the bytes after the whole flag
+        # bytes, from bit `tail` of the first.
+        entering = Signal(name="entering")
+        code = Signal(bits, name="code")
+        position = Signal(3, name="position")  # the code's flag in its byte
+        flag_address = Signal(flag_address_bits, name="flag_address")
+        closes = Signal(name="closes")  # the frame's last code
+        bank = Signal(name="bank")
+        flag = Signal(name="flag")  # the code is not 0
+        sent = Signal.like(code, name="sent")
+        m.d.comb += sent.eq(Mux(filling, 0, beat.data[0]))
+        m.d.sync += [entering.eq(taken), code.eq(sent), flag.eq(sent.any()), position.eq(index[:3]),
+                     flag_address.eq(index >> 3), closes.eq(end), bank.eq(in_bank)]
+        gathered = Signal(BYTE, name="gathered")  # the flags of the current byte so far
+        held = Signal(BYTE, name="held")  # the code bits of the current byte so far
+        fill = Signal(3, name="fill", init=tail)  # where the next code bit lands in its byte
+        value_byte = Signal(range(spec.value_bytes + 1), name="value_byte")  # code bytes complete so far
+        flags = Signal(BYTE, name="flags")
+        m.d.comb += flags.eq(gathered | (flag << position)[:BYTE])
+        packed = Signal(2 * BYTE - 1, name="packed")
+        m.d.comb += packed.eq(held | (code << fill))
+        total = Signal(4, name="total")
+        m.d.comb += total.eq(fill + bits)
+        # Whether a code completes a byte depends on the fill alone: decided with it, a register.
+        fill_near = Signal(name="fill_near", init=tail >= BYTE - bits)
+        completes = Signal(name="completes")  # the code completes a byte
+        m.d.comb += completes.eq(flag & fill_near)
+        # The packing after this code: the byte being gathered, where the next bit lands, the bytes complete.
+        next_held, next_fill, next_value_byte = Signal.like(held), Signal.like(fill), Signal.like(value_byte)
+        m.d.comb += [next_held.eq(Mux(flag, Mux(fill_near, packed[BYTE:], packed[:BYTE]), held)),
+                     next_fill.eq(Mux(flag, total[:3], fill)), next_value_byte.eq(value_byte + completes)]
+        m.d.comb += [
+            flag_ram.write_addr.eq(Cat(flag_address, bank)), flag_ram.write_data.eq(flags),
+            flag_ram.write_en.eq(entering & ((position == 7) | closes)),
+            value_ram.write_addr.eq(Cat(value_byte[:value_address_bits], bank)),
+            value_ram.write_data.eq(packed[:BYTE]), value_ram.write_en.eq(entering & completes),
+        ]
+        # A frame's end is recorded, then its facts a cycle later: its bytes are the whole flag bytes, the
+        # complete code bytes, and the partial one if any bit is in it.
+        closing = Signal(name="closing")
+        closing_bank = Signal(name="closing_bank")
+        closing_held, closing_value_byte = Signal.like(held), Signal.like(value_byte)
+        closing_whole = Signal(name="closing_whole")  # the last code byte is complete: no partial one
+        m.d.sync += closing.eq(0)
+        with m.If(closing):
+            for b in range(BANKS):
+                with m.If(closing_bank == b):
+                    m.d.sync += [full[b].eq(1), partial[b].eq(closing_held),
+                                 partial_at[b].eq(whole_flag_bytes + closing_value_byte),
+                                 last_at[b].eq(whole_flag_bytes + closing_value_byte - closing_whole)]
+        with m.If(entering):
+            m.d.sync += [gathered.eq(Mux((position == 7) | closes, 0, flags)), held.eq(next_held),
+                         fill.eq(next_fill), fill_near.eq(next_fill >= BYTE - bits), value_byte.eq(next_value_byte)]
+            with m.If(closes):
+                m.d.sync += [held.eq(0), fill.eq(tail), fill_near.eq(tail >= BYTE - bits), value_byte.eq(0),
+                             closing.eq(1), closing_bank.eq(bank),
+                             closing_held.eq(next_held), closing_value_byte.eq(next_value_byte),
+                             closing_whole.eq(next_fill == 0)]
 
-        # The output side: one byte per cycle, the OR of its flags, its complete code byte and its partial byte.
+        # The output side: a bank's facts latched, then one byte per cycle, the OR of its flags, its complete code
+        # byte and its partial byte.
         out_bank = Signal(name="out_bank")
+        loaded = Signal(name="loaded")
+        bank_partial, bank_partial_at = (Signal.like(signals[0], name=f"bank_{signals[0].name[:-1]}")
+                                         for signals in (partial, partial_at))
+        released, released_bank = Signal(name="released"), Signal(name="released_bank")
         at = Signal(range(frame_bytes), name="at")  # the stream byte
-        bank_partial = Mux(out_bank, partial[1], partial[0])
-        bank_partial_at = Mux(out_bank, partial_at[1], partial_at[0])
-        bank_last_at = Mux(out_bank, last_at[1], last_at[0])
+        left = Signal(range(frame_bytes), name="left")  # bytes after this one
+        final = Signal(name="final")  # the frame's last byte: `left` is 0, a register decided with it
+        bank_last_at = Signal.like(last_at[0], name="bank_last_at")
+        m.d.comb += bank_last_at.eq(Mux(out_bank, last_at[1], last_at[0]))
+        with m.If(~loaded & full.bit_select(out_bank, 1)):
+            m.d.sync += [loaded.eq(1), bank_partial.eq(Mux(out_bank, partial[1], partial[0])),
+                         bank_partial_at.eq(Mux(out_bank, partial_at[1], partial_at[0])),
+                         left.eq(bank_last_at), final.eq(bank_last_at == 0)]
         issue = Signal(name="issue")
-        m.d.comb += issue.eq(full.bit_select(out_bank, 1) & queue.room)
+        m.d.comb += issue.eq(loaded & queue.room)
         m.d.comb += [flag_ram.read_addr.eq(Cat(at[:flag_address_bits], out_bank)),
                      value_ram.read_addr.eq(Cat((at - whole_flag_bytes)[:value_address_bits], out_bank))]
-        final = Signal(name="final")
-        m.d.comb += final.eq(at == bank_last_at)
         with m.If(issue):
-            m.d.sync += at.eq(at + 1)
+            m.d.sync += [at.eq(at + 1), left.eq(left - 1), final.eq(left == 1)]
             with m.If(final):
-                m.d.sync += [at.eq(0), out_bank.eq(~out_bank), full.bit_select(out_bank, 1).eq(0)]
+                m.d.sync += [at.eq(0), out_bank.eq(~out_bank), loaded.eq(0), released.eq(1),
+                             released_bank.eq(out_bank)]
+        # A bank is released a cycle after its last read: its flags then leave the output side's decisions.
+        with m.If(released):
+            m.d.sync += [released.eq(0), full.bit_select(released_bank, 1).eq(0),
+                         busy.bit_select(released_bank, 1).eq(0)]
         parts = Cat(issue, at < flag_bytes, (at >= whole_flag_bytes) & (at < bank_partial_at),
                     at == bank_partial_at, at == 0, final)
         parts = delay(m, Mux(issue, parts, 0), BlockRAM.LATENCY, "parts")
