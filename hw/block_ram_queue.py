@@ -62,6 +62,7 @@ class BlockRAMQueue(wiring.Component):
         # Entries written and not yet read out; entries whose slot is not free again (a slot frees once its read
         # has passed the RAM).
         unread = Signal(range(depth + 1), name="unread")
+        waiting = Signal(name="waiting")  # unread != 0, a register decided with the count
         occupied = Signal(range(depth + 1), name="occupied")
         # The counts take a write a cycle late, through a register (the writer's `valid` may come through logic),
         # so `occupied` may lag by one write and `ready`, registered, by one more: it leaves room for both.
@@ -69,9 +70,12 @@ class BlockRAMQueue(wiring.Component):
         freed = delay(m, issue, BlockRAM.LATENCY, "freed")
         ready = Signal(name="ready", init=1)
         m.d.comb += [self.w.ready.eq(ready), write.eq(self.w.valid & ready),
-                     issue.eq((unread != 0) & queue.room)]
-        m.d.sync += [written.eq(write), unread.eq(unread + written - issue), occupied.eq(occupied + written - freed),
-                     ready.eq(occupied <= depth - 3)]
+                     issue.eq(waiting & queue.room)]
+        m.d.sync += [written.eq(write), occupied.eq(occupied + written - freed), ready.eq(occupied <= depth - 3)]
+        for came in (0, 1):
+            for left in (0, 1):
+                with m.If((written == came) & (issue == left)):
+                    m.d.sync += [unread.eq(unread + came - left), waiting.eq(unread != left - came)]
         m.d.comb += [ram.write_addr.eq(write_pointer), ram.write_data.eq(self.w.payload), ram.write_en.eq(write),
                      ram.read_addr.eq(read_pointer), queue.issue.eq(issue)]
         m.d.sync += queue.push.payload.eq(ram.read_data)

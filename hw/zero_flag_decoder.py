@@ -171,7 +171,7 @@ class ZeroFlagDecoder(SpecComponent):
         in_start, in_codes, in_zeros, in_settle, in_check, in_drain, in_finish = (state[n] for n in range(7))
         bank = Signal(name="bank")
         step = Signal(name="step")  # a code leaves
-        index, at_last = wrapping_counter(m, step, count, "index")
+        index, at_last, next_at_last = wrapping_counter(m, step, count, "index", next_last=True)
         ended = Signal(name="ended")  # the frame's last byte is taken in
         error = Signal(3, name="error")
 
@@ -179,7 +179,9 @@ class ZeroFlagDecoder(SpecComponent):
         current = Signal(BYTE, name="current_flags")
         current_valid = Signal(name="current_valid")
         flag = current[0]
-        byte_end = (index[:3] == 7) | at_last if count > 1 else Const(1)
+        byte_end = Signal(name="byte_end", init=count == 1)  # the code's flag is its byte's last, decided ahead
+        with m.If(step):
+            m.d.sync += byte_end.eq(Mux(at_last, count == 1, (index[:3] == 6) | next_at_last))
         load = Signal(name="load")
         m.d.comb += [load.eq(flag_queue.o.valid & (~current_valid | (step & byte_end))),
                      flag_queue.o.ready.eq(load)]
@@ -198,36 +200,48 @@ class ZeroFlagDecoder(SpecComponent):
         slot = Signal(range(WINDOW_BYTES), name="slot")  # where the next byte goes
         pointer = Signal(range(window_bits), name="pointer")  # the next code bit
         slots_used = Signal(range(WINDOW_BYTES + 1), name="slots_used")  # bytes with bits not yet read
-        level = Signal(range(-BYTE, window_bits + 1), name="level")  # code bits stored and not yet read
-        have = Signal(name="have")  # level >= bits, a register decided with the level
+        # The bits not yet read are the used slots' less the pointer's place in the first: with two slots used
+        # a code's are there, with one if the place is low enough. (Registers decided with the count.)
+        one_used, two_used = Signal(name="one_used"), Signal(name="two_used")  # exactly one; two or more
+        # Whether the rest of the pointer's byte holds a code, and whether a code uses it up: registers decided
+        # with the pointer.
+        place_fits, place_ends = Signal(name="place_fits"), Signal(name="place_ends")
+        have = Signal(name="have")
+        m.d.comb += have.eq(two_used | (one_used & place_fits))
+        slot_free = Signal(name="slot_free", init=1)  # slots_used < WINDOW_BYTES, a register decided with it
         head = code_bytes.r.payload
         store, drop = Signal(name="store"), Signal(name="drop")
-        m.d.comb += [store.eq(in_codes & ~ended & code_bytes.r.valid & (slots_used != WINDOW_BYTES)),
+        m.d.comb += [store.eq(in_codes & ~ended & code_bytes.r.valid & slot_free),
                      drop.eq((in_zeros | in_drain) & ~ended & code_bytes.r.valid),
                      code_bytes.r.ready.eq(store | drop)]
         with m.If((store | drop) & head.last):
             m.d.sync += ended.eq(1)
+        # The free slot takes the queue's head whether or not it is stored: its byte matters only once stored.
+        with m.If(slot_free):
+            m.d.sync += ring.word_select(slot, BYTE).eq(head.data)
         with m.If(store):
-            m.d.sync += [ring.word_select(slot, BYTE).eq(head.data), slot.eq(slot + 1)]
+            m.d.sync += slot.eq(slot + 1)
         can = Signal(name="can")
         m.d.comb += can.eq(current_valid & queue.room)
         take = Signal(name="take")  # a flagged code's bits leave the window
         m.d.comb += [take.eq(in_codes & can & flag & have),
                      step.eq((in_codes & can & (~flag | have | ended)) | (in_zeros & can))]
         crosses = Signal(name="crosses")  # the code's bits use up the pointer's byte
-        m.d.comb += crosses.eq(take & (pointer[:3] >= BYTE - bits))
+        m.d.comb += crosses.eq(take & place_ends)
         with m.If(take):
-            m.d.sync += pointer.eq(pointer + bits)
-        m.d.sync += slots_used.eq(slots_used + store - crosses)
-        # The level after each outcome (a byte in or not, a code out or not), and whether it holds a code,
-        # computed from the registers; the outcome picks one.
-        outcomes = [(store_in, taken, level + BYTE * store_in - bits * taken) for store_in in (0, 1)
-                    for taken in (0, 1)]
-        for store_in, taken, value in outcomes:
-            level_if = Signal.like(level, name=f"level_if_{store_in}{taken}")
-            m.d.comb += level_if.eq(value)
-            with m.If((store == store_in) & (take == taken)):
-                m.d.sync += [level.eq(level_if), have.eq(level_if >= bits)]
+            moved = Signal(3, name="moved_place")
+            m.d.comb += moved.eq(pointer[:3] + bits)
+            m.d.sync += [pointer.eq(pointer + bits), place_fits.eq(moved <= BYTE - bits),
+                         place_ends.eq(moved >= BYTE - bits)]
+        # The counts after each outcome (a byte in or not, a code out or not) and what they say (a code's bits
+        # are there, a slot is free), computed from the registers; the outcome picks one.
+        for store_in in (0, 1):
+            for crossed in (0, 1):
+                with m.If((store == store_in) & (crosses == crossed)):
+                    change = store_in - crossed
+                    m.d.sync += [slots_used.eq(slots_used + change),
+                                 slot_free.eq(slots_used != WINDOW_BYTES - change),
+                                 one_used.eq(slots_used == 1 - change), two_used.eq(slots_used >= 2 - change)]
 
         # A flagged code's bits, a cycle later whether they are a valid code (0 or the most negative value are
         # not): the window never waits on that test.
@@ -252,12 +266,13 @@ class ZeroFlagDecoder(SpecComponent):
         # in), or a non-zero padding bit, refuse a frame that nothing refused before.
         with m.If(in_start & ready.bit_select(bank, 1)):
             m.d.sync += [state.eq(Mux(cut.bit_select(bank, 1), ZEROS, CODES)), pointer.eq(tail), slot.eq(0),
-                         slots_used.eq(0), level.eq(-tail), have.eq(0),
+                         place_fits.eq(tail <= BYTE - bits), place_ends.eq(tail >= BYTE - bits),
+                         slots_used.eq(0), slot_free.eq(1), one_used.eq(0), two_used.eq(0),
                          ended.eq(cut.bit_select(bank, 1) | flags_ended.bit_select(bank, 1)),
                          error.eq(Mux(cut.bit_select(bank, 1), ERRORS["cut"], 0))]
         over_long, padding = Signal(name="over_long"), Signal(name="padding")
-        m.d.sync += [over_long.eq(~ended | (level >= BYTE)),
-                     padding.eq((level != 0) & (ring.word_select(pointer[3:], BYTE) >> pointer[:3]).any())]
+        m.d.sync += [over_long.eq(~ended | two_used | (one_used & (pointer[:3] == 0))),
+                     padding.eq(one_used & (ring.word_select(pointer[3:], BYTE) >> pointer[:3]).any())]
         with m.If(in_settle):
             m.d.sync += state.eq(CHECK)
         with m.If(in_check):

@@ -3,14 +3,14 @@
 
 from dataclasses import dataclass
 
-from amaranth.hdl import Cat, Module, Mux, Signal
+from amaranth.hdl import C, Cat, Module, Mux, Signal
 from amaranth.lib import stream
 from amaranth.lib.wiring import In, Out
 
 from .block_ram import BlockRAM
 from .frame_beat import frame_beat, word_beat
 from .output_queue import OutputQueue
-from .pipeline import delay, wrapping_counter
+from .pipeline import RELAY, delay, wrapping_counter
 from .spec_component import SpecComponent
 from .zero_flag_frame import ZeroFlagFrameSpec
 
@@ -121,6 +121,7 @@ class ZeroFlagEncoder(SpecComponent):
         partial = [Signal(BYTE, name=f"partial{b}") for b in range(BANKS)]
         partial_at = [Signal(range(frame_bytes + 1), name=f"partial_at{b}") for b in range(BANKS)]
         last_at = [Signal(range(frame_bytes), name=f"last_at{b}") for b in range(BANKS)]
+        single = [Signal(name=f"single{b}") for b in range(BANKS)]  # the frame is one byte
 
         # The input side, first stage: which code enters which bank, a short frame completed, a long one cut.
         in_bank = Signal(name="in_bank")
@@ -155,14 +156,16 @@ class ZeroFlagEncoder(SpecComponent):
         flag = Signal(name="flag")  # the code is not 0
         sent = Signal.like(code, name="sent")
         m.d.comb += sent.eq(Mux(filling, 0, beat.data[0]))
-        m.d.sync += [entering.eq(taken), code.eq(sent), flag.eq(sent.any()), position.eq(index[:3]),
+        flag_bit = Signal(name="flag_bit", attrs=RELAY)  # the same, for the flag bytes
+        m.d.sync += [entering.eq(taken), code.eq(sent), flag.eq(sent.any()), flag_bit.eq(sent.any()),
+                     position.eq(index[:3]),
                      flag_address.eq(index >> 3), closes.eq(end), bank.eq(in_bank)]
         gathered = Signal(BYTE, name="gathered")  # the flags of the current byte so far
         held = Signal(BYTE, name="held")  # the code bits of the current byte so far
         fill = Signal(3, name="fill", init=tail)  # where the next code bit lands in its byte
         value_byte = Signal(range(spec.value_bytes + 1), name="value_byte")  # code bytes complete so far
         flags = Signal(BYTE, name="flags")
-        m.d.comb += flags.eq(gathered | (flag << position)[:BYTE])
+        m.d.comb += flags.eq(gathered | (flag_bit << position)[:BYTE])
         packed = Signal(2 * BYTE - 1, name="packed")
         m.d.comb += packed.eq(held | (code << fill))
         total = Signal(4, name="total")
@@ -188,12 +191,16 @@ class ZeroFlagEncoder(SpecComponent):
         closing_held, closing_value_byte = Signal.like(held), Signal.like(value_byte)
         closing_whole = Signal(name="closing_whole")  # the last code byte is complete: no partial one
         m.d.sync += closing.eq(0)
+        # The frame is one byte (its last is byte 0): the sum above is 0, said without the adder.
+        one_byte = {0: closing_value_byte == closing_whole,
+                    1: (closing_value_byte == 0) & closing_whole}.get(whole_flag_bytes, C(0, 1))
         with m.If(closing):
             for b in range(BANKS):
                 with m.If(closing_bank == b):
                     m.d.sync += [full[b].eq(1), partial[b].eq(closing_held),
                                  partial_at[b].eq(whole_flag_bytes + closing_value_byte),
-                                 last_at[b].eq(whole_flag_bytes + closing_value_byte - closing_whole)]
+                                 last_at[b].eq(whole_flag_bytes + closing_value_byte - closing_whole),
+                                 single[b].eq(one_byte)]
         with m.If(entering):
             m.d.sync += [gathered.eq(Mux((position == 7) | closes, 0, flags)), held.eq(next_held),
                          fill.eq(next_fill), fill_near.eq(next_fill >= BYTE - bits), value_byte.eq(next_value_byte)]
@@ -205,36 +212,42 @@ class ZeroFlagEncoder(SpecComponent):
 
         # The output side: a bank's facts latched, then one byte per cycle, the OR of its flags, its complete code
         # byte and its partial byte.
-        out_bank = Signal(name="out_bank")
+        bank_relay = Signal(name="out_bank_relay", attrs=RELAY)  # the bank being read, for the decisions
+        out_bank = Signal(name="out_bank")  # the same a cycle later, for the reads (a bank's first read comes
+        m.d.sync += out_bank.eq(bank_relay)  # two cycles after the switch at the earliest)
         loaded = Signal(name="loaded")
         bank_partial, bank_partial_at = (Signal.like(signals[0], name=f"bank_{signals[0].name[:-1]}")
                                          for signals in (partial, partial_at))
         released, released_bank = Signal(name="released"), Signal(name="released_bank")
         at = Signal(range(frame_bytes), name="at")  # the stream byte
-        left = Signal(range(frame_bytes), name="left")  # bytes after this one
-        final = Signal(name="final")  # the frame's last byte: `left` is 0, a register decided with it
+        after = Signal(range(frame_bytes + 1), name="after", init=1)  # at + 1, kept beside it
+        final = Signal(name="final")  # the frame's last byte, a register decided a byte ahead
         bank_last_at = Signal.like(last_at[0], name="bank_last_at")
-        m.d.comb += bank_last_at.eq(Mux(out_bank, last_at[1], last_at[0]))
-        with m.If(~loaded & full.bit_select(out_bank, 1)):
-            m.d.sync += [loaded.eq(1), bank_partial.eq(Mux(out_bank, partial[1], partial[0])),
-                         bank_partial_at.eq(Mux(out_bank, partial_at[1], partial_at[0])),
-                         left.eq(bank_last_at), final.eq(bank_last_at == 0)]
+        with m.If(~loaded & full.bit_select(bank_relay, 1)):
+            m.d.sync += [loaded.eq(1), bank_partial.eq(Mux(bank_relay, partial[1], partial[0])),
+                         bank_partial_at.eq(Mux(bank_relay, partial_at[1], partial_at[0])),
+                         bank_last_at.eq(Mux(bank_relay, last_at[1], last_at[0])),
+                         final.eq(Mux(bank_relay, single[1], single[0]))]
         issue = Signal(name="issue")
         m.d.comb += issue.eq(loaded & queue.room)
         m.d.comb += [flag_ram.read_addr.eq(Cat(at[:flag_address_bits], out_bank)),
                      value_ram.read_addr.eq(Cat((at - whole_flag_bytes)[:value_address_bits], out_bank))]
         with m.If(issue):
-            m.d.sync += [at.eq(at + 1), left.eq(left - 1), final.eq(left == 1)]
+            m.d.sync += [at.eq(after), after.eq(after + 1), final.eq(after == bank_last_at)]
             with m.If(final):
-                m.d.sync += [at.eq(0), out_bank.eq(~out_bank), loaded.eq(0), released.eq(1),
-                             released_bank.eq(out_bank)]
+                m.d.sync += [at.eq(0), after.eq(1), bank_relay.eq(~bank_relay), loaded.eq(0),
+                             released.eq(1), released_bank.eq(bank_relay)]
         # A bank is released a cycle after its last read: its flags then leave the output side's decisions.
         with m.If(released):
             m.d.sync += [released.eq(0), full.bit_select(released_bank, 1).eq(0),
                          busy.bit_select(released_bank, 1).eq(0)]
-        parts = Cat(issue, at < flag_bytes, (at >= whole_flag_bytes) & (at < bank_partial_at),
-                    at == bank_partial_at, at == 0, final)
-        parts = delay(m, Mux(issue, parts, 0), BlockRAM.LATENCY, "parts")
+        # Which parts make the byte, decided from copies of the counters a cycle after its reads left.
+        read_at, read_issue, read_final = Signal.like(at, name="read_at"), Signal(name="read_issue"), \
+            Signal(name="read_final")
+        m.d.sync += [read_at.eq(at), read_issue.eq(issue), read_final.eq(final)]
+        parts = Cat(read_issue, read_at < flag_bytes, (read_at >= whole_flag_bytes) & (read_at < bank_partial_at),
+                    read_at == bank_partial_at, read_at == 0, read_final)
+        parts = delay(m, Mux(read_issue, parts, 0), BlockRAM.LATENCY - 1, "parts")
         late_partial = delay(m, bank_partial, BlockRAM.LATENCY, "partial")
         arrived, has_flags, has_values, has_partial, first, last = (parts[i] for i in range(6))
         out = queue.push.payload
