@@ -75,7 +75,7 @@ class BlockRAMQueue(wiring.Component):
         for came in (0, 1):
             for left in (0, 1):
                 with m.If((written == came) & (issue == left)):
-                    m.d.sync += [unread.eq(unread + came - left), waiting.eq(unread != left - came)]
+                    m.d.sync += [unread.eq(unread + (came - left)), waiting.eq(unread != left - came)]
         m.d.comb += [ram.write_addr.eq(write_pointer), ram.write_data.eq(self.w.payload), ram.write_en.eq(write),
                      ram.read_addr.eq(read_pointer), queue.issue.eq(issue)]
         m.d.sync += queue.push.payload.eq(ram.read_data)

@@ -164,6 +164,7 @@ class ZeroFlagEncoder(SpecComponent):
         held = Signal(BYTE, name="held")  # the code bits of the current byte so far
         fill = Signal(3, name="fill", init=tail)  # where the next code bit lands in its byte
         value_byte = Signal(range(spec.value_bytes + 1), name="value_byte")  # code bytes complete so far
+        value_byte_after = Signal.like(value_byte, name="value_byte_after", init=1)  # the same plus 1, beside it
         flags = Signal(BYTE, name="flags")
         m.d.comb += flags.eq(gathered | (flag_bit << position)[:BYTE])
         packed = Signal(2 * BYTE - 1, name="packed")
@@ -177,7 +178,7 @@ class ZeroFlagEncoder(SpecComponent):
         # The packing after this code: the byte being gathered, where the next bit lands, the bytes complete.
         next_held, next_fill, next_value_byte = Signal.like(held), Signal.like(fill), Signal.like(value_byte)
         m.d.comb += [next_held.eq(Mux(flag, Mux(fill_near, packed[BYTE:], packed[:BYTE]), held)),
-                     next_fill.eq(Mux(flag, total[:3], fill)), next_value_byte.eq(value_byte + completes)]
+                     next_fill.eq(Mux(flag, total[:3], fill)), next_value_byte.eq(Mux(completes, value_byte_after, value_byte))]
         m.d.comb += [
             flag_ram.write_addr.eq(Cat(flag_address, bank)), flag_ram.write_data.eq(flags),
             flag_ram.write_en.eq(entering & ((position == 7) | closes)),
@@ -204,8 +205,11 @@ class ZeroFlagEncoder(SpecComponent):
         with m.If(entering):
             m.d.sync += [gathered.eq(Mux((position == 7) | closes, 0, flags)), held.eq(next_held),
                          fill.eq(next_fill), fill_near.eq(next_fill >= BYTE - bits), value_byte.eq(next_value_byte)]
+            with m.If(completes):
+                m.d.sync += value_byte_after.eq(value_byte_after + 1)
             with m.If(closes):
                 m.d.sync += [held.eq(0), fill.eq(tail), fill_near.eq(tail >= BYTE - bits), value_byte.eq(0),
+                             value_byte_after.eq(1),
                              closing.eq(1), closing_bank.eq(bank),
                              closing_held.eq(next_held), closing_value_byte.eq(next_value_byte),
                              closing_whole.eq(next_fill == 0)]
@@ -236,8 +240,9 @@ class ZeroFlagEncoder(SpecComponent):
             m.d.sync += [at.eq(after), after.eq(after + 1), final.eq(after == bank_last_at)]
             with m.If(final):
                 m.d.sync += [at.eq(0), after.eq(1), bank_relay.eq(~bank_relay), loaded.eq(0),
-                             released.eq(1), released_bank.eq(bank_relay)]
+                             released.eq(1)]
         # A bank is released a cycle after its last read: its flags then leave the output side's decisions.
+        m.d.sync += released_bank.eq(bank_relay)
         with m.If(released):
             m.d.sync += [released.eq(0), full.bit_select(released_bank, 1).eq(0),
                          busy.bit_select(released_bank, 1).eq(0)]
@@ -245,9 +250,12 @@ class ZeroFlagEncoder(SpecComponent):
         read_at, read_issue, read_final = Signal.like(at, name="read_at"), Signal(name="read_issue"), \
             Signal(name="read_final")
         m.d.sync += [read_at.eq(at), read_issue.eq(issue), read_final.eq(final)]
-        parts = Cat(read_issue, read_at < flag_bytes, (read_at >= whole_flag_bytes) & (read_at < bank_partial_at),
+        # (Each comparison gets a register of its own, the parts are put together a cycle later.)
+        tests = Cat(read_issue, read_at < flag_bytes, read_at >= whole_flag_bytes, read_at < bank_partial_at,
                     read_at == bank_partial_at, read_at == 0, read_final)
-        parts = delay(m, Mux(read_issue, parts, 0), BlockRAM.LATENCY - 1, "parts")
+        tested = delay(m, Mux(read_issue, tests, 0), 1, "tests")
+        parts = Cat(tested[0], tested[1], tested[2] & tested[3], tested[4], tested[5], tested[6])
+        parts = delay(m, parts, BlockRAM.LATENCY - 2, "parts")
         late_partial = delay(m, bank_partial, BlockRAM.LATENCY, "partial")
         arrived, has_flags, has_values, has_partial, first, last = (parts[i] for i in range(6))
         out = queue.push.payload
