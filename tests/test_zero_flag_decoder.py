@@ -104,6 +104,34 @@ def test_a_wrong_frame_is_flagged_and_the_next_ones_decode(tmp_path, kind, verdi
     assert report["status"] == {"refused_frames": 1, "last_error": ERRORS[found]}
 
 
+@pytest.mark.parametrize("shape", [SHAPE, (2, 2, 4)], ids=["flags share a byte with codes", "whole flag bytes"])
+def test_the_first_of_two_errors_is_named_and_frames_of_flags_alone_are_judged(tmp_path, shape):
+    """A corrupt code before a cut: the corrupt code is named. A frame of zeros (its flags alone) with a byte too
+    many is over-long, with a padding bit set (where the last flag byte has room) it is badly padded."""
+    bits = 4
+    frames = random_codes(9, 2, bits, 0.2, shape=shape)
+    frames[0][0, 0, 0] = 5
+    streams = [zero_flag_encode(frame, bits) for frame in frames]
+    corrupt_then_cut = streams[0].copy()[:-1]
+    flags = int(np.prod(shape))
+    bit = flags  # the first code's bits follow the flags: make it -8
+    value = np.unpackbits(corrupt_then_cut, bitorder="little")
+    value[bit:bit + bits] = [0, 0, 0, 1]
+    corrupt_then_cut = np.packbits(value, bitorder="little")
+    zeros = zero_flag_encode(np.zeros(shape, dtype=int), bits)
+    wrong = [corrupt_then_cut, np.append(zeros, 0).astype(np.uint8)]
+    if flags % 8:
+        padded = zeros.copy()
+        padded[-1] |= 0x80
+        wrong.append(padded)
+    kinds = [zero_flag_decode_flagged(w, *shape, bits)[1] for w in wrong]
+    assert kinds[:2] == ["corrupt_value", "over_long"] and kinds[2:] in ([], ["padding"])
+    sent = [streams[1]] + [x for w in wrong for x in (w, streams[1])]
+    report = run_decoder(tmp_path, sent, bits, shape=shape, backpressure=0.2, seed=4)
+    assert_exact(report)
+    assert report["status"] == {"refused_frames": len(wrong), "last_error": ERRORS[kinds[-1]]}
+
+
 def test_real_coefficient_codes_of_the_shipped_dctcm_model(tmp_path):
     """The shipped DCT-CM 25 % model's first expansion on a photograph: the layer model's own stream."""
     bundle, trace = real_codec_frame("dctcm25")
