@@ -353,7 +353,8 @@ class ZeroFlagDecoder(SpecComponent):
             m.d.sync += state.eq(END)
         with m.If(in_idle & ready.bit_select(bank, 1)):
             m.d.sync += [state.eq(Mux(cut.bit_select(bank, 1), ZEROS, RUN)),
-                         error.eq(Mux(cut.bit_select(bank, 1), ERRORS["cut"], 0)), no_values.eq(cut.bit_select(bank, 1))]
+                         error.eq(Mux(cut.bit_select(bank, 1), ERRORS["cut"], 0)),
+                         no_values.eq(cut.bit_select(bank, 1))]
         with m.If(in_end & judged.bit_select(bank, 1)):
             with m.If(error == 0):
                 m.d.sync += error.eq(Mux(bank, verdict[1], verdict[0]))

@@ -178,7 +178,8 @@ class ZeroFlagEncoder(SpecComponent):
         # The packing after this code: the byte being gathered, where the next bit lands, the bytes complete.
         next_held, next_fill, next_value_byte = Signal.like(held), Signal.like(fill), Signal.like(value_byte)
         m.d.comb += [next_held.eq(Mux(flag, Mux(fill_near, packed[BYTE:], packed[:BYTE]), held)),
-                     next_fill.eq(Mux(flag, total[:3], fill)), next_value_byte.eq(Mux(completes, value_byte_after, value_byte))]
+                     next_fill.eq(Mux(flag, total[:3], fill)),
+                     next_value_byte.eq(Mux(completes, value_byte_after, value_byte))]
         m.d.comb += [
             flag_ram.write_addr.eq(Cat(flag_address, bank)), flag_ram.write_data.eq(flags),
             flag_ram.write_en.eq(entering & ((position == 7) | closes)),
