@@ -15,7 +15,7 @@ from ..golden.huffman import decode, symbol_lengths
 from .compare import frame_mismatch
 from .frames import beats_to_frame, frame_to_beats
 
-__all__ = ["FrameStream", "HuffmanByteStream", "VectorStream", "WordStream", "ZeroFlagByteStream", "bytes_to_words",
+__all__ = ["ByteStream", "FrameStream", "HuffmanByteStream", "VectorStream", "WordStream", "ZeroFlagByteStream", "bytes_to_words",
            "words_to_bytes"]
 
 
@@ -130,9 +130,14 @@ class WordStream:
         return report
 
 
-class HuffmanByteStream(WordStream):
-    """A frame of Huffman-coded symbols as bytes (``word_beat(8)``); a difference is named by the symbol whose
-    bits hold it (its position and channel), read from the expected stream with the block's table."""
+class ByteStream(WordStream):
+    """A compressed frame as bytes (``word_beat(8)``) whose first differing bit is named by what it encodes
+    (``locate``, defined by each format)."""
+
+    def locate(self, bit, want_bits, facts):
+        """``(fields, where)``: what the report adds for stream bit ``bit`` of the expected frame, and how the
+        message names it."""
+        raise NotImplementedError
 
     def mismatch(self, block, index, want, got, facts):
         want, got = np.asarray(want, dtype=np.uint8).ravel(), np.asarray(got, dtype=np.uint8).ravel()
@@ -143,57 +148,48 @@ class HuffmanByteStream(WordStream):
         differ = np.flatnonzero(want_bits != got_bits)
         if not differ.size:
             return None
-        bit, table = int(differ[0]), facts.table
-        symbols, _ = decode(want_bits, facts.symbols_per_frame, table)
-        ends = np.cumsum(symbol_lengths(symbols, table))
-        symbol = int(np.searchsorted(ends, bit, side="right"))
+        bit = int(differ[0])
         report = {"block": block, "frame": index, "byte": bit // 8, "bit": bit, "expected": int(want_bits[bit]),
                   "got": int(got_bits[bit]), "differences": int(differ.size)}
-        if symbol < len(symbols):
-            position, channel = divmod(symbol, facts.channels)
-            report.update(field="symbol", symbol=symbol, position=position, channel=channel,
-                          value=int(symbols[symbol]))
-            where = (f"symbol #{symbol}, position {position} (row {position // facts.width}, col "
-                     f"{position % facts.width}), channel {channel}, value {int(symbols[symbol])}")
-        else:
-            report.update(field="padding")
-            where = "padding after the last codeword"
+        fields, where = self.locate(bit, want_bits, facts)
+        report.update(fields)
         report["message"] = (f"{block}: frame {index}, byte {bit // 8}, stream bit {bit} ({where}): expected "
                              f"{report['expected']}, got {report['got']} ({report['differences']} bits differ)")
         return report
 
 
-class ZeroFlagByteStream(WordStream):
-    """A frame of zero-flag-coded codes as bytes (``word_beat(8)``); a difference is named by the code whose flag
-    or bits hold it (its position and component), read from the expected stream's flags."""
+class HuffmanByteStream(ByteStream):
+    """A frame of Huffman-coded symbols as bytes; a difference is named by the symbol whose bits hold it (its
+    position and channel), read from the expected stream with the block's table."""
 
-    def mismatch(self, block, index, want, got, facts):
-        want, got = np.asarray(want, dtype=np.uint8).ravel(), np.asarray(got, dtype=np.uint8).ravel()
-        if want.size != got.size:
-            return {"block": block, "frame": index, "message": f"{block}: frame {index} has {got.size} bytes, "
-                                                                f"expected {want.size}"}
-        want_bits, got_bits = np.unpackbits(want, bitorder="little"), np.unpackbits(got, bitorder="little")
-        differ = np.flatnonzero(want_bits != got_bits)
-        if not differ.size:
-            return None
-        bit, count, bits = int(differ[0]), facts.codes_per_frame, facts.bits
+    def locate(self, bit, want_bits, facts):
+        table = facts.table
+        symbols, _ = decode(want_bits, facts.symbols_per_frame, table)
+        ends = np.cumsum(symbol_lengths(symbols, table))
+        symbol = int(np.searchsorted(ends, bit, side="right"))
+        if symbol >= len(symbols):
+            return {"field": "padding"}, "padding after the last codeword"
+        position, channel = divmod(symbol, facts.channels)
+        value = int(symbols[symbol])
+        return (dict(field="symbol", symbol=symbol, position=position, channel=channel, value=value),
+                f"symbol #{symbol}, position {position} (row {position // facts.width}, col "
+                f"{position % facts.width}), channel {channel}, value {value}")
+
+
+class ZeroFlagByteStream(ByteStream):
+    """A frame of zero-flag-coded codes as bytes; a difference is named by the code whose flag or bits hold it
+    (its position and component), read from the expected stream's flags."""
+
+    def locate(self, bit, want_bits, facts):
+        count, bits = facts.codes_per_frame, facts.bits
         nonzero = np.flatnonzero(want_bits[:count])
-        report = {"block": block, "frame": index, "byte": bit // 8, "bit": bit, "expected": int(want_bits[bit]),
-                  "got": int(got_bits[bit]), "differences": int(differ.size)}
         if bit < count:
             code, field = bit, "flag"
         elif bit < count + nonzero.size * bits:
             code, field = int(nonzero[(bit - count) // bits]), "code"
         else:
-            code, field = None, "padding"
-        report["field"] = field
-        if code is None:
-            where = "padding after the last code"
-        else:
-            position, component = divmod(code, facts.components)
-            report.update(code=code, position=position, component=component)
-            where = (f"{field} of code #{code}, position {position} (row {position // facts.width}, col "
-                     f"{position % facts.width}), component {component}")
-        report["message"] = (f"{block}: frame {index}, byte {bit // 8}, stream bit {bit} ({where}): expected "
-                             f"{report['expected']}, got {report['got']} ({report['differences']} bits differ)")
-        return report
+            return {"field": "padding"}, "padding after the last code"
+        position, component = divmod(code, facts.components)
+        return (dict(field=field, code=code, position=position, component=component),
+                f"{field} of code #{code}, position {position} (row {position // facts.width}, col "
+                f"{position % facts.width}), component {component}")

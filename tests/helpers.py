@@ -314,3 +314,10 @@ def real_codec_frame(checkpoint):
     trace = codec_layer(codes, bundle)
     assert np.unique(trace.codes).size > 5
     return bundle, trace
+
+
+def random_codes(seed, count, bits, zeros, shape):
+    """``count`` frames of symmetric ``bits``-bit codes of ``shape``, a fraction ``zeros`` of them 0."""
+    rng = np.random.default_rng(seed)
+    limit = (1 << (bits - 1)) - 1
+    return [np.where(rng.random(shape) < zeros, 0, rng.integers(-limit, limit + 1, shape)) for _ in range(count)]

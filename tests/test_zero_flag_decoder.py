@@ -3,6 +3,7 @@ checked against the decoder that raises and a code-by-code reading in test_zero_
 every extreme, frames whose flags fill whole bytes or not, real DCT-CM codes of the shipped model, and every way a
 frame can be wrong, with idle and backpressure."""
 
+import helpers
 import numpy as np
 import pytest
 from helpers import assert_exact, real_codec_frame, verilog_that_lints
@@ -22,9 +23,7 @@ def run_decoder(tmp_path, streams, bits, shape=SHAPE, **options):
 
 
 def random_codes(seed, count, bits, zeros, shape=SHAPE):
-    rng = np.random.default_rng(seed)
-    limit = (1 << (bits - 1)) - 1
-    return [np.where(rng.random(shape) < zeros, 0, rng.integers(-limit, limit + 1, shape)) for _ in range(count)]
+    return helpers.random_codes(seed, count, bits, zeros, shape)
 
 
 @pytest.mark.parametrize("traffic", [dict(), dict(idle=0.3, backpressure=0.3, seed=5)],

@@ -3,6 +3,7 @@ against a bit-by-bit writer in test_zero_flag_coder.py): random codes with few a
 the code range, frames of the wrong length, and real DCT-CM coefficient codes of the shipped model, with idle and
 backpressure."""
 
+import helpers
 import numpy as np
 import pytest
 from helpers import assert_exact, real_codec_frame, verilog_that_lints
@@ -25,9 +26,7 @@ def run_encoder(tmp_path, frames, bits, shape=None, expected=None, **options):
 
 
 def random_codes(seed, count, bits, zeros, shape=SHAPE):
-    rng = np.random.default_rng(seed)
-    limit = (1 << (bits - 1)) - 1
-    return [np.where(rng.random(shape) < zeros, 0, rng.integers(-limit, limit + 1, shape)) for _ in range(count)]
+    return helpers.random_codes(seed, count, bits, zeros, shape)
 
 
 @pytest.mark.parametrize("traffic", [dict(), dict(idle=0.3, backpressure=0.3, seed=5)],
