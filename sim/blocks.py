@@ -8,6 +8,7 @@ from amaranth.lib import wiring
 
 from ..golden.bundle import LayerBundle
 from ..hw.channel_dct import ChannelDCT
+from ..hw.codec_layer import CodecLayer
 from ..hw.compressor import Compressor
 from ..hw.decompressor import Decompressor
 from ..hw.haar_forward import HaarForward
@@ -35,7 +36,8 @@ class Tap:
 
 
 #: How the beats of a watched stream make a frame, by the tap's ``framing``.
-FRAMINGS = {"frame": FrameStream, "vectors": VectorStream, "words": lambda lanes: WordStream()}
+FRAMINGS = {"frame": FrameStream, "vectors": VectorStream, "words": lambda lanes: WordStream(),
+            "tci_bytes": lambda lanes: HuffmanByteStream(), "dctcm_bytes": lambda lanes: ZeroFlagByteStream()}
 
 
 def signature_watch_points(signature):
@@ -65,7 +67,7 @@ class BlockSpec:
         of a saved bundle."""
         params = dict(params)
         if isinstance(params.get("bundle"), (str, Path)):
-            params["bundle"] = LayerBundle.load(params["bundle"])
+            params["bundle"] = getattr(self.component.Spec, "bundle_type", LayerBundle).load(params["bundle"])
         if isinstance(params.get("bundles"), (list, tuple)):
             params["bundles"] = tuple(LayerBundle.load(b) if isinstance(b, (str, Path)) else b
                                       for b in params["bundles"])
@@ -89,6 +91,9 @@ BLOCKS = {
     "ChannelDCT": BlockSpec(ChannelDCT, source="pixels", sink="sums"),
     "HaarForward": BlockSpec(HaarForward, source="pixels", sink="coefficients"),
     "HaarInverse": BlockSpec(HaarInverse, source="coefficients", sink="pixels"),
+    "CodecLayer": BlockSpec(CodecLayer, source="pixels", sink="output", source_stream=FrameStream("lanes_in"),
+                            sink_stream=FrameStream("lanes_out"), sink_block="Requantizer",
+                            status=("refused_frames", "last_error")),
     "Compressor": BlockSpec(Compressor, source="coefficients", sink="compressed", sink_stream=WordStream()),
     "Decompressor": BlockSpec(Decompressor, source="compressed", sink="coefficients", source_stream=WordStream(),
                               status=("refused_frames",)),

@@ -300,6 +300,15 @@ def real_tci_frame():
 def real_codec_frame(checkpoint):
     """The first codec layer of a shipped model (``tci25``, ``dctcm25``, ...): its bundle (calibrated, and a
     Huffman table built, on one photograph) and the integer model's trace of a frame from another."""
+    bundle, codes = real_codec_input(checkpoint)
+    trace = codec_layer(codes, bundle)
+    assert np.unique(trace.codes).size > 5
+    return bundle, trace
+
+
+def real_codec_input(checkpoint):
+    """The first codec layer of a shipped model: its bundle (as :func:`real_codec_frame`) and the input codes
+    ``(C, 16, 16)`` of a noisy photograph's activations at that layer."""
     model, _, _ = load_checkpoint(default_checkpoint_dir() / f"{checkpoint}.pt")
     name, layer = next((n, m) for n, m in model.named_modules() if isinstance(m, ChannelCodecConv2d))
     seen = {}
@@ -310,10 +319,7 @@ def real_codec_frame(checkpoint):
         model(noisy_photograph(0, "astronaut", 16)[0])
     hook.remove()
     bundle = export_codec_layer(layer, output_scale=0.05, calibration=calibration, name=name)
-    codes = layer.input_quant.codes(layer.input_quant(seen["x"])).to(torch.int64).numpy()[0]
-    trace = codec_layer(codes, bundle)
-    assert np.unique(trace.codes).size > 5
-    return bundle, trace
+    return bundle, layer.input_quant.codes(layer.input_quant(seen["x"])).to(torch.int64).numpy()[0]
 
 
 def random_codes(seed, count, bits, zeros, shape):

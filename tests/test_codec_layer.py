@@ -1,12 +1,13 @@
 """The integer model of a TCI / DCT-CM / CAP layer against its PyTorch layer on real activations, its streams
-against independent decoders, and its bundle's files."""
+against independent decoders, and its bundle's files; the whole layer in hardware (``CodecLayer``) against the
+integer model, every internal stream compared."""
 
 import json
 
 import numpy as np
 import pytest
 import torch
-from helpers import pointwise_inputs
+from helpers import assert_exact, pointwise_inputs, real_codec_input
 
 from wccgen.golden.bundle import BundleError
 from wccgen.golden.codec_bundle import CodecBundle
@@ -17,6 +18,8 @@ from wccgen.golden.export import apply_tail, calibrate_output_scale
 from wccgen.golden.huffman import StreamError as HuffmanStreamError
 from wccgen.golden.huffman import coded_bits
 from wccgen.golden.unpacker import StreamError
+from wccgen.hw.codec_layer import CodecLayer
+from wccgen.sim.harness import run_block
 
 CASES = [(codec, rate, bits) for codec in ("tci", "dctcm", "cap") for rate, bits in ((1.0, 8), (0.25, 4))]
 
@@ -187,3 +190,36 @@ def test_codes_never_seen_in_calibration_travel_behind_the_escape(exported):
         escaped * (codewords["escape"][1] + bundle.bit_a)
     assert trace.stream_bits == expected
     np.testing.assert_array_equal(trace.output, codec_layer(frame, bundle).output)
+
+
+def simulate_codec_layer(tmp_path, bundle, frames, **options):
+    """The layer for ``frames`` (input codes ``(C, H, W)``) against ``codec_layer``, every tap compared."""
+    stem = tmp_path / "bundle" / "layer"
+    bundle.save(stem)
+    traces = [codec_layer(frame, bundle) for frame in frames]
+    taps = {"sums": [t.sums for t in traces], "codes": [t.codes for t in traces],
+            "compressed": [t.stream.reshape(-1, 1) for t in traces], "decoded": [t.codes for t in traces],
+            "accumulators": [t.accumulators for t in traces]}
+    params = {"bundle": str(stem), "height": frames[0].shape[1], "width": frames[0].shape[2]}
+    return run_block("CodecLayer", params, frames, [t.output for t in traces], tmp_path / "sim", taps_expected=taps,
+                     **options)
+
+
+@pytest.mark.parametrize("checkpoint", ["tci25", "dctcm25"])
+def test_the_layer_in_hardware_on_real_activations(tmp_path, checkpoint):
+    """The shipped model's first codec layer on a noisy photograph's activations, then on random codes with the
+    extremes of the input range, with idle and backpressure: output and every internal stream bit-exact."""
+    bundle, codes = real_codec_input(checkpoint)
+    limit = (1 << (bundle.in_bits - 1)) - 1
+    rng = np.random.default_rng(3)
+    extremes = rng.choice([-limit, 0, limit], size=codes.shape)
+    report = simulate_codec_layer(tmp_path, bundle, [codes, extremes], idle=0.1, backpressure=0.2, seed=2)
+    assert_exact(report)
+    assert report["status"] == {"refused_frames": 0, "last_error": 0}
+    assert set(report["streams_compared"]) >= {"sums", "codes", "compressed", "decoded", "accumulators"}
+
+
+def test_a_layer_without_a_coder_in_hardware_is_refused(exported):
+    bundle = exported["blocks.1.expand", "cap", 0.25, 4][1]
+    with pytest.raises(ValueError, match="bundle: a cap layer has no coder in hardware yet"):
+        CodecLayer(bundle=bundle, height=4, width=4)
