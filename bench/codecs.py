@@ -8,7 +8,9 @@ with placer seeds 1..N (``--seeds``, default 3), the fastest reported with
 every seed's Fmax. The blocks are DCT-CM's channel DCT, TCI's Huffman encoder
 and decoder (on the TCI 25 % model's coefficient codes; the table is built from
 them on the noisy training photographs, ``golden.network_export.calibration_images``)
-and DCT-CM's zero-flag encoder and decoder (on the DCT-CM 25 % model's).
+and DCT-CM's zero-flag encoder and decoder (on the DCT-CM 25 % model's); then
+the whole TCI and DCT-CM layers (``CodecLayer``) on 16x16 crops, every internal
+stream compared, as bench/layer.py measures WCC's.
 """
 
 import argparse
@@ -30,6 +32,7 @@ from wccgen.golden.codec_layer import codec_layer
 from wccgen.golden.evaluation import noisy_photograph
 from wccgen.golden.network_export import calibration_images
 from wccgen.hw.channel_dct import ChannelDCT
+from wccgen.hw.codec_layer import CodecLayer
 from wccgen.hw.huffman_decoder import HuffmanDecoder
 from wccgen.hw.huffman_encoder import HuffmanEncoder
 from wccgen.hw.verilog import emit_verilog
@@ -55,6 +58,13 @@ CODER_CONFIGS = [
     ("HuffmanDecoder", "tci25", "blocks.0.expand"),
     ("ZeroFlagEncoder", "dctcm25", "blocks.0.expand"),
     ("ZeroFlagDecoder", "dctcm25", "blocks.0.expand"),
+]
+
+
+LAYER_CONFIGS = [
+    # shipped model, layer, photograph crop (the layer's frame; WCC's rows in layer.json are 16x16 too)
+    ("tci25", "blocks.0.expand", 16),
+    ("dctcm25", "blocks.0.expand", 16),
 ]
 
 
@@ -106,7 +116,8 @@ def measure(config, frames, workdir, seeds=(1,)):
 
 def codec_traces(checkpoint, layer_name, noisy):
     """The shipped model ``checkpoint``'s layer ``layer_name`` exported (calibrated, and its Huffman table built,
-    on the calibration photographs), and the integer model's trace of each image of ``noisy``."""
+    on the calibration photographs), its input codes on each image of ``noisy`` and the integer model's trace of
+    each."""
     model, _, _ = load_checkpoint(default_checkpoint_dir() / f"{checkpoint}.pt")
     layer = dict(model.named_modules())[layer_name]
     assert isinstance(layer, ChannelCodecConv2d), layer_name
@@ -118,7 +129,7 @@ def codec_traces(checkpoint, layer_name, noisy):
     hook.remove()
     bundle = export_codec_layer(layer, output_scale=0.05, calibration=seen[0], name=layer_name)
     codes = layer.input_quant.codes(layer.input_quant(seen[1])).to(torch.int64).numpy()
-    return bundle, [codec_layer(frame, bundle) for frame in codes]
+    return bundle, list(codes), [codec_layer(frame, bundle) for frame in codes]
 
 
 def coder_unit(block, bundle, shape):
@@ -133,7 +144,7 @@ def coder_unit(block, bundle, shape):
 
 def measure_coder(config, noisy, workdir, seeds=(1,)):
     block, checkpoint, layer = config
-    bundle, traces = codec_traces(checkpoint, layer, noisy)
+    bundle, _, traces = codec_traces(checkpoint, layer, noisy)
     shape = traces[0].codes.shape
     unit, params = coder_unit(block, bundle, shape)
     name = f"{toplevel_name(block)}_{layer.replace('.', '_')}_{shape[1]}x{shape[2]}x{shape[0]}"
@@ -163,6 +174,54 @@ def measure_coder(config, noisy, workdir, seeds=(1,)):
     return result
 
 
+def measure_layer(config, workdir, seeds=(1,)):
+    """A whole codec layer (``CodecLayer``) on two noisy photographs, every internal stream compared, then
+    placed: the row to set beside WCC's (bench/results/layer.json, measured the same way)."""
+    checkpoint, layer, size = config
+    noisy = torch.cat([noisy_photograph(index, name, size)[0] for index, name in enumerate(PHOTOGRAPHS)])
+    bundle, codes, traces = codec_traces(checkpoint, layer, noisy)
+    _, height, width = codes[0].shape
+    params = dict(bundle=bundle, height=height, width=width)
+    unit = CodecLayer(**params)
+    name = f"codec_layer_{checkpoint}_{layer.replace('.', '_')}_{height}x{width}"
+    stem = workdir / name / "bundle" / "layer"
+    bundle.save(stem)
+    taps = {"sums": [t.sums for t in traces], "codes": [t.codes for t in traces],
+            "compressed": [t.stream.reshape(-1, 1) for t in traces], "decoded": [t.codes for t in traces],
+            "accumulators": [t.accumulators for t in traces]}
+    progress(f"{name}: simulating {len(codes)} frame(s)")
+    started = time.monotonic()
+    report = run_block("CodecLayer", {**params, "bundle": str(stem)}, codes, [t.output for t in traces],
+                       workdir / name / "sim", target="ecp5", taps_expected=taps)
+    simulated = time.monotonic() - started
+    progress(f"{name}: synthesis and place-and-route")
+    top = toplevel_name("CodecLayer")
+    verilog_path = workdir / name / f"{top}.v"
+    verilog_path.write_text(emit_verilog(unit, top, unit.spec.header_parameters(), target="ecp5"))
+    resources = synthesize(verilog_path, top, workdir / name / "synth", clock_mhz=FMAX_TARGET_MHZ, seeds=seeds)
+    activations = bundle.channels_in * height * width
+    interval = report.get("cycles_per_frame")
+    result = {
+        "name": name, "block": "CodecLayer", "codec": bundle.codec, "model": checkpoint, "layer": layer,
+        "height": height, "width": width, "channels_in": bundle.channels_in, "components": bundle.components,
+        "channels_out": bundle.channels_out, "bit_a": bundle.bit_a, "pe": unit.pe, "lanes_in": unit.lanes_in,
+        "lanes_out": unit.lanes_out, "bit_exact": report["passed"],
+        "streams_compared": report.get("streams_compared"), "frames": len(codes),
+        "cycles_per_frame": interval, "cycle_bound": unit.cycle_bound, "stage_cycles": unit.stage_cycles,
+        "interval_over_bound": round(interval / unit.cycle_bound, 4) if interval else None,
+        "stream_bits": [int(t.stream_bits) for t in traces],
+        "bits_per_activation": round(float(np.mean([t.stream_bits for t in traces])) / activations, 3),
+        "simulation_seconds": round(simulated, 2),
+        **{k: v for k, v in resources.items() if k != "cells"}, "cells": resources["cells"],
+        "targets": {"fmax_200mhz": (resources["fmax_mhz"] or 0) >= FMAX_TARGET_MHZ,
+                    "interval_within_1_05_of_bound": bool(interval) and interval <= 1.05 * unit.cycle_bound},
+    }
+    progress(f"{name}: {resources['luts']} LUT, {resources['ffs']} FF, {resources['dsps']} DSP, {resources['brams']} "
+             f"BRAM, {resources['fmax_mhz']} MHz (seeds {resources['fmax_by_seed']}), {interval} cycles/frame "
+             f"(bound {unit.cycle_bound}), {result['bits_per_activation']} bits/activation")
+    return result
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "results" / "codecs.json")
@@ -175,6 +234,7 @@ def main(argv=None):
     seeds = range(1, args.seeds + 1)
     results = [measure(config, frames, args.workdir, seeds) for config in CONFIGS]
     results += [measure_coder(config, noisy, args.workdir, seeds) for config in CODER_CONFIGS]
+    results += [measure_layer(config, args.workdir, seeds) for config in LAYER_CONFIGS]
     write_summary(args.out, "codecs",
                   f"input codes of the shipped DCT-CM 50 % model's layers (ChannelDCT) and coefficient codes of the "
                   f"shipped TCI 25 % (Huffman) and DCT-CM 25 % (zero flags) models' on {' and '.join(PHOTOGRAPHS)} "

@@ -91,6 +91,7 @@ class GenerateOptions:
     target: str = "ecp5-85f"
     out: str | None = None
     network: bool = False
+    codec: str | None = None
 
     def __post_init__(self):
         object.__setattr__(self, "size", check_frame_size(self.size))
@@ -137,6 +138,12 @@ class GenerateOptions:
             except ValueError as error:
                 raise ValueError(f"config: {config}: {error}") from None
         options.update({key: value for key, value in given.items() if value is not None})
+        if options.get("codec"):
+            # A TCI or DCT-CM layer: its own transform and coder, none of a WCC layer's compressor options.
+            ignored = [name for name in ("bundle", "network", "lanes_in", "simd", "compressors") if options.get(name)]
+            if ignored:
+                raise ValueError(f"{', '.join(ignored)}: options of a WCC layer; --codec builds a TCI or DCT-CM "
+                                 "layer (its options: --checkpoint, --layer, --size, --image, --pe, --lanes-out)")
         if options.get("network"):
             # Every WCC layer of the checkpoint, calibrated on the training photographs: these would be ignored.
             ignored = [name for name in ("layer", "bundle", "image") if name in options]

@@ -243,11 +243,15 @@ def synthesize_generated(directory, *, target=None, clock_mhz=200.0, seeds=1, pr
     """Synthesize, place and route the layer (or the network, its engines side by side) generated in
     ``directory`` for ``target`` (default: the device it was generated for); write
     ``<directory>/synth/<target>/summary.json`` and return the summary."""
+    from .codec import is_codec, read_codec_manifest
     from .layer import atomic_directory, read_manifest, relocated
     from .network import is_network, read_network_manifest
 
     _check_clock(clock_mhz)  # before any work
-    manifest = read_network_manifest(directory)[0] if is_network(directory) else read_manifest(directory)
+    if is_codec(directory):
+        manifest = read_codec_manifest(directory)
+    else:
+        manifest = read_network_manifest(directory)[0] if is_network(directory) else read_manifest(directory)
     target = target or manifest["device"]
     chosen = device(target, choices=SYNTHESIS_DEVICES)
     if chosen.verilog_target != manifest["verilog_target"]:

@@ -290,6 +290,12 @@ def test_synth_refuses_a_device_the_layer_does_not_fit(generated, tmp_path):
     (["simulate", "{tmp}", "--coverage-frames", "-1"], "expected a non-negative integer, got -1"),
     (["simulate", "{tmp}", "--sim", "modelsim"], "invalid choice: 'modelsim'"),
     (["bitstream", "{tmp}"], "no manifest.json"),
+    (["generate", "--codec", "cap", "--out", "{tmp}/x"], "codec: a cap layer has no coder in hardware yet"),
+    (["generate", "--codec", "tci", "--simd", "4", "--out", "{tmp}/x"], "simd: options of a WCC layer; --codec"),
+    (["generate", "--codec", "zip", "--out", "{tmp}/x"], "invalid choice: 'zip'"),
+    (["generate", "--codec", "tci", "--layer", "blocks.0.depthwise", "--out", "{tmp}/x"],
+     "layer: 'blocks.0.depthwise' of "),
+    (["generate", "--codec", "dctcm", "--checkpoint", "{tmp}/absent.pt", "--out", "{tmp}/x"], "absent.pt"),
 ])
 def test_hardware_commands_bad_input_is_one_clear_line(tmp_path, args, message):
     done = _wccgen(*[arg.format(tmp=tmp_path) for arg in args])
@@ -387,3 +393,29 @@ def test_simulate_full_photograph_assembles_every_tile(tmp_path):
     assert done.returncode == 2
     assert ("height: the photograph's height must be a positive multiple of the layer's frame height 8, got 10"
             in done.stderr)
+
+
+@pytest.mark.parametrize("codec", ["tci", "dctcm"])
+def test_a_codec_layer_generates_simulates_bit_exact_and_refuses_an_edited_bundle(tmp_path, codec):
+    """`generate --codec`: the shipped model's first layer of that codec on 8x8 frames; `simulate` compares its
+    output and every internal stream on two photographs; a bundle edited afterwards is refused."""
+    out = tmp_path / codec
+    done = _wccgen("generate", "--codec", codec, "--size", "8x8", "--out", out, "--json")
+    assert done.returncode == 0, done.stderr
+    manifest = json.loads(done.stdout)
+    assert (manifest["kind"], manifest["codec"], manifest["layer"]["height"]) == ("codec", codec, 8)
+    assert (out / manifest["verilog"]).is_file() and manifest["cycles"]["bound"] >= 8 * 8 * 4
+    done = _wccgen("simulate", out, "--frames", "2", "--idle", "0.1", "--backpressure", "0.2", "--json")
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["bit_exact"] and summary["images"] == ["astronaut", "chelsea"]
+    assert {"sums", "codes", "compressed", "decoded", "accumulators", "output"} <= set(summary["streams_compared"])
+    assert 0 < summary["bits_per_activation"] < 8 and len(summary["compressed_bits"]) == 2
+    text = _wccgen("simulate", out, "--frames", "2")
+    assert text.returncode == 0 and f"through the {codec} layer" in text.stdout
+    bundle = out / manifest["bundle"]
+    data = json.loads(bundle.read_text())
+    data["coef_shift"] += 1
+    bundle.write_text(json.dumps(data))
+    done = _wccgen("simulate", out)
+    assert done.returncode == 2 and "changed since generate" in done.stderr and "Traceback" not in done.stderr

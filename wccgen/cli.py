@@ -54,8 +54,16 @@ def run_generate(args, progress):
 
     options = GenerateOptions.combine(args.config, **{key: getattr(args, key) for key in (
         "checkpoint", "layer", "bundle", "size", "image", "lanes_in", "pe", "simd", "lanes_out", "compressors",
-        "target", "out", "network")})
+        "target", "out", "network", "codec")})
     check_output_directory(options.out, args.force)  # before the model is loaded and calibrated
+    if options.codec:
+        from .gen.codec import generate_codec
+
+        manifest = generate_codec(options.codec, options.out, checkpoint=options.checkpoint, layer=options.layer,
+                                  size=options.size, image=options.image, pe=options.pe,
+                                  lanes_out=options.lanes_out, device=options.target, force=args.force,
+                                  progress=progress)
+        return {"command": "generate", "out": str(options.out), **manifest}
     if options.network:
         from .gen.network import generate_network
 
@@ -70,8 +78,18 @@ def run_generate(args, progress):
 
 
 def run_simulate(args, progress):
+    from .gen.codec import is_codec, simulate_codec
     from .gen.layer import simulate
     from .gen.network import is_network, simulate_network
+
+    if is_codec(args.dir):
+        given = [name for name, value in (("--full", args.full), ("--native", args.native or None),
+                                          ("--coverage-frames", args.coverage_frames)) if value is not None]
+        if given:
+            raise ValueError(f"{', '.join(given)}: options of a WCC layer; {args.dir} holds a TCI or DCT-CM layer")
+        return simulate_codec(args.dir, image=args.image, frames=args.frames or 3, seed=args.seed, idle=args.idle,
+                              backpressure=args.backpressure, waves=args.waves, simulator=args.sim,
+                              progress=progress)
 
     if is_network(args.dir):
         given = [name for name, value in (("--frames", args.frames), ("--waves", args.waves or None),
@@ -136,6 +154,7 @@ def build_parser():
     from . import __version__
     from .gen.devices import BOARDS, DEVICES, SYNTHESIS_DEVICES
     from .gen.rates import DEFAULT_RATES
+    from .golden.codec_bundle import CODECS
     from .golden.photographs import PHOTOGRAPHS
 
     parser = Parser(prog="wccgen", description="Hardware for CNN layers that keep their "
@@ -189,6 +208,9 @@ def build_parser():
     generate.add_argument("--bundle", default=None, help="a saved LayerBundle (its .json, .npz or stem) instead")
     generate.add_argument("--network", action="store_true", default=None,
                           help="every WCC layer of the checkpoint, and the network bundle between them")
+    generate.add_argument("--codec", default=None, choices=CODECS,
+                          help="a TCI or DCT-CM layer of a model of that codec (default checkpoint: the shipped "
+                               "25 %% one) instead of a WCC layer")
     generate.add_argument("--config", default=None, help="a JSON file of these options (command-line options win)")
     generate.add_argument("--size", type=SIZE, default=None, metavar="HxW", help="frame size (default 16x16)")
     generate.add_argument("--image", default=None, help="photograph (scikit-image name or image file) the output "

@@ -26,6 +26,8 @@ def print_rates_table(summary):
 def print_generate(summary):
     if summary.get("kind") == "network":
         return _print_network_generate(summary)
+    if summary.get("kind") == "codec":
+        return _print_codec_generate(summary)
     cfg = summary["parameters"]["config"]
     print(f"wrote {summary['out']}/{summary['verilog']} ({summary['device']}), the bundle, "
           f"{len(summary['memories']['files'])} memory files and manifest.json")
@@ -34,6 +36,30 @@ def print_generate(summary):
           f"{summary['parameters']['simd']}")
     print(f"  cycles per frame: bound {summary['cycles']['bound']} (slowest stage of "
           + ", ".join(f"{k} {v}" for k, v in summary["cycles"]["stages"].items()) + ")")
+
+def _print_codec_generate(summary):
+    layer = summary["layer"]
+    print(f"wrote {summary['out']}/{summary['verilog']} ({summary['device']}), the {summary['codec']} bundle and "
+          "manifest.json")
+    print(f"  layer: {layer['channels_in']} -> {layer['components']} coefficients -> {layer['channels_out']} "
+          f"channels, {layer['height']}x{layer['width']}, {layer['bit_a']}-bit codes; consumer PE {layer['pe']}")
+    print(f"  cycles per frame: bound {summary['cycles']['bound']} (slowest stage of "
+          + ", ".join(f"{k} {v}" for k, v in summary["cycles"]["stages"].items()) + f"); a coded frame is at most "
+          f"{summary['max_frame_bytes']} bytes")
+
+
+def _print_codec_simulate(summary):
+    verdict = "bit-exact" if summary["bit_exact"] else "MISMATCH"
+    print(f"{verdict}: {summary['frames']} frame(s) ({', '.join(summary['images'])}) through the {summary['codec']} "
+          f"layer, streams compared: {', '.join(summary['streams_compared'])}")
+    if summary["first_mismatch"]:
+        print(f"  first mismatch: {summary['first_mismatch']['message']}")
+    interval = summary["cycles"] if summary["cycles"] is not None else "not measured (too few frames)"
+    print(f"  cycles per frame {interval} (bound {summary['cycle_bound']}); coded frames "
+          f"{', '.join(map(str, summary['compressed_bits']))} bits, {summary['bits_per_activation']} bits per "
+          f"activation ({summary['uncompressed_bits']} uncompressed)")
+    print(f"  report: {summary['out']}/sim/summary.json")
+
 
 def _share(part):
     return f"{part['caught']}/{part['total']}"
@@ -69,6 +95,8 @@ def _print_network_simulate(summary):
 def print_simulate(summary):
     if summary.get("kind") == "network":
         return _print_network_simulate(summary)
+    if summary.get("kind") == "codec":
+        return _print_codec_simulate(summary)
     verdict = "bit-exact" if summary["bit_exact"] else "MISMATCH"
     print(f"{verdict}: {summary['frames']} frame(s) ({', '.join(summary['images'])}), streams compared: "
           f"{', '.join(summary['streams_compared'])}")
