@@ -38,11 +38,6 @@ class ZeroFlagDecoderSpec(ZeroFlagFrameSpec):
     """Parameters of a :class:`ZeroFlagDecoder` (see there), validated, and the facts derived from them."""
 
     @property
-    def flag_address_bits(self):
-        """Address bits of a bank of flag bytes."""
-        return max(1, (self.flag_bytes - 1).bit_length())
-
-    @property
     def code_buffer_bytes(self):
         """Depth of the queue of bytes holding code bits: while a frame's codes are decoded, its last code bytes
         and the next frame's flag bytes come in."""

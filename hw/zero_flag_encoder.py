@@ -12,7 +12,7 @@ from .frame_beat import frame_beat, word_beat
 from .output_queue import OutputQueue
 from .pipeline import RELAY, delay, wrapping_counter
 from .spec_component import SpecComponent
-from .zero_flag_frame import ZeroFlagFrameSpec
+from .zero_flag_frame import ZeroFlagFrameSpec, address_bits
 
 __all__ = ["ZeroFlagEncoder", "ZeroFlagEncoderSpec"]
 
@@ -20,10 +20,6 @@ __all__ = ["ZeroFlagEncoder", "ZeroFlagEncoderSpec"]
 BYTE = 8
 #: Frames the encoder holds: one taken in while the other leaves.
 BANKS = 2
-
-
-def _address_bits(depth):
-    return max(1, (depth - 1).bit_length())
 
 
 @dataclass(frozen=True)
@@ -37,14 +33,9 @@ class ZeroFlagEncoderSpec(ZeroFlagFrameSpec):
         return -(-(self.tail_flags + self.codes_per_frame * self.bits) // 8)
 
     @property
-    def flag_address_bits(self):
-        """Address bits of a bank of flag bytes."""
-        return _address_bits(self.flag_bytes)
-
-    @property
     def value_address_bits(self):
         """Address bits of a bank of code bytes."""
-        return _address_bits(self.value_bytes)
+        return address_bits(self.value_bytes)
 
     @property
     def latency(self):

@@ -6,10 +6,15 @@ from dataclasses import dataclass
 from ..spec.checks import check_bits, check_positive_int, set_validated
 from ..spec.fixed_point import symmetric_limit
 
-__all__ = ["MAX_CODE_BITS", "ZeroFlagFrameSpec"]
+__all__ = ["MAX_CODE_BITS", "ZeroFlagFrameSpec", "address_bits"]
 
 #: Widest code the blocks take: a code and the bits held over from the last byte fill at most one byte more.
 MAX_CODE_BITS = 8
+
+
+def address_bits(depth):
+    """Address bits of a memory bank of ``depth`` entries (at least one)."""
+    return max(1, (depth - 1).bit_length())
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,11 @@ class ZeroFlagFrameSpec:
     def tail_flags(self):
         """Flags in the last flag byte when it is not all flags (``codes_per_frame mod 8``), else 0."""
         return self.codes_per_frame % 8
+
+    @property
+    def flag_address_bits(self):
+        """Address bits of a bank of flag bytes."""
+        return address_bits(self.flag_bytes)
 
     @property
     def limit(self):

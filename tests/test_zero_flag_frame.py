@@ -21,6 +21,9 @@ def test_the_flags_and_the_longest_frame_are_those_of_the_stream(shape, bits):
     assert flags[:spec.codes_per_frame].all()
     assert stream.size == spec.max_frame_bytes == zero_flag_encode(-ones, bits).size
     assert zero_flag_encode(np.zeros(shape, dtype=int), bits).size == spec.flag_bytes
+    # A bank of flag bytes is addressed with the fewest bits that reach its last byte (at least one).
+    assert 1 << spec.flag_address_bits >= spec.flag_bytes > 1 << (spec.flag_address_bits - 1) or \
+        spec.flag_address_bits == 1 >= spec.flag_bytes - 1
     rng = np.random.default_rng(1)
     for _ in range(20):
         frame = rng.integers(-spec.limit, spec.limit + 1, shape)
