@@ -17,7 +17,7 @@ from .huffman_encoder import HuffmanEncoder, HuffmanEncoderSpec
 from .pointwise_mac import PointwiseMAC, PointwiseMACSpec
 from .requantizer import Requantizer, RequantizerSpec
 from .spec_component import SpecComponent
-from .stream_relay import StreamRelay
+from .stream_relay import relay_streams
 from .wcc_layer import Tap, TapSignature
 from .zero_flag_decoder import ZeroFlagDecoder, ZeroFlagDecoderSpec
 from .zero_flag_encoder import ZeroFlagEncoder, ZeroFlagEncoderSpec
@@ -213,17 +213,8 @@ class CodecLayer(SpecComponent):
         m.submodules.requantizer = requantizer = Requantizer(specs["requantizer"])
         coder_in, coder_out = (encoder.symbols, decoder.symbols) if self.bundle.codec == "tci" else \
             (encoder.codes, decoder.codes)
-        relays, watched = [], {}
-
-        def relay(source, sink, tap=None):
-            # Every stream between two blocks crosses a register slice: no handshake path spans two blocks.
-            part = StreamRelay(source.payload.shape())
-            m.submodules[f"relay{len(relays)}"] = part
-            relays.append(part)
-            wiring.connect(m, source, part.i)
-            wiring.connect(m, part.o, sink)
-            if tap is not None:
-                watched[tap] = source
+        watched = {}
+        relay = relay_streams(m, watched)
 
         wiring.connect(m, wiring.flipped(self.pixels), transform.codes)
         relay(transform.sums, coefficients.values, tap="sums")

@@ -4,7 +4,7 @@ from amaranth.hdl import Module, Signal
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
-__all__ = ["StreamRelay"]
+__all__ = ["StreamRelay", "relay_streams"]
 
 
 class StreamRelay(wiring.Component):
@@ -50,3 +50,21 @@ class StreamRelay(wiring.Component):
         with m.Elif(self.i.valid & ~skid_valid):
             m.d.sync += [skid_valid.eq(1), skid_payload.eq(self.i.payload)]
         return m
+
+
+def relay_streams(m, watched=None):
+    """A function ``relay(source, sink, tap=None)`` that joins two blocks' streams through a :class:`StreamRelay`
+    added to ``m`` (every stream between two blocks of a layer crosses a register slice: the blocks lie far
+    apart, and no handshake path spans two of them); with ``tap``, ``watched[tap]`` is the source stream, which
+    the layer's watch point of that name shows."""
+    count = [0]
+
+    def relay(source, sink, tap=None):
+        part = StreamRelay(source.payload.shape())
+        m.submodules[f"relay{count[0]}"] = part
+        count[0] += 1
+        wiring.connect(m, source, part.i)
+        wiring.connect(m, part.o, sink)
+        if tap is not None:
+            watched[tap] = source
+    return relay

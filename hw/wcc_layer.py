@@ -24,7 +24,7 @@ from .requantizer import Requantizer, RequantizerSpec
 from .scatter import ScatterSpec
 from .scatter_buffer import ScatterBuffer
 from .spec_component import SpecComponent
-from .stream_relay import StreamRelay
+from .stream_relay import relay_streams
 from .topk_selector import MAX_DIGIT_BITS
 from .unpacker import Unpacker, UnpackerSpec
 
@@ -357,18 +357,8 @@ class WccLayer(SpecComponent):
             m.d.sync += layer.eq(self.layer)
             m.d.comb += [block.layer.eq(layer) for block in (*compressors, mac, requantizer)]
 
-        relays, watched = [], {}
-
-        def relay(source, sink, tap=None):
-            # Every stream between two blocks crosses a register slice: the
-            # blocks lie far apart, and no handshake path spans two of them.
-            part = StreamRelay(source.payload.shape())
-            m.submodules[f"relay{len(relays)}"] = part
-            relays.append(part)
-            wiring.connect(m, source, part.i)
-            wiring.connect(m, part.o, sink)
-            if tap is not None:
-                watched[tap] = source
+        watched = {}
+        relay = relay_streams(m, watched)
 
         wiring.connect(m, wiring.flipped(self.pixels), forward.pixels)
         if len(compressors) == 1:
