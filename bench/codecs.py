@@ -39,6 +39,7 @@ from wccgen.hw.verilog import emit_verilog
 from wccgen.hw.zero_flag_decoder import ZeroFlagDecoder
 from wccgen.hw.zero_flag_encoder import ZeroFlagEncoder
 from wccgen.sim.harness import run_block, toplevel_name
+from wccgen.sim.layer_streams import codec_layer_expectation
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from haar import FMAX_TARGET_MHZ, add_seeds_argument, write_summary  # noqa: E402
@@ -114,10 +115,9 @@ def measure(config, frames, workdir, seeds=(1,)):
     return result
 
 
-def codec_traces(checkpoint, layer_name, noisy):
+def codec_inputs(checkpoint, layer_name, noisy):
     """The shipped model ``checkpoint``'s layer ``layer_name`` exported (calibrated, and its Huffman table built,
-    on the calibration photographs), its input codes on each image of ``noisy`` and the integer model's trace of
-    each."""
+    on the calibration photographs), and its input codes on each image of ``noisy``."""
     model, _, _ = load_checkpoint(default_checkpoint_dir() / f"{checkpoint}.pt")
     layer = dict(model.named_modules())[layer_name]
     assert isinstance(layer, ChannelCodecConv2d), layer_name
@@ -128,8 +128,7 @@ def codec_traces(checkpoint, layer_name, noisy):
         model(noisy)
     hook.remove()
     bundle = export_codec_layer(layer, output_scale=0.05, calibration=seen[0], name=layer_name)
-    codes = layer.input_quant.codes(layer.input_quant(seen[1])).to(torch.int64).numpy()
-    return bundle, list(codes), [codec_layer(frame, bundle) for frame in codes]
+    return bundle, list(layer.input_quant.codes(layer.input_quant(seen[1])).to(torch.int64).numpy())
 
 
 def coder_unit(block, bundle, shape):
@@ -144,7 +143,8 @@ def coder_unit(block, bundle, shape):
 
 def measure_coder(config, noisy, workdir, seeds=(1,)):
     block, checkpoint, layer = config
-    bundle, _, traces = codec_traces(checkpoint, layer, noisy)
+    bundle, codes = codec_inputs(checkpoint, layer, noisy)
+    traces = [codec_layer(frame, bundle) for frame in codes]
     shape = traces[0].codes.shape
     unit, params = coder_unit(block, bundle, shape)
     name = f"{toplevel_name(block)}_{layer.replace('.', '_')}_{shape[1]}x{shape[2]}x{shape[0]}"
@@ -179,19 +179,17 @@ def measure_layer(config, workdir, seeds=(1,)):
     placed: the row to set beside WCC's (bench/results/layer.json, measured the same way)."""
     checkpoint, layer, size = config
     noisy = torch.cat([noisy_photograph(index, name, size)[0] for index, name in enumerate(PHOTOGRAPHS)])
-    bundle, codes, traces = codec_traces(checkpoint, layer, noisy)
+    bundle, codes = codec_inputs(checkpoint, layer, noisy)
     _, height, width = codes[0].shape
     params = dict(bundle=bundle, height=height, width=width)
     unit = CodecLayer(**params)
     name = f"codec_layer_{checkpoint}_{layer.replace('.', '_')}_{height}x{width}"
     stem = workdir / name / "bundle" / "layer"
     bundle.save(stem)
-    taps = {"sums": [t.sums for t in traces], "codes": [t.codes for t in traces],
-            "compressed": [t.stream.reshape(-1, 1) for t in traces], "decoded": [t.codes for t in traces],
-            "accumulators": [t.accumulators for t in traces]}
+    traces, outputs, taps = codec_layer_expectation(bundle, codes)
     progress(f"{name}: simulating {len(codes)} frame(s)")
     started = time.monotonic()
-    report = run_block("CodecLayer", {**params, "bundle": str(stem)}, codes, [t.output for t in traces],
+    report = run_block("CodecLayer", {**params, "bundle": str(stem)}, codes, outputs,
                        workdir / name / "sim", target="ecp5", taps_expected=taps)
     simulated = time.monotonic() - started
     progress(f"{name}: synthesis and place-and-route")

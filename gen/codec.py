@@ -15,12 +15,12 @@ from pathlib import Path
 import numpy as np
 
 from ..golden.codec_bundle import CODECS, CodecBundle
-from ..golden.codec_layer import codec_layer
 from ..hw.codec_layer import CODERS, CodecLayer, CodecLayerSpec
 from ..hw.verilog import emit_verilog
 from . import devices
 from .layer import (ManifestError, _inside, _next_images, _recorded_parameters, atomic_directory,
-                    check_output_directory, check_simulation_options, layer_input)
+                    check_output_directory, check_simulation_options, layer_input, manifest_json,
+                    manifest_kind)
 from .options import check_frame_size
 
 __all__ = ["CODEC_TOP", "generate_codec", "is_codec", "read_codec_manifest", "simulate_codec"]
@@ -35,10 +35,7 @@ DEFAULT_CHECKPOINTS = {codec: f"{codec}25.pt" for codec in CODECS}
 
 def is_codec(out):
     """Whether ``out`` holds a generated TCI or DCT-CM layer (its manifest says so)."""
-    try:
-        return json.loads((Path(out) / "manifest.json").read_text()).get("kind") == "codec"
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError):
-        return False
+    return manifest_kind(out) == "codec"
 
 
 def _codec_module(checkpoint, layer_name, codec):
@@ -135,13 +132,7 @@ def generate_codec(codec, out, *, checkpoint=None, layer="blocks.0.expand", size
 def read_codec_manifest(out):
     """The manifest of a generated codec layer, checked against the files it names (a
     :class:`~wccgen.gen.layer.ManifestError` says which changed)."""
-    path = Path(out) / "manifest.json"
-    if not path.is_file():
-        raise ManifestError(f"{out}: no manifest.json; run `wccgen generate --codec CODEC --out {out}` first")
-    try:
-        manifest = json.loads(path.read_text())
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ManifestError(f"{path}: corrupt JSON: {error}") from None
+    path, manifest = manifest_json(out, "wccgen generate --codec CODEC")
     for key in ("manifest_version", "kind", "codec", "top", "verilog", "device", "verilog_target", "bundle",
                 "bundle_sha256", "source", "parameters"):
         if not isinstance(manifest, dict) or key not in manifest:
@@ -173,6 +164,7 @@ def simulate_codec(out, *, image=None, frames=3, seed=0, idle=0.0, backpressure=
     (``image`` first); compare its output and every internal stream with ``golden.codec_layer``. Writes
     ``<out>/sim/summary.json`` and returns the summary."""
     from ..sim.harness import run_block
+    from ..sim.layer_streams import codec_layer_expectation
 
     check_simulation_options(frames, idle, backpressure)
     manifest = read_codec_manifest(out)
@@ -186,15 +178,12 @@ def simulate_codec(out, *, image=None, frames=3, seed=0, idle=0.0, backpressure=
     images = _next_images(image or source["image"], frames)
     progress(f"the layer's input on {', '.join(images)} ({height}x{width}, noisy, seed {seed})")
     inputs = [_input_codes(model, module, name, height, width, seed)[0] for name in images]
-    traces = [codec_layer(codes, bundle) for codes in inputs]
-    taps = {"sums": [t.sums for t in traces], "codes": [t.codes for t in traces],
-            "compressed": [t.stream.reshape(-1, 1) for t in traces], "decoded": [t.codes for t in traces],
-            "accumulators": [t.accumulators for t in traces]}
+    traces, outputs, taps = codec_layer_expectation(bundle, inputs)
     params = {"bundle": str(bundle_path), "height": height, "width": width, "pe": parameters["pe"],
               "lanes_out": parameters["lanes_out"]}
     progress(f"simulating {frames} frame(s) of {manifest['verilog']}")
     started = time.monotonic()
-    report = run_block("CodecLayer", params, inputs, [t.output for t in traces], out / "sim", idle=idle,
+    report = run_block("CodecLayer", params, inputs, outputs, out / "sim", idle=idle,
                        backpressure=backpressure, seed=seed, taps_expected=taps, waves=waves,
                        verilog=out / manifest["verilog"], target=manifest["verilog_target"], simulator=simulator,
                        progress=progress)

@@ -387,6 +387,27 @@ def _recorded_parameters(verilog):
         return None
 
 
+def manifest_kind(out):
+    """The ``kind`` ``out``'s manifest.json names (``network``, ``codec``, ``engine``), None if it names none or
+    cannot be read."""
+    try:
+        return json.loads((Path(out) / "manifest.json").read_text()).get("kind")
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError):
+        return None
+
+
+def manifest_json(out, command):
+    """``(path, content)`` of ``out``'s manifest.json; a :class:`ManifestError` when it is missing (naming the
+    ``command`` that writes it) or not JSON."""
+    path = Path(out) / "manifest.json"
+    if not path.is_file():
+        raise ManifestError(f"{out}: no manifest.json; run `{command} --out {out}` first")
+    try:
+        return path, json.loads(path.read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ManifestError(f"{path}: corrupt JSON: {error}") from None
+
+
 def read_manifest(out):
     """The manifest of a generated directory, checked against the files it names.
 
@@ -395,16 +416,13 @@ def read_manifest(out):
     records the manifest's parameters. Otherwise a :class:`ManifestError`
     says which file changed since ``wccgen generate``.
     """
-    path = Path(out) / "manifest.json"
-    if not path.is_file():
-        raise ManifestError(f"{out}: no manifest.json; run `wccgen generate --out {out}` first")
-    try:
-        manifest = json.loads(path.read_text())
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ManifestError(f"{path}: corrupt JSON: {error}") from None
+    path, manifest = manifest_json(out, "wccgen generate")
     if isinstance(manifest, dict) and manifest.get("kind") == "network":
         raise ManifestError(f"{out}: holds a network of WCC layer engines; this command takes the directory of one "
                             "layer (`wccgen generate --layer NAME`)")
+    if isinstance(manifest, dict) and manifest.get("kind") == "codec":
+        raise ManifestError(f"{out}: holds a {manifest.get('codec')} layer (`wccgen generate --codec`); this command "
+                            "takes the directory of a WCC layer")
     if isinstance(manifest, dict) and manifest.get("kind") == "engine":
         raise ManifestError(f"{out}: holds an engine of a network; `wccgen simulate` and `wccgen synth` take the "
                             f"network's directory ({(Path(out) / '../..').resolve()})")

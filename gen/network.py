@@ -31,7 +31,7 @@ from ..hw.wcc_network import WccNetwork, WccNetworkSpec
 from . import devices
 from .options import check_frame_size, parse_size
 from .layer import (LAYER_PARAMETERS, TOP, ManifestError, _inside, _recorded_parameters, atomic_directory,
-                    check_output_directory, default_checkpoint, relocated)
+                    check_output_directory, default_checkpoint, manifest_kind, relocated)
 
 __all__ = ["DEFAULT_TILE", "NETWORK_MANIFEST_VERSION", "NETWORK_TOP", "balanced_array", "engine_groups",
            "generate_network", "is_network", "read_network_manifest", "simulate_network"]
@@ -223,11 +223,7 @@ def _generate_engine(out, name, layers, spec, device, verilog_target, progress):
 
 def is_network(out):
     """Whether ``out`` holds a generated network (its manifest says so)."""
-    path = Path(out) / "manifest.json"
-    try:
-        return json.loads(path.read_text()).get("kind") == "network"
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError):
-        return False
+    return manifest_kind(out) == "network"
 
 
 def read_network_manifest(out):

@@ -54,8 +54,7 @@ class BlockRAMQueue(wiring.Component):
         depth = self.depth
         m.submodules.ram = ram = BlockRAM(shape=self.shape, depth=depth)
         m.submodules.queue = queue = OutputQueue(self.shape, BlockRAM.LATENCY + 1)
-        m.d.comb += [self.r.valid.eq(queue.o.valid), self.r.payload.eq(queue.o.payload),
-                     queue.o.ready.eq(self.r.ready)]
+        wiring.connect(m, queue.o, wiring.flipped(self.r))
         write, issue = Signal(name="write"), Signal(name="issue")
         write_pointer, _ = wrapping_counter(m, write, depth, "write_pointer")
         read_pointer, _ = wrapping_counter(m, issue, depth, "read_pointer")

@@ -17,7 +17,7 @@ from .huffman_encoder import HuffmanEncoder, HuffmanEncoderSpec
 from .pointwise_mac import PointwiseMAC, PointwiseMACSpec
 from .requantizer import Requantizer, RequantizerSpec
 from .spec_component import SpecComponent
-from .stream_relay import relay_streams
+from .stream_relay import LayerRelays
 from .wcc_layer import Tap, TapSignature
 from .zero_flag_decoder import ZeroFlagDecoder, ZeroFlagDecoderSpec
 from .zero_flag_encoder import ZeroFlagEncoder, ZeroFlagEncoderSpec
@@ -213,8 +213,7 @@ class CodecLayer(SpecComponent):
         m.submodules.requantizer = requantizer = Requantizer(specs["requantizer"])
         coder_in, coder_out = (encoder.symbols, decoder.symbols) if self.bundle.codec == "tci" else \
             (encoder.codes, decoder.codes)
-        watched = {}
-        relay = relay_streams(m, watched)
+        relay = LayerRelays(m, self)
 
         wiring.connect(m, wiring.flipped(self.pixels), transform.codes)
         relay(transform.sums, coefficients.values, tap="sums")
@@ -225,8 +224,5 @@ class CodecLayer(SpecComponent):
         wiring.connect(m, requantizer.pixels, wiring.flipped(self.output))
         m.d.comb += [self.refused_frames.eq(decoder.refused_frames), self.last_error.eq(decoder.last_error)]
 
-        # Each watch point shows its stream's transfers (wires to the relays' inputs).
-        for tap in self.taps:
-            port, source = getattr(self, f"tap_{tap.name}"), watched[tap.name]
-            m.d.comb += [port.valid.eq(source.valid & source.ready), port.payload.eq(source.payload)]
+        assert relay.tapped == {tap.name for tap in self.taps}
         return m

@@ -4,7 +4,7 @@
 from dataclasses import dataclass
 
 from amaranth.hdl import C, Cat, Module, Mux, Signal, signed
-from amaranth.lib import stream
+from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from ..golden.huffman import ERRORS, ESCAPE
@@ -113,8 +113,7 @@ class HuffmanDecoder(SpecComponent):
         m = Module()
         spec, table = self.spec, self.table
         m.submodules.queue = queue = OutputQueue(self.symbols.payload.shape(), spec.latency)
-        m.d.comb += [self.symbols.valid.eq(queue.o.valid), self.symbols.payload.eq(queue.o.payload),
-                     queue.o.ready.eq(self.symbols.ready)]
+        wiring.connect(m, queue.o, wiring.flipped(self.symbols))
 
         size, window, count = spec.buffer_bits, spec.window, spec.symbols_per_frame
         buffer = Signal(size, name="buffer")  # stream bit i at bit i; the bits from `fill` up are 0

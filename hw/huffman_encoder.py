@@ -4,7 +4,7 @@
 from dataclasses import dataclass
 
 from amaranth.hdl import C, Cat, Module, Mux, Signal
-from amaranth.lib import stream
+from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from ..golden.huffman import ESCAPE
@@ -100,8 +100,7 @@ class HuffmanEncoder(SpecComponent):
         m = Module()
         spec, table = self.spec, self.table
         m.submodules.queue = queue = OutputQueue(self.stream.payload.shape(), spec.latency)
-        m.d.comb += [self.stream.valid.eq(queue.o.valid), self.stream.payload.eq(queue.o.payload),
-                     queue.o.ready.eq(self.stream.ready)]
+        wiring.connect(m, queue.o, wiring.flipped(self.stream))
         window, size = spec.window, spec.buffer_bits
 
         # The lookup: the symbol's bits in stream order and their count, held until the buffer takes them.

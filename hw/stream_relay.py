@@ -4,7 +4,7 @@ from amaranth.hdl import Module, Signal
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
-__all__ = ["StreamRelay", "relay_streams"]
+__all__ = ["LayerRelays", "StreamRelay"]
 
 
 class StreamRelay(wiring.Component):
@@ -52,19 +52,26 @@ class StreamRelay(wiring.Component):
         return m
 
 
-def relay_streams(m, watched=None):
-    """A function ``relay(source, sink, tap=None)`` that joins two blocks' streams through a :class:`StreamRelay`
-    added to ``m`` (every stream between two blocks of a layer crosses a register slice: the blocks lie far
-    apart, and no handshake path spans two of them); with ``tap``, ``watched[tap]`` is the source stream, which
-    the layer's watch point of that name shows."""
-    count = [0]
+class LayerRelays:
+    """Joins a layer's blocks, stream to stream, each through a :class:`StreamRelay` added to ``m``.
 
-    def relay(source, sink, tap=None):
+    Every stream between two blocks of a layer crosses a register slice: the
+    blocks lie far apart, and no handshake path spans two of them. A stream
+    joined with ``tap`` is also shown on the layer's watch point
+    ``tap_<tap>`` (its transfers: wires to the relay's input); ``tapped``
+    says which were.
+    """
+
+    def __init__(self, m, layer):
+        self.m, self.layer, self.tapped, self.count = m, layer, set(), 0
+
+    def __call__(self, source, sink, tap=None):
         part = StreamRelay(source.payload.shape())
-        m.submodules[f"relay{count[0]}"] = part
-        count[0] += 1
-        wiring.connect(m, source, part.i)
-        wiring.connect(m, part.o, sink)
+        self.m.submodules[f"relay{self.count}"] = part
+        self.count += 1
+        wiring.connect(self.m, source, part.i)
+        wiring.connect(self.m, part.o, sink)
         if tap is not None:
-            watched[tap] = source
-    return relay
+            port = getattr(self.layer, f"tap_{tap}")
+            self.m.d.comb += [port.valid.eq(source.valid & source.ready), port.payload.eq(source.payload)]
+            self.tapped.add(tap)

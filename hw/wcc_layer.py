@@ -24,7 +24,7 @@ from .requantizer import Requantizer, RequantizerSpec
 from .scatter import ScatterSpec
 from .scatter_buffer import ScatterBuffer
 from .spec_component import SpecComponent
-from .stream_relay import relay_streams
+from .stream_relay import LayerRelays
 from .topk_selector import MAX_DIGIT_BITS
 from .unpacker import Unpacker, UnpackerSpec
 
@@ -357,8 +357,7 @@ class WccLayer(SpecComponent):
             m.d.sync += layer.eq(self.layer)
             m.d.comb += [block.layer.eq(layer) for block in (*compressors, mac, requantizer)]
 
-        watched = {}
-        relay = relay_streams(m, watched)
+        relay = LayerRelays(m, self)
 
         wiring.connect(m, wiring.flipped(self.pixels), forward.pixels)
         if len(compressors) == 1:
@@ -394,9 +393,5 @@ class WccLayer(SpecComponent):
         wiring.connect(m, reader.code_read, unpacker.code_read)
         wiring.connect(m, reader.copy_write, scatter.copy_write)
 
-        # Each watch point shows its stream's transfers (wires to the relays' inputs).
-        assert set(watched) == {tap.name for tap in TAPS}
-        for tap in TAPS:
-            port, source = getattr(self, f"tap_{tap.name}"), watched[tap.name]
-            m.d.comb += [port.valid.eq(source.valid & source.ready), port.payload.eq(source.payload)]
+        assert relay.tapped == {tap.name for tap in TAPS}
         return m

@@ -4,7 +4,7 @@
 from dataclasses import dataclass
 
 from amaranth.hdl import Cat, Const, Module, Mux, Signal
-from amaranth.lib import data, stream
+from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from ..golden.zero_flag_coder import ERRORS
@@ -113,8 +113,7 @@ class ZeroFlagDecoder(SpecComponent):
                                                              spec.code_buffer_bytes)
         m.submodules.values = values = OutputQueue(data.StructLayout({"value": bits, "kind": 2}), VALUE_LATENCY)
         m.submodules.queue = queue = OutputQueue(self.codes.payload.shape(), 1)
-        m.d.comb += [self.codes.valid.eq(queue.o.valid), self.codes.payload.eq(queue.o.payload),
-                     queue.o.ready.eq(self.codes.ready)]
+        wiring.connect(m, queue.o, wiring.flipped(self.codes))
 
         # A bank of flags, from the input side to the extractor and the merger: taken by a frame (`busy`), its
         # flags in and counted (`ready`, with `nonzero` of them 1), cut short (`cut`), the frame ended with its

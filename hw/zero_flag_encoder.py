@@ -4,7 +4,7 @@
 from dataclasses import dataclass
 
 from amaranth.hdl import C, Cat, Module, Mux, Signal
-from amaranth.lib import stream
+from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from .block_ram import BlockRAM
@@ -101,8 +101,7 @@ class ZeroFlagEncoder(SpecComponent):
         m.submodules.flag_ram = flag_ram = BlockRAM(shape=BYTE, depth=BANKS << flag_address_bits)
         m.submodules.value_ram = value_ram = BlockRAM(shape=BYTE, depth=BANKS << value_address_bits)
         m.submodules.queue = queue = OutputQueue(self.stream.payload.shape(), spec.latency)
-        m.d.comb += [self.stream.valid.eq(queue.o.valid), self.stream.payload.eq(queue.o.payload),
-                     queue.o.ready.eq(self.stream.ready)]
+        wiring.connect(m, queue.o, wiring.flipped(self.stream))
 
         # A bank handed from the input side to the output side: its partial last byte, the stream byte that
         # byte is, and the frame's last stream byte. `busy`: the input side has filled it (or is finishing it);

@@ -1,9 +1,11 @@
-"""What each stream of a ``WccLayer`` must carry, from the integer model's trace of every frame."""
+"""What each stream of a ``WccLayer`` or a ``CodecLayer`` must carry, from the integer model's trace of every
+frame."""
 
+from ..golden.codec_layer import codec_layer
 from ..golden.wcc_layer import wcc_layer
 from .streams import bytes_to_words
 
-__all__ = ["layer_expectation"]
+__all__ = ["codec_layer_expectation", "layer_expectation"]
 
 
 def layer_expectation(layer, frames, index=0):
@@ -26,4 +28,20 @@ def layer_expectation(layer, frames, index=0):
         "scattered": [t.scattered for t in traces],
         "inverse": [t.inverse for t in traces],
     }
+    return traces, [t.output for t in traces], taps
+
+
+def codec_layer_expectation(bundle, frames):
+    """The integer model's run of ``frames`` through a TCI or DCT-CM layer of ``bundle``, as a ``CodecLayer``'s
+    streams carry it.
+
+    Returns
+    -------
+    (list of CodecTrace, list of numpy.ndarray, dict of str to list of numpy.ndarray)
+        The traces, the output frames, and the frames of each tap (``hw.codec_layer.codec_taps``).
+    """
+    traces = [codec_layer(frame, bundle) for frame in frames]
+    taps = {"sums": [t.sums for t in traces], "codes": [t.codes for t in traces],
+            "compressed": [t.stream.reshape(-1, 1) for t in traces], "decoded": [t.codes for t in traces],
+            "accumulators": [t.accumulators for t in traces]}
     return traces, [t.output for t in traces], taps

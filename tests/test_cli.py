@@ -413,6 +413,8 @@ def test_a_codec_layer_generates_simulates_bit_exact_and_refuses_an_edited_bundl
     assert 0 < summary["bits_per_activation"] < 8 and len(summary["compressed_bits"]) == 2
     text = _wccgen("simulate", out, "--frames", "2")
     assert text.returncode == 0 and f"through the {codec} layer" in text.stdout
+    done = _wccgen("bitstream", out)  # a command of WCC layers only
+    assert done.returncode == 2 and f"holds a {codec} layer (`wccgen generate --codec`)" in done.stderr
     bundle = out / manifest["bundle"]
     data = json.loads(bundle.read_text())
     data["coef_shift"] += 1

@@ -20,6 +20,7 @@ from wccgen.golden.huffman import coded_bits
 from wccgen.golden.unpacker import StreamError
 from wccgen.hw.codec_layer import CodecLayer
 from wccgen.sim.harness import run_block
+from wccgen.sim.layer_streams import codec_layer_expectation
 
 CASES = [(codec, rate, bits) for codec in ("tci", "dctcm", "cap") for rate, bits in ((1.0, 8), (0.25, 4))]
 
@@ -196,13 +197,9 @@ def simulate_codec_layer(tmp_path, bundle, frames, **options):
     """The layer for ``frames`` (input codes ``(C, H, W)``) against ``codec_layer``, every tap compared."""
     stem = tmp_path / "bundle" / "layer"
     bundle.save(stem)
-    traces = [codec_layer(frame, bundle) for frame in frames]
-    taps = {"sums": [t.sums for t in traces], "codes": [t.codes for t in traces],
-            "compressed": [t.stream.reshape(-1, 1) for t in traces], "decoded": [t.codes for t in traces],
-            "accumulators": [t.accumulators for t in traces]}
+    _, outputs, taps = codec_layer_expectation(bundle, frames)
     params = {"bundle": str(stem), "height": frames[0].shape[1], "width": frames[0].shape[2]}
-    return run_block("CodecLayer", params, frames, [t.output for t in traces], tmp_path / "sim", taps_expected=taps,
-                     **options)
+    return run_block("CodecLayer", params, frames, outputs, tmp_path / "sim", taps_expected=taps, **options)
 
 
 @pytest.mark.parametrize("checkpoint", ["tci25", "dctcm25"])

@@ -23,6 +23,7 @@ def run_decoder(tmp_path, streams, bits, shape=SHAPE, **options):
 
 
 def random_codes(seed, count, bits, zeros, shape=SHAPE):
+    """``count`` frames of ``bits``-bit codes, a fraction ``zeros`` of them 0 (of ``SHAPE`` by default)."""
     return helpers.random_codes(seed, count, bits, zeros, shape)
 
 

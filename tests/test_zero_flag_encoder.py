@@ -26,6 +26,7 @@ def run_encoder(tmp_path, frames, bits, shape=None, expected=None, **options):
 
 
 def random_codes(seed, count, bits, zeros, shape=SHAPE):
+    """``count`` frames of ``bits``-bit codes, a fraction ``zeros`` of them 0 (of ``SHAPE`` by default)."""
     return helpers.random_codes(seed, count, bits, zeros, shape)
 
 
