@@ -19,8 +19,7 @@ from ..hw.codec_layer import CODERS, CodecLayer, CodecLayerSpec
 from ..hw.verilog import emit_verilog
 from . import devices
 from .layer import (ManifestError, _inside, _next_images, _recorded_parameters, atomic_directory,
-                    check_output_directory, check_simulation_options, layer_input, manifest_json,
-                    manifest_kind)
+                    check_output_directory, check_simulation_options, layer_input, manifest_json, manifest_kind)
 from .options import check_frame_size
 
 __all__ = ["CODEC_TOP", "generate_codec", "is_codec", "read_codec_manifest", "simulate_codec"]

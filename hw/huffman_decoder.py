@@ -172,7 +172,8 @@ class HuffmanDecoder(SpecComponent):
         m.d.comb += shifted.eq(_one_hot_or([(select, merged >> bits) for select, bits in takes], size))
         taken = Signal(range(window + 1), name="taken")
         m.d.comb += taken.eq(_one_hot_or([(select, C(bits, len(taken))) for select, bits in takes], len(taken)))
-        m.d.sync += [buffer.eq(Mux(symbol, shifted, merged)), fill.eq(fill + Mux(store, BYTE, 0) - Mux(symbol, taken, 0))]
+        m.d.sync += [buffer.eq(Mux(symbol, shifted, merged)),
+                     fill.eq(fill + Mux(store, BYTE, 0) - Mux(symbol, taken, 0))]
         with m.If(self.stream.valid & self.stream.ready & beat.last):
             m.d.sync += ended.eq(1)
         with m.If(symbol | zero):
