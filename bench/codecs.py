@@ -8,9 +8,10 @@ with placer seeds 1..N (``--seeds``, default 3), the fastest reported with
 every seed's Fmax. The blocks are DCT-CM's channel DCT, TCI's Huffman encoder
 and decoder (on the TCI 25 % model's coefficient codes; the table is built from
 them on the noisy training photographs, ``golden.network_export.calibration_images``)
-and DCT-CM's zero-flag encoder and decoder (on the DCT-CM 25 % model's); then
-the whole TCI and DCT-CM layers (``CodecLayer``) on 16x16 crops, every internal
-stream compared, as bench/layer.py measures WCC's.
+DCT-CM's zero-flag encoder and decoder (on the DCT-CM 25 % model's) and CAP's
+fixed-width encoder and decoder (on the CAP 25 % model's); then the whole TCI,
+DCT-CM and CAP layers (``CodecLayer``) on 16x16 crops, every internal stream
+compared, as bench/layer.py measures WCC's.
 """
 
 import argparse
@@ -32,12 +33,8 @@ from wccgen.golden.codec_layer import codec_layer
 from wccgen.golden.evaluation import noisy_photograph
 from wccgen.golden.network_export import calibration_images
 from wccgen.hw.channel_dct import ChannelDCT
-from wccgen.hw.codec_layer import CodecLayer
-from wccgen.hw.huffman_decoder import HuffmanDecoder
-from wccgen.hw.huffman_encoder import HuffmanEncoder
+from wccgen.hw.codec_layer import CODERS, CodecLayer
 from wccgen.hw.verilog import emit_verilog
-from wccgen.hw.zero_flag_decoder import ZeroFlagDecoder
-from wccgen.hw.zero_flag_encoder import ZeroFlagEncoder
 from wccgen.sim.harness import run_block, toplevel_name
 from wccgen.sim.layer_streams import codec_layer_expectation
 
@@ -59,6 +56,8 @@ CODER_CONFIGS = [
     ("HuffmanDecoder", "tci25", "blocks.0.expand"),
     ("ZeroFlagEncoder", "dctcm25", "blocks.0.expand"),
     ("ZeroFlagDecoder", "dctcm25", "blocks.0.expand"),
+    ("FixedWidthEncoder", "cap25", "blocks.0.expand"),
+    ("FixedWidthDecoder", "cap25", "blocks.0.expand"),
 ]
 
 
@@ -66,6 +65,7 @@ LAYER_CONFIGS = [
     # shipped model, layer, photograph crop (the layer's frame; WCC's rows in layer.json are 16x16 too)
     ("tci25", "blocks.0.expand", 16),
     ("dctcm25", "blocks.0.expand", 16),
+    ("cap25", "blocks.0.expand", 16),
 ]
 
 
@@ -134,11 +134,14 @@ def codec_inputs(checkpoint, layer_name, noisy):
 def coder_unit(block, bundle, shape):
     """``(unit, params)``: the coder ``block`` for frames of ``shape`` in ``bundle``'s format."""
     components, height, width = shape
-    if block.startswith("Huffman"):
+    encoder, _, decoder, _ = CODERS[bundle.codec]
+    unit = encoder if block == encoder.__name__ else decoder
+    assert block == unit.__name__, (block, bundle.codec)
+    if bundle.codec == "tci":
         params = dict(table=dataclasses.asdict(bundle.huffman), channels=components, height=height, width=width)
-        return (HuffmanEncoder if block == "HuffmanEncoder" else HuffmanDecoder)(**params), params
-    params = dict(components=components, height=height, width=width, bits=bundle.bit_a)
-    return (ZeroFlagEncoder if block == "ZeroFlagEncoder" else ZeroFlagDecoder)(**params), params
+    else:
+        params = dict(components=components, height=height, width=width, bits=bundle.bit_a)
+    return unit(**params), params
 
 
 def measure_coder(config, noisy, workdir, seeds=(1,)):
@@ -235,7 +238,7 @@ def main(argv=None):
     results += [measure_layer(config, args.workdir, seeds) for config in LAYER_CONFIGS]
     write_summary(args.out, "codecs",
                   f"input codes of the shipped DCT-CM 50 % model's layers (ChannelDCT) and coefficient codes of the "
-                  f"shipped TCI 25 % (Huffman) and DCT-CM 25 % (zero flags) models' on {' and '.join(PHOTOGRAPHS)} "
+                  f"shipped TCI 25 % (Huffman), DCT-CM 25 % (zero flags) and CAP 25 % (fixed width) models' on {' and '.join(PHOTOGRAPHS)} "
                   f"(central {CROP}x{CROP}, seeded noise)",
                   {"fmax_mhz_min": FMAX_TARGET_MHZ, "cycles_per_frame": "beats (symbols) per frame"}, results)
     progress(f"wrote {args.out}")

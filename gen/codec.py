@@ -86,9 +86,6 @@ def generate_codec(codec, out, *, checkpoint=None, layer="blocks.0.expand", size
 
     if codec not in CODECS:
         raise ValueError(f"codec: must be one of {', '.join(CODECS)}, got {codec!r}")
-    if codec not in CODERS:
-        raise ValueError(f"codec: a {codec} layer has no coder in hardware yet (codecs with one: "
-                         f"{', '.join(CODERS)})")
     height, width = check_frame_size(size)
     verilog_target = devices.device(device).verilog_target
     out = check_output_directory(out, force)

@@ -1,4 +1,4 @@
-"""The coding format of CAP: every coefficient code at its fixed width (blocks ``FixedWidthPacker``/``Unpacker``).
+"""CAP's coding format: each coefficient code at its fixed width (blocks ``FixedWidthEncoder``/``FixedWidthDecoder``).
 
 A frame of ``k`` codes per pixel is written pixel by pixel in raster order,
 the codes of a pixel together, each ``bits`` wide in two's complement, LSB
@@ -15,7 +15,12 @@ from ..spec.checks import check_bits, check_positive_int
 from ..spec.fixed_point import as_int64, symmetric_limit
 from .unpacker import StreamError
 
-__all__ = ["code_bits", "code_values", "fixed_width_decode", "fixed_width_encode", "frame_codes", "stream_bytes"]
+__all__ = ["ERRORS", "code_bits", "code_values", "fixed_width_decode", "fixed_width_decode_flagged",
+           "fixed_width_encode", "frame_codes", "stream_bytes"]
+
+#: What is wrong with a refused frame, by the code the hardware decoders of CAP's and DCT-CM's formats report
+#: (0: nothing).
+ERRORS = {"cut": 1, "corrupt_value": 2, "over_long": 3, "padding": 4}
 
 
 def frame_codes(codes, bits):
@@ -85,3 +90,43 @@ def fixed_width_decode(stream, components, height, width, bits):
         raise StreamError(f"stream: corrupt code {int(values[bad[0]])} at pixel {pixel}, row {row}; codes lie in "
                           f"[-{limit}, {limit}]")
     return values.reshape(pixels, components).T.reshape(components, height, width).copy()
+
+
+def fixed_width_decode_flagged(stream, components, height, width, bits):
+    """What the hardware decoder makes of one frame's bytes, good or not: ``(codes, kind)``.
+
+    The codes are read in stream order; the first thing wrong refuses the
+    frame: the frame's bytes end before a code's last bit (``cut``), a code
+    is ``-2**(bits-1)`` (``corrupt_value``), bytes remain after the one
+    holding the last code (``over_long``), or a padding bit is set
+    (``padding``). The code where a cut or a corrupt value is met and every
+    code after it are 0, as the hardware emits them. A frame is refused
+    exactly when :func:`fixed_width_decode` raises.
+
+    Returns
+    -------
+    (numpy.ndarray of int64, shape (components, height, width), str or None)
+        The codes and the kind of error (a key of :data:`ERRORS`), None for a
+        good frame.
+    """
+    components = check_positive_int(components, "components")
+    pixels = check_positive_int(height, "height") * check_positive_int(width, "width")
+    bits = check_bits(bits, "bits")
+    stream = stream_bytes(stream)
+    count = components * pixels
+    bitstream = np.unpackbits(stream, bitorder="little")
+    whole = min(count, bitstream.size // bits)  # codes whose bits all came
+    flat = np.zeros(count, dtype=np.int64)
+    flat[:whole] = code_values(bitstream[:whole * bits], bits)
+    kind = None
+    bad = np.flatnonzero(flat[:whole] < -symmetric_limit(bits))
+    if bad.size:
+        whole, kind = int(bad[0]), "corrupt_value"
+    elif whole < count:
+        kind = "cut"
+    elif stream.size > -(-count * bits // 8):
+        kind = "over_long"
+    elif np.any(bitstream[count * bits:]):
+        kind = "padding"
+    flat[whole:] = 0
+    return flat.reshape(pixels, components).T.reshape(components, height, width).copy(), kind

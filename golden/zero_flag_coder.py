@@ -1,4 +1,4 @@
-"""The coding format of DCT-CM: zero flags, then the non-zero codes (blocks ``ZeroFlagPacker``/``ZeroFlagUnpacker``).
+"""The coding format of DCT-CM: zero flags, then the non-zero codes (blocks ``ZeroFlagEncoder``/``ZeroFlagDecoder``).
 
 The layout is WCC's compressed stream (:func:`~wccgen.golden.packer.pack`)
 with one channel: a frame of ``k`` coefficient codes per pixel becomes
@@ -19,14 +19,11 @@ import numpy as np
 
 from ..spec.checks import check_bits, check_positive_int
 from ..spec.fixed_point import symmetric_limit
-from .fixed_width_coder import code_bits, code_values, frame_codes, stream_bytes
+from .fixed_width_coder import ERRORS, code_bits, code_values, frame_codes, stream_bytes
 from .unpacker import StreamError
 
 __all__ = ["ERRORS", "StreamError", "zero_flag_bits", "zero_flag_decode", "zero_flag_decode_flagged",
            "zero_flag_encode"]
-
-#: What is wrong with a refused frame, by the code the hardware decoder reports (0: nothing).
-ERRORS = {"cut": 1, "corrupt_value": 2, "over_long": 3, "padding": 4}
 
 
 def zero_flag_bits(codes, bits):

@@ -1,4 +1,4 @@
-"""A whole TCI or DCT-CM layer: pixels in, the coded stream between, requantized pixels out (golden:
+"""A whole TCI, DCT-CM or CAP layer: pixels in, the coded stream between, requantized pixels out (golden:
 ``golden.codec_layer.codec_layer``)."""
 
 from dataclasses import dataclass
@@ -11,6 +11,8 @@ from amaranth.lib.wiring import In, Out
 from ..golden.codec_bundle import CodecBundle
 from ..spec.checks import check_positive_int, set_validated
 from ..spec.fixed_point import symmetric_limit
+from .fixed_width_decoder import FixedWidthDecoder, FixedWidthDecoderSpec
+from .fixed_width_encoder import FixedWidthEncoder, FixedWidthEncoderSpec
 from .frame_beat import frame_beat
 from .huffman_decoder import HuffmanDecoder, HuffmanDecoderSpec
 from .huffman_encoder import HuffmanEncoder, HuffmanEncoderSpec
@@ -24,10 +26,11 @@ from .zero_flag_encoder import ZeroFlagEncoder, ZeroFlagEncoderSpec
 
 __all__ = ["CODERS", "CodecLayer", "CodecLayerSpec", "codec_taps"]
 
-#: The coder and decoder blocks of each codec that has them, with their specs.
+#: The coder and decoder blocks of each codec, with their specs.
 CODERS = {
     "tci": (HuffmanEncoder, HuffmanEncoderSpec, HuffmanDecoder, HuffmanDecoderSpec),
     "dctcm": (ZeroFlagEncoder, ZeroFlagEncoderSpec, ZeroFlagDecoder, ZeroFlagDecoderSpec),
+    "cap": (FixedWidthEncoder, FixedWidthEncoderSpec, FixedWidthDecoder, FixedWidthDecoderSpec),
 }
 
 
@@ -69,9 +72,6 @@ class CodecLayerSpec:
         bundle = self.bundle
         if not isinstance(bundle, CodecBundle):
             raise TypeError(f"bundle: must be a CodecBundle, got {type(bundle).__name__}")
-        if bundle.codec not in CODERS:
-            raise ValueError(f"bundle: a {bundle.codec} layer has no coder in hardware yet (codecs with one: "
-                             f"{', '.join(CODERS)})")
         set_validated(self, height=check_positive_int(self.height, "height"),
                       width=check_positive_int(self.width, "width"))
         k, channels_in, channels_out = bundle.components, bundle.channels_in, bundle.channels_out
@@ -151,13 +151,14 @@ class CodecLayerSpec:
 
 
 class CodecLayer(SpecComponent):
-    """A whole TCI or DCT-CM layer, bit-exact against ``golden.codec_layer.codec_layer``.
+    """A whole TCI, DCT-CM or CAP layer, bit-exact against ``golden.codec_layer.codec_layer``.
 
     A frame of ``channels_in x height x width`` input codes (``lanes_in``
     channels per beat, position after position) goes through the channel
     transform (the bundle's fixed-point rows on a ``PointwiseMAC``), the
     coefficient ``Requantizer``, the codec's coder (``HuffmanEncoder`` for
-    TCI, ``ZeroFlagEncoder`` for DCT-CM) and decoder, the consumer's folded
+    TCI, ``ZeroFlagEncoder`` for DCT-CM, ``FixedWidthEncoder`` for CAP) and
+    decoder, the consumer's folded
     weights on a second ``PointwiseMAC`` and the output ``Requantizer``.
     Each block takes the ``components`` codes of a position in
     ``components`` cycles, so the coder's one code per cycle sets the pace.
@@ -168,7 +169,7 @@ class CodecLayer(SpecComponent):
     Parameters
     ----------
     bundle : CodecBundle
-        The layer (a TCI or DCT-CM bundle).
+        The layer (a TCI, DCT-CM or CAP bundle).
     height, width : int
         The frame's positions.
     pe : int, optional

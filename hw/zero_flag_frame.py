@@ -1,24 +1,15 @@
-"""What a zero-flag encoder and decoder of DCT-CM's frames share: the frame's shape, the code width and the facts
-of both."""
+"""What a zero-flag encoder and decoder of DCT-CM's frames share: the facts of the format's frames."""
 
 from dataclasses import dataclass
+from typing import ClassVar
 
-from ..spec.checks import check_bits, check_positive_int, set_validated
-from ..spec.fixed_point import symmetric_limit
+from .code_frame import MAX_CODE_BITS, CodeFrameSpec, address_bits
 
 __all__ = ["MAX_CODE_BITS", "ZeroFlagFrameSpec", "address_bits"]
 
-#: Widest code the blocks take: a code and the bits held over from the last byte fill at most one byte more.
-MAX_CODE_BITS = 8
-
-
-def address_bits(depth):
-    """Address bits of a memory bank of ``depth`` entries (at least one)."""
-    return max(1, (depth - 1).bit_length())
-
 
 @dataclass(frozen=True)
-class ZeroFlagFrameSpec:
+class ZeroFlagFrameSpec(CodeFrameSpec):
     """The shape of a frame of coefficient codes in DCT-CM's zero-flag format (``golden.zero_flag_coder``).
 
     Parameters
@@ -30,24 +21,7 @@ class ZeroFlagFrameSpec:
         Width of a code, 2 to :data:`MAX_CODE_BITS`.
     """
 
-    components: int
-    height: int
-    width: int
-    bits: int
-
-    def __post_init__(self):
-        set_validated(self, bits=check_bits(self.bits, "bits"), **{
-            name: check_positive_int(getattr(self, name), name) for name in ("components", "height", "width")})
-        if self.bits > MAX_CODE_BITS:
-            raise ValueError(f"bits: the zero-flag blocks take codes of at most {MAX_CODE_BITS} bits, got {self.bits}")
-
-    #: Codes per beat of the code stream (the testbench's frames carry ``lanes`` components per beat).
-    lanes = 1
-
-    @property
-    def codes_per_frame(self):
-        """Codes of one frame: every position's ``components`` codes."""
-        return self.components * self.height * self.width
+    blocks: ClassVar[str] = "zero-flag"
 
     @property
     def flag_bytes(self):
@@ -63,11 +37,6 @@ class ZeroFlagFrameSpec:
     def flag_address_bits(self):
         """Address bits of a bank of flag bytes."""
         return address_bits(self.flag_bytes)
-
-    @property
-    def limit(self):
-        """Largest magnitude of a code, ``Q = 2**(bits - 1) - 1``."""
-        return symmetric_limit(self.bits)
 
     @property
     def max_frame_bytes(self):

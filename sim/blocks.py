@@ -11,6 +11,8 @@ from ..hw.channel_dct import ChannelDCT
 from ..hw.codec_layer import CodecLayer
 from ..hw.compressor import Compressor
 from ..hw.decompressor import Decompressor
+from ..hw.fixed_width_decoder import FixedWidthDecoder
+from ..hw.fixed_width_encoder import FixedWidthEncoder
 from ..hw.haar_forward import HaarForward
 from ..hw.haar_inverse import HaarInverse
 from ..hw.huffman_decoder import HuffmanDecoder
@@ -20,7 +22,7 @@ from ..hw.requantizer import Requantizer
 from ..hw.wcc_layer import WccLayer, signature_taps
 from ..hw.zero_flag_decoder import ZeroFlagDecoder
 from ..hw.zero_flag_encoder import ZeroFlagEncoder
-from .streams import FrameStream, HuffmanByteStream, VectorStream, WordStream, ZeroFlagByteStream
+from .streams import FixedWidthByteStream, FrameStream, HuffmanByteStream, VectorStream, WordStream, ZeroFlagByteStream
 
 __all__ = ["BLOCKS", "BlockSpec", "Tap", "signature_watch_points"]
 
@@ -37,7 +39,8 @@ class Tap:
 
 #: How the beats of a watched stream make a frame, by the tap's ``framing``.
 FRAMINGS = {"frame": FrameStream, "vectors": VectorStream, "words": lambda lanes: WordStream(),
-            "tci_bytes": lambda lanes: HuffmanByteStream(), "dctcm_bytes": lambda lanes: ZeroFlagByteStream()}
+            "tci_bytes": lambda lanes: HuffmanByteStream(), "dctcm_bytes": lambda lanes: ZeroFlagByteStream(),
+            "cap_bytes": lambda lanes: FixedWidthByteStream()}
 
 
 def signature_watch_points(signature):
@@ -97,6 +100,10 @@ BLOCKS = {
     "Compressor": BlockSpec(Compressor, source="coefficients", sink="compressed", sink_stream=WordStream()),
     "Decompressor": BlockSpec(Decompressor, source="compressed", sink="coefficients", source_stream=WordStream(),
                               status=("refused_frames",)),
+    "FixedWidthDecoder": BlockSpec(FixedWidthDecoder, source="stream", sink="codes", source_stream=WordStream(),
+                                   status=("refused_frames", "last_error")),
+    "FixedWidthEncoder": BlockSpec(FixedWidthEncoder, source="codes", sink="stream",
+                                   sink_stream=FixedWidthByteStream(), status=("miscounted_frames",)),
     "HuffmanDecoder": BlockSpec(HuffmanDecoder, source="stream", sink="symbols", source_stream=WordStream(),
                                 status=("refused_frames", "last_error")),
     "HuffmanEncoder": BlockSpec(HuffmanEncoder, source="symbols", sink="stream", sink_stream=HuffmanByteStream(),

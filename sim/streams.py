@@ -15,7 +15,7 @@ from ..golden.huffman import decode, symbol_lengths
 from .compare import frame_mismatch
 from .frames import beats_to_frame, frame_to_beats
 
-__all__ = ["ByteStream", "FrameStream", "HuffmanByteStream", "VectorStream", "WordStream", "ZeroFlagByteStream", "bytes_to_words",
+__all__ = ["ByteStream", "FixedWidthByteStream", "FrameStream", "HuffmanByteStream", "VectorStream", "WordStream", "ZeroFlagByteStream", "bytes_to_words",
            "words_to_bytes"]
 
 
@@ -193,3 +193,17 @@ class ZeroFlagByteStream(ByteStream):
         return (dict(field=field, code=code, position=position, component=component),
                 f"{field} of code #{code}, position {position} (row {position // facts.width}, col "
                 f"{position % facts.width}), component {component}")
+
+
+class FixedWidthByteStream(ByteStream):
+    """A frame of fixed-width codes as bytes; a difference is named by the code whose bits hold it (its position
+    and component)."""
+
+    def locate(self, bit, want_bits, facts):
+        code = bit // facts.bits
+        if code >= facts.codes_per_frame:
+            return {"field": "padding"}, "padding after the last code"
+        position, component = divmod(code, facts.components)
+        return (dict(field="code", code=code, position=position, component=component),
+                f"code #{code}, position {position} (row {position // facts.width}, col {position % facts.width}), "
+                f"component {component}")

@@ -1,11 +1,12 @@
-"""CAP's fixed-width format against a bit-by-bit writer, with every cut and corruption refused."""
+"""CAP's fixed-width format against a bit-by-bit writer, with every cut and corruption refused; the hardware
+decoder's model of bad frames against the decoder that raises and a code-by-code reading."""
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from wccgen.golden.fixed_width_coder import fixed_width_decode, fixed_width_encode
+from wccgen.golden.fixed_width_coder import ERRORS, fixed_width_decode, fixed_width_decode_flagged, fixed_width_encode
 from wccgen.golden.unpacker import StreamError
 
 
@@ -42,3 +43,70 @@ def test_cut_long_and_corrupt_streams_are_refused():
     minus_four[0] |= 0x04  # the first code becomes -4, outside [-3, 3]
     with pytest.raises(StreamError, match="corrupt code -4 at pixel 0"):
         fixed_width_decode(minus_four, 1, 1, 3, 3)
+
+
+def random_frame(k, height, width, bits, seed):
+    limit = (1 << (bits - 1)) - 1
+    return np.random.default_rng(seed).integers(-limit, limit + 1, size=(k, height, width))
+
+
+def stream_order(codes):
+    return codes.reshape(codes.shape[0], -1).T.ravel()
+
+
+def test_the_flagged_decoder_refuses_exactly_the_frames_the_decoder_refuses():
+    """Every cut, an appended byte and every flipped bit of a few frames: refused (with a kind) exactly when
+    fixed_width_decode raises, and the same codes when it does not."""
+    for seed, (shape, bits) in enumerate([((3, 2, 3), 6), ((2, 2, 2), 4), ((1, 3, 3), 3), ((2, 1, 3), 8)]):
+        codes = random_frame(*shape, bits, seed)
+        stream = fixed_width_encode(codes, bits)
+        variants = [stream[:size] for size in range(len(stream))] + [np.append(stream, 0).astype(np.uint8)]
+        for bit in range(len(stream) * 8):
+            flipped = stream.copy()
+            flipped[bit // 8] ^= 1 << (bit % 8)
+            variants.append(flipped)
+        refused = 0
+        for variant in variants:
+            decoded, kind = fixed_width_decode_flagged(variant, *shape, bits)
+            try:
+                expected = fixed_width_decode(variant, *shape, bits)
+            except StreamError:
+                assert kind in ERRORS
+                refused += 1
+            else:
+                assert kind is None
+                np.testing.assert_array_equal(decoded, expected)
+        assert refused > len(stream)  # every cut and the appended byte at least
+        decoded, kind = fixed_width_decode_flagged(stream, *shape, bits)
+        assert kind is None and np.array_equal(decoded, codes)
+
+
+def test_a_cut_or_corrupt_frame_keeps_the_codes_before_the_fault():
+    """Cut after each byte: the codes whose bits all came, zeros from the first incomplete one. A code of -Q-1:
+    the codes before it, zeros from it on, named corrupt even when the frame is cut later."""
+    bits, shape = 5, (2, 3, 3)
+    codes = random_frame(*shape, bits, 11)
+    stream = fixed_width_encode(codes, bits)
+    order = stream_order(codes)
+    for size in range(len(stream)):
+        decoded, kind = fixed_width_decode_flagged(stream[:size], *shape, bits)
+        assert kind == "cut"
+        expected = [int(order[i]) if (i + 1) * bits <= size * 8 else 0 for i in range(order.size)]
+        assert stream_order(decoded).tolist() == expected
+    bitstream = np.unpackbits(stream, bitorder="little")
+    bitstream[4 * bits:5 * bits] = [0, 0, 0, 0, 1]  # code #4 becomes -16
+    corrupt = np.packbits(bitstream, bitorder="little")
+    for variant in (corrupt, corrupt[:-2]):
+        decoded, kind = fixed_width_decode_flagged(variant, *shape, bits)
+        assert kind == "corrupt_value"
+        assert stream_order(decoded).tolist() == order[:4].tolist() + [0] * (order.size - 4)
+
+
+def test_an_over_long_or_badly_padded_frame_keeps_its_codes():
+    codes = np.array([[[3, -2, 1]]])
+    stream = fixed_width_encode(codes, 3)  # 9 bits: two bytes, 7 padding bits
+    padded = stream.copy()
+    padded[1] |= 0x80
+    for variant, name in ((np.append(stream, 0).astype(np.uint8), "over_long"), (padded, "padding")):
+        decoded, kind = fixed_width_decode_flagged(variant, 1, 1, 3, 3)
+        assert kind == name and np.array_equal(decoded, codes)

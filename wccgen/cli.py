@@ -209,7 +209,7 @@ def build_parser():
     generate.add_argument("--network", action="store_true", default=None,
                           help="every WCC layer of the checkpoint, and the network bundle between them")
     generate.add_argument("--codec", default=None, choices=CODECS,
-                          help="a TCI or DCT-CM layer of a model of that codec (default checkpoint: the shipped "
+                          help="a TCI, DCT-CM or CAP layer of a model of that codec (default checkpoint: the shipped "
                                "25 %% one) instead of a WCC layer")
     generate.add_argument("--config", default=None, help="a JSON file of these options (command-line options win)")
     generate.add_argument("--size", type=SIZE, default=None, metavar="HxW", help="frame size (default 16x16)")
