@@ -107,24 +107,28 @@ class FixedWidthDecoder(SpecComponent):
         at_first = Signal(name="at_first", init=1)
         decoding = Signal(name="decoding")  # a code is read from the bits held
         m.d.comb += decoding.eq(emit & ~zeroing)
-        after = Signal.like(fill, name="after")  # the fill once the code leaves
-        m.d.comb += after.eq(Mux(decoding, fill_minus, fill))
-        room = Signal(name="room")  # a byte fits beside the bits left
-        m.d.comb += room.eq(Mux(decoding, minus_low, fill_low))
+        # Whether a byte fits beside the bits left depends on whether a code leaves; so does where it lands. Both
+        # cases are worked out from registers, and the choice between them comes last.
+        fits = Signal(name="fits")
+        m.d.comb += fits.eq(Mux(decoding, minus_low, fill_low))
         dropping = Signal(name="dropping")  # the frame's bytes are all in, or no longer read
         m.d.comb += [dropping.eq(full | zeroing),
-                     self.stream.ready.eq(~ended & (dropping | room))]
+                     self.stream.ready.eq(~ended & (dropping | fits))]
         arrives = Signal(name="arrives")
         m.d.comb += arrives.eq(self.stream.valid & self.stream.ready)
-        takes = Signal(name="takes")
-        m.d.comb += takes.eq(arrives & ~dropping)
         beat = self.stream.payload
-
-        shifted = Signal.like(held, name="shifted")
-        m.d.comb += shifted.eq(Mux(decoding, held >> bits, held))
+        offered = Signal(name="offered")  # a byte of the frame is there to be taken, if it fits
+        m.d.comb += offered.eq(self.stream.valid & ~ended & ~dropping)
+        takes, takes_leaving, takes_staying = Signal(name="takes"), Signal(name="takes_leaving"), \
+            Signal(name="takes_staying")
+        m.d.comb += [takes_leaving.eq(offered & minus_low), takes_staying.eq(offered & fill_low),
+                     takes.eq(Mux(decoding, takes_leaving, takes_staying))]
+        leaving, staying = Signal.like(held, name="leaving"), Signal.like(held, name="staying")
+        m.d.comb += [leaving.eq((held >> bits) | Mux(takes_leaving, beat.data << fill_minus[:3], 0)),
+                     staying.eq(held | Mux(takes_staying, beat.data << fill[:3], 0))]
         new_fill = Signal.like(fill, name="new_fill")
-        m.d.comb += new_fill.eq(Mux(takes, after + BYTE, after))
-        m.d.sync += [held.eq(Mux(takes, shifted | (beat.data << after[:3]), shifted)), fill.eq(new_fill),
+        m.d.comb += new_fill.eq(Mux(decoding, fill_minus, fill) + Mux(takes, BYTE, 0))
+        m.d.sync += [held.eq(Mux(decoding, leaving, staying)), fill.eq(new_fill),
                      fill_minus.eq(new_fill - bits), has_code.eq(new_fill >= bits), fill_low.eq(new_fill < BYTE),
                      minus_low.eq(new_fill < BYTE + bits)]
         with m.If(takes):
