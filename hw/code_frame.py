@@ -4,10 +4,13 @@ frames."""
 from dataclasses import dataclass
 from typing import ClassVar
 
+from amaranth.hdl import Mux, Signal
+
 from ..spec.checks import check_bits, check_positive_int, set_validated
 from ..spec.fixed_point import symmetric_limit
+from .pipeline import wrapping_counter
 
-__all__ = ["MAX_CODE_BITS", "CodeFrameSpec", "FixedWidthFrameSpec", "address_bits"]
+__all__ = ["MAX_CODE_BITS", "CodeFrameSpec", "FixedWidthFrameSpec", "address_bits", "counted_codes"]
 
 #: Widest code the coders take: a code and the bits held over from the last byte fill at most one byte more.
 MAX_CODE_BITS = 8
@@ -16,6 +19,50 @@ MAX_CODE_BITS = 8
 def address_bits(depth):
     """Address bits of a memory bank of ``depth`` entries (at least one)."""
     return max(1, (depth - 1).bit_length())
+
+
+def counted_codes(m, codes, count, open_, miscounted_frames):
+    """The codes a coder takes from the stream ``codes``: exactly ``count`` per frame, whatever its ``last`` says.
+
+    A frame whose ``last`` comes early is completed with zero codes, the
+    codes of a longer one are dropped after ``count`` up to its ``last``;
+    either adds one to ``miscounted_frames`` (a cycle later: the counter
+    stays off the path from ``ready``). A code is taken only while
+    ``open_`` (the coder's room for it) is high; ``codes.ready`` is driven
+    here.
+
+    Returns
+    -------
+    (Signal, Signal, Signal, Signal)
+        ``taken`` (a code enters the coder this cycle), its index in the
+        frame, the flag that it is the frame's last, and its bits (0 for a
+        completing zero).
+    """
+    filling = Signal(name="filling")  # the frame's `last` came early: zero codes complete it
+    dropping = Signal(name="dropping")  # the frame is complete: its codes are dropped up to its `last`
+    beat = codes.payload
+    m.d.comb += codes.ready.eq(dropping | (open_ & ~filling))
+    taken = Signal(name="taken")
+    m.d.comb += taken.eq((codes.valid & codes.ready & ~dropping) | (filling & open_))
+    index, end = wrapping_counter(m, taken, count, "index")
+    sent_last = Signal(name="sent_last")
+    m.d.comb += sent_last.eq(codes.valid & codes.ready & beat.last)
+    miscounted = Signal(name="miscounted")
+    m.d.sync += miscounted.eq(0)
+    with m.If(taken):
+        with m.If(end):
+            m.d.sync += filling.eq(0)
+            with m.If(~filling & ~sent_last):
+                m.d.sync += [dropping.eq(1), miscounted.eq(1)]
+        with m.Elif(sent_last):
+            m.d.sync += [filling.eq(1), miscounted.eq(1)]
+    with m.If(dropping & sent_last):
+        m.d.sync += dropping.eq(0)
+    with m.If(miscounted):
+        m.d.sync += miscounted_frames.eq(miscounted_frames + 1)
+    value = Signal(len(beat.data[0]), name="value")  # the code's bits
+    m.d.comb += value.eq(Mux(filling, 0, beat.data[0]))
+    return taken, index, end, value
 
 
 @dataclass(frozen=True)

@@ -7,10 +7,9 @@ from amaranth.hdl import Module, Mux, Signal
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from .code_frame import FixedWidthFrameSpec
+from .code_frame import FixedWidthFrameSpec, counted_codes
 from .frame_beat import frame_beat, word_beat
 from .output_queue import OutputQueue
-from .pipeline import wrapping_counter
 from .spec_component import SpecComponent
 
 __all__ = ["FixedWidthEncoder", "FixedWidthEncoderSpec"]
@@ -91,38 +90,17 @@ class FixedWidthEncoder(SpecComponent):
         m.submodules.queue = queue = OutputQueue(self.stream.payload.shape(), self.LATENCY)
         wiring.connect(m, queue.o, wiring.flipped(self.stream))
 
-        # Which code is taken: a sent one, a zero completing a short frame; a long one's extra codes dropped.
-        filling = Signal(name="filling")  # the frame's `last` came early: zero codes complete it
-        dropping = Signal(name="dropping")  # the frame is complete: its codes are dropped up to its `last`
         flushing = Signal(name="flushing")  # the frame's last byte waits for its own cycle
-        beat = self.codes.payload
-        open_ = Signal(name="open")  # a code may enter: room for its byte, no frame's last byte waiting
-        m.d.comb += [open_.eq(queue.room & ~flushing),
-                     self.codes.ready.eq(dropping | (open_ & ~filling))]
-        taken = Signal(name="taken")
-        m.d.comb += taken.eq((self.codes.valid & self.codes.ready & ~dropping) | (filling & open_))
-        _, end = wrapping_counter(m, taken, count, "index")  # the frame's last code
-        sent_last = Signal(name="sent_last")
-        m.d.comb += sent_last.eq(self.codes.valid & self.codes.ready & beat.last)
-        with m.If(taken):
-            with m.If(end):
-                m.d.sync += filling.eq(0)
-                with m.If(~filling & ~sent_last):
-                    m.d.sync += [dropping.eq(1), self.miscounted_frames.eq(self.miscounted_frames + 1)]
-            with m.Elif(sent_last):
-                m.d.sync += [filling.eq(1), self.miscounted_frames.eq(self.miscounted_frames + 1)]
-        with m.If(dropping & sent_last):
-            m.d.sync += dropping.eq(0)
+        taken, _, end, sent = counted_codes(m, self.codes, count, queue.room & ~flushing,
+                                            self.miscounted_frames)
 
         # The packing: `held` has `fill` bits (fewer than a byte); a code goes above them. Whether it completes a
         # byte depends on the fill alone, so it is a register (`fill_near`) decided with the fill.
         held = Signal(BYTE, name="held")
         fill = Signal(3, name="fill")
         fill_near = Signal(name="fill_near", init=bits == BYTE)
-        code = Signal(bits, name="code")
-        m.d.comb += code.eq(Mux(filling, 0, beat.data[0]))
         packed = Signal(2 * BYTE - 1, name="packed")
-        m.d.comb += packed.eq(held | (code << fill))
+        m.d.comb += packed.eq(held | (sent << fill))
         next_fill = Signal(3, name="next_fill")
         m.d.comb += next_fill.eq(fill + bits)
         first = Signal(name="first", init=1)  # the next byte pushed is a frame's first

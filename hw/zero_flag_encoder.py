@@ -10,8 +10,9 @@ from amaranth.lib.wiring import In, Out
 from .block_ram import BlockRAM
 from .frame_beat import frame_beat, word_beat
 from .output_queue import OutputQueue
-from .pipeline import RELAY, delay, wrapping_counter
+from .pipeline import RELAY, delay
 from .spec_component import SpecComponent
+from .code_frame import counted_codes
 from .zero_flag_frame import ZeroFlagFrameSpec, address_bits
 
 __all__ = ["ZeroFlagEncoder", "ZeroFlagEncoderSpec"]
@@ -113,28 +114,13 @@ class ZeroFlagEncoder(SpecComponent):
         last_at = [Signal(range(frame_bytes), name=f"last_at{b}") for b in range(BANKS)]
         single = [Signal(name=f"single{b}") for b in range(BANKS)]  # the frame is one byte
 
-        # The input side, first stage: which code enters which bank, a short frame completed, a long one cut.
+        # The input side, first stage: which code enters which bank.
         in_bank = Signal(name="in_bank")
-        filling = Signal(name="filling")  # the frame's `last` came early: zero codes complete it
-        dropping = Signal(name="dropping")  # the frame is complete: its codes are dropped up to its `last`
-        beat = self.codes.payload
         free = Signal(name="free")
-        m.d.comb += [free.eq(~busy.bit_select(in_bank, 1)),
-                     self.codes.ready.eq(dropping | (free & ~filling))]
-        taken = Signal(name="taken")  # a code enters the bank (a sent one, or a zero completing a short frame)
-        m.d.comb += taken.eq((self.codes.valid & self.codes.ready & ~dropping) | (filling & free))
-        index, end = wrapping_counter(m, taken, count, "index")  # the code's place in its frame, and the last
-        sent_last = Signal(name="sent_last")
-        m.d.comb += sent_last.eq(self.codes.valid & self.codes.ready & beat.last)
-        with m.If(taken):
-            with m.If(end):
-                m.d.sync += [in_bank.eq(~in_bank), filling.eq(0), busy.bit_select(in_bank, 1).eq(1)]
-                with m.If(~filling & ~sent_last):
-                    m.d.sync += [dropping.eq(1), self.miscounted_frames.eq(self.miscounted_frames + 1)]
-            with m.Elif(sent_last):
-                m.d.sync += [filling.eq(1), self.miscounted_frames.eq(self.miscounted_frames + 1)]
-        with m.If(dropping & sent_last):
-            m.d.sync += dropping.eq(0)
+        m.d.comb += free.eq(~busy.bit_select(in_bank, 1))
+        taken, index, end, sent = counted_codes(m, self.codes, count, free, self.miscounted_frames)
+        with m.If(taken & end):
+            m.d.sync += [in_bank.eq(~in_bank), busy.bit_select(in_bank, 1).eq(1)]
         # Second stage, a cycle later: flags into bytes; non-zero codes packed into the bytes after the whole flag
         # bytes, from bit `tail` of the first.
         entering = Signal(name="entering")
@@ -144,8 +130,6 @@ class ZeroFlagEncoder(SpecComponent):
         closes = Signal(name="closes")  # the frame's last code
         bank = Signal(name="bank")
         flag = Signal(name="flag")  # the code is not 0
-        sent = Signal.like(code, name="sent")
-        m.d.comb += sent.eq(Mux(filling, 0, beat.data[0]))
         flag_bit = Signal(name="flag_bit", attrs=RELAY)  # the same, for the flag bytes
         m.d.sync += [entering.eq(taken), code.eq(sent), flag.eq(sent.any()), flag_bit.eq(sent.any()),
                      position.eq(index[:3]),
