@@ -8,11 +8,11 @@ from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from .block_ram import BlockRAM
+from .code_frame import counted_codes
 from .frame_beat import frame_beat, word_beat
 from .output_queue import OutputQueue
 from .pipeline import RELAY, delay
 from .spec_component import SpecComponent
-from .code_frame import counted_codes
 from .zero_flag_frame import ZeroFlagFrameSpec, address_bits
 
 __all__ = ["ZeroFlagEncoder", "ZeroFlagEncoderSpec"]

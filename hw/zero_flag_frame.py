@@ -10,16 +10,8 @@ __all__ = ["MAX_CODE_BITS", "ZeroFlagFrameSpec", "address_bits"]
 
 @dataclass(frozen=True)
 class ZeroFlagFrameSpec(CodeFrameSpec):
-    """The shape of a frame of coefficient codes in DCT-CM's zero-flag format (``golden.zero_flag_coder``).
-
-    Parameters
-    ----------
-    components, height, width : int
-        The shape of a frame of codes, sent position after position, the
-        components of each.
-    bits : int
-        Width of a code, 2 to :data:`MAX_CODE_BITS`.
-    """
+    """A frame of coefficient codes in DCT-CM's zero-flag format (``golden.zero_flag_coder``); its parameters are
+    those of :class:`~wccgen.hw.code_frame.CodeFrameSpec`."""
 
     blocks: ClassVar[str] = "zero-flag"
 

@@ -327,3 +327,29 @@ def random_codes(seed, count, bits, zeros, shape):
     rng = np.random.default_rng(seed)
     limit = (1 << (bits - 1)) - 1
     return [np.where(rng.random(shape) < zeros, 0, rng.integers(-limit, limit + 1, shape)) for _ in range(count)]
+
+
+def flagged_agrees_with_decoder(decode, decode_flagged, errors, stream, shape, bits):
+    """Every cut of a good frame's ``stream``, the stream with a byte appended and with each bit flipped: the
+    flagged decoder names a kind (a key of ``errors``) exactly when ``decode`` raises ``StreamError``, and gives
+    its codes when it does not. Returns how many variants were refused."""
+    from wccgen.golden.unpacker import StreamError
+
+    variants = [stream[:size] for size in range(len(stream))] + [np.append(stream, 0).astype(np.uint8)]
+    for bit in range(len(stream) * 8):
+        flipped = stream.copy()
+        flipped[bit // 8] ^= 1 << (bit % 8)
+        variants.append(flipped)
+    refused = 0
+    for variant in variants:
+        decoded, kind = decode_flagged(variant, *shape, bits)
+        try:
+            expected = decode(variant, *shape, bits)
+        except StreamError:
+            assert kind in errors
+            refused += 1
+        else:
+            assert kind is None
+            np.testing.assert_array_equal(decoded, expected)
+    assert refused > len(stream)  # every cut and the appended byte at least
+    return refused
