@@ -1,5 +1,5 @@
-"""What the coders of coefficient codes share: a frame's shape and code width, and the facts of CAP's fixed-width
-frames."""
+"""What the coders of coefficient codes share: a frame's shape and code width, the guard that takes exactly a
+frame's codes, and the facts of CAP's fixed-width frames."""
 
 from dataclasses import dataclass
 from typing import ClassVar
