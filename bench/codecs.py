@@ -238,8 +238,8 @@ def main(argv=None):
     results += [measure_layer(config, args.workdir, seeds) for config in LAYER_CONFIGS]
     write_summary(args.out, "codecs",
                   f"input codes of the shipped DCT-CM 50 % model's layers (ChannelDCT) and coefficient codes of the "
-                  f"shipped TCI 25 % (Huffman), DCT-CM 25 % (zero flags) and CAP 25 % (fixed width) models' on {' and '.join(PHOTOGRAPHS)} "
-                  f"(central {CROP}x{CROP}, seeded noise)",
+                  f"shipped TCI 25 % (Huffman), DCT-CM 25 % (zero flags) and CAP 25 % (fixed width) models' on "
+                  f"{' and '.join(PHOTOGRAPHS)} (central {CROP}x{CROP}, seeded noise)",
                   {"fmax_mhz_min": FMAX_TARGET_MHZ, "cycles_per_frame": "beats (symbols) per frame"}, results)
     progress(f"wrote {args.out}")
     return 0 if all(r["bit_exact"] for r in results) else 1

@@ -15,8 +15,8 @@ from ..golden.huffman import decode, symbol_lengths
 from .compare import frame_mismatch
 from .frames import beats_to_frame, frame_to_beats
 
-__all__ = ["ByteStream", "FixedWidthByteStream", "FrameStream", "HuffmanByteStream", "VectorStream", "WordStream", "ZeroFlagByteStream", "bytes_to_words",
-           "words_to_bytes"]
+__all__ = ["ByteStream", "FixedWidthByteStream", "FrameStream", "HuffmanByteStream", "VectorStream", "WordStream",
+           "ZeroFlagByteStream", "bytes_to_words", "words_to_bytes"]
 
 
 class FrameStream:

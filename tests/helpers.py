@@ -353,3 +353,29 @@ def flagged_agrees_with_decoder(decode, decode_flagged, errors, stream, shape, b
             np.testing.assert_array_equal(decoded, expected)
     assert refused > len(stream)  # every cut and the appended byte at least
     return refused
+
+
+def stream_order(codes):
+    """A frame of codes ``(k, H, W)`` in the order a coder takes them: position after position, the components of
+    each."""
+    return np.asarray(codes).reshape(codes.shape[0], -1).T.ravel()
+
+
+def as_frame(flat, shape):
+    """Codes in stream order as a frame of ``shape`` ``(k, H, W)`` (the inverse of :func:`stream_order`)."""
+    components, height, width = shape
+    return np.asarray(flat).reshape(height * width, components).T.reshape(shape)
+
+
+def wrong_length_frames(bits, shape, zeros=0.1):
+    """Frames of a coder of ``shape`` sent with a frame too short and one too long between good ones, and the
+    frames the coder must make of them: the short one completed with zero codes, the long one cut after its
+    count."""
+    components, height, width = shape
+    good = random_codes(5, 1, bits, zeros, shape)[0]
+    short = random_codes(6, 1, bits, zeros, (components, height, width - 2))[0]
+    long = random_codes(7, 1, bits, zeros, (components, height, width + 2))[0]
+    count = int(np.prod(shape))
+    completed = as_frame(np.concatenate([stream_order(short), np.zeros(count - short.size, dtype=int)]), shape)
+    cut = as_frame(stream_order(long)[:count], shape)
+    return [good, short, good, long, good], [good, completed, good, cut, good]

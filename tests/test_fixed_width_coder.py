@@ -3,7 +3,7 @@ decoder's model of bad frames against the decoder that raises and a code-by-code
 
 import numpy as np
 import pytest
-from helpers import flagged_agrees_with_decoder
+from helpers import flagged_agrees_with_decoder, stream_order
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -49,10 +49,6 @@ def test_cut_long_and_corrupt_streams_are_refused():
 def random_frame(k, height, width, bits, seed):
     limit = (1 << (bits - 1)) - 1
     return np.random.default_rng(seed).integers(-limit, limit + 1, size=(k, height, width))
-
-
-def stream_order(codes):
-    return codes.reshape(codes.shape[0], -1).T.ravel()
 
 
 def test_the_flagged_decoder_refuses_exactly_the_frames_the_decoder_refuses():

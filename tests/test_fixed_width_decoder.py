@@ -98,7 +98,8 @@ def test_the_first_of_two_errors_is_named(tmp_path):
     good = fixed_width_encode(frames[1], bits)
     corrupt = wrong("negative_limit", fixed_width_encode(frames[0], bits), bits)
     padded = wrong("padding", corrupt, bits)
-    sent = [corrupt[:-2], np.append(corrupt, 7).astype(np.uint8), padded, np.append(wrong("padding", good, bits), 0).astype(np.uint8)]
+    sent = [corrupt[:-2], np.append(corrupt, 7).astype(np.uint8), padded,
+            np.append(wrong("padding", good, bits), 0).astype(np.uint8)]
     kinds = [fixed_width_decode_flagged(s, *SHAPE, bits)[1] for s in sent]
     assert kinds == ["corrupt_value"] * 3 + ["over_long"]
     report = run_decoder(tmp_path, [x for s in sent for x in (s, good)], bits, backpressure=0.2, seed=4)

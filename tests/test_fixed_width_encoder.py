@@ -6,7 +6,7 @@ real CAP coefficient codes of the shipped model, with idle and backpressure."""
 import helpers
 import numpy as np
 import pytest
-from helpers import assert_exact, real_codec_frame, verilog_that_lints
+from helpers import assert_exact, real_codec_frame, verilog_that_lints, wrong_length_frames
 
 from wccgen.golden.fixed_width_coder import fixed_width_encode
 from wccgen.hw.fixed_width_encoder import FixedWidthEncoder, FixedWidthEncoderSpec
@@ -60,25 +60,11 @@ def test_extremes_and_frame_ends_of_every_kind(tmp_path, shape, bits, flushes):
     assert_exact(report)
 
 
-def stream_order(frame):
-    return np.asarray(frame).reshape(frame.shape[0], -1).T.ravel()
-
-
-def as_frame(flat, shape):
-    components, height, width = shape
-    return np.asarray(flat).reshape(height * width, components).T.reshape(shape)
-
-
 def test_a_frame_of_another_length_is_completed_or_cut_and_counted(tmp_path):
     """A short frame is completed with zero codes, a long one cut after its count: both decode to a frame of
     the encoder's shape, each is counted, and the frames after them are unaffected."""
-    good, short, long = random_codes(5, 1, 6)[0], random_codes(6, 1, 6, shape=(3, 4, 3))[0], \
-        random_codes(7, 1, 6, shape=(3, 4, 7))[0]
-    count = np.prod(SHAPE)
-    completed = as_frame(np.concatenate([stream_order(short), np.zeros(count - short.size, dtype=int)]), SHAPE)
-    cut = as_frame(stream_order(long)[:count], SHAPE)
-    frames = [good, short, good, long, good]
-    expected = [fixed_width_encode(frame, 6) for frame in (good, completed, good, cut, good)]
+    frames, made = wrong_length_frames(6, SHAPE)
+    expected = [fixed_width_encode(frame, 6) for frame in made]
     report = run_encoder(tmp_path, frames, 6, shape=SHAPE, expected=expected, idle=0.2, backpressure=0.2, seed=3)
     assert_exact(report)
     assert report["status"] == {"miscounted_frames": 2}

@@ -3,7 +3,7 @@ decoder makes of a bad frame against the decoder that raises and a reading of th
 
 import numpy as np
 import pytest
-from helpers import flagged_agrees_with_decoder
+from helpers import flagged_agrees_with_decoder, stream_order
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -24,8 +24,8 @@ def written_bit_by_bit(codes, bits):
     return bytes(sum(bit << i for i, bit in enumerate(out[n:n + 8])) for n in range(0, len(out), 8))
 
 
-frames = st.tuples(st.integers(1, 4), st.integers(1, 3), st.integers(1, 4), st.integers(2, 9), st.integers(0, 2**32 - 1),
-                   st.floats(0.0, 1.0))
+frames = st.tuples(st.integers(1, 4), st.integers(1, 3), st.integers(1, 4), st.integers(2, 9),
+                   st.integers(0, 2**32 - 1), st.floats(0.0, 1.0))
 
 
 def random_frame(k, height, width, bits, seed, zeros):
@@ -78,10 +78,6 @@ def test_corrupt_streams_are_refused():
 def test_out_of_range_codes_are_refused():
     with pytest.raises(ValueError, match=r"codes: must lie in \[-7, 7\]"):
         zero_flag_encode(np.full((1, 1, 1), 8), 4)
-
-
-def stream_order(codes):
-    return codes.reshape(codes.shape[0], -1).T.ravel()
 
 
 def test_the_flagged_decoder_refuses_exactly_the_frames_the_decoder_refuses():

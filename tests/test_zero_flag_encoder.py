@@ -6,7 +6,7 @@ backpressure."""
 import helpers
 import numpy as np
 import pytest
-from helpers import assert_exact, real_codec_frame, verilog_that_lints
+from helpers import assert_exact, real_codec_frame, stream_order, verilog_that_lints, wrong_length_frames
 
 from wccgen.golden.zero_flag_coder import zero_flag_encode
 from wccgen.hw.zero_flag_encoder import ZeroFlagEncoder, ZeroFlagEncoderSpec
@@ -61,25 +61,11 @@ def test_frames_of_less_than_a_byte_of_flags_or_exactly_one(tmp_path, shape):
     assert_exact(report)
 
 
-def stream_order(frame):
-    return np.asarray(frame).reshape(frame.shape[0], -1).T.ravel()
-
-
-def as_frame(flat, shape):
-    components, height, width = shape
-    return np.asarray(flat).reshape(height * width, components).T.reshape(shape)
-
-
 def test_a_frame_of_another_length_is_completed_or_cut_and_counted(tmp_path):
     """A short frame is completed with zero codes, a long one cut after its count: both decode to a frame of
     the encoder's shape, each is counted, and the frames after them are unaffected."""
-    good, short, long = random_codes(5, 1, 4, 0.3)[0], random_codes(6, 1, 4, 0.3, shape=(3, 4, 3))[0], \
-        random_codes(7, 1, 4, 0.3, shape=(3, 4, 7))[0]
-    count = np.prod(SHAPE)
-    completed = as_frame(np.concatenate([stream_order(short), np.zeros(count - short.size, dtype=int)]), SHAPE)
-    cut = as_frame(stream_order(long)[:count], SHAPE)
-    frames = [good, short, good, long, good]
-    expected = [zero_flag_encode(frame, 4) for frame in (good, completed, good, cut, good)]
+    frames, made = wrong_length_frames(4, SHAPE, zeros=0.3)
+    expected = [zero_flag_encode(frame, 4) for frame in made]
     report = run_encoder(tmp_path, frames, 4, shape=SHAPE, expected=expected, idle=0.2, backpressure=0.2, seed=3)
     assert_exact(report)
     assert report["status"] == {"miscounted_frames": 2}
