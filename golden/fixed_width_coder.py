@@ -15,8 +15,9 @@ from ..spec.checks import check_bits, check_positive_int
 from ..spec.fixed_point import as_int64, symmetric_limit
 from .unpacker import StreamError
 
-__all__ = ["ERRORS", "code_bits", "code_values", "fixed_width_decode", "fixed_width_decode_flagged",
-           "fixed_width_encode", "frame_codes", "stream_bytes"]
+__all__ = ["ERRORS", "code_bits", "code_values", "decoder_arguments", "fixed_width_decode",
+           "fixed_width_decode_flagged", "fixed_width_encode", "frame_codes", "frame_in_stream_order",
+           "stream_bytes"]
 
 #: What is wrong with a refused frame, by the code the hardware decoders of CAP's and DCT-CM's formats report
 #: (0: nothing).
@@ -56,6 +57,20 @@ def stream_bytes(stream):
     return stream
 
 
+def decoder_arguments(stream, components, height, width, bits):
+    """A decoder's arguments checked: ``(stream, codes per frame, bits)``, the stream as by :func:`stream_bytes`."""
+    count = check_positive_int(components, "components") * check_positive_int(height, "height") * \
+        check_positive_int(width, "width")
+    bits = check_bits(bits, "bits")
+    return stream_bytes(stream), count, bits
+
+
+def frame_in_stream_order(flat, components, height, width):
+    """A frame ``(components, height, width)`` of the codes ``flat`` given in stream order (position after
+    position, the components of each)."""
+    return np.asarray(flat).reshape(height * width, components).T.reshape(components, height, width).copy()
+
+
 def fixed_width_encode(codes, bits):
     """The bytes of one frame of codes ``(k, H, W)``, each within ``[-Q, Q]`` of ``bits``."""
     codes = frame_codes(codes, bits)
@@ -70,11 +85,8 @@ def fixed_width_decode(stream, components, height, width, bits):
     StreamError
         A stream of another length, non-zero padding, or a code outside ``[-Q, Q]``.
     """
-    components = check_positive_int(components, "components")
-    pixels = check_positive_int(height, "height") * check_positive_int(width, "width")
-    bits = check_bits(bits, "bits")
-    stream = stream_bytes(stream)
-    total = components * pixels * bits
+    stream, count, bits = decoder_arguments(stream, components, height, width, bits)
+    total = count * bits
     expected = -(-total // 8)
     if stream.size != expected:
         state = "truncated" if stream.size < expected else "over-long"
@@ -89,7 +101,7 @@ def fixed_width_decode(stream, components, height, width, bits):
         pixel, row = divmod(int(bad[0]), components)
         raise StreamError(f"stream: corrupt code {int(values[bad[0]])} at pixel {pixel}, row {row}; codes lie in "
                           f"[-{limit}, {limit}]")
-    return values.reshape(pixels, components).T.reshape(components, height, width).copy()
+    return frame_in_stream_order(values, components, height, width)
 
 
 def fixed_width_decode_flagged(stream, components, height, width, bits):
@@ -109,11 +121,7 @@ def fixed_width_decode_flagged(stream, components, height, width, bits):
         The codes and the kind of error (a key of :data:`ERRORS`), None for a
         good frame.
     """
-    components = check_positive_int(components, "components")
-    pixels = check_positive_int(height, "height") * check_positive_int(width, "width")
-    bits = check_bits(bits, "bits")
-    stream = stream_bytes(stream)
-    count = components * pixels
+    stream, count, bits = decoder_arguments(stream, components, height, width, bits)
     bitstream = np.unpackbits(stream, bitorder="little")
     whole = min(count, bitstream.size // bits)  # codes whose bits all came
     flat = np.zeros(count, dtype=np.int64)
@@ -129,4 +137,4 @@ def fixed_width_decode_flagged(stream, components, height, width, bits):
     elif np.any(bitstream[count * bits:]):
         kind = "padding"
     flat[whole:] = 0
-    return flat.reshape(pixels, components).T.reshape(components, height, width).copy(), kind
+    return frame_in_stream_order(flat, components, height, width), kind

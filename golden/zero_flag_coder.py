@@ -17,9 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..spec.checks import check_bits, check_positive_int
 from ..spec.fixed_point import symmetric_limit
-from .fixed_width_coder import ERRORS, code_bits, code_values, frame_codes, stream_bytes
+from .fixed_width_coder import ERRORS, code_bits, code_values, decoder_arguments, frame_codes, frame_in_stream_order
 from .unpacker import StreamError
 
 __all__ = ["ERRORS", "StreamError", "zero_flag_bits", "zero_flag_decode", "zero_flag_decode_flagged",
@@ -50,11 +49,7 @@ def zero_flag_decode(stream, components, height, width, bits):
         non-zero padding, or holding a zero or out-of-range value where the
         flags promise a non-zero code.
     """
-    components = check_positive_int(components, "components")
-    pixels = check_positive_int(height, "height") * check_positive_int(width, "width")
-    bits = check_bits(bits, "bits")
-    stream = stream_bytes(stream)
-    flags_count = components * pixels
+    stream, flags_count, bits = decoder_arguments(stream, components, height, width, bits)
     if stream.size * 8 < flags_count:
         raise StreamError(f"stream: truncated inside the zero flags: {stream.size} bytes, the flags alone need "
                           f"{-(-flags_count // 8)}")
@@ -77,7 +72,7 @@ def zero_flag_decode(stream, components, height, width, bits):
                           f"lie in [-{limit}, {limit}] and are not zero")
     flat = np.zeros(flags_count, dtype=np.int64)
     flat[flags] = values
-    return flat.reshape(pixels, components).T.reshape(components, height, width).copy()
+    return frame_in_stream_order(flat, components, height, width)
 
 
 def zero_flag_decode_flagged(stream, components, height, width, bits):
@@ -97,15 +92,11 @@ def zero_flag_decode_flagged(stream, components, height, width, bits):
         The codes and the kind of error (a key of :data:`ERRORS`), None for a
         good frame.
     """
-    components = check_positive_int(components, "components")
-    pixels = check_positive_int(height, "height") * check_positive_int(width, "width")
-    bits = check_bits(bits, "bits")
-    stream = stream_bytes(stream)
-    count = components * pixels
+    stream, count, bits = decoder_arguments(stream, components, height, width, bits)
     flat = np.zeros(count, dtype=np.int64)
 
     def shaped():
-        return flat.reshape(pixels, components).T.reshape(components, height, width).copy()
+        return frame_in_stream_order(flat, components, height, width)
 
     bitstream = np.unpackbits(stream, bitorder="little")
     if bitstream.size < count:
