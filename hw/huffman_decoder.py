@@ -43,6 +43,13 @@ class HuffmanDecoderSpec(HuffmanFrameSpec):
         return max(-(-(self.window + BYTE - 1) // BYTE) + 2, (2 * self.window + BYTE - 1) // BYTE + 1)
 
     @property
+    def taken_lengths(self):
+        """The bit counts a symbol can take, ascending: a codeword's length, the escape's with its raw bits, and
+        a longest codeword's (bits that begin no codeword)."""
+        codewords = {n for n, (_, number) in self.limits.items() if number}
+        return sorted(codewords | {self.table.codewords[ESCAPE][1] + self.table.raw_bits, self.table.max_length})
+
+    @property
     def ring_bits(self):
         """Bits of the ring the bytes are written into."""
         return BYTE * self.slots
@@ -219,8 +226,7 @@ class HuffmanDecoder(SpecComponent):
         # over the lengths a symbol can take). A codeword's length depends only on its own bits, so the bits after
         # it need not be in yet; bits that begin no codeword take a whole longest codeword's (the frame is
         # refused; the decisions after it are not used).
-        lengths = sorted({n for _, n in _taken_bits(spec, {n: C(0, 1) for n in spec.limits}, C(0, 1))}
-                         | {table.max_length})
+        lengths = spec.taken_lengths
         sized = {n: Signal(size, name=f"sized{n}") for n in lengths}  # sized[n][o]: the symbol at o takes n bits
         for offset in range(size):
             bits = [copies[offset // BYTE][(offset + i) % size] for i in range(window)]
