@@ -11,6 +11,7 @@ from ..golden.huffman import ESCAPE
 from .frame_beat import frame_beat, word_beat
 from .huffman_frame import HuffmanFrameSpec
 from .output_queue import OutputQueue
+from .pipeline import RELAY
 from .spec_component import SpecComponent
 
 __all__ = ["HuffmanEncoder", "HuffmanEncoderSpec"]
@@ -47,8 +48,9 @@ class HuffmanEncoderSpec(HuffmanFrameSpec):
 
     @property
     def latency(self):
-        """Cycles from a byte's decision to its entry into the output queue."""
-        return 1
+        """Cycles from a byte's decision to its entry into the output queue: the buffer follows the decisions a
+        cycle later."""
+        return 2
 
 
 class HuffmanEncoder(SpecComponent):
@@ -120,48 +122,49 @@ class HuffmanEncoder(SpecComponent):
                              length.eq(escape_length + table.raw_bits)]
         held = Signal(name="held")
         held_bits = Signal(window, name="held_bits")
-        held_length = Signal(range(window + 1), name="held_length")
+        held_low = Signal(3, name="held_length_low")  # the length's bits below a byte, and
+        held_bytes = Signal(window // BYTE, name="held_length_bytes")  # its whole bytes, as a thermometer
         held_last = Signal(name="held_last")
 
-        buffer = Signal(size, name="buffer")  # stream bit i at bit i; the bits from `fill` up are 0
-        fill = Signal(range(size + 1), name="fill")
+        # The fill level (bits in the buffer) is `within` bits into whole byte `bytes_in`; `bytes_in` is kept as a
+        # thermometer, `at_least[k]` meaning at least k whole bytes (`at_least[0]` is always 1). The comparisons
+        # the loop asks (a byte held, at most 8, at most 15) are then bits, and the next level is chosen among a
+        # few shifts of the thermometer rather than compared after an add.
+        depth = size // BYTE
+        within = Signal(3, name="fill_within")
+        within_any = Signal(name="fill_within_nonzero")  # registered with it: `emit` is then one LUT
+        at_least = [C(1, 1)] + [Signal(name=f"fill_at_least_{k}_bytes") for k in range(1, depth + 1)]
         flushing = Signal(name="flushing")  # the frame's last symbol is in the buffer
         starting = Signal(name="starting", init=1)  # no byte of this frame has left yet
 
-        # What the loop asks of the fill level (at least 8, not 0, at most 8, at most 15) is registered with it:
-        # `emit`, which reaches every bit of the buffer, is then one LUT from registers. The next level's answers
-        # are computed for each outcome from the registers, and the outcome chosen last.
-        over_byte, nonzero, within_byte, within_intake = (Signal(name=name, init=init) for name, init in (
-            ("fill_over_byte", 0), ("fill_nonzero", 0), ("fill_within_byte", 1), ("fill_within_intake", 1)))
-        flags = Cat(over_byte, nonzero, within_byte, within_intake)
+        def thermometer(index):
+            return at_least[index] if index <= depth else C(0, 1)
 
-        def answers(level):
-            return Cat(level[3:].any(), level.any(), ~level[4:].any() & ~(level[3] & level[:3].any()),
-                       ~level[4:].any())
+        def bytes_at_least(count):  # of the held symbol
+            return C(1, 1) if count <= 0 else held_bytes[count - 1] if count <= len(held_bytes) else C(0, 1)
 
         # A byte leaves while the buffer holds one (or, at the frame's end, what is left of one) and the queue
-        # has room; the held symbol enters at the fill level left after it.
+        # has room; the held symbol enters after it while the fill level is at most 15.
         emit, final, take = Signal(name="emit"), Signal(name="final"), Signal(name="take")
-        m.d.comb += [emit.eq((over_byte | (flushing & nonzero)) & queue.room),
-                     final.eq(flushing & within_byte),
-                     take.eq(held & ~flushing & within_intake)]
-        # While a symbol enters, the fill is at most 15: after a byte leaves it enters at fill[:3], else at
-        # fill[:4].
-        entering = Mux(take, held_bits << fill[:3], 0)
-        m.d.sync += buffer.eq(Mux(emit, (buffer >> BYTE) | entering[:size],
-                                  buffer | Mux(fill[3], entering << BYTE, entering)[:size]))
-        outcomes = {  # the next fill level: byte out or not, symbol in or not, or the frame's last byte out
-            "both": fill[:3] + held_length, "byte": fill - BYTE, "symbol": fill + held_length, "neither": fill,
-            "empty": C(0, len(fill))}
-        levels = {name: Signal.like(fill, name=f"fill_if_{name}") for name in outcomes}
-        m.d.comb += [levels[name].eq(value) for name, value in outcomes.items()]
-
-        def chosen(of):
-            return Mux(emit, Mux(over_byte, Mux(take, of("both"), of("byte")), of("empty")),
-                       Mux(take, of("symbol"), of("neither")))
-
-        m.d.sync += [fill.eq(chosen(lambda name: levels[name])),
-                     flags.eq(chosen(lambda name: answers(levels[name])))]
+        m.d.comb += [emit.eq((at_least[1] | (flushing & within_any)) & queue.room),
+                     final.eq(flushing & (~at_least[1] | (~thermometer(2) & ~within_any))),
+                     take.eq(held & ~flushing & ~thermometer(2))]
+        # A symbol enters only at a level of at most 15 (`bytes_in` 0 or 1) and not while flushing, when a whole
+        # byte leaves exactly if one is held and the queue has room. What it adds is then its whole bytes, one
+        # more if the bits below a byte carry, and the byte held if none leaves; these are written out from the
+        # registers, not derived from `emit`, to keep the loop short.
+        added = Signal(4, name="fill_within_plus_length")
+        m.d.comb += added.eq(within + held_low)
+        carry, kept = added[3], at_least[1] & ~queue.room
+        for k in range(1, depth + 1):
+            entered = bytes_at_least(k) | (bytes_at_least(k - 1) & (carry | kept)) | \
+                (bytes_at_least(k - 2) & carry & kept)
+            # Without a symbol, a byte out (whole, or the frame's last part of one, after which all is 0)
+            # moves the thermometer down by one.
+            m.d.sync += at_least[k].eq(Mux(take, entered, Mux(emit, thermometer(k + 1), at_least[k])))
+        partial = ~at_least[1] & flushing & queue.room  # the frame's last bits leave (or none were left)
+        m.d.sync += [within.eq(Mux(take, added[:3], Mux(partial, 0, within))),
+                     within_any.eq(Mux(take, added[:3].any(), Mux(partial, 0, within_any)))]
         with m.If(take & held_last):
             m.d.sync += flushing.eq(1)
         with m.If(emit):
@@ -170,21 +173,45 @@ class HuffmanEncoder(SpecComponent):
                 m.d.sync += flushing.eq(0)
 
         m.d.comb += self.symbols.ready.eq(~held | take)
+        with m.If(self.symbols.valid & self.symbols.ready):
+            m.d.sync += [held.eq(1), held_bits.eq(pattern), held_low.eq(length[:3]),
+                         held_bytes.eq(Cat(*(length >= BYTE * k for k in range(1, window // BYTE + 1)))),
+                         held_last.eq(beat.last)]
+        with m.Elif(take):
+            m.d.sync += held.eq(0)
+
+        # Symbols are counted a cycle after they are taken in, so the count is not behind the handshake.
         count = spec.symbols_per_frame
         seen = Signal(range(count + 1), name="seen")  # symbols of this frame so far, saturating
-        with m.If(self.symbols.valid & self.symbols.ready):
-            m.d.sync += [held.eq(1), held_bits.eq(pattern), held_length.eq(length), held_last.eq(beat.last)]
-            with m.If(beat.last):
+        accepted, accepted_last = Signal(name="accepted"), Signal(name="accepted_last")
+        m.d.sync += [accepted.eq(self.symbols.valid & self.symbols.ready), accepted_last.eq(beat.last)]
+        with m.If(accepted):
+            with m.If(accepted_last):
                 m.d.sync += seen.eq(0)
                 with m.If(seen != count - 1):
                     m.d.sync += self.miscounted_frames.eq(self.miscounted_frames + 1)
             with m.Elif(seen != count):
                 m.d.sync += seen.eq(seen + 1)
-        with m.Elif(take):
-            m.d.sync += held.eq(0)
+
+        # The buffer follows the decisions a cycle later, from registers: the held symbol already shifted to the
+        # bits below a byte of the level, and relays per byte of the buffer of whether a byte leaves, whether the
+        # symbol enters, and whether a byte higher (one is held and none leaves). A byte is pushed the cycle its
+        # decision reaches the buffer, from the bits that were in before.
+        buffer = Signal(size, name="buffer")  # stream bit i at bit i; the bits from the fill level up are 0
+        placed = Signal(size, name="entering_placed")
+        m.d.sync += placed.eq((held_bits << within)[:size])
+        for group, low in enumerate(range(0, size, BYTE)):
+            emits = Signal(name=f"emit_relay_{group}", attrs=RELAY)
+            enters = Signal(name=f"take_relay_{group}", attrs=RELAY)
+            higher = Signal(name=f"enter_higher_relay_{group}", attrs=RELAY)
+            m.d.sync += [emits.eq(emit), enters.eq(take), higher.eq(kept)]
+            updated = Mux(emits, buffer >> BYTE, buffer) | Mux(enters, Mux(higher, placed << BYTE, placed), 0)[:size]
+            m.d.sync += buffer[low:low + BYTE].eq(updated[low:low + BYTE])
 
         out = queue.push.payload
+        pushed, first, last = (Signal(name=name) for name in ("emitted", "emitted_first", "emitted_last"))
+        m.d.sync += [pushed.eq(emit), first.eq(starting), last.eq(final)]
         m.d.comb += queue.issue.eq(emit)
-        m.d.sync += [queue.push.valid.eq(emit), out.data.eq(buffer[:BYTE]), out.first.eq(starting),
-                     out.last.eq(final)]
+        m.d.sync += [queue.push.valid.eq(pushed), out.data.eq(buffer[:BYTE]), out.first.eq(first),
+                     out.last.eq(last)]
         return m

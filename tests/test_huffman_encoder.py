@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from helpers import assert_exact, laplace_table, real_tci_frame, verilog_that_lints
 
-from wccgen.golden.huffman import ESCAPE, decode_frame, symbol_lengths
+from wccgen.golden.huffman import ESCAPE, build_table, decode_frame, symbol_lengths
 from wccgen.golden.huffman_encoder import encode_frame
 from wccgen.hw.huffman_encoder import HuffmanEncoder, HuffmanEncoderSpec
 from wccgen.sim.harness import run_block
@@ -81,6 +81,20 @@ def test_every_raw_value_and_long_symbols(tmp_path):
     values = np.arange(-128, 128).reshape(1, 16, 16)
     frames = [values, -values.clip(-127, 127), np.full((1, 16, 16), 127), np.full((1, 16, 16), -128)]
     report = run_encoder(tmp_path, table, frames, idle=0.1, backpressure=0.5, seed=2)
+    assert_exact(report)
+
+
+@pytest.mark.parametrize("traffic", [dict(), dict(idle=0.2, backpressure=0.4, seed=8)],
+                         ids=["streaming", "idle+backpressure"])
+def test_symbols_of_up_to_26_bits(tmp_path, traffic):
+    """A code of lengths 1 to 18 and an escape of 18 + 8 bits: a symbol can carry three whole bytes and more, and
+    short and long ones alternate at every fill level."""
+    table = build_table({value: 2 ** (17 - value) for value in range(18)}, max_length=24)
+    assert table.escape_length + table.raw_bits == 26
+    rng = np.random.default_rng(11)
+    frames = [rng.choice(np.array([0, 1, 5, 12, 17, 40, -128]), SHAPE) for _ in range(2)]
+    frames.append(rng.integers(0, 18, SHAPE))
+    report = run_encoder(tmp_path, table, frames, **traffic)
     assert_exact(report)
 
 
