@@ -56,9 +56,10 @@ class HuffmanDecoderSpec(HuffmanFrameSpec):
 
     @property
     def latency(self):
-        """Cycles from a symbol's decision to its entry into the output queue: the decision counted, its window,
-        its length, its index and where its bits end, the symbol and the bits checked, the symbol out."""
-        return 6
+        """Cycles from a symbol's decision to its entry into the output queue: the decision counted, its window
+        (from each byte's bits, then from the bytes'), its length, its index and where its bits end, the symbol
+        and the bits checked, the symbol out."""
+        return 7
 
     @property
     def settle_cycles(self):
@@ -188,6 +189,7 @@ class HuffmanDecoder(SpecComponent):
         ring = Signal(size, name="ring")
         full = Signal(slots, name="full")
         at = Signal(range(slots), name="write_slot")
+        at_one_hot = Signal(slots, name="write_slot_one_hot", init=1)  # the same, for the in-order checks
         ended = Signal(name="ended")  # the frame's last byte is in
         frame_bits = max(count * window, 1) + size + BYTE
         real = Signal(range(frame_bits + 1), name="real_bits")  # bits of the frame's bytes taken
@@ -207,7 +209,8 @@ class HuffmanDecoder(SpecComponent):
         written, written_byte = Signal(slots, name="written"), Signal(BYTE, name="written_byte")
         m.d.sync += [written.eq(0), written_byte.eq(Mux(write_byte, beat.data, 0))]
         with m.If(write_byte | write_zero):
-            m.d.sync += [written.eq(1 << at), at.eq(Mux(at == slots - 1, 0, at + 1))]
+            m.d.sync += [written.eq(1 << at), at.eq(Mux(at == slots - 1, 0, at + 1)),
+                         at_one_hot.eq(at_one_hot.rotate_left(1))]
         # Each slot's offsets read their own copy of the bytes their windows span: a byte of the ring alone
         # would be one net to the length logic of every offset within a window of it, across the device.
         span = -(-(window + BYTE - 1) // BYTE)
@@ -248,7 +251,7 @@ class HuffmanDecoder(SpecComponent):
             slot, in_slots = offset // BYTE, []
             for k in range(-(-(offset % BYTE + window) // BYTE)):
                 here = (slot + k) % slots
-                in_slots.append(held[here] & (in_slots[-1] & (at != here) if in_slots else 1))
+                in_slots.append(held[here] & (in_slots[-1] & ~at_one_hot[here] if in_slots else 1))
             moving = {n: sized[n][offset] & in_slots[(offset % BYTE + n - 1) // BYTE] for n in lengths}
             m.d.sync += [moves[n][offset].eq(moving[n]) for n in lengths]
             m.d.sync += stays[offset].eq(~Cat(*moving.values()).any())
@@ -266,11 +269,18 @@ class HuffmanDecoder(SpecComponent):
         m.d.comb += remaining.eq(more & ~(last_one & (s1_take | s1_zero)))
         go = Signal(name="go")
         m.d.comb += go.eq((state == DECODE) & remaining & queue.room)
+        next_position = Signal(size, name="next_position")  # after a decision
+        for bit in range(size):
+            m.d.comb += next_position[bit].eq(Cat(position[bit] & stays[bit],
+                                                  *[position[(bit - n) % size] & moves[n][(bit - n) % size]
+                                                    for n in lengths]).any())
+        # The slot of the read position is registered with it, worked out from the next position beside the loop:
+        # the slots it has left are then found from registers.
+        now_slot = Signal(slots, name="position_slot", init=1)
         with m.If(go):
-            for bit in range(size):
-                m.d.sync += position[bit].eq(Cat(position[bit] & stays[bit],
-                                                 *[position[(bit - n) % size] & moves[n][(bit - n) % size]
-                                                   for n in lengths]).any())
+            m.d.sync += [position.eq(next_position),
+                         now_slot.eq(Cat(*[next_position[BYTE * slot:BYTE * (slot + 1)].any()
+                                           for slot in range(slots)]))]
         zero = Signal(name="zero")
         m.d.comb += zero.eq((state == ZEROS) & remaining & queue.room)
         m.d.sync += [s1_take.eq(go & (position & ~stays).any()), s1_zero.eq(zero)]
@@ -278,8 +288,6 @@ class HuffmanDecoder(SpecComponent):
             m.d.sync += [left.eq(left - 1), more.eq(left != 1), last_one.eq(left == 2), first.eq(0)]
         # A byte is free once the read position has left it: the slots from the previous position's up to (not
         # including) the current one's, around the ring.
-        now_slot = Signal(slots, name="position_slot")
-        m.d.comb += now_slot.eq(Cat(*[position[BYTE * slot:BYTE * (slot + 1)].any() for slot in range(slots)]))
         left_slot = Signal(slots, name="previous_slot", init=1)
         m.d.sync += left_slot.eq(now_slot)
         passed = Signal(slots, name="passed")
@@ -290,15 +298,22 @@ class HuffmanDecoder(SpecComponent):
         m.d.sync += full.eq((full & ~passed) | written)
 
         # Off the loop. s1: the decision counted, and the read position copied beside the window's logic (the
-        # position's own bits reach all over the loop); s2: the decision's window; s3: its codeword; s4: its
-        # index, and where its bits end; s5: the symbol, and its bits checked against the frame's; s6: the
-        # symbol out.
+        # position's own bits reach all over the loop); s2a: the window's bits from the positions of each byte;
+        # s2: the decision's window; s3: its codeword; s4: its index, and where its bits end; s5: the symbol, and
+        # its bits checked against the frame's; s6: the symbol out.
         s1_position = Signal(size, name="s1_position", attrs=RELAY)
-        s2_flags = Signal(4, name="s2_flags")
-        m.d.sync += [s1_position.eq(position), s2_flags.eq(Cat(s1_take, s1_zero, first, last_one))]
+        s2a_flags, s2_flags = Signal(4, name="s2a_flags"), Signal(4, name="s2_flags")
+        m.d.sync += [s1_position.eq(position), s2a_flags.eq(Cat(s1_take, s1_zero, first, last_one)),
+                     s2_flags.eq(s2a_flags)]
+        # (In two stages: one AND-OR over all the ring's positions would be one level of logic too many, spread
+        # over the device.)
+        s2a_parts = [Signal(window, name=f"s2a_window_from_byte{slot}") for slot in range(slots)]
+        for slot, part in enumerate(s2a_parts):
+            offsets = range(BYTE * slot, BYTE * (slot + 1))
+            m.d.sync += part.eq(Cat(*[Cat(*[s1_position[o] & ring[(o + i) % size] for o in offsets]).any()
+                                      for i in range(window)]))
         s2_bits = Signal(window, name="s2_bits")
-        m.d.sync += s2_bits.eq(Cat(*[(s1_position & Cat(*[ring[(o + i) % size] for o in range(size)])).any()
-                                     for i in range(window)]))
+        m.d.sync += s2_bits.eq(Cat(*[Cat(*[part[i] for part in s2a_parts]).any() for i in range(window)]))
         chosen, found, escape = _codeword(spec, list(s2_bits))
         s3_bits, s3_flags = Signal(window, name="s3_bits"), Signal(4, name="s3_flags")
         s3_length = Signal(range(table.max_length + 1), name="s3_length")
@@ -409,7 +424,7 @@ class HuffmanDecoder(SpecComponent):
                 m.d.sync += [self.refused_frames.eq(self.refused_frames + 1), self.last_error.eq(verdict)]
         # The symbols' lengths are worked out from the emptied ring the cycle after, when no decision is made.
         with m.If(clear):
-            m.d.sync += [clear.eq(0), full.eq(0), free.eq(1), written.eq(0), at.eq(0), ended.eq(0), real.eq(0),
-                         position.eq(1), left_slot.eq(1), consumed.eq(0), left.eq(count), more.eq(1), first.eq(1),
-                         last_one.eq(count == 1), error.eq(0)]
+            m.d.sync += [clear.eq(0), full.eq(0), free.eq(1), written.eq(0), at.eq(0), at_one_hot.eq(1), ended.eq(0),
+                         real.eq(0), position.eq(1), now_slot.eq(1), left_slot.eq(1), consumed.eq(0), left.eq(count),
+                         more.eq(1), first.eq(1), last_one.eq(count == 1), error.eq(0)]
         return m
