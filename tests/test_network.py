@@ -199,8 +199,8 @@ def test_export_refuses_a_model_without_wcc_layers():
 def test_engines_group_layers_by_shape_and_take_the_fewest_multipliers(network):
     """Layers of one shape share an engine; its default array is, by brute force over every PE x SIMD up to 8 x 8,
     the fewest multipliers that keep the tile interval of PE 8 x SIMD 8."""
-    from wccgen.gen.network import balanced_array, engine_groups
-    from wccgen.hw.wcc_layer import WccLayerSpec
+    from wccgen.gen.network import engine_groups
+    from wccgen.hw.wcc_layer import WccLayerSpec, balanced_array
 
     groups = engine_groups(network)
     assert [(name, [layer for layer, _ in layers]) for name, layers in groups] == [

@@ -215,8 +215,10 @@ def build_parser():
     generate.add_argument("--size", type=SIZE, default=None, metavar="HxW", help="frame size (default 16x16)")
     generate.add_argument("--image", default=None, help="photograph (scikit-image name or image file) the output "
                                                         "scale is calibrated on (default astronaut)")
-    for name, meaning in (("lanes-in", "input channels per beat"), ("pe", "output channels per step of the MAC array"),
-                          ("simd", "input channels per step of the MAC array"),
+    array = "; by default with SIMD, the fewest multipliers that keep the frame interval of an 8 x 8 array"
+    for name, meaning in (("lanes-in", "input channels per beat"),
+                          ("pe", "output channels per step of the MAC array" + array),
+                          ("simd", "input channels per step of the MAC array (see --pe)"),
                           ("lanes-out", "output channels per beat"),
                           ("compressors", "compressors taking frames in turn (default 2)")):
         generate.add_argument(f"--{name}", type=POSITIVE, default=None, dest=name.replace("-", "_"), help=meaning)
