@@ -23,10 +23,12 @@ import numpy as np
 from amaranth.hdl import Shape
 
 from ..golden.bundle import LayerBundle
+from ..hw.axi_stream_ports import AxiStreamPorts
 from ..hw.verilog import emit_verilog, verilog_difference
 from ..hw.wcc_layer import WccLayer, WccLayerSpec, signature_taps
 from ..spec.fixed_point import signed_range
 from . import devices
+from .options import PORT_STYLES
 
 __all__ = ["LayerSource", "ManifestError", "TOP", "generate", "layer_from_bundle",
            "layer_from_checkpoint", "layer_input", "read_manifest", "simulate"]
@@ -203,9 +205,12 @@ def default_checkpoint():
 
 
 # -- generate ----------------------------------------------------------------------------------------------------
-def _ports(layer):
+def _ports(top):
     ports = [{"name": "clk", "direction": "in", "width": 1}, {"name": "rst", "direction": "in", "width": 1}]
-    for name, member in layer.signature.members.items():
+    for name, member in top.signature.members.items():
+        if member.is_port:
+            ports.append({"name": name, "direction": member.flow.name.lower(), "width": Shape.cast(member.shape).width})
+            continue
         # An In member's signature is already seen from the component: each flow is the port's direction.
         for sub, sub_member in member.signature.members.items():
             ports.append({"name": f"{name}__{sub}", "direction": sub_member.flow.name.lower(),
@@ -304,32 +309,43 @@ def relocated(value, partial, final):
 
 
 def generate(source, out, *, lanes_in=None, pe=None, simd=None, lanes_out=None, compressors=2, device="ecp5-85f",
-             force=False, progress=lambda message: None):
+             ports="axi", force=False, progress=lambda message: None):
     """Write the layer's Verilog, bundle, memory files and manifest into ``out``; return the manifest.
 
-    ``out`` must be empty (or absent) unless ``force``, which replaces what it holds. Everything is written
-    into a folder beside it first, which takes its place once complete: a refused or failed generate leaves
-    ``out`` as it was.
+    ``ports`` names the top's input and output: ``axi`` (AXI4-Stream, ``s_axis_*`` and ``m_axis_*``; see
+    :class:`~wccgen.hw.axi_stream_ports.AxiStreamPorts`) or ``native`` (the streams' own names, ``pixels__*``
+    and ``output__*``). ``out`` must be empty (or absent) unless ``force``, which replaces what it holds.
+    Everything is written into a folder beside it first, which takes its place once complete: a refused or
+    failed generate leaves ``out`` as it was.
     """
+    if ports not in PORT_STYLES:
+        raise ValueError(f"ports: must be one of {', '.join(PORT_STYLES)}, got {ports!r}")
     verilog_target = devices.device(device).verilog_target
     out = check_output_directory(out, force)
     with atomic_directory(out) as partial:
         return _generate_into(partial, source, lanes_in=lanes_in, pe=pe, simd=simd, lanes_out=lanes_out,
-                              compressors=compressors, device=device, verilog_target=verilog_target,
+                              compressors=compressors, device=device, verilog_target=verilog_target, ports=ports,
                               progress=progress)
 
 
-def _generate_into(out, source, *, lanes_in, pe, simd, lanes_out, compressors, device, verilog_target, progress):
+def layer_top(layer, ports):
+    """The component a layer's Verilog top is: the layer, or the layer with AXI4-Stream ports (``ports``)."""
+    return AxiStreamPorts(WccLayer(layer), "pixels", "output") if ports == "axi" else WccLayer(layer)
+
+
+def _generate_into(out, source, *, lanes_in, pe, simd, lanes_out, compressors, device, verilog_target, ports,
+                   progress):
     bundle = source.bundle
     bundle_stem = out / "bundle" / "layer"
     bundle.save(bundle_stem)
-    layer = WccLayer(bundle=bundle, lanes_in=lanes_in, pe=pe, simd=simd, lanes_out=lanes_out,
-                     compressors=compressors)
+    layer = WccLayerSpec(bundle=bundle, lanes_in=lanes_in, pe=pe, simd=simd, lanes_out=lanes_out,
+                         compressors=compressors)
     cfg = bundle.config
     progress(f"layer {bundle.name}: {cfg.channels_in} -> {cfg.channels_out} channels, {cfg.height}x{cfg.width}, "
              f"{cfg.levels} levels, rate {cfg.rate:g}; PE {layer.pe} x SIMD {layer.simd}, lanes {layer.lanes_in} in, "
-             f"{layer.lanes_out} out, {layer.compressors} compressor(s); Verilog for {device}")
-    verilog = emit_verilog(layer, TOP, layer.header_parameters(), target=verilog_target)
+             f"{layer.lanes_out} out, {layer.compressors} compressor(s); {ports} ports; Verilog for {device}")
+    top = layer_top(layer, ports)
+    verilog = emit_verilog(top, TOP, layer.header_parameters(), target=verilog_target)
     (out / f"{TOP}.v").write_text(verilog)
     memories = _write_memories(layer, out / "mem")
     manifest = {
@@ -344,8 +360,9 @@ def _generate_into(out, source, *, lanes_in, pe, simd, lanes_out, compressors, d
         "parameters": {"config": dataclasses.asdict(cfg), **layer.header_parameters()},
         "memories": {"directory": "mem", "files": memories,
                      "note": "the Verilog embeds the same contents as memory initialization"},
-        "ports": _ports(layer),
-        "taps": [{"name": tap.name, "block": tap.block} for tap in signature_taps(layer.signature)],
+        "port_style": ports,
+        "ports": _ports(top),
+        "taps": [{"name": tap.name, "block": tap.block} for tap in signature_taps(top.signature)],
         "latency": _latencies(layer),
         "cycles": {"stages": layer.stage_cycles, "bound": layer.cycle_bound, "mac_bound": layer.mac_bound},
         "compressed_bits": cfg.compressed_bits,
@@ -561,7 +578,9 @@ def simulate(out, *, image=None, frames=3, seed=0, idle=0.0, backpressure=0.0, w
     # The Verilog must be what the bundle generates: a corrupted integer anywhere in it (also one no frame
     # would reveal) differs from the text generated again.
     progress("checking that the Verilog is the one the bundle generates")
-    regenerated = emit_verilog(WccLayer(layer), TOP, layer.header_parameters(), target=manifest["verilog_target"])
+    port_style = manifest.get("port_style", "native")  # (manifests before AXI4-Stream ports named none)
+    regenerated = emit_verilog(layer_top(layer, port_style), TOP, layer.header_parameters(),
+                               target=manifest["verilog_target"])
     provenance = verilog_difference(regenerated, verilog.read_text())
     simulator = choose_simulator(simulator, verilog.stat().st_size)
     progress(f"simulating {len(inputs)} frame(s) of the generated Verilog on {SIMULATOR_NAMES[simulator]} "
@@ -572,7 +591,8 @@ def simulate(out, *, image=None, frames=3, seed=0, idle=0.0, backpressure=0.0, w
     with atomic_directory(out / "sim", failed=out / "sim.failed") as partial:
         report = run_block("WccLayer", params, inputs, outputs, partial, taps_expected=taps,
                            target=manifest["verilog_target"], idle=idle, backpressure=backpressure, seed=seed,
-                           waves=waves, verilog=verilog, simulator=simulator, progress=progress)
+                           waves=waves, verilog=verilog, simulator=simulator, progress=progress,
+                           axi=port_style == "axi")
         elapsed = time.monotonic() - start
         cfg = bundle.config
         mismatch = report["mismatch"]

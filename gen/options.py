@@ -9,8 +9,12 @@ from dataclasses import dataclass
 from ..spec.frame import MAX_FRAME_SIDE
 from .devices import DEVICES
 
-__all__ = ["GenerateOptions", "MAX_FRAME_SIDE", "MAX_IMAGE_SIDE", "check_frame_size", "parse_at_least", "parse_rates",
-           "parse_size"]
+#: How a generated WCC layer's input and output streams are named: AXI4-Stream (``s_axis_*``, ``m_axis_*``), or
+#: the streams' own (``pixels__payload/__valid/__ready``, ``output__...``).
+PORT_STYLES = ("axi", "native")
+
+__all__ = ["GenerateOptions", "MAX_FRAME_SIDE", "MAX_IMAGE_SIDE", "PORT_STYLES", "check_frame_size", "parse_at_least",
+           "parse_rates", "parse_size"]
 
 
 #: Largest side of a photograph the commands take (the held-out photographs are 512 pixels a side).
@@ -92,6 +96,7 @@ class GenerateOptions:
     out: str | None = None
     network: bool = False
     codec: str | None = None
+    ports: str | None = None  # a WCC layer's: AXI4-Stream by default
 
     def __post_init__(self):
         object.__setattr__(self, "size", check_frame_size(self.size))
@@ -107,6 +112,8 @@ class GenerateOptions:
             raise ValueError("bundle, checkpoint: give one source of the layer, not both")
         if not isinstance(self.network, bool):
             raise ValueError(f"network: must be true or false, got {self.network!r}")
+        if self.ports is not None and self.ports not in PORT_STYLES:
+            raise ValueError(f"ports: must be one of {', '.join(PORT_STYLES)}, got {self.ports!r}")
 
     @classmethod
     def read_file(cls, path):
@@ -144,6 +151,9 @@ class GenerateOptions:
             if ignored:
                 raise ValueError(f"{', '.join(ignored)}: options of a WCC layer; --codec builds a TCI or DCT-CM "
                                  "layer (its options: --checkpoint, --layer, --size, --image, --pe, --lanes-out)")
+        if options.get("ports") == "axi" and (options.get("codec") or options.get("network")):
+            raise ValueError("ports: AXI4-Stream ports are generated for a WCC layer; a --codec layer and a "
+                             "--network keep the streams' own names (--ports native)")
         if options.get("network"):
             # Every WCC layer of the checkpoint, calibrated on the training photographs: these would be ignored.
             ignored = [name for name in ("layer", "bundle", "image") if name in options]

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from amaranth.hdl import Shape
-from amaranth.lib import wiring
+from amaranth.lib import data, wiring
 
+from ..hw.axi_stream_ports import axi_lane_bits
 from .payload import PayloadCodec
 
 __all__ = ["BENCH_SOURCES", "BENCH_TOPLEVEL", "BenchStream", "bench_streams", "bench_verilog"]
@@ -70,8 +71,44 @@ def _status_width(members, name):
     return Shape.cast(member.shape).width
 
 
-def bench_verilog(signature, spec, dut_module):
+def _axi_lanes(codec):
+    """``(lanes, width)`` of a frame stream's payload: its ``data`` lanes (the low bits), then ``first``, ``last``."""
+    layout = data.Layout.cast(codec.layout)
+    lanes = data.Layout.cast(dict(layout)["data"].shape)
+    return lanes.length, Shape.cast(lanes.elem_shape).width
+
+
+def _axi_player(p, codec):
+    """Connections of a player's stream to the block's ``s_axis_*`` ports: each lane sign-extended to whole
+    bytes in ``tdata``, ``first`` as ``tuser``, ``last`` as ``tlast``."""
+    lanes, width = _axi_lanes(codec)
+    pad = axi_lane_bits(width) - width
+    parts = [f"{{{{{pad}{{{p}_payload[{lane * width + width - 1}]}}}}, {p}_payload[{lane * width} +: {width}]}}"
+             if pad else f"{p}_payload[{lane * width} +: {width}]" for lane in reversed(range(lanes))]
+    return [f"        .s_axis_tdata({{{', '.join(parts)}}})", f"        .s_axis_tvalid({p}_valid)",
+            f"        .s_axis_tready({p}_ready)", f"        .s_axis_tuser({p}_payload[{lanes * width}])",
+            f"        .s_axis_tlast({p}_payload[{lanes * width + 1}])"]
+
+
+def _axi_recorder(p, codec):
+    """Wires and connections of a recorder's stream from the block's ``m_axis_*`` ports: the lanes' low bits of
+    ``tdata``, ``tuser`` as ``first``, ``tlast`` as ``last``."""
+    lanes, width = _axi_lanes(codec)
+    step = axi_lane_bits(width)
+    parts = [f"{p}_tdata[{lane * step} +: {width}]" for lane in reversed(range(lanes))]
+    body = (f"    wire [{lanes * step - 1}:0] {p}_tdata;\n    wire {p}_tuser, {p}_tlast;\n"
+            f"    assign {p}_payload = {{{p}_tlast, {p}_tuser, {', '.join(parts)}}};")
+    return body, [f"        .m_axis_tdata({p}_tdata)", f"        .m_axis_tvalid({p}_valid)",
+                  f"        .m_axis_tready({p}_ready)", f"        .m_axis_tuser({p}_tuser)",
+                  f"        .m_axis_tlast({p}_tlast)"]
+
+
+def bench_verilog(signature, spec, dut_module, axi=False):
     """Verilog of the bench top ``wccgen_bench`` around the block's module ``dut_module``.
+
+    With ``axi``, the block's input and output streams are its AXI4-Stream
+    ports (``hw.axi_stream_ports.AxiStreamPorts``): the bench drives and reads
+    them through the same players and recorders, lanes packed as ``tdata``.
 
     Ports of the top: ``clk``, ``rst`` (the block's reset), ``running`` (the
     random generators hold their seeds while low), ``cycle``; per player
@@ -100,8 +137,9 @@ def bench_verilog(signature, spec, dut_module):
                 f"        .clk(clk), .cycle(cycle), .running(running), .seed({p}_seed), .idle({p}_idle),\n"
                 f"        .play({p}_play), .valid({p}_valid), .payload({p}_payload), .ready({p}_ready),\n"
                 f"        .sent({p}_sent), .underrun({p}_underrun)\n    );")
-            connections += [f"        .{p}__valid({p}_valid)", f"        .{p}__payload({p}_payload)",
-                            f"        .{p}__ready({p}_ready)"]
+            connections += _axi_player(p, stream.codec) if axi else [
+                f"        .{p}__valid({p}_valid)", f"        .{p}__payload({p}_payload)",
+                f"        .{p}__ready({p}_ready)"]
         else:
             monitor = int(stream.role == "monitor")
             ports += [f"    input wire [31:0] {p}_seed", f"    input wire [16:0] {p}_backpressure",
@@ -116,6 +154,11 @@ def bench_verilog(signature, spec, dut_module):
                 f"        .clk(clk), .cycle(cycle), .running(running), .seed({p}_seed),\n"
                 f"        .backpressure({p}_backpressure), .valid({p}_valid), .payload({p}_payload),\n"
                 f"        .ready({p}_ready), .count({p}_count), .last({p}_last), .errors({p}_errors)\n    );")
+            if axi and not monitor:
+                wires, axi_connections = _axi_recorder(p, stream.codec)
+                body.append(wires)
+                connections += axi_connections
+                continue
             connections += [f"        .{p}__valid({p}_valid)", f"        .{p}__payload({p}_payload)"]
             if not monitor:
                 connections.append(f"        .{p}__ready({p}_ready)")

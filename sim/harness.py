@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..hw.axi_stream_ports import AxiStreamPorts
 from ..hw.verilog import emit_verilog
 from .bench import BENCH_SOURCES, BENCH_TOPLEVEL, bench_streams, bench_verilog
 from .blocks import BLOCKS
@@ -86,7 +87,7 @@ def _plan(spec, facts, frames, expected, loads, reset_after_beats, partial_frame
 def run_block(block, params, frames, expected, build_dir, *, idle=0.0, backpressure=0.0, seed=0,
               reset_after_beats=None, partial_frame=None, target="generic", loads=None, taps_expected=None,
               waves=False, verilog=None, watchdog_cycles=None, simulator="auto", progress=None, received=None,
-              settings=None):
+              settings=None, axi=False):
     """Simulate ``block`` on ``frames`` and compare its output (and taps) with ``expected``.
 
     Parameters
@@ -131,6 +132,10 @@ def run_block(block, params, frames, expected, build_dir, *, idle=0.0, backpress
     settings : dict of str to int, optional
         Values of the block's setting inputs (``layer`` of an engine serving several layers), held from
         before reset to the end; a setting left out is 0.
+    axi : bool
+        The block's input and output streams are AXI4-Stream ports
+        (:class:`~wccgen.hw.axi_stream_ports.AxiStreamPorts` around it): the
+        Verilog emitted, or the one given, has them, and the bench drives them.
 
     Returns
     -------
@@ -161,11 +166,14 @@ def run_block(block, params, frames, expected, build_dir, *, idle=0.0, backpress
         verilog_path.write_text(Path(verilog).read_text())
     else:
         recorded = facts.header_parameters() if hasattr(facts, "header_parameters") else params
-        verilog_path.write_text(emit_verilog(spec.component(facts), toplevel, recorded, target=target))
+        component = spec.component(facts)
+        if axi:
+            component = AxiStreamPorts(component, spec.source, spec.sink)
+        verilog_path.write_text(emit_verilog(component, toplevel, recorded, target=target))
     held = _settings(spec, signature, facts, settings or {})
     streams = bench_streams(signature, spec)
     bench_path = build_dir / f"{BENCH_TOPLEVEL}.v"
-    bench_path.write_text(bench_verilog(signature, spec, toplevel))
+    bench_path.write_text(bench_verilog(signature, spec, toplevel, axi=axi))
 
     sources = [bench_path, *BENCH_SOURCES, verilog_path, *simulation_models(target)]
     simulator = choose_simulator(simulator, verilog_path.stat().st_size)

@@ -88,9 +88,13 @@ def test_generate_writes_verilog_memories_and_manifest(generated):
     assert manifest["parameters"]["config"]["channels_in"] == 16 and manifest["parameters"]["pe"] == 4
     assert summary["bundle_sha256"] == manifest["bundle_sha256"]
     ports = {port["name"]: port for port in manifest["ports"]}
-    # 4 input lanes of 8-bit pixels plus first/last; 4 output lanes (= PE) of 8-bit pixels.
-    assert ports["pixels__payload"] == {"name": "pixels__payload", "direction": "in", "width": 4 * 8 + 2}
-    assert ports["output__payload"]["direction"] == "out" and ports["output__ready"]["direction"] == "in"
+    # AXI4-Stream by default: 4 input lanes of 8-bit pixels a byte each; 4 output lanes (= PE) of 8-bit pixels.
+    assert manifest["port_style"] == "axi"
+    assert ports["s_axis_tdata"] == {"name": "s_axis_tdata", "direction": "in", "width": 4 * 8}
+    assert [ports[f"s_axis_{name}"]["direction"] for name in ("tvalid", "tready", "tlast", "tuser")] == \
+        ["in", "out", "in", "in"]
+    assert ports["m_axis_tdata"]["width"] == 4 * 8 and ports["m_axis_tready"]["direction"] == "in"
+    assert not [name for name in ports if name.startswith(("pixels__", "output__"))]
     assert ports["tap_compressed__valid"]["direction"] == "out"
     verilog = (out / "wcc_layer.v").read_text()
     assert "module wcc_layer(" in verilog and manifest["bundle_sha256"] in verilog
@@ -183,10 +187,15 @@ def test_generate_never_spoils_a_directory(generated, tmp_path):
     assert snapshot(out) == before
     assert [p.name for p in tmp_path.iterdir() if ".partial-" in p.name] == []
     done = _wccgen("generate", "--size", "8x8", "--target", "generic", "--pe", "8", "--simd", "4", "--force",
-                   "--out", out)
+                   "--ports", "native", "--out", out)
     assert done.returncode == 0, done.stderr
     assert not (out / "notes.txt").exists() and not (out / "sim").exists()
-    assert json.loads((out / "manifest.json").read_text())["parameters"]["pe"] == 8
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["parameters"]["pe"] == 8 and manifest["port_style"] == "native"
+    # The streams' own names: 4 lanes of 8 bits plus first/last in one payload.
+    ports = {port["name"]: port for port in manifest["ports"]}
+    assert ports["pixels__payload"] == {"name": "pixels__payload", "direction": "in", "width": 4 * 8 + 2}
+    assert ports["output__ready"]["direction"] == "in" and "s_axis_tdata" not in ports
     (tmp_path / "file").write_text("x")
     done = _wccgen("generate", "--size", "8x8", "--out", tmp_path / "file")
     assert done.returncode == 2 and "is a file, not a directory" in done.stderr
@@ -278,6 +287,9 @@ def test_synth_refuses_a_device_the_layer_does_not_fit(generated, tmp_path):
     (["generate", "--out", "{tmp}/x", "--size", "8x8", "--simd", "1000"],
      "simd: must lie in [1, channels_in (16)], got 1000"),
     (["generate", "--out", "{tmp}/x", "--size", "8x8", "--pe", "65"], "pe: must lie in [1, channels_out (64)], got 65"),
+    (["generate", "--out", "{tmp}/x", "--ports", "wishbone"], "argument --ports: invalid choice: 'wishbone'"),
+    (["generate", "--out", "{tmp}/x", "--codec", "tci", "--ports", "axi"],
+     "ports: AXI4-Stream ports are generated for a WCC layer"),
     (["synth", "{tmp}", "--clock", "-5"], "clock: must lie in [1, 1000] MHz, got -5.0"),
     (["generate"], "out: give the output directory"),
     (["generate", "--config", "{tmp}/absent.json", "--out", "{tmp}/x"], "config: {tmp}/absent.json: no such file"),

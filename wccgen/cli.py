@@ -54,7 +54,7 @@ def run_generate(args, progress):
 
     options = GenerateOptions.combine(args.config, **{key: getattr(args, key) for key in (
         "checkpoint", "layer", "bundle", "size", "image", "lanes_in", "pe", "simd", "lanes_out", "compressors",
-        "target", "out", "network", "codec")})
+        "target", "out", "network", "codec", "ports")})
     check_output_directory(options.out, args.force)  # before the model is loaded and calibrated
     if options.codec:
         from .gen.codec import generate_codec
@@ -73,7 +73,7 @@ def run_generate(args, progress):
         return {"command": "generate", "out": str(options.out), **manifest}
     manifest = generate(options.source(progress), options.out, lanes_in=options.lanes_in, pe=options.pe,
                         simd=options.simd, lanes_out=options.lanes_out, compressors=options.compressors,
-                        device=options.target, force=args.force, progress=progress)
+                        device=options.target, ports=options.ports or "axi", force=args.force, progress=progress)
     return {"command": "generate", "out": str(options.out), **manifest}
 
 
@@ -153,6 +153,7 @@ def _simulator_option(parser):
 def build_parser():
     from . import __version__
     from .gen.devices import BOARDS, DEVICES, SYNTHESIS_DEVICES
+    from .gen.options import PORT_STYLES
     from .gen.rates import DEFAULT_RATES
     from .golden.codec_bundle import CODECS
     from .golden.photographs import PHOTOGRAPHS
@@ -223,6 +224,10 @@ def build_parser():
                           ("compressors", "compressors taking frames in turn (default 2)")):
         generate.add_argument(f"--{name}", type=POSITIVE, default=None, dest=name.replace("-", "_"), help=meaning)
     generate.add_argument("--target", default=None, choices=DEVICES, help="device (default ecp5-85f)")
+    generate.add_argument("--ports", default=None, choices=PORT_STYLES,
+                          help="a WCC layer's input and output: axi (s_axis_*/m_axis_*: tdata, tvalid, tready, "
+                               "tlast at a frame's end, tuser at its start; the default) or native "
+                               "(pixels__payload/__valid/__ready, output__...)")
 
     simulate = command("simulate", run_simulate, summaries.print_simulate,
                        "the generated layer in simulation against the integer model, bit for bit, on a real "
