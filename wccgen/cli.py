@@ -114,6 +114,12 @@ def run_synth(args, progress):
                                 progress=progress)
 
 
+def run_sweep(args, progress):
+    from .gen.sweep import run_sweep as sweep
+
+    return sweep(args.config, args.out, scheduler=args.scheduler, workers=args.workers, progress=progress)
+
+
 def run_bitstream(args, progress):
     from .gen.board import build_bitstream
 
@@ -261,6 +267,17 @@ def build_parser():
     synth.add_argument("--clock", type=float, default=200.0, help="clock constraint in MHz (default 200)")
     synth.add_argument("--seeds", type=POSITIVE, default=1,
                        help="placements to try, with placer seeds 1..N; the fastest is reported (default 1)")
+
+    sweep = command("sweep", run_sweep, summaries.print_sweep,
+                    "a grid of generate + simulate + synth jobs on Dask: one table (JSON, markdown) and a Pareto "
+                    "plot")
+    sweep.add_argument("config", help="JSON file: base, grid, simulate, frames, synth, seeds (docs/sweeps.md)")
+    sweep.add_argument("--out", default="sweep", help="output directory; a re-run skips its finished jobs "
+                                                      "(default ./sweep)")
+    sweep.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                       help="a running Dask scheduler (tcp://host:8786); default: a LocalCluster on this machine")
+    sweep.add_argument("--workers", type=POSITIVE, default=2,
+                       help="worker processes of the LocalCluster (default 2; a job's tools use the cores too)")
 
     bitstream = command("bitstream", run_bitstream, summaries.print_bitstream,
                         "a board bitstream of the generated layer (amaranth-boards)")

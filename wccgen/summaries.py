@@ -131,6 +131,14 @@ def print_synth(summary):
           f"{summary['brams']} block RAMs, Fmax {summary['fmax_mhz']} MHz{seeds_text(summary)} (constraint "
           f"{summary['clock_constraint_mhz']:g} MHz); reports in {summary['reports']}")
 
+def print_sweep(summary):
+    from .gen.sweep import sweep_table
+
+    print(sweep_table(summary["rows"]), end="")
+    print(f"{summary['jobs']} job(s) on {summary['scheduler']}, {summary['failed']} failed; table in "
+          f"{summary['out']}/sweep.md and sweep.json" + (", LUTs against frames/s in pareto.png"
+                                                          if summary.get("plot") else ""))
+
 def print_bitstream(summary):
     print(f"wrote {summary['bitstream']} for {summary['board']} ({summary['bytes']} bytes); the layer runs on the "
           f"board clock, {summary['clock_mhz']:g} MHz (nextpnr: {summary['fmax_mhz']} MHz reachable in this build)")
