@@ -43,7 +43,9 @@ MANIFEST_VERSION = 1
 
 
 #: Where a generated layer's integers came from (``LayerSource.kind``).
-SOURCE_KINDS = ("checkpoint", "bundle", "network")
+SOURCE_KINDS = ("checkpoint", "bundle", "network", "model")
+#: Where a layer converted from a model of one's own keeps its input frames, in the generated directory.
+MODEL_FRAMES = "frames/model_frames.npz"
 
 
 class ManifestError(ValueError):
@@ -61,7 +63,9 @@ class LayerSource:
     quantized with the bundle's input scale), or ``network`` (a layer of a
     network from ``generate --network``; simulated alone, its frames are made
     as a bundle's, while ``simulate`` of the network feeds it the network's own
-    activations).
+    activations), or ``model`` (a layer of a model of one's own,
+    :func:`~wccgen.gen.convert.convert`: the frames are its input on the
+    calibration images, kept with the generated layer, ``stored``).
     """
 
     kind: str
@@ -70,6 +74,7 @@ class LayerSource:
     layer: str | None = None
     bundle_path: str | None = None
     calibration: dict = field(default_factory=dict)
+    stored: tuple | None = field(default=None, repr=False)  #: (input frames, float outputs in LSBs) of a model
 
     def record(self):
         """The source as the manifest records it."""
@@ -338,6 +343,13 @@ def _generate_into(out, source, *, lanes_in, pe, simd, lanes_out, compressors, d
     bundle = source.bundle
     bundle_stem = out / "bundle" / "layer"
     bundle.save(bundle_stem)
+    if source.kind == "model":
+        # The layer's input on the calibration images, and the float layer's output of each frame: simulate's
+        # frames, since the model itself is not kept.
+        codes, references = source.stored
+        (out / MODEL_FRAMES).parent.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(out / MODEL_FRAMES, **{f"codes{i}": c for i, c in enumerate(codes)},
+                            **{f"reference{i}": r for i, r in enumerate(references)})
     layer = WccLayerSpec(bundle=bundle, lanes_in=lanes_in, pe=pe, simd=simd, lanes_out=lanes_out,
                          compressors=compressors)
     cfg = bundle.config
@@ -550,7 +562,19 @@ def simulate(out, *, image=None, frames=3, seed=0, idle=0.0, backpressure=0.0, w
     source = LayerSource(record["kind"], bundle, checkpoint=record.get("checkpoint"), layer=record.get("layer"),
                          bundle_path=record.get("bundle_path"), calibration=record.get("calibration", {}))
     image = image or source.calibration.get("image", "astronaut")
-    if full is not None:
+    if source.kind == "model":
+        if full is not None or image != "astronaut":
+            raise ValueError("full, image: a layer converted from a model is simulated on its input frames from the "
+                             "calibration images, kept with it; --full and --image take photographs")
+        with np.load(_inside(out, MODEL_FRAMES, "frames", out / "manifest.json")) as stored:
+            count = len([key for key in stored.files if key.startswith("codes")])
+            picked = [(seed + index) % count for index in range(frames)]
+            inputs = [stored[f"codes{index}"] for index in picked]
+            references = [stored[f"reference{index}"] for index in picked]
+        images = [f"calibration frame {index}" for index in picked]
+        progress(f"input frames: the layer's input on the model's calibration images, frames "
+                 f"{', '.join(map(str, picked))} of {count}")
+    elif full is not None:
         inputs, references, grid = source.tiles(image, *full, seed=seed)
         images = [image]
         progress(f"input frames: the layer's activations on {image} at {full[0]}x{full[1]}, "

@@ -97,6 +97,8 @@ class GenerateOptions:
     network: bool = False
     codec: str | None = None
     ports: str | None = None  # a WCC layer's: AXI4-Stream by default
+    model: str | None = None  # a torch.export program of one's own model
+    images: str | None = None  # its calibration images: a folder or a .npy of inputs
 
     def __post_init__(self):
         object.__setattr__(self, "size", check_frame_size(self.size))
@@ -110,6 +112,12 @@ class GenerateOptions:
             raise ValueError("out: give the output directory (--out DIR, or \"out\" in the config file)")
         if self.bundle and self.checkpoint:
             raise ValueError("bundle, checkpoint: give one source of the layer, not both")
+        if self.model and (self.bundle or self.checkpoint or self.network or self.codec):
+            raise ValueError("model: a model of one's own is the source of its layers; not with --bundle, "
+                             "--checkpoint, --network or --codec")
+        if self.images and not self.model:
+            raise ValueError("images: calibration images go with --model (a checkpoint's layers calibrate on "
+                             "--image)")
         if not isinstance(self.network, bool):
             raise ValueError(f"network: must be true or false, got {self.network!r}")
         if self.ports is not None and self.ports not in PORT_STYLES:

@@ -54,8 +54,12 @@ def run_generate(args, progress):
 
     options = GenerateOptions.combine(args.config, **{key: getattr(args, key) for key in (
         "checkpoint", "layer", "bundle", "size", "image", "lanes_in", "pe", "simd", "lanes_out", "compressors",
-        "target", "out", "network", "codec", "ports")})
+        "target", "out", "network", "codec", "ports", "model", "images")})
     check_output_directory(options.out, args.force)  # before the model is loaded and calibrated
+    if options.model:
+        # Without --layer (on the command line or in the config file), every converted layer.
+        layer = args.layer or (GenerateOptions.read_file(args.config).get("layer") if args.config else None)
+        return _generate_from_model(options, layer, args.force, progress)
     if options.codec:
         from .gen.codec import generate_codec
 
@@ -75,6 +79,30 @@ def run_generate(args, progress):
                         simd=options.simd, lanes_out=options.lanes_out, compressors=options.compressors,
                         device=options.target, ports=options.ports or "axi", force=args.force, progress=progress)
     return {"command": "generate", "out": str(options.out), **manifest}
+
+
+def _generate_from_model(options, one, force, progress):
+    """``generate --model``: the program's 1x1 convolutions converted and calibrated, hardware for ``--layer``
+    (into ``--out``) or for every converted layer (into ``--out/<layer>/``)."""
+    from .gen.convert import convert, load_exported
+    from .gen.layer import atomic_directory, check_output_directory, generate
+
+    module, example = load_exported(options.model)
+    conversion = convert(module, example, images=options.images, tile=options.size,
+                         layers=[one] if one else None, progress=progress)
+    settings = dict(lanes_in=options.lanes_in, pe=options.pe, simd=options.simd, lanes_out=options.lanes_out,
+                    compressors=options.compressors, device=options.target, ports=options.ports or "axi",
+                    progress=progress)
+    if one:
+        manifest = generate(conversion.source(one), options.out, force=force, **settings)
+        return {"command": "generate", "out": str(options.out), **manifest}
+    out = check_output_directory(options.out, force)
+    with atomic_directory(out) as partial:
+        manifests = conversion.generate(partial, force=False, **settings)
+    layers = {name: str(out / name.replace(".", "_")) for name in manifests}
+    progress(f"{len(layers)} layer(s): {', '.join(layers)}; skipped: "
+             f"{'; '.join(f'{n} {why}' for n, why in conversion.skipped.items()) or 'none'}")
+    return {"command": "generate", "out": str(out), "layers": layers, "skipped": conversion.skipped}
 
 
 def run_simulate(args, progress):
@@ -213,6 +241,12 @@ def build_parser():
     generate.add_argument("--checkpoint", default=None, help="model checkpoint (default: the shipped WCC 25 %% one)")
     generate.add_argument("--layer", default=None, help="WCC layer of the model (default blocks.0.expand)")
     generate.add_argument("--bundle", default=None, help="a saved LayerBundle (its .json, .npz or stem) instead")
+    generate.add_argument("--model", default=None,
+                          help="a model of one's own, a torch.export program (.pt2): its 1x1 convolutions become "
+                               "WCC layers; hardware for --layer, or for each into OUT/<layer>/")
+    generate.add_argument("--images", default=None,
+                          help="--model's calibration images: a folder of image files or a .npy of inputs "
+                               "(default: scikit-image photographs)")
     generate.add_argument("--network", action="store_true", default=None,
                           help="every WCC layer of the checkpoint, and the network bundle between them")
     generate.add_argument("--codec", default=None, choices=CODECS,

@@ -28,6 +28,12 @@ def print_generate(summary):
         return _print_network_generate(summary)
     if summary.get("kind") == "codec":
         return _print_codec_generate(summary)
+    if "layers" in summary:  # every converted layer of a model of one's own
+        for name, directory in summary["layers"].items():
+            print(f"wrote {directory}: layer {name}")
+        for name, why in summary["skipped"].items():
+            print(f"  left as it was (runs in software): {name} {why}")
+        return None
     cfg = summary["parameters"]["config"]
     print(f"wrote {summary['out']}/{summary['verilog']} ({summary['device']}), the bundle, "
           f"{len(summary['memories']['files'])} memory files and manifest.json")
