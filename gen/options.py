@@ -14,7 +14,7 @@ from .devices import DEVICES
 PORT_STYLES = ("axi", "native")
 
 __all__ = ["GenerateOptions", "MAX_FRAME_SIDE", "MAX_IMAGE_SIDE", "PORT_STYLES", "check_frame_size", "parse_at_least",
-           "parse_rates", "parse_size"]
+           "parse_rates", "parse_size", "read_json_object"]
 
 
 #: Largest side of a photograph the commands take (the held-out photographs are 512 pixels a side).
@@ -73,6 +73,21 @@ def _positive(value):
     return not isinstance(value, bool) and isinstance(value, int) and value >= 1
 
 
+def read_json_object(path, what):
+    """The JSON object the file ``path`` holds (of ``what``, named in the message); a ``ValueError`` naming the
+    file when it is missing, not JSON or not an object."""
+    try:
+        with open(path) as f:
+            value = json.load(f)
+    except FileNotFoundError:
+        raise ValueError(f"config: {path}: no such file") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(f"config: {path}: not valid JSON: {error}") from None
+    if not isinstance(value, dict):
+        raise ValueError(f"config: {path}: must hold a JSON object of {what}")
+    return value
+
+
 @dataclass(frozen=True)
 class GenerateOptions:
     """Where a layer comes from, the shape of its hardware, the device and the output directory.
@@ -126,15 +141,7 @@ class GenerateOptions:
     @classmethod
     def read_file(cls, path):
         """The options a JSON config file sets (an object of known fields), as a dict."""
-        try:
-            with open(path) as f:
-                config = json.load(f)
-        except FileNotFoundError:
-            raise ValueError(f"config: {path}: no such file") from None
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
-            raise ValueError(f"config: {path}: not valid JSON: {error}") from None
-        if not isinstance(config, dict):
-            raise ValueError(f"config: {path}: must hold a JSON object of options")
+        config = read_json_object(path, "options")
         known = [f.name for f in dataclasses.fields(cls)]
         unknown = sorted(set(config) - set(known))
         if unknown:

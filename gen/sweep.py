@@ -23,7 +23,7 @@ import time
 import traceback
 from pathlib import Path
 
-from .options import GenerateOptions, parse_size
+from .options import GenerateOptions, parse_size, read_json_object
 
 __all__ = ["SWEEP_FIELDS", "SweepError", "load_sweep", "run_sweep", "sweep_jobs"]
 
@@ -59,13 +59,9 @@ def _check_options(values, where):
 def load_sweep(path):
     """The sweep in the JSON file ``path``, checked: a dict of :data:`SWEEP_FIELDS` with defaults filled in."""
     try:
-        sweep = json.loads(Path(path).read_text())
-    except FileNotFoundError:
-        raise SweepError(f"config: {path}: no such file") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise SweepError(f"config: {path}: not valid JSON: {error}") from None
-    if not isinstance(sweep, dict):
-        raise SweepError(f"config: {path}: must hold a JSON object ({', '.join(SWEEP_FIELDS)})")
+        sweep = read_json_object(path, ", ".join(SWEEP_FIELDS))
+    except ValueError as error:
+        raise SweepError(str(error)) from None
     unknown = sorted(set(sweep) - set(SWEEP_FIELDS))
     if unknown:
         raise SweepError(f"config: {path}: unknown field(s) {', '.join(map(repr, unknown))}; known: "
