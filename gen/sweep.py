@@ -109,6 +109,17 @@ def sweep_jobs(sweep, workdir):
     return jobs
 
 
+def _layer_source(options):
+    """The layer a job's options name: of a checkpoint or a bundle, or ``layer`` of a model of one's own."""
+    if not options.model:
+        return options.source()
+    from .convert import convert, load_exported
+
+    module, example = load_exported(options.model)
+    conversion = convert(module, example, images=options.images, tile=options.size, layers=[options.layer])
+    return conversion.source(options.layer)
+
+
 def run_job(name, options, directory, *, simulate, frames, synth, seeds):
     """One job, run on a worker: generate, simulate, place and route; its result row (with ``error`` if a step
     failed). A finished job's row is kept in ``<directory>/result.json``."""
@@ -122,23 +133,22 @@ def run_job(name, options, directory, *, simulate, frames, synth, seeds):
     started = time.monotonic()
     row = {"name": name, "options": {key: value for key, value in options.items() if key != "out"}}
     try:
-        generate_options = GenerateOptions(**options)
-        manifest = generate(generate_options.source(), generate_options.out, lanes_in=generate_options.lanes_in,
-                            pe=generate_options.pe, simd=generate_options.simd,
-                            lanes_out=generate_options.lanes_out, compressors=generate_options.compressors,
-                            device=generate_options.target, ports=generate_options.ports or "axi", force=True)
+        chosen = GenerateOptions(**options)
+        manifest = generate(_layer_source(chosen), chosen.out, lanes_in=chosen.lanes_in, pe=chosen.pe,
+                            simd=chosen.simd, lanes_out=chosen.lanes_out, compressors=chosen.compressors,
+                            device=chosen.target, ports=chosen.ports or "axi", force=True)
         parameters = manifest["parameters"]
         row.update({key: parameters[key] for key in ("pe", "simd", "lanes_in", "lanes_out", "compressors")})
         row.update({"cycle_bound": manifest["cycles"]["bound"], "compressed_bits": manifest["compressed_bits"],
                     "uncompressed_bits": manifest["uncompressed_bits"]})
         if simulate:
-            report = simulate_layer(generate_options.out, frames=frames)
+            report = simulate_layer(chosen.out, frames=frames)
             row.update({"bit_exact": report["bit_exact"], "cycles": report["cycles"],
                         "first_mismatch": report["first_mismatch"]})
         if synth:
-            out = Path(generate_options.out)
+            out = Path(chosen.out)
             result = synthesize(out / manifest["verilog"], manifest["top"], directory / "synth",
-                                target=generate_options.target, seeds=seeds)
+                                target=chosen.target, seeds=seeds)
             row.update({key: result[key] for key in ("luts", "ffs", "dsps", "brams", "fmax_mhz", "fmax_by_seed")})
         cycles = row.get("cycles") or row["cycle_bound"]
         if row.get("fmax_mhz"):

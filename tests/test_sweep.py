@@ -40,6 +40,27 @@ def test_a_two_job_sweep_on_a_local_cluster(tmp_path):
     assert "skipped" not in bad_again and "got 65" in bad_again["error"]
 
 
+def test_a_sweep_of_a_model_of_ones_own(tmp_path):
+    """From a torch.export program to a bit-exact simulation in one command: the job converts and calibrates the
+    named layer of the model."""
+    import torch
+    from torch import nn
+
+    torch.manual_seed(2)
+    model = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.Conv2d(8, 12, 1))
+    torch.export.save(torch.export.export(model, (torch.zeros(1, 3, 16, 16),)), tmp_path / "model.pt2")
+    config = write(tmp_path, {"base": {"model": str(tmp_path / "model.pt2"), "layer": "2", "size": "8x8",
+                                       "target": "generic"},
+                              "grid": {"simd": [4]}, "simulate": True, "frames": 2, "synth": False})
+    done = subprocess.run([sys.executable, "-m", "wccgen.cli", "sweep", str(config), "--out", str(tmp_path / "out"),
+                           "--workers", "1", "--json"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    row, = json.loads(done.stdout)["rows"]
+    assert row["name"] == "simd4" and row["bit_exact"] is True and "error" not in row
+    manifest = json.loads((tmp_path / "out" / "jobs" / "simd4" / "layer" / "manifest.json").read_text())
+    assert manifest["source"]["kind"] == "model" and manifest["parameters"]["config"]["channels_out"] == 12
+
+
 def test_an_unreachable_scheduler_is_named(tmp_path):
     config = write(tmp_path, {"grid": {"pe": [4]}})
     with pytest.raises(SweepError, match="cannot reach the Dask scheduler at tcp://127.0.0.1:9"):
