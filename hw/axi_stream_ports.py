@@ -51,11 +51,17 @@ class AxiStreamPorts(wiring.Component):
     m_axis_tready : In(1)
     """
 
-    def __init__(self, inner, source, sink):
+    def __new__(cls, inner, source, sink):
+        # Refused before the component exists: no unused elaboratable is left behind.
         members = inner.signature.members
         for port in (source, sink):
             if port not in members:
                 raise ValueError(f"{port}: {type(inner).__name__} has no such port")
+            _lanes(members[port], port)
+        return super().__new__(cls, src_loc_at=1)
+
+    def __init__(self, inner, source, sink):
+        members = inner.signature.members
         self.inner, self.source, self.sink = inner, source, sink
         self.source_lanes = _lanes(members[source], source)
         self.sink_lanes = _lanes(members[sink], sink)
