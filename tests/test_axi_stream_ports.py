@@ -119,16 +119,11 @@ def test_padding_that_is_not_the_sign_is_noticed():
 
 
 def test_ports_that_are_not_frame_streams_are_refused():
-    class Words(wiring.Component):
-        i: In(stream.Signature(word_beat(8)))
-        o: Out(stream.Signature(frame_beat(8, 2)))
+    class Words:  # only its signature is read before the refusal
+        signature = wiring.Signature({"i": In(stream.Signature(word_beat(8))),
+                                      "o": Out(stream.Signature(frame_beat(8, 2)))})
 
-        def elaborate(self, platform):
-            raise AssertionError("not built")
-
-    words = Words()
-    words._MustUse__silence = True  # built only to be refused
     with pytest.raises(TypeError, match="i: AXI4-Stream ports need a frame stream of lanes"):
-        AxiStreamPorts(words, "i", "o")
+        AxiStreamPorts(Words(), "i", "o")
     with pytest.raises(ValueError, match="x: Words has no such port"):
-        AxiStreamPorts(words, "x", "o")
+        AxiStreamPorts(Words(), "x", "o")
