@@ -154,8 +154,10 @@ def main(argv=None):
     stage, layer_name, height, width = LAYER
     checkpoint = Path(default_checkpoint()).with_name(f"{stage}.pt")
     out = workdir / "layer"
-    generate(layer_from_checkpoint(checkpoint, layer_name, height, width), out, device="ecp5-85f", force=True,
-             progress=progress)
+    # PE 8 x SIMD 8, as the rows of bench/results/sim.json and docs/verification.md were measured (the layer's
+    # default array is now the balanced PE 8 x SIMD 4).
+    generate(layer_from_checkpoint(checkpoint, layer_name, height, width), out, pe=8, simd=8, device="ecp5-85f",
+             force=True, progress=progress)
     rows = []
     if not args.skip_old:
         package = old_package(workdir)
