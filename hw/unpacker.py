@@ -64,8 +64,10 @@ class Unpacker(SpecComponent):
     dropped), does not start with ``first``, marks other than ``keep``
     positions, holds the code ``-2**(bit_a-1)``, or has a non-zero padding
     bit. A refused frame pulses ``refused`` and leaves nothing behind; a good
-    one raises ``stored`` and holds the memories until ``release``. Never
-    waits on anything but ``release``, so a corrupt stream cannot hang it.
+    one raises ``stored`` and holds the memories until ``release``. Its
+    ``ready`` is a register: it waits only on ``release`` (and for one cycle
+    after a one-word frame inside another, both refused), so a corrupt
+    stream cannot hang it.
 
     With ``banks=2`` the memories hold two frames: the next frame is received
     and checked into one bank while the stored one is read from the other.
@@ -170,23 +172,26 @@ class Unpacker(SpecComponent):
         compare = {"==": operator.eq, "<": operator.lt, ">=": operator.ge}
         flags = {name: Signal(init=bool(compare[op](0, c)), name=name) for name, (op, c) in places.items()}
 
-        def restart():
-            return [index.eq(0)] + [flags[name].eq(compare[op](0, c)) for name, (op, c) in places.items()]
+        def restart(at=0):
+            return [index.eq(at)] + [flags[name].eq(compare[op](at, c)) for name, (op, c) in places.items()]
 
         def advance():
             return [index.eq(index + 1)] + [flags[name].eq(compare[op](index, c - 1))
                                             for name, (op, c) in places.items()]
 
-        at_start, in_mask, at_tail = flags["at_start"], flags["in_mask"], flags["at_tail"]
-        in_values, at_final = flags["in_values"], flags["at_final"]
         take = Signal(name="take")  # the word is consumed as part of the frame
-        # A word with `first` inside a frame ends that frame without being consumed.
+        # A word with `first` inside a frame ends that frame, refused, and is the next frame's first word: it
+        # is written and checked where a frame's first word goes.
         intruder = Signal(name="intruder")
-        m.d.comb += intruder.eq(self.words.valid & first & ~at_start)
+        m.d.comb += intruder.eq(self.words.valid & first & ~flags["at_start"])
+        at_start, in_mask, at_tail, in_values, at_final = (
+            Mux(intruder, compare[places[name][0]](0, places[name][1]), flags[name])
+            for name in ("at_start", "in_mask", "at_tail", "in_values", "at_final"))
+        word_place = Mux(intruder, 0, index)
 
         # -- bitmap: stored, and its ones counted --------------------------------
         mask_bits = Mux(at_tail, word & ((1 << tail) - 1) if tail else 0, word)
-        m.d.comb += [mask.write_addr.eq(banked(index, mask_width, write_bank)), mask.write_data.eq(mask_bits),
+        m.d.comb += [mask.write_addr.eq(banked(word_place, mask_width, write_bank)), mask.write_data.eq(mask_bits),
                      mask.write_en.eq(take & (in_mask | at_tail))]
         # The word's bits, and whether they count, are registered before the
         # count: `take` comes late (from `valid` and the state), too late to
@@ -230,13 +235,19 @@ class Unpacker(SpecComponent):
         m.d.sync += self.refused.eq(0)
         with m.FSM(name="unpack"):
             with m.State("RECEIVE"):
-                # Between frames (at_start, so no intruder) a word waits for a free bank.
-                m.d.comb += [self.words.ready.eq(free & ~intruder), take.eq(self.words.valid & free & ~intruder)]
+                # `ready` is a register (between frames a word waits for a free bank; inside one the bank is
+                # free), so it never depends on the word offered.
+                m.d.comb += [self.words.ready.eq(free), take.eq(self.words.valid & free)]
                 with m.If(take):
                     m.d.sync += advance()
                     with m.If(code_bad | padding_bad):
                         m.d.sync += bad.eq(1)
-                    with m.If(at_start & ~first):
+                    with m.If(intruder):  # the frame is truncated by the next frame's start
+                        m.d.sync += restart(1) + [code_index.eq(0), bad.eq(0), self.refused.eq(1)]
+                        with m.If(last):  # the next frame is this one word: refused too, a cycle later
+                            m.d.sync += end_frame
+                            m.next = "REFUSE"
+                    with m.Elif(at_start & ~first):
                         m.d.sync += end_frame + [bad.eq(0), self.refused.eq(1)]
                         with m.If(~last):
                             m.next = "SKIP"  # not a frame's start: drop up to its end
@@ -249,8 +260,9 @@ class Unpacker(SpecComponent):
                             m.next = "SKIP"  # over-long: drop the rest of it
                     with m.Elif(last):  # truncated
                         m.d.sync += end_frame + [bad.eq(0), self.refused.eq(1)]
-                with m.If(intruder):  # truncated by the next frame's start
-                    m.d.sync += end_frame + [bad.eq(0), self.refused.eq(1)]
+            with m.State("REFUSE"):
+                m.d.sync += self.refused.eq(1)
+                m.next = "RECEIVE"
             with m.State("SKIP"):
                 m.d.comb += self.words.ready.eq(1)
                 with m.If(self.words.valid & last):

@@ -155,3 +155,27 @@ def words_to_stream(beats, word_bits):
     """Bytes of word beats (LSB first), as ``unpack`` reads them."""
     bits = [(beat["data"] >> i) & 1 for beat in beats for i in range(word_bits)]
     return np.packbits(np.array(bits, dtype=np.uint8), bitorder="little")
+
+
+@pytest.mark.parametrize("banks,idle", [(1, 0.0), (2, 0.0), (2, 0.4)])
+def test_unpacker_block_refuses_frames_cut_by_the_next_frames_start(banks, idle):
+    """A ``first`` inside a frame ends that frame, refused, and starts the next one; a one-word frame there is
+    refused too. The frames after them are stored whole."""
+    height, width, channels, lanes, bits, keep = 6, 5, 3, 1, 6, 7
+    rng = np.random.default_rng(banks)
+    spec = UnpackerSpec(positions=height * width, keep=keep, channels=channels, lanes=lanes, bit_a=bits, banks=banks)
+    limit = 2 ** (bits - 1) - 1
+    streams = [pack(topk_select(rng.integers(0, 9, size=(height, width)), keep)[0],
+                    rng.integers(-limit, limit + 1, size=(channels, keep)), bits) for _ in range(3)]
+    count = spec.words_per_frame
+    good = [stream_words(s, spec.word_bits, count) for s in streams]
+    cut_early, cut_late = good[2][:2], good[1][:count - 1]  # no `last`: the next frame's `first` ends them
+    one_word = {**good[0][0], "last": 1}
+    beats = good[0] + cut_early + good[1] + cut_late + good[2] + cut_early + [one_word] + good[0]
+    stored, refused = run_unpacker(spec, beats, idle, seed=7)
+    expected = []
+    for stream in (streams[0], streams[1], streams[2], streams[0]):
+        mask, codes = unpack(stream, height, width, channels, bits, keep)
+        expected.append((bitmap_words(mask, spec.word_bits), code_entries(codes, lanes, bits)))
+    assert stored == expected
+    assert refused == 4
