@@ -24,6 +24,7 @@ from amaranth.hdl import Shape
 
 from ..golden.bundle import LayerBundle
 from ..hw.axi_stream_ports import AxiStreamPorts
+from ..hw.memory_map import memory_map, memory_totals
 from ..hw.verilog import emit_verilog, verilog_difference
 from ..hw.wcc_layer import WccLayer, WccLayerSpec, signature_taps
 from ..spec.fixed_point import signed_range
@@ -360,6 +361,12 @@ def _generate_into(out, source, *, lanes_in, pe, simd, lanes_out, compressors, d
     verilog = emit_verilog(top, TOP, layer.header_parameters(), target=verilog_target)
     (out / f"{TOP}.v").write_text(verilog)
     memories = _write_memories(layer, out / "mem")
+    # Where the memories go (ECP5 Verilog only: elsewhere the synthesis tool chooses).
+    block_ram = _block_ram(layer) if verilog_target == "ecp5" else None
+    if block_ram:
+        progress(f"block RAM: {block_ram['dp16kd']} DP16KD, {block_ram['lut_ram']} TRELLIS_DPR16X4 ("
+                 + ", ".join(f"{block} {use['dp16kd']}" for block, use in block_ram["by_block"].items()
+                             if use["dp16kd"]) + ")")
     manifest = {
         "manifest_version": MANIFEST_VERSION,
         "top": TOP,
@@ -379,9 +386,20 @@ def _generate_into(out, source, *, lanes_in, pe, simd, lanes_out, compressors, d
         "cycles": {"stages": layer.stage_cycles, "bound": layer.cycle_bound, "mac_bound": layer.mac_bound},
         "compressed_bits": cfg.compressed_bits,
         "uncompressed_bits": cfg.uncompressed_bits,
+        "block_ram": block_ram,
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     return manifest
+
+
+def _block_ram(layer):
+    """The layer's memories on the ECP5 (``hw.memory_map``): DP16KD blocks and LUT RAM cells in all, per block,
+    and each memory's width, depth and mode."""
+    uses = memory_map(WccLayer(layer))
+    return {"dp16kd": sum(use.dp16kd for use in uses), "lut_ram": sum(use.lut_ram for use in uses),
+            "by_block": memory_totals(uses),
+            "memories": [{"path": use.path, "width": use.width, "depth": use.depth, "kind": use.kind,
+                          "mode": use.mode, "dp16kd": use.dp16kd, "lut_ram": use.lut_ram} for use in uses]}
 
 
 def _latencies(layer):

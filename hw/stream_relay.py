@@ -42,13 +42,17 @@ class StreamRelay(wiring.Component):
         skid_payload = Signal.like(self.i.payload, name="skid_payload")
         # `ready` is the skid register's emptiness: from a flip-flop, never from `o.ready`.
         m.d.comb += self.i.ready.eq(~skid_valid)
+        # While empty the skid register takes every payload offered, so its enable is its own emptiness: no
+        # path from either side's handshake reaches the payload's flip-flops.
+        with m.If(~skid_valid):
+            m.d.sync += skid_payload.eq(self.i.payload)
         with m.If(~self.o.valid | self.o.ready):
             with m.If(skid_valid):
                 m.d.sync += [self.o.valid.eq(1), self.o.payload.eq(skid_payload), skid_valid.eq(0)]
             with m.Else():
                 m.d.sync += [self.o.valid.eq(self.i.valid), self.o.payload.eq(self.i.payload)]
         with m.Elif(self.i.valid & ~skid_valid):
-            m.d.sync += [skid_valid.eq(1), skid_payload.eq(self.i.payload)]
+            m.d.sync += skid_valid.eq(1)
         return m
 
 
