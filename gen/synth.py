@@ -121,11 +121,11 @@ def map_cells(verilog_path, top, workdir, target="ecp5-85f"):
     stat_path = workdir / f"{top}.stat.json"
     # Each BlockRAM registers its ports beside its RAM (hw.block_ram.RAM_PORT),
     # and relays feed them (hw.pipeline.RELAY); RAMs that see the same values
-    # would otherwise share one merged register far from most of them. (The
-    # `%ci1` takes the relays' wires to their flip-flops; it applies to the
-    # last pattern only, so the RAM port registers are kept as wires: see
-    # docs/hardware.md.)
-    port_registers = " ".join(f"a:{name}" for name in (*RAM_PORT, *RELAY))
+    # (the subbands of a level, read at one address) would otherwise share one
+    # merged register far from most of them. `%u` joins the patterns, so
+    # `%ci1` takes the wires of both kinds to their flip-flops.
+    first, *others = (f"a:{name}" for name in (*RAM_PORT, *RELAY))
+    port_registers = " ".join([first, *(f"{pattern} %u" for pattern in others)])
     script = (f"read_verilog {verilog_path}; hierarchy -top {top}; proc; flatten; "
               f"tee -q -o {rtl_stat_path} stat -json; "
               f"select -set ports {port_registers} %ci1:+$dff[Q]; setattr -set keep 1 @ports; select -clear; "

@@ -1,6 +1,7 @@
 """``BlockRAM`` on ECP5: DP16KD primitives with their output register."""
 
-from amaranth.hdl import ClockSignal, Const, Instance, Module, Shape, Signal, Value
+from amaranth.hdl import Array, ClockSignal, Const, Instance, Module, Shape, Signal, Value
+from amaranth.lib.memory import Memory
 from amaranth.utils import ceil_log2
 
 __all__ = ["DP16KD_MODES", "dp16kd_mode", "ecp5_block_ram", "DENSE_DEPTH", "LUT_RAM", "SMALL_DEPTH"]
@@ -49,6 +50,8 @@ def ecp5_block_ram(ram, read_data, lut_ram_words=SMALL_DEPTH):
     width = Shape.cast(ram.shape).width
     mode = dp16kd_mode(width, ram.depth, lut_ram_words)
     if mode is None:
+        if SMALL_DEPTH < ram.depth <= lut_ram_words:
+            return _lut_ram_slices(ram, read_data)
         return ram.elaborate_generic(read_data, attrs=LUT_RAM if ram.depth <= lut_ram_words else None)
     # Word address bits sit above the byte enables (x36: four, x18: two) or the unused low bits.
     shift = 14 - ceil_log2(dict(DP16KD_MODES)[mode])
@@ -92,4 +95,23 @@ def ecp5_block_ram(ram, read_data, lut_ram_words=SMALL_DEPTH):
             i_CLKB=ClockSignal(), i_CEB=Const(1), i_OCEB=Const(1), i_WEB=Const(0), i_RSTB=Const(0),
             **pins,
         )
+    return m
+
+
+def _lut_ram_slices(ram, read_data):
+    """LUT RAM deeper than one TRELLIS_DPR16X4: a 16-word memory per slice of the addresses, each read into a
+    register of its own, and the slice chosen in the next cycle, so no multiplexer follows the cells' read in
+    the cycle of the read."""
+    m = Module()
+    width = Shape.cast(ram.shape).width
+    write_addr, read_addr = Value.cast(ram.ram_write_addr), Value.cast(ram.ram_read_addr)
+    words = []
+    for index in range(-(-ram.depth // SMALL_DEPTH)):
+        m.submodules[f"slice{index}"] = memory = Memory(shape=width, depth=SMALL_DEPTH, init=[], attrs=LUT_RAM)
+        write, read = memory.write_port(), memory.read_port()
+        m.d.comb += [write.addr.eq(write_addr[:4]), write.data.eq(ram.ram_write_data),
+                     write.en.eq(ram.ram_write_en & (write_addr[4:] == index)), read.addr.eq(read_addr[:4])]
+        words.append(read.data)
+    chosen = Signal.like(read_addr[4:], name="slice_chosen")
+    m.d.sync += [chosen.eq(read_addr[4:]), Value.cast(read_data).eq(Array(words)[chosen])]
     return m

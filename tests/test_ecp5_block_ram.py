@@ -3,11 +3,15 @@ their output registers) bit-exact in simulation against the integer model."""
 
 import re
 
+import numpy as np
 import pytest
+from amaranth.hdl import Fragment
+from amaranth.sim import Simulator
 
 from wccgen.golden import align_levels, haar_forward, haar_inverse, photograph_codes
 from wccgen.hw.block_ram import BlockRAM
 from wccgen.hw.ecp5_block_ram import DENSE_DEPTH, DP16KD_MODES, SMALL_DEPTH, dp16kd_mode
+from wccgen.hw.targets import ECP5Primitives
 from wccgen.hw.verilog import emit_verilog
 from wccgen.sim.harness import run_block, toplevel_name
 
@@ -92,3 +96,34 @@ def test_a_shallow_block_ram_is_lut_ram(depth, lut_ram_words, lut_ram):
     text = emit_verilog(BlockRAM(shape=168, depth=depth), "ram", {}, target="ecp5", lut_ram_words=lut_ram_words)
     assert ("DP16KD " not in text) == lut_ram
     assert ('ram_style = "distributed"' in text) == lut_ram
+
+
+@pytest.mark.parametrize("depth", [SMALL_DEPTH + 1, 40, DENSE_DEPTH])
+def test_lut_ram_deeper_than_a_cell_reads_what_was_written(depth):
+    """A LUT RAM of several 16-word slices, simulated as the ECP5 Verilog builds it, against a list: a read sees
+    every write requested before it, ``BlockRAM.LATENCY`` cycles later."""
+    ram = BlockRAM(shape=20, depth=depth)
+    rng = np.random.default_rng(depth)
+    model, reads = [0] * depth, []
+
+    async def bench(ctx):
+        for cycle in range(12 * depth):
+            write_addr, read_addr = (int(a) for a in rng.integers(0, depth, size=2))
+            data, enable = int(rng.integers(0, 1 << 20)), int(rng.random() < 0.5)
+            ctx.set(ram.write_addr, write_addr)
+            ctx.set(ram.write_data, data)
+            ctx.set(ram.write_en, enable)
+            ctx.set(ram.read_addr, read_addr)
+            reads.append(model[read_addr])
+            if enable:
+                model[write_addr] = data
+            await ctx.tick()
+            if cycle >= BlockRAM.LATENCY - 1:
+                assert ctx.get(ram.read_data) == reads[cycle - BlockRAM.LATENCY + 1], f"cycle {cycle}"
+
+    simulator = Simulator(Fragment.get(ram, ECP5Primitives(DENSE_DEPTH)))
+    simulator.add_clock(1e-6)
+    simulator.add_testbench(bench)
+    simulator.run()
+    text = emit_verilog(BlockRAM(shape=20, depth=depth), "ram", {}, target="ecp5", lut_ram_words=DENSE_DEPTH)
+    assert text.count('ram_style = "distributed"') == -(-depth // SMALL_DEPTH) and "DP16KD " not in text
