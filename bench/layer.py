@@ -97,7 +97,11 @@ def measure(config, workdir, seeds=3):
         **{key: synth[key] for key in ("luts", "ffs", "dsps", "brams", "lutrams", "lut_multipliers", "fmax_mhz",
                                        "seed", "fmax_by_seed")},
         "fmax_mhz_seed1": fmax_seed1, "payload_brams": round(payload_brams, 2),
-        "brams_over_payload": round(synth["brams"] / payload_brams, 2), "array_multipliers": pe * simd,
+        "brams_over_payload": round(synth["brams"] / payload_brams, 2),
+        # Where they go (the manifest's memory map, which counts what the Verilog instantiates).
+        "brams_by_block": {block: use["dp16kd"] for block, use in manifest["block_ram"]["by_block"].items()
+                           if use["dp16kd"]},
+        "array_multipliers": pe * simd,
         "mac_busy": round(mac_busy, 4),
         "fmax_target_met": fmax_seed1 is not None and fmax_seed1 >= FMAX_TARGET_MHZ,
         "interval_target_met": sim["cycles"] <= INTERVAL_TARGET * sim["cycle_bound"],
