@@ -61,9 +61,9 @@ class HaarForwardSpec(BankedFrame):
         """Cycles from the last pixel beat of a frame to its first coefficient beat (no stalls)."""
         padding_after = ((self.padded_width - self.width)
                          + (self.padded_height - self.height) * self.padded_width) * self.groups
-        # + input register, write relay, frame written, completion flag, read gate, the read pipeline, the
-        # output queue
-        return (padding_after + 1 + LEVEL_DEPTH * self.levels + 4 + self.read_depth
+        # + input register, write relay, frame written, completion flag, its read side copy, read gate, the
+        # read pipeline, the output queue
+        return (padding_after + 1 + LEVEL_DEPTH * self.levels + 5 + self.read_depth
                 + OutputQueue.push_latency(relay_push=True))
 
     @property

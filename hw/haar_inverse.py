@@ -65,8 +65,8 @@ class HaarInverseSpec(BankedFrame):
     @property
     def latency(self):
         """Cycles from the last coefficient beat of a frame to its first pixel beat (no stalls)."""
-        # write register, completion flag, read gate, read pipeline, output queue
-        return 3 + self.read_depth + OutputQueue.push_latency(relay_push=True)
+        # write register, completion flag, its read side copy, read gate, read pipeline, output queue
+        return 4 + self.read_depth + OutputQueue.push_latency(relay_push=True)
 
     @property
     def memory_bits(self):

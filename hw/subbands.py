@@ -131,16 +131,24 @@ def read_bank_control(m, last_issued, banks, loaded, complete):
     ``last_issued`` marks the issue of a frame's last read. The bank then
     moves on, and its flags clear a cycle later, off the read counters' path
     (a bank freed a cycle late only makes its next frame wait that cycle).
-    The returned flag is the current bank's ``complete`` flag one cycle late,
-    switching to the next bank's with the last read: a frame becoming
-    complete is seen a cycle late, a finished one never again.
+    The read side keeps its own copy of the ``complete`` flags, a cycle
+    late, each cleared at once when its bank's last read is issued: the
+    flags are set by the write side, far away on the device, and the issue
+    logic then only meets registers of its own. The returned flag is the
+    current bank's copy one cycle late, switching to the next bank's with
+    the last read: a frame becoming complete is seen two cycles late, a
+    finished one never again.
     """
     read_bank = Signal(range(banks), name="read_bank")
     can_read = Signal(name="read_ready")
-    upcoming = Mux(last_issued, next_bank(read_bank, banks), read_bank)
-    m.d.sync += [read_bank.eq(upcoming), can_read.eq(complete[upcoming])]
     done = Signal(name="read_done")
     done_bank = Signal.like(read_bank, name="read_done_bank")
+    seen = Array(Signal(name=f"complete_seen{b}") for b in range(banks))
+    for bank in range(banks):
+        finished = (last_issued & (read_bank == bank)) | (done & (done_bank == bank))
+        m.d.sync += seen[bank].eq(complete[bank] & ~finished)
+    upcoming = Mux(last_issued, next_bank(read_bank, banks), read_bank)
+    m.d.sync += [read_bank.eq(upcoming), can_read.eq(seen[upcoming])]
     m.d.sync += [done.eq(last_issued), done_bank.eq(read_bank)]
     with m.If(done):
         m.d.sync += [loaded[done_bank].eq(0), complete[done_bank].eq(0)]
