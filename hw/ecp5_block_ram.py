@@ -2,16 +2,25 @@
 
 from amaranth.hdl import Array, ClockSignal, Const, Instance, Module, Shape, Signal, Value
 from amaranth.lib.memory import Memory
+
+from .block_ram import RAM_PORT
 from amaranth.utils import ceil_log2
 
-__all__ = ["DP16KD_MODES", "dp16kd_mode", "ecp5_block_ram", "DENSE_DEPTH", "LUT_RAM", "SMALL_DEPTH"]
+__all__ = ["DP16KD_MODES", "dp16kd_mode", "ecp5_block_ram", "DENSE_DEPTH", "LUT_RAM", "LUT_RAM_WORDS",
+           "SMALL_DEPTH"]
 
 #: DP16KD data widths and the depth each gives (18 kbit per block). The 36-bit
 #: mode is pseudo-dual-port: port A writes the whole word, port B reads it.
 DP16KD_MODES = ((36, 512), (18, 1024), (9, 2048), (4, 4096), (2, 8192), (1, 16384))
-#: Memories this shallow are left to LUT RAM (one TRELLIS_DPR16X4 deep, so no
-#: multiplexer follows it), where a block RAM would be wasted.
+#: Words of one TRELLIS_DPR16X4: a LUT RAM this shallow needs no multiplexer
+#: after its cells.
 SMALL_DEPTH = 16
+#: The default: memories of at most two TRELLIS_DPR16X4 deep are LUT RAM, each
+#: 16-word slice read into registers of its own and the slice chosen a cycle
+#: later. A block RAM would be filled to 6 % or less: the default layer's five
+#: such memories (the forward Haar's level-3 subbands and level-2 line
+#: buffer) took 10 DP16KD, and take 132 TRELLIS_DPR16X4 (docs/hardware.md).
+LUT_RAM_WORDS = 32
 #: The most a design short of block RAM may leave to LUT RAM: four
 #: TRELLIS_DPR16X4 deep (a level-3 subband of a 16x16 frame, 64 channels at 8
 #: lanes, is 64 words of 168 bits: five DP16KD at 12 % use, or 168
@@ -21,7 +30,7 @@ DENSE_DEPTH = 64
 LUT_RAM = {"ram_style": "distributed"}
 
 
-def dp16kd_mode(width, depth, lut_ram_words=SMALL_DEPTH):
+def dp16kd_mode(width, depth, lut_ram_words=LUT_RAM_WORDS):
     """The DP16KD data width for a ``width`` x ``depth`` memory, or ``None`` when it is not built from DP16KD
     (at most ``lut_ram_words`` deep, or deeper than a block).
 
@@ -35,7 +44,7 @@ def dp16kd_mode(width, depth, lut_ram_words=SMALL_DEPTH):
     return min(fits, key=lambda mode: (-(-width // mode), mode))
 
 
-def ecp5_block_ram(ram, read_data, lut_ram_words=SMALL_DEPTH):
+def ecp5_block_ram(ram, read_data, lut_ram_words=LUT_RAM_WORDS):
     """Build the RAM of ``ram`` (a :class:`~wccgen.hw.block_ram.BlockRAM`) from DP16KD blocks.
 
     The entry width is split over as many blocks as :func:`dp16kd_mode`
@@ -109,8 +118,12 @@ def _lut_ram_slices(ram, read_data):
     for index in range(-(-ram.depth // SMALL_DEPTH)):
         m.submodules[f"slice{index}"] = memory = Memory(shape=width, depth=SMALL_DEPTH, init=[], attrs=LUT_RAM)
         write, read = memory.write_port(), memory.read_port()
-        m.d.comb += [write.addr.eq(write_addr[:4]), write.data.eq(ram.ram_write_data),
-                     write.en.eq(ram.ram_write_en & (write_addr[4:] == index)), read.addr.eq(read_addr[:4])]
+        # Each slice's write enable is a register of its own beside the port registers (no decode between it
+        # and the many cells it reaches).
+        enable = Signal(name=f"slice{index}_write_en", attrs=RAM_PORT)
+        m.d.sync += enable.eq(ram.write_en & (Value.cast(ram.write_addr)[4:] == index))
+        m.d.comb += [write.addr.eq(write_addr[:4]), write.data.eq(ram.ram_write_data), write.en.eq(enable),
+                     read.addr.eq(read_addr[:4])]
         words.append(read.data)
     chosen = Signal.like(read_addr[4:], name="slice_chosen")
     m.d.sync += [chosen.eq(read_addr[4:]), Value.cast(read_data).eq(Array(words)[chosen])]

@@ -6,7 +6,7 @@ from amaranth.hdl import Fragment, Shape
 from amaranth.lib.memory import Memory
 
 from .block_ram import BlockRAM
-from .ecp5_block_ram import DP16KD_MODES, SMALL_DEPTH, dp16kd_mode
+from .ecp5_block_ram import DP16KD_MODES, LUT_RAM_WORDS, dp16kd_mode
 from .targets import ECP5Primitives
 
 __all__ = ["MemoryUse", "memory_map", "memory_totals"]
@@ -86,7 +86,7 @@ def _memory_use(path, memory):
                      "chooses; build it from a BlockRAM or mark it ram_style = \"distributed\"")
 
 
-def memory_map(component, lut_ram_words=SMALL_DEPTH):
+def memory_map(component, lut_ram_words=LUT_RAM_WORDS):
     """Every memory of ``component`` as the ECP5 Verilog builds it, in design order.
 
     The design is elaborated for the ``ecp5`` target with memories of at most

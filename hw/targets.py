@@ -5,7 +5,7 @@ instantiates ECP5 primitives where inference would be slow (block RAMs with
 their output registers); it simulates with the models in ``sim/models``.
 """
 
-from .ecp5_block_ram import SMALL_DEPTH, ecp5_block_ram
+from .ecp5_block_ram import LUT_RAM_WORDS, ecp5_block_ram
 from .ecp5_multiplier import ecp5_multiplier
 
 __all__ = ["TARGET_PLATFORMS", "platform_for"]
@@ -17,7 +17,7 @@ class ECP5Primitives:
 
     name = "ecp5"
 
-    def __init__(self, lut_ram_words=SMALL_DEPTH):
+    def __init__(self, lut_ram_words=LUT_RAM_WORDS):
         self.lut_ram_words = lut_ram_words
 
     def block_ram(self, ram, read_data):
@@ -32,7 +32,7 @@ TARGET_PLATFORMS = {"generic": None, "ecp5": ECP5Primitives()}
 
 def platform_for(target, lut_ram_words=None):
     """The platform object of ``target`` (``None`` for generic); on ECP5, memories of at most ``lut_ram_words``
-    (default ``SMALL_DEPTH``) are LUT RAM."""
+    (default ``LUT_RAM_WORDS``) are LUT RAM."""
     if target not in TARGET_PLATFORMS:
         raise ValueError(f"target: unknown target {target!r}; choose one of {', '.join(TARGET_PLATFORMS)}")
     if target == "ecp5" and lut_ram_words is not None:

@@ -30,7 +30,7 @@ def emit_verilog(component, name, parameters, target="generic", lut_ram_words=No
         with output registers; see :mod:`wccgen.hw.targets`).
     lut_ram_words : int, optional
         On ECP5, memories of at most this many words are LUT RAM (default
-        ``hw.ecp5_block_ram.SMALL_DEPTH``).
+        ``hw.ecp5_block_ram.LUT_RAM_WORDS``).
     """
     body = verilog.convert(component, name=name, emit_src=False, platform=platform_for(target, lut_ram_words))
     header = [

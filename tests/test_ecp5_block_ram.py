@@ -10,7 +10,7 @@ from amaranth.sim import Simulator
 
 from wccgen.golden import align_levels, haar_forward, haar_inverse, photograph_codes
 from wccgen.hw.block_ram import BlockRAM
-from wccgen.hw.ecp5_block_ram import DENSE_DEPTH, DP16KD_MODES, SMALL_DEPTH, dp16kd_mode
+from wccgen.hw.ecp5_block_ram import DENSE_DEPTH, DP16KD_MODES, LUT_RAM_WORDS, SMALL_DEPTH, dp16kd_mode
 from wccgen.hw.targets import ECP5Primitives
 from wccgen.hw.verilog import emit_verilog
 from wccgen.sim.harness import run_block, toplevel_name
@@ -30,12 +30,12 @@ def fewest_blocks_mode(width, depth):
 
 
 @pytest.mark.parametrize("width", [1, 4, 9, 17, 32, 48, 72])
-@pytest.mark.parametrize("depth", [SMALL_DEPTH + 1, 270, 512, 513, 2048, 4097, 16384])
+@pytest.mark.parametrize("depth", [LUT_RAM_WORDS + 1, 270, 512, 513, 2048, 4097, 16384])
 def test_dp16kd_mode_takes_the_fewest_blocks_then_the_narrowest(width, depth):
     assert dp16kd_mode(width, depth) == fewest_blocks_mode(width, depth)
 
 
-@pytest.mark.parametrize("depth", [1, SMALL_DEPTH, 16385])
+@pytest.mark.parametrize("depth", [1, SMALL_DEPTH, LUT_RAM_WORDS, 16385])
 def test_shallow_and_very_deep_memories_are_not_dp16kd(depth):
     assert dp16kd_mode(8, depth) is None
 
@@ -80,6 +80,7 @@ def test_ecp5_primitives_are_bit_exact(tmp_path, block, lanes, modes):
     (48, 513, 18),     # too deep for the 36-bit mode
     (48, 1080, 9),     # 9-bit is the widest mode 2048 deep: six blocks (4-bit would take twelve)
     (8, 16, None),     # shallow: LUT RAM
+    (56, 32, None),    # two LUT RAM cells deep (a level-3 subband of the forward transform)
     (8, 16385, None),  # deeper than a block: inferred
 ])
 def test_dp16kd_mode_takes_fewest_blocks(width, depth, mode):
@@ -87,7 +88,7 @@ def test_dp16kd_mode_takes_fewest_blocks(width, depth, mode):
 
 
 @pytest.mark.parametrize("depth,lut_ram_words,lut_ram", [
-    (SMALL_DEPTH, None, True), (SMALL_DEPTH + 1, None, False),
+    (LUT_RAM_WORDS, None, True), (LUT_RAM_WORDS + 1, None, False), (SMALL_DEPTH + 1, SMALL_DEPTH, False),
     # A design short of block RAM (a network's engines) leaves memories of up to 64 words to LUT RAM.
     (DENSE_DEPTH, DENSE_DEPTH, True), (DENSE_DEPTH + 1, DENSE_DEPTH, False),
 ])

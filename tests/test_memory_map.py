@@ -11,7 +11,7 @@ from amaranth.lib.memory import Memory
 from wccgen.gen.layer import generate, layer_from_bundle
 from wccgen.gen.synth import map_cells
 from wccgen.golden.bundle import random_bundle
-from wccgen.hw.ecp5_block_ram import DENSE_DEPTH, SMALL_DEPTH
+from wccgen.hw.ecp5_block_ram import DENSE_DEPTH, LUT_RAM_WORDS
 from wccgen.hw.haar_inverse import HaarInverse, HaarInverseSpec
 from wccgen.hw.memory_map import MemoryUse, memory_map, memory_totals
 from wccgen.hw.subbands import subbands
@@ -30,16 +30,19 @@ def test_the_inverse_transforms_subband_memories_hold_the_bits_its_spec_counts()
     assert sum(use.bits for use in uses) == spec.memory_bits
     for use, (level, _) in zip(uses, subbands(3)):
         assert (use.width, use.depth) == (4 * 19, spec.banks * spec.subband_depth(level))
-    # 76-bit words: 512 deep in three 36-bit blocks, 128 and 32 deep likewise; nothing at most 16 deep here.
-    assert [(use.kind, use.mode, use.dp16kd) for use in uses] == [("DP16KD", 36, 3)] * 10
+    # 76-bit words: 512 and 128 deep in three 36-bit blocks; level 3's 32 words in two LUT RAM cells x 19.
+    assert [(use.kind, use.mode, use.dp16kd, use.lut_ram) for use in uses] == \
+        [("DP16KD", 36, 3, 0)] * 6 + [("LUT RAM", None, 0, 2 * 19)] * 4
 
 
 def test_shallow_memories_go_to_lut_ram_up_to_the_threshold():
     spec = HaarInverseSpec(height=16, width=16, channels=16, lanes=4, levels=3, in_bits=19, banks=2)
-    deep = {use.path: use for use in memory_map(HaarInverse(spec), lut_ram_words=DENSE_DEPTH)}
-    level3 = deep["mem_l3_ll"]  # 2 banks x 4 positions x 4 groups = 32 words
-    assert (level3.kind, level3.dp16kd, level3.lut_ram) == ("LUT RAM", 0, 2 * 19)  # 2 cells deep, 19 wide
-    assert deep["mem_l1_top_right"].kind == "DP16KD"
+    # Level 3: 2 banks x 4 positions x 4 groups = 32 words; level 2: 128.
+    for words, level3, level2 in ((16, "DP16KD", "DP16KD"), (LUT_RAM_WORDS, "LUT RAM", "DP16KD"),
+                                  (DENSE_DEPTH, "LUT RAM", "DP16KD"), (128, "LUT RAM", "LUT RAM")):
+        uses = {use.path: use for use in memory_map(HaarInverse(spec), lut_ram_words=words)}
+        assert (uses["mem_l3_ll"].kind, uses["mem_l2_top_right"].kind) == (level3, level2), words
+    assert uses["mem_l2_top_right"].lut_ram == 8 * 19 and uses["mem_l2_top_right"].dp16kd == 0
 
 
 def test_fill_and_totals():
@@ -71,7 +74,8 @@ def test_a_memory_yosys_would_map_as_it_chooses_is_named():
 def test_yosys_builds_the_primitives_the_map_counts(tmp_path):
     """The independent count: Yosys's cells after ``synth_ecp5`` of the emitted Verilog."""
     layer = WccLayer(WccLayerSpec(bundle=random_bundle(CONFIG, seed=1)))
-    uses = memory_map(layer, lut_ram_words=SMALL_DEPTH)
+    uses = memory_map(layer)
+    assert any(LUT_RAM_WORDS // 2 < use.depth <= LUT_RAM_WORDS and use.kind == "LUT RAM" for use in uses)
     assert {use.kind for use in uses} == {"DP16KD", "LUT RAM", "ROM"}
     assert len({use.mode for use in uses if use.kind == "DP16KD"}) >= 2
     (tmp_path / "layer.v").write_text(emit_verilog(layer, "layer", {}, target="ecp5"))
