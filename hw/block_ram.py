@@ -50,7 +50,7 @@ class BlockRAM(wiring.Component):
             "read_addr": In(range(max(depth, 2))),
             "read_data": Out(shape),
         })
-        # The generic RAM sees these registered copies of the ports (a platform's RAM keeps its own).
+        # The RAM proper sees these registered copies of the ports.
         self.ram_write_addr = Signal.like(self.write_addr, name="ram_write_addr", attrs=RAM_PORT)
         self.ram_write_data = Signal.like(self.write_data, name="ram_write_data", attrs=RAM_PORT)
         self.ram_write_en = Signal(name="ram_write_en", attrs=RAM_PORT)
@@ -58,9 +58,11 @@ class BlockRAM(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        m.d.sync += self.ram_write_data.eq(self.write_data)
-        # The RAM proper delivers its data two cycles after its (registered) address. A platform's RAM
-        # registers the addresses and the write enable itself, a copy for each part of a wide memory.
+        m.d.sync += [
+            self.ram_write_addr.eq(self.write_addr), self.ram_write_data.eq(self.write_data),
+            self.ram_write_en.eq(self.write_en), self.ram_read_addr.eq(self.read_addr),
+        ]
+        # The RAM proper delivers its data two cycles after its (registered) address.
         ram_data = Signal(self.shape)
         if platform is not None and hasattr(platform, "block_ram"):
             m.submodules.ram = platform.block_ram(self, ram_data)
@@ -73,8 +75,6 @@ class BlockRAM(wiring.Component):
         """The portable RAM: an inferred memory (with ``attrs``) and a register; ``read_data`` two cycles after the
         address."""
         m = Module()
-        m.d.sync += [self.ram_write_addr.eq(self.write_addr), self.ram_write_en.eq(self.write_en),
-                     self.ram_read_addr.eq(self.read_addr)]
         m.submodules.memory = memory = Memory(shape=self.shape, depth=max(self.depth, 2), init=[], attrs=attrs)
         write, read = memory.write_port(), memory.read_port()
         m.d.comb += [

@@ -21,8 +21,6 @@ SMALL_DEPTH = 16
 #: such memories (the forward Haar's level-3 subbands and level-2 line
 #: buffer) took 10 DP16KD, and take 132 TRELLIS_DPR16X4 (docs/hardware.md).
 LUT_RAM_WORDS = 32
-#: Bits of a LUT RAM's chunk: eight TRELLIS_DPR16X4 side by side share one set of port registers.
-LUT_RAM_CHUNK = 32
 #: The most a design short of block RAM may leave to LUT RAM: four
 #: TRELLIS_DPR16X4 deep (a level-3 subband of a 16x16 frame, 64 channels at 8
 #: lanes, is 64 words of 168 bits: five DP16KD at 12 % use, or 168
@@ -61,9 +59,9 @@ def ecp5_block_ram(ram, read_data, lut_ram_words=LUT_RAM_WORDS):
     width = Shape.cast(ram.shape).width
     mode = dp16kd_mode(width, ram.depth, lut_ram_words)
     if mode is None:
-        if ram.depth <= lut_ram_words:
-            return _lut_ram(ram, read_data)
-        return ram.elaborate_generic(read_data)
+        if SMALL_DEPTH < ram.depth <= lut_ram_words:
+            return _lut_ram_slices(ram, read_data)
+        return ram.elaborate_generic(read_data, attrs=LUT_RAM if ram.depth <= lut_ram_words else None)
     # Word address bits sit above the byte enables (x36: four, x18: two) or the unused low bits.
     shift = 14 - ceil_log2(dict(DP16KD_MODES)[mode])
     byte_enables = {36: 4, 18: 2}.get(mode, 0)
@@ -73,8 +71,7 @@ def ecp5_block_ram(ram, read_data, lut_ram_words=LUT_RAM_WORDS):
     for tile, low in enumerate(range(0, width, mode)):
         bits = min(mode, width - low)
         pins = {}
-        write_addr, write_en, read_addr = _port_registers(m, ram, f"bram{tile}")
-        for port, addr in (("A", write_addr), ("B", read_addr)):
+        for port, addr in (("A", ram.ram_write_addr), ("B", ram.ram_read_addr)):
             for i in range(14):
                 if i >= shift:
                     bit = addr[i - shift] if i - shift < len(addr) else Const(0)
@@ -102,66 +99,32 @@ def ecp5_block_ram(ram, read_data, lut_ram_words=LUT_RAM_WORDS):
             p_DATA_WIDTH_A=mode, p_DATA_WIDTH_B=mode, p_REGMODE_A="OUTREG" if wide else "NOREG",
             p_REGMODE_B="OUTREG", p_CSDECODE_A="0b000", p_CSDECODE_B="0b000", p_WRITEMODE_A="NORMAL",
             p_WRITEMODE_B="NORMAL", p_RESETMODE="SYNC", p_ASYNC_RESET_RELEASE="SYNC", p_GSR="DISABLED",
-            i_CLKA=ClockSignal(), i_CEA=write_en, i_OCEA=Const(1),
-            i_WEA=Const(1) if wide else write_en, i_RSTA=Const(0),
+            i_CLKA=ClockSignal(), i_CEA=ram.ram_write_en, i_OCEA=Const(1),
+            i_WEA=Const(1) if wide else ram.ram_write_en, i_RSTA=Const(0),
             i_CLKB=ClockSignal(), i_CEB=Const(1), i_OCEB=Const(1), i_WEB=Const(0), i_RSTB=Const(0),
             **pins,
         )
     return m
 
 
-def _port_registers(m, ram, name):
-    """Registered copies of ``ram``'s write address, write enable and read address for one part of its RAM.
-
-    Each DP16KD of a wide memory, and each chunk of a LUT RAM's cells, takes
-    its own: the placer spreads a wide memory's parts apart, and one
-    register driving all of them sat far from most (7.8 ns of route to the
-    cells of a 104-bit LUT RAM). They carry ``RAM_PORT``, so synthesis keeps
-    them apart. The data bits need no copies: each part takes its own.
-    """
-    copies = []
-    for port in ("write_addr", "write_en", "read_addr"):
-        copy = Signal.like(getattr(ram, port), name=f"{name}_{port}", attrs=RAM_PORT)
-        m.d.sync += copy.eq(getattr(ram, port))
-        copies.append(copy)
-    return copies
-
-
-def _lut_ram(ram, read_data):
-    """LUT RAM: ``LUT_RAM_CHUNK``-bit chunks side by side, each with its own port registers, and in each chunk a
-    16-word memory per slice of the addresses (a TRELLIS_DPR16X4 deep).
-
-    A slice's read lands in registers of its own; with several slices the
-    slice is chosen in the next cycle, so no multiplexer follows the cells
-    in the cycle of the read. Every slice has a write-enable register of its
-    own (no decode between it and its cells). Latency and write visibility
-    are the DP16KD's.
-    """
+def _lut_ram_slices(ram, read_data):
+    """LUT RAM deeper than one TRELLIS_DPR16X4: a 16-word memory per slice of the addresses, each read into a
+    register of its own, and the slice chosen in the next cycle, so no multiplexer follows the cells' read in
+    the cycle of the read."""
     m = Module()
     width = Shape.cast(ram.shape).width
-    write_data, read_data = Value.cast(ram.ram_write_data), Value.cast(read_data)
-    slices = -(-ram.depth // SMALL_DEPTH)
-    for chunk, low in enumerate(range(0, width, LUT_RAM_CHUNK)):
-        bits = min(LUT_RAM_CHUNK, width - low)
-        write_addr, write_en, read_addr = _port_registers(m, ram, f"chunk{chunk}")
-        words = []
-        for index in range(slices):
-            memory = Memory(shape=bits, depth=SMALL_DEPTH, init=[], attrs=LUT_RAM)
-            m.submodules[f"chunk{chunk}_slice{index}"] = memory
-            write, read = memory.write_port(), memory.read_port()
-            if slices > 1:
-                enable = Signal(name=f"chunk{chunk}_slice{index}_write_en", attrs=RAM_PORT)
-                m.d.sync += enable.eq(ram.write_en & (Value.cast(ram.write_addr)[4:] == index))
-            else:
-                enable = write_en
-            m.d.comb += [write.addr.eq(write_addr[:4]), write.data.eq(write_data[low:low + bits]),
-                         write.en.eq(enable), read.addr.eq(read_addr[:4])]
-            words.append(read.data)
-        if slices > 1:
-            chosen = Signal.like(read_addr[4:], name=f"chunk{chunk}_slice_chosen")
-            m.d.sync += chosen.eq(read_addr[4:])
-            word = Array(words)[chosen]
-        else:
-            word = words[0]
-        m.d.sync += read_data[low:low + bits].eq(word)
+    write_addr, read_addr = Value.cast(ram.ram_write_addr), Value.cast(ram.ram_read_addr)
+    words = []
+    for index in range(-(-ram.depth // SMALL_DEPTH)):
+        m.submodules[f"slice{index}"] = memory = Memory(shape=width, depth=SMALL_DEPTH, init=[], attrs=LUT_RAM)
+        write, read = memory.write_port(), memory.read_port()
+        # Each slice's write enable is a register of its own beside the port registers (no decode between it
+        # and the many cells it reaches).
+        enable = Signal(name=f"slice{index}_write_en", attrs=RAM_PORT)
+        m.d.sync += enable.eq(ram.write_en & (Value.cast(ram.write_addr)[4:] == index))
+        m.d.comb += [write.addr.eq(write_addr[:4]), write.data.eq(ram.ram_write_data), write.en.eq(enable),
+                     read.addr.eq(read_addr[:4])]
+        words.append(read.data)
+    chosen = Signal.like(read_addr[4:], name="slice_chosen")
+    m.d.sync += [chosen.eq(read_addr[4:]), Value.cast(read_data).eq(Array(words)[chosen])]
     return m
