@@ -2,9 +2,9 @@
 
 from amaranth.hdl import Array, ClockSignal, Const, Instance, Module, Shape, Signal, Value
 from amaranth.lib.memory import Memory
+from amaranth.utils import ceil_log2
 
 from .block_ram import RAM_PORT
-from amaranth.utils import ceil_log2
 
 __all__ = ["DP16KD_MODES", "dp16kd_mode", "ecp5_block_ram", "DENSE_DEPTH", "LUT_RAM", "LUT_RAM_WORDS",
            "SMALL_DEPTH"]
