@@ -54,6 +54,11 @@ class ScatterSpec:
         return -(-self.positions // self.word_bits)
 
     @property
+    def mask_entry_bits(self):
+        """Width of an entry of the bitmap memory: a word."""
+        return self.word_bits
+
+    @property
     def sum_entries(self):
         """Value memory entries of one frame: a beat of ``lanes`` values each."""
         return self.keep * self.groups

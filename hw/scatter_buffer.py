@@ -7,6 +7,7 @@ from amaranth.lib.wiring import In, Out
 from .block_ram import BlockRAM
 from .frame_beat import frame_beat
 from .memory_ports import write_port
+from .pipeline import delay
 from .scatter import MASK_DEPTH, VALUE_DEPTH, Scatter, ScatterSpec
 from .spec_component import SpecComponent
 
@@ -49,6 +50,10 @@ class ScatterBuffer(SpecComponent):
 
     #: Frames held at once.
     BANKS = 2
+    #: Cycles from the reader's ``done`` until no read of its bank is in flight.
+    settle_cycles = SETTLE_CYCLES
+    #: The block that reads a filled bank out, and its output stream.
+    reader, output = Scatter, "values"
 
     Spec = ScatterSpec
 
@@ -62,14 +67,26 @@ class ScatterBuffer(SpecComponent):
             "values": Out(stream.Signature(frame_beat(spec.value_bits, spec.lanes))),
         }
 
+    #: Cycles from the reader's turn to a new frame to its first address into the new bank, for each memory.
+    mask_address_lag = value_address_lag = 0
+
+    def read_turn(self, reader, release):
+        """When the reader moves to the other bank: once this bank is released."""
+        return release
+
+    def copy_bitmap(self, m, masks, address):
+        """Writes the bitmap words arriving on ``copy_write`` into ``masks`` at ``address``."""
+        m.d.comb += [masks.write_addr.eq(address), masks.write_data.eq(self.copy_write.data),
+                     masks.write_en.eq(self.copy_write.en)]
+
     def elaborate(self, platform):
         m = Module()
         mask_words, entries = self.mask_words, self.sum_entries
-        m.submodules.masks = masks = BlockRAM(shape=self.word_bits, depth=self.BANKS * mask_words)
+        m.submodules.masks = masks = BlockRAM(shape=self.mask_entry_bits, depth=self.BANKS * mask_words)
         m.submodules.memory = memory = BlockRAM(shape=len(self.sums.payload.data.as_value()),
                                                 depth=self.BANKS * entries)
-        m.submodules.scatter = scatter = Scatter(self.spec)
-        wiring.connect(m, scatter.values, wiring.flipped(self.values))
+        m.submodules.scatter = scatter = self.reader(self.spec)
+        wiring.connect(m, getattr(scatter, self.output), wiring.flipped(getattr(self, self.output)))
 
         def bank_base(bank, size):
             return Mux(bank, size, 0)
@@ -82,8 +99,7 @@ class ScatterBuffer(SpecComponent):
         m.d.sync += claimed.eq(claimed + self.claim - release)
         with m.If(self.claim):
             m.d.sync += [copy_bank.eq(next_bank), next_bank.eq(~next_bank)]
-        m.d.comb += [masks.write_addr.eq(self.copy_write.addr + bank_base(copy_bank, mask_words)),
-                     masks.write_data.eq(self.copy_write.data), masks.write_en.eq(self.copy_write.en)]
+        self.copy_bitmap(m, masks, self.copy_write.addr + bank_base(copy_bank, mask_words))
 
         # -- sums, in the order they come ----------------------------------------------
         take = Signal(name="take")
@@ -103,23 +119,25 @@ class ScatterBuffer(SpecComponent):
 
         # -- scatter, a bank at a time ---------------------------------------------------
         scattering = Signal(name="scattering")
-        settle = Signal(range(SETTLE_CYCLES + 1), name="settle")
+        settle = Signal(range(self.settle_cycles + 1), name="settle")
         read_bank = Signal(name="read_bank")
         m.d.comb += scatter.start.eq((filled != 0) & ~scattering)
         m.d.sync += filled.eq(filled + written - scatter.start)
         with m.If(scatter.start):
             m.d.sync += scattering.eq(1)
         with m.If(scatter.done):
-            m.d.sync += settle.eq(SETTLE_CYCLES)
+            m.d.sync += settle.eq(self.settle_cycles)
         with m.Elif(settle != 0):
             m.d.sync += settle.eq(settle - 1)
         m.d.comb += release.eq(settle == 1)
-        with m.If(release):
+        with m.If(self.read_turn(scatter, release)):
             m.d.sync += [scattering.eq(0), read_bank.eq(~read_bank)]
+        mask_bank, value_bank = (delay(m, read_bank, lag, f"{name}_bank") for name, lag in
+                                 (("mask", self.mask_address_lag), ("value", self.value_address_lag)))
         m.d.comb += [
-            masks.read_addr.eq(scatter.mask_read.addr + bank_base(read_bank, mask_words)),
+            masks.read_addr.eq(scatter.mask_read.addr + bank_base(mask_bank, mask_words)),
             scatter.mask_read.data.eq(masks.read_data),
-            memory.read_addr.eq(scatter.value_read.addr + bank_base(read_bank, entries)),
+            memory.read_addr.eq(scatter.value_read.addr + bank_base(value_bank, entries)),
             scatter.value_read.data.eq(memory.read_data),
         ]
         return m

@@ -117,6 +117,50 @@ def bitmap_words(mask, word_bits):
             for start in range(0, len(bits), word_bits)]
 
 
+def run_kept_buffer(dut, output, spec, frames, beats, *, idle, backpressure, seed, cycles=None):
+    """Frames ``(mask, values)`` into a buffer of kept sums (a ``ScatterBuffer`` or alike): each claimed when the
+    buffer is free, its bitmap copied, its sums sent with random gaps (probability ``idle``); ``beats`` per frame
+    collected from the stream ``output``. With a list ``cycles``, the cycle of each frame's first output beat is
+    appended to it."""
+    rng = np.random.default_rng(seed)
+    received = []
+
+    async def feed(ctx):
+        for mask, values in frames:
+            await ctx.tick().until(dut.free)
+            ctx.set(dut.claim, 1)
+            await ctx.tick()
+            ctx.set(dut.claim, 0)
+            for address, word in enumerate(bitmap_words(mask, spec.word_bits)):
+                ctx.set(dut.copy_write.addr, address)
+                ctx.set(dut.copy_write.data, word)
+                ctx.set(dut.copy_write.en, 1)
+                await ctx.tick()
+            ctx.set(dut.copy_write.en, 0)
+            sums = [{"data": [int(v) for v in values[start:start + spec.lanes, p]], "first": 0, "last": 0}
+                    for p in range(spec.keep) for start in range(0, spec.channels, spec.lanes)]
+            sums[0]["first"], sums[-1]["last"] = 1, 1
+            for beat in sums:
+                while rng.random() < idle:
+                    await ctx.tick()
+                ctx.set(dut.sums.valid, 1)
+                ctx.set(dut.sums.payload, beat)
+                await ctx.tick()
+                ctx.set(dut.sums.valid, 0)
+
+    async def watch(ctx):
+        cycle = 0
+        while True:
+            if ctx.get(output.valid) & ctx.get(output.ready) & ctx.get(output.payload.first):
+                cycles.append(cycle)
+            cycle += 1
+            await ctx.tick()
+
+    simulate(dut, feed, stream_collector(output, len(frames) * beats, received, backpressure=backpressure, seed=seed),
+             background=() if cycles is None else (watch,))
+    return received
+
+
 def code_entries(codes, lanes, bits):
     """Kept codes ``(C, k)`` as code-memory entries: per kept position, beats of ``lanes`` codes, LSB first."""
     codes = np.asarray(codes)

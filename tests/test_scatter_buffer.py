@@ -8,42 +8,14 @@ from wccgen.golden import scatter, topk_select
 from wccgen.hw.scatter import ScatterSpec
 from wccgen.hw.scatter_buffer import ScatterBuffer
 
-from helpers import bitmap_words, frame_beats, simulate, stream_collector
+from helpers import frame_beats, run_kept_buffer
 
 
 def run_buffer(spec, frames, *, idle, backpressure, seed):
-    """Claim each frame when the buffer is free, copy its bitmap, send its sums with random gaps; collect the
-    output frames' beats."""
+    """Frames through a ScatterBuffer (see ``helpers.run_kept_buffer``); the output frames' beats."""
     dut = ScatterBuffer(spec)
-    rng = np.random.default_rng(seed)
-    received = []
-
-    async def feed(ctx):
-        for mask, values in frames:
-            await ctx.tick().until(dut.free)
-            ctx.set(dut.claim, 1)
-            await ctx.tick()
-            ctx.set(dut.claim, 0)
-            for address, word in enumerate(bitmap_words(mask, spec.word_bits)):
-                ctx.set(dut.copy_write.addr, address)
-                ctx.set(dut.copy_write.data, word)
-                ctx.set(dut.copy_write.en, 1)
-                await ctx.tick()
-            ctx.set(dut.copy_write.en, 0)
-            sums = [{"data": [int(v) for v in values[start:start + spec.lanes, p]], "first": 0, "last": 0}
-                    for p in range(spec.keep) for start in range(0, spec.channels, spec.lanes)]
-            sums[0]["first"], sums[-1]["last"] = 1, 1
-            for beat in sums:
-                while rng.random() < idle:
-                    await ctx.tick()
-                ctx.set(dut.sums.valid, 1)
-                ctx.set(dut.sums.payload, beat)
-                await ctx.tick()
-                ctx.set(dut.sums.valid, 0)
-
-    simulate(dut, feed, stream_collector(dut.values, len(frames) * spec.beats, received,
-                                         backpressure=backpressure, seed=seed))
-    return received
+    return run_kept_buffer(dut, dut.values, spec, frames, spec.beats, idle=idle, backpressure=backpressure,
+                           seed=seed)
 
 
 @pytest.mark.parametrize("height,width,channels,lanes,value_bits,word_bits,keep,idle,backpressure", [

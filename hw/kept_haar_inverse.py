@@ -1,0 +1,453 @@
+"""Inverse Haar transform straight from a frame's kept vectors, in block order (golden: ``kept_haar_inverse``)."""
+
+from dataclasses import dataclass
+
+from amaranth.hdl import Array, C, Cat, Const, Module, Mux, Signal, signed
+from amaranth.lib import stream, wiring
+from amaranth.lib.memory import Memory
+from amaranth.lib.wiring import In, Out
+from amaranth.utils import ceil_log2
+
+from ..spec.checks import check_levels, set_validated
+from .block_ram import BlockRAM
+from .frame_beat import frame_beat
+from .memory_ports import read_port
+from .output_queue import OutputQueue
+from .pipeline import delay, sum_tree, sum_tree_depth
+from .scatter import ScatterSpec
+from .spec_component import SpecComponent
+
+__all__ = ["KeptHaarInverseSpec", "KeptHaarInverse", "constant_product"]
+
+#: Bits of a bitmap word counted in one stage (each count is a function of this many bits).
+COUNT_CHUNK = 8
+#: Coefficient sets each level's queue holds (LUT RAM: 16 words cost what one word does). The reads run ahead
+#: of the pixels by their depth and a block's first ``3 * levels + 1`` coefficients, a few quads (4 sets lose
+#: a quarter of the pace at 3 levels). A power of two: the queue pointers wrap by themselves.
+QUEUE_SETS = 16
+assert QUEUE_SETS & (QUEUE_SETS - 1) == 0
+
+
+def constant_product(value, constant):
+    """``value * constant`` for a constant ``constant >= 0``, as shifted adds (no multiplier cell to map)."""
+    terms = [value << bit for bit in range(constant.bit_length()) if constant >> bit & 1]
+    return sum(terms[1:], terms[0]) if terms else C(0, 1)
+
+
+@dataclass(frozen=True)
+class KeptHaarInverseSpec(ScatterSpec):
+    """Parameters of a :class:`KeptHaarInverse` (see there), validated, and the facts derived from them."""
+
+    levels: int = 3
+
+    def __post_init__(self):
+        super().__post_init__()
+        set_validated(self, levels=check_levels(self.levels))
+        side = self.side
+        if self.padded_height % side or self.padded_width % side:
+            raise ValueError(f"padded_height, padded_width: {self.padded_height}x{self.padded_width} is not made of "
+                             f"{side}x{side} blocks (2**levels, levels = {self.levels})")
+
+    @property
+    def side(self):
+        """Pixels on a side of a block: ``2**levels``."""
+        return 1 << self.levels
+
+    @property
+    def block_rows(self):
+        return self.padded_height // self.side
+
+    @property
+    def block_cols(self):
+        return self.padded_width // self.side
+
+    @property
+    def quads(self):
+        """2x2 pixel quads of a block: ``4**(levels - 1)``."""
+        return 4 ** (self.levels - 1)
+
+    @property
+    def block_pixels(self):
+        return 4 ** self.levels
+
+    @property
+    def out_bits(self):
+        """Width of an output pixel: ``value_bits + levels + 2`` (the gain is below ``3 * 2**levels``)."""
+        return self.value_bits + self.levels + 2
+
+    @property
+    def rank_bits(self):
+        """Width of a kept position's rank (and of a bitmap word's base rank)."""
+        return ceil_log2(self.positions + 1)
+
+    @property
+    def mask_entry_bits(self):
+        """Width of an entry of the bitmap memory: a word and its base rank."""
+        return self.word_bits + self.rank_bits
+
+    @property
+    def chunks(self):
+        """Pieces of a bitmap word counted in parallel."""
+        return -(-self.word_bits // COUNT_CHUNK)
+
+    @property
+    def read_depth(self):
+        """Cycles from issuing a coefficient to its value at its level's queue: position (two stages), word and
+        bit, bitmap read, counts, their sum, rank, value address, value read."""
+        return 3 + BlockRAM.LATENCY + 1 + sum_tree_depth(self.chunks) + 1 + 1 + BlockRAM.LATENCY
+
+    @property
+    def mask_address_lag(self):
+        """Cycles from issuing a coefficient to its bitmap address."""
+        return 3
+
+    @property
+    def value_address_lag(self):
+        """Cycles from issuing a coefficient to its value address."""
+        return self.read_depth - BlockRAM.LATENCY
+
+    @property
+    def adder_stages(self):
+        """Register stages of the adder tree over ``3 * levels + 1`` terms and the negation count."""
+        return ceil_log2(3 * self.levels + 2)
+
+    @property
+    def pixel_depth(self):
+        """Cycles from issuing a pixel to its sum: held coefficients and signs, signed terms, their relays, adder
+        tree."""
+        return 3 + self.adder_stages
+
+    @property
+    def latency(self):
+        """Cycles from ``start`` to the first pixel on ``pixels`` (no stalls): the first block's coefficients,
+        ``3 * levels + 1`` of them, then the pixel pipeline and the output queue."""
+        return 3 * self.levels + self.read_depth + 1 + self.pixel_depth + OutputQueue.push_latency(relay_push=True)
+
+
+class KeptHaarInverse(SpecComponent):
+    """Inverse multi-level Haar transform of a frame held as its kept vectors, emitted in block order.
+
+    Reads memories that hold one frame, as :class:`~wccgen.hw.scatter.Scatter`
+    does: the bitmap in words of ``word_bits`` bits, each beside its *base*
+    (the kept positions before it), and the kept vectors in ascending position
+    order, ``channels / lanes`` entries each. No full coefficient frame is
+    stored: each output pixel is the LL coefficient above it plus, for each
+    level ``l``, its three detail coefficients shifted left by ``levels - l``
+    with the signs of the pixel's place in the level's 2x2 block (exactly
+    ``2**levels`` times the orthonormal inverse, as
+    :class:`~wccgen.hw.haar_inverse.HaarInverse` computes it).
+
+    The padded frame is emitted in ``2**levels`` square blocks, in raster order
+    of the blocks; each block once per channel group, its pixels in Morton
+    order. Then a level's coefficients stay the same over a run of ``4**l``
+    pixels, so each coefficient is read once: a frame takes as many reads as
+    it has beats. They are issued in the order the pixels need them, one per
+    cycle: a coefficient's position gives its bitmap word and bit, the word's
+    base plus the kept bits below it its rank, the rank and the group its
+    value entry (zero where the position was not kept). Each level has a
+    queue of coefficient sets; a pixel is issued when the sets it starts are
+    in and the output queue has room, and no read waits for a pixel. ``done``
+    pulses when the last value has been read (the memories may then be
+    rewritten); the next frame may start while this one's pixels are still
+    being summed.
+
+    Parameters
+    ----------
+    padded_height, padded_width, channels, lanes, value_bits, word_bits, keep : int
+        As for :class:`~wccgen.hw.scatter.Scatter`.
+    levels : int
+        Haar levels; the padded frame is made of ``2**levels`` square blocks.
+
+    Attributes
+    ----------
+    start : In(1)
+    issued : Out(1)
+        The frame's last read is being issued: the next frame may start (see
+        :attr:`KeptHaarInverseSpec.mask_address_lag`).
+    done : Out(1)
+        The frame's last value is read: its memories may be rewritten.
+    mask_read : Out(read_port(mask_words, word_bits + rank_bits))
+    value_read : Out(read_port(keep * channels / lanes, lanes * value_bits))
+    pixels : Out(stream.Signature(frame_beat(out_bits, lanes)))
+    """
+
+    Spec = KeptHaarInverseSpec
+
+    @classmethod
+    def members(cls, spec):
+        return {
+            "start": In(1),
+            "issued": Out(1),
+            "done": Out(1),
+            "mask_read": Out(read_port(spec.mask_words, spec.mask_entry_bits)),
+            "value_read": Out(read_port(spec.sum_entries, spec.lanes * spec.value_bits)),
+            "pixels": Out(stream.Signature(frame_beat(spec.out_bits, spec.lanes))),
+        }
+
+    def elaborate(self, platform):
+        m = Module()
+        # Queue 0 holds LL coefficients (one per set), queue l level l's H, V, D.
+        queues = self._queues(m)
+        self._reads(m, queues)
+        self._pixels(m, queues)
+        return m
+
+    # -- queues ------------------------------------------------------------------------------------------------------
+    def _queues(self, m):
+        """Per queue: its slot memories, write and read pointers, sets ready, sets reserved."""
+        lane_bits = self.lanes * self.value_bits
+        queues = []
+        for index in range(self.levels + 1):
+            name = "ll" if index == 0 else f"l{index}"
+            slots = []
+            for slot in range(1 if index == 0 else 3):
+                memory = Memory(shape=lane_bits, depth=QUEUE_SETS, init=[], attrs={"ram_style": "distributed"})
+                m.submodules[f"queue_{name}_{slot}"] = memory
+                slots.append(memory)
+            queues.append({
+                "name": name, "slots": slots,
+                "tail": Signal(range(QUEUE_SETS), name=f"queue_{name}_tail"),
+                "head": Signal(range(QUEUE_SETS), name=f"queue_{name}_head"),
+                "ready": Signal(range(QUEUE_SETS + 1), name=f"queue_{name}_ready"),
+                "reserved": Signal(range(QUEUE_SETS + 1), name=f"queue_{name}_reserved"),
+                "filled": Signal(name=f"queue_{name}_filled"), "pop": Signal(name=f"queue_{name}_pop"),
+                "reserve": Signal(name=f"queue_{name}_reserve"),
+            })
+        for queue in queues:
+            m.d.sync += [queue["ready"].eq(queue["ready"] + queue["filled"] - queue["pop"]),
+                         queue["reserved"].eq(queue["reserved"] + queue["reserve"] - queue["pop"])]
+            with m.If(queue["filled"]):
+                m.d.sync += queue["tail"].eq(queue["tail"] + 1)
+            with m.If(queue["pop"]):
+                m.d.sync += queue["head"].eq(queue["head"] + 1)
+        return queues
+
+    # -- coefficient reads, in the order the pixels need them ---------------------------------------------------------
+    def _reads(self, m, queues):
+        levels, groups, w = self.levels, self.groups, self.word_bits
+        running = Signal(name="running")
+        go = Signal(name="go")
+
+        # The coefficient about to be read: its queue (0 = LL, else the level), slot (0..2), quad, group, block.
+        level = Signal(range(levels + 1), name="rd_level", init=levels)
+        ll = Signal(name="rd_ll", init=1)
+        slot = Signal(range(3), name="rd_slot")
+        quad = Signal(range(max(self.quads, 2)), name="rd_quad")
+        group = Signal(range(max(groups, 2)), name="rd_group")
+        block_col = Signal(range(max(self.block_cols, 2)), name="rd_block_col")
+        block_row = Signal(range(max(self.block_rows, 2)), name="rd_block_row")
+
+        queue_index = Mux(ll, 0, level)
+        starts_set = ll | (slot == 0)
+        room = Array(queue["reserved"] != QUEUE_SETS for queue in queues)[queue_index]
+        m.d.comb += go.eq(running & (~starts_set | room))
+        for index, queue in enumerate(queues):
+            m.d.comb += queue["reserve"].eq(go & starts_set & (queue_index == index))
+
+        quad_last = quad == self.quads - 1
+        group_last = group == groups - 1
+        col_last = block_col == self.block_cols - 1
+        row_last = block_row == self.block_rows - 1
+        set_last = ll | (slot == 2)
+        element_last = set_last & ~ll & (level == 1)
+        frame_last = element_last & quad_last & group_last & col_last & row_last
+        m.d.comb += self.issued.eq(go & frame_last)
+        # The first coefficient level of the next quad: the coarsest level whose sub-block starts there.
+        next_quad = Signal.like(quad)
+        m.d.comb += next_quad.eq(Mux(quad_last, 0, quad + 1))
+        top = Signal.like(level)
+        m.d.comb += top.eq(1)
+        for coarse in range(2, levels + 1):
+            with m.If(next_quad[:2 * (coarse - 1)] == 0):
+                m.d.comb += top.eq(coarse)
+
+        with m.If(self.start):
+            m.d.sync += running.eq(1)
+        with m.If(go):
+            with m.If(~set_last):
+                m.d.sync += slot.eq(slot + 1)
+            with m.Elif(ll):
+                m.d.sync += [ll.eq(0), slot.eq(0)]
+            with m.Elif(level != 1):
+                m.d.sync += [level.eq(level - 1), slot.eq(0)]
+            with m.Else():
+                m.d.sync += [level.eq(top), ll.eq(quad_last), slot.eq(0), quad.eq(next_quad)]
+                with m.If(quad_last):
+                    m.d.sync += group.eq(Mux(group_last, 0, group + 1))
+                    with m.If(group_last):
+                        m.d.sync += block_col.eq(Mux(col_last, 0, block_col + 1))
+                        with m.If(col_last):
+                            m.d.sync += block_row.eq(Mux(row_last, 0, block_row + 1))
+                with m.If(frame_last):
+                    m.d.sync += running.eq(0)
+
+        # Stage 1: the coefficient's place in the Mallat layout. Within the
+        # block, the quad's row and column are the odd and even bits of its index.
+        quad_row = Cat(quad[2 * bit + 1] for bit in range(levels - 1))
+        quad_col = Cat(quad[2 * bit] for bit in range(levels - 1))
+        rows, cols = [], []
+        for coefficient_level in range(1, levels + 1):
+            # The level's sub-block: the quad's bits above the level, then the block.
+            shift = levels - coefficient_level
+            sub_row = Cat((quad_row >> (coefficient_level - 1))[:shift], block_row) if shift else block_row
+            sub_col = Cat((quad_col >> (coefficient_level - 1))[:shift], block_col) if shift else block_col
+            below = Const(self.padded_height >> coefficient_level)
+            right = Const(self.padded_width >> coefficient_level)
+            # H top right, V bottom left, D bottom right (slots 0, 1, 2); LL where it is.
+            rows.append(sub_row + Mux(~ll & (slot != 0), below, 0))
+            cols.append(sub_col + Mux(~ll & (slot != 1), right, 0))
+        row = Signal(range(self.padded_height), name="rd_row")
+        col = Signal(range(self.padded_width), name="rd_col")
+        m.d.sync += [row.eq(Array(rows)[level - 1]), col.eq(Array(cols)[level - 1])]
+        tags = {"valid": go, "queue": queue_index, "slot": slot, "group": group, "set_done": go & set_last,
+                "frame_done": go & frame_last}
+
+        def later(tags, cycles, stage):
+            return {name: delay(m, value, cycles, f"rd_{name}_{stage}") for name, value in tags.items()}
+
+        tags = later(tags, 1, "position")
+
+        # Stage 2: the row's first bitmap word and bit (constant tables), plus the column.
+        row_starts = [r * self.padded_width for r in range(self.padded_height)]
+        word_start = Signal(range(self.mask_words), name="rd_word_start")
+        bit_sum = Signal(range(w + self.padded_width), name="rd_bit_sum")
+        m.d.sync += [word_start.eq(Array(Const(start // w, range(self.mask_words)) for start in row_starts)[row]),
+                     bit_sum.eq(Array(Const(start % w, range(w)) for start in row_starts)[row] + col)]
+        tags = later(tags, 1, "row")
+
+        # Stage 3: the word and the bit, by comparisons with the word's multiples.
+        carries = [bit_sum >= whole * w for whole in range(1, (w + self.padded_width - 2) // w + 1)]
+        carry = sum(carries[1:], carries[0]) if carries else C(0, 1)
+        word = Signal(range(self.mask_words), name="rd_word")
+        bit = Signal(range(w), name="rd_bit")
+        m.d.sync += [word.eq(word_start + carry), bit.eq(bit_sum - constant_product(carry, w))]
+        m.d.comb += self.mask_read.addr.eq(word)
+        tags = later({**tags, "bit": bit}, 1 + BlockRAM.LATENCY, "word")
+        tags["bit"] = delay(m, bit, BlockRAM.LATENCY, "rd_bit_word")
+
+        # Stage 4: the kept bit, and the kept bits below it counted in chunks.
+        bitmap, base = self.mask_read.data[:w], self.mask_read.data[w:]
+        below = Signal(w, name="rd_below")
+        m.d.comb += below.eq(bitmap & ~(Const(-1, w) << tags["bit"]))
+        counts = []
+        for chunk in range(self.chunks):
+            count = Signal(range(COUNT_CHUNK + 1), name=f"rd_count{chunk}")
+            piece = below[chunk * COUNT_CHUNK:(chunk + 1) * COUNT_CHUNK]
+            m.d.sync += count.eq(sum(piece[i] for i in range(len(piece))))
+            counts.append(count)
+        tags = later({**tags, "kept": bitmap.bit_select(tags["bit"], 1), "base": base}, 1, "count")
+        # Stage 5: the counts' sum, then the rank.
+        below_count = sum_tree(m, counts, range(w + 1), "rd_count_sum")
+        tags = later(tags, sum_tree_depth(self.chunks), "sum")
+        rank = Signal(range(self.keep + 1), name="rd_rank")
+        m.d.sync += rank.eq(tags["base"] + below_count)
+        tags = later(tags, 1, "rank")
+        # Stage 6: the value entry (rank times groups, plus the group).
+        m.d.sync += self.value_read.addr.eq(constant_product(rank, groups) + tags["group"])
+        tags = later(tags, 1 + BlockRAM.LATENCY, "value")
+
+        # Stage 7: the value (zero where not kept) into its queue's slot.
+        value = Mux(tags["kept"], self.value_read.data, 0)
+        for index, queue in enumerate(queues):
+            here = tags["valid"] & (tags["queue"] == index)
+            for slot_index, memory in enumerate(queue["slots"]):
+                write = memory.write_port()
+                m.d.comb += [write.addr.eq(queue["tail"]), write.data.eq(value),
+                             write.en.eq(here & (tags["slot"] == slot_index))]
+            m.d.comb += queue["filled"].eq(here & tags["set_done"])
+        m.d.comb += self.done.eq(tags["frame_done"])
+
+    # -- pixels ------------------------------------------------------------------------------------------------------
+    def _pixels(self, m, queues):
+        levels, lanes, groups = self.levels, self.lanes, self.groups
+        wide = signed(self.out_bits)
+        queue = OutputQueue(self.pixels.payload.shape(), self.pixel_depth, relay_push=True)
+        m.submodules.queue = queue
+        wiring.connect(m, queue.o, wiring.flipped(self.pixels))
+
+        pixel = Signal(range(self.block_pixels), name="px_pixel")
+        group = Signal(range(max(groups, 2)), name="px_group")
+        block_col = Signal(range(max(self.block_cols, 2)), name="px_block_col")
+        block_row = Signal(range(max(self.block_rows, 2)), name="px_block_row")
+        pixel_last = pixel == self.block_pixels - 1
+        group_last = group == groups - 1
+        col_last = block_col == self.block_cols - 1
+        row_last = block_row == self.block_rows - 1
+
+        # The sets this pixel starts: level l's at every 4**l pixels, LL's with the block.
+        needs = [pixel == 0] + [pixel[:2 * level] == 0 for level in range(1, levels + 1)]
+        issue = Signal(name="px_issue")
+        m.d.comb += issue.eq(queue.room & Cat(~need | (q["ready"] != 0) for need, q in zip(needs, queues)).all())
+        m.d.comb += queue.issue.eq(issue)
+        with m.If(issue):
+            m.d.sync += pixel.eq(Mux(pixel_last, 0, pixel + 1))
+            with m.If(pixel_last):
+                m.d.sync += group.eq(Mux(group_last, 0, group + 1))
+                with m.If(group_last):
+                    m.d.sync += block_col.eq(Mux(col_last, 0, block_col + 1))
+                    with m.If(col_last):
+                        m.d.sync += block_row.eq(Mux(row_last, 0, block_row + 1))
+
+        # Stage 1: the sets started here are taken into the held coefficients.
+        held = []
+        for need, q in zip(needs, queues):
+            pop = issue & need
+            m.d.comb += q["pop"].eq(pop)
+            sets = []
+            for slot, memory in enumerate(q["slots"]):
+                read = memory.read_port(domain="comb")
+                m.d.comb += read.addr.eq(q["head"])
+                register = Signal(len(read.data), name=f"px_held_{q['name']}_{slot}")
+                with m.If(pop):
+                    m.d.sync += register.eq(read.data)
+                sets.append(register)
+            held.append(sets)
+        # Bits 2l-1 and 2l-2 of the pixel index: its row and column are odd within its level-l block.
+        odd_rows = Signal(levels, name="px_odd_rows")
+        odd_cols = Signal(levels, name="px_odd_cols")
+        m.d.sync += [odd_rows.eq(Cat(pixel[2 * level + 1] for level in range(levels))),
+                     odd_cols.eq(Cat(pixel[2 * level] for level in range(levels)))]
+        first = (pixel == 0) & (group == 0) & (block_col == 0) & (block_row == 0)
+        last = pixel_last & group_last & col_last & row_last
+        valid, first, last = (delay(m, value, 1, f"px_{n}") for value, n in
+                              ((issue, "valid"), (first, "first"), (last, "last")))
+
+        # Stage 2: signed terms. A negated term is its ones' complement plus one:
+        # the ones are added in the tree as a count (two per level away from its block's top left).
+        count = Signal(range(2 * levels + 1), name="px_negated")
+        odd = odd_rows | odd_cols
+        m.d.sync += count.eq(Array(2 * bin(pattern).count("1") for pattern in range(2 ** levels))[odd])
+        lane_terms = []
+        for lane in range(lanes):
+            part = slice(lane * self.value_bits, (lane + 1) * self.value_bits)
+            ll = Signal(wide, name=f"px_term_lane{lane}_ll")
+            m.d.sync += ll.eq(held[0][0][part].as_signed())
+            terms = [ll, count]
+            for level in range(1, levels + 1):
+                negatives = (odd_rows[level - 1], odd_cols[level - 1], odd_rows[level - 1] ^ odd_cols[level - 1])
+                for slot, negative in enumerate(negatives):
+                    term = Signal(wide, name=f"px_term_lane{lane}_l{level}_{slot}")
+                    shifted = Signal(wide, name=f"px_shifted_lane{lane}_l{level}_{slot}")
+                    m.d.comb += shifted.eq(held[level][slot][part].as_signed() << (levels - level))
+                    m.d.sync += term.eq(shifted ^ negative.replicate(self.out_bits))
+                    terms.append(term)
+            lane_terms.append([delay(m, term, 1, f"{term.name}_relay_", relay=True) for term in terms])
+        valid, first, last = (delay(m, value, 2, f"px_term_{n}") for value, n in
+                              ((valid, "valid"), (first, "first"), (last, "last")))
+
+        # Add pairs: one register stage per level of the tree.
+        for stage in range(self.adder_stages):
+            lane_terms = [[self._register_sum(m, terms[i:i + 2], wide, f"px_sum{stage}_lane{lane}_{i // 2}")
+                           for i in range(0, len(terms), 2)] for lane, terms in enumerate(lane_terms)]
+            valid, first, last = (delay(m, value, 1, f"px_sum{stage}_{n}") for value, n in
+                                  ((valid, "valid"), (first, "first"), (last, "last")))
+        m.d.comb += [queue.push.valid.eq(valid), queue.push.payload.first.eq(first),
+                     queue.push.payload.last.eq(last)]
+        for lane in range(lanes):
+            m.d.comb += queue.push.payload.data[lane].eq(lane_terms[lane][0])
+
+    @staticmethod
+    def _register_sum(m, operands, shape, name):
+        total = Signal(shape, name=name)
+        m.d.sync += total.eq(sum(operands[1:], operands[0]))
+        return total
