@@ -53,9 +53,11 @@ class RequantizerSpec:
     out_min: int
     out_max: int
     layers: int = 1
+    group_run: int = 1
 
     def __post_init__(self):
         set_validated(self, channels=check_positive_int(self.channels, "channels"),
+                      group_run=check_positive_int(self.group_run, "group_run"),
                       value_bits=check_word_bits(self.value_bits, "value_bits"),
                       out_bits=check_bits(self.out_bits, "out_bits"), layers=check_layers(self.layers))
         limit, count, layers = (1 << (MULTIPLIER_BITS - 1)) - 1, self.channels, self.layers
@@ -109,8 +111,11 @@ class RequantizerSpec:
 class Requantizer(SpecComponent):
     """``out = clamp(round_shift(v * multiplier[o] + bias[o], shift[o]), out_min, out_max)`` per channel ``o``.
 
-    Pixels arrive in raster order, ``lanes`` channels per beat (a frame's
-    beats as :class:`~wccgen.hw.haar_inverse.HaarInverse` emits them); the
+    Pixels arrive ``lanes`` channels per beat, ``group_run`` beats of one
+    channel group after another: in raster order (``group_run`` 1, a
+    position's groups in turn, as :class:`~wccgen.hw.haar_inverse.HaarInverse`
+    emits them) or in block order (``group_run`` ``4**levels``, as
+    :class:`~wccgen.hw.kept_haar_inverse.KeptHaarInverse` emits them). The
     beat's channel group selects each lane's multiplier, shift and bias from a
     small table. The rounding half ``2**(shift-1)`` is folded into the bias,
     a lane's shift is a multiplexer over the shifts its channels use, and the
@@ -139,6 +144,8 @@ class Requantizer(SpecComponent):
     layers : int
         Layers whose tables the requantizer holds; with more than one the
         ``layer`` input chooses (see :mod:`~wccgen.hw.layer_tables`).
+    group_run : int
+        Beats of one channel group in a row (default 1).
 
     Attributes
     ----------
@@ -185,8 +192,16 @@ class Requantizer(SpecComponent):
         beat = self.values.payload
         group = Signal(range(max(self.groups, 2)), name="group")
         at_group = Mux(beat.first, 0, group)
+        next_group = Mux(at_group == self.groups - 1, 0, at_group + 1)
+        if self.group_run > 1:
+            run = Signal(range(self.group_run), name="group_run")
+            at_run = Mux(beat.first, 0, run)
+            run_last = at_run == self.group_run - 1
+            next_group = Mux(run_last, next_group, at_group)
+            with m.If(accept):
+                m.d.sync += run.eq(Mux(run_last, 0, at_run + 1))
         with m.If(accept):
-            m.d.sync += group.eq(Mux(at_group == self.groups - 1, 0, at_group + 1))
+            m.d.sync += group.eq(next_group)
 
         params = []
         for lane in range(lanes):

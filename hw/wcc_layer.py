@@ -17,12 +17,12 @@ from .frame_beat import frame_beat
 from .frame_merger import FrameMerger
 from .frame_splitter import FrameSplitter
 from .haar_forward import HaarForward, HaarForwardSpec
-from .haar_inverse import HaarInverse, HaarInverseSpec
+from .kept_haar_inverse import KeptHaarInverseSpec
+from .kept_inverse_buffer import KeptInverseBuffer
 from .kept_reader import KeptReader, KeptReaderSpec
 from .pointwise_mac import PointwiseMAC, PointwiseMACSpec
+from .raster_reorder import RasterReorder, RasterReorderSpec
 from .requantizer import Requantizer, RequantizerSpec
-from .scatter import ScatterSpec
-from .scatter_buffer import ScatterBuffer
 from .spec_component import SpecComponent
 from .stream_relay import LayerRelays
 from .topk_selector import MAX_DIGIT_BITS
@@ -66,8 +66,7 @@ TAPS = (
     Tap("compressed", "Compressor", "compressor", Compressor, "compressed", "words"),
     Tap("codes", "Unpacker", "reader", KeptReader, "codes", "vectors"),
     Tap("sums", "PointwiseMAC", "mac", PointwiseMAC, "sums", "vectors", "lanes_out"),
-    Tap("scattered", "Scatter", "scatter", ScatterBuffer, "values", "frame"),
-    Tap("inverse", "HaarInverse", "haar_inverse", HaarInverse, "pixels", "frame"),
+    Tap("inverse", "KeptHaarInverse", "haar_inverse", KeptInverseBuffer, "pixels", "blocks"),
 )
 
 
@@ -84,7 +83,7 @@ def _payload_shape(component, spec, port):
 
 #: Narrowest radix digit tried for the selector: below it the passes over the energies dominate any frame.
 MIN_DIGIT_BITS = 4
-#: Frames each Haar unit holds: the compressor and the scatter buffer pace them, so two suffice.
+#: Frames the forward Haar unit holds: the compressors pace it, so two suffice.
 HAAR_BANKS = 2
 
 
@@ -234,7 +233,7 @@ class WccLayerSpec:
     @functools.cached_property
     def parts(self):
         """The spec of each stage's block: ``haar_forward``, ``compressor``, ``unpacker``, ``reader``, ``mac``,
-        ``scatter``, ``haar_inverse``, ``requantizer``."""
+        ``haar_inverse``, ``requantizer``, ``reorder``."""
         cfg, bundle = self.config, self.bundle
         geometry = dict(height=cfg.height, width=cfg.width, levels=cfg.levels)
         compressed = dict(positions=cfg.positions, keep=cfg.keep, channels=cfg.channels_in, lanes=self.lanes_in,
@@ -243,8 +242,9 @@ class WccLayerSpec:
                                simd=self.simd, weights=np.concatenate([b.weights for b in self.bundles]),
                                bit_a=cfg.bit_a, bit_w=cfg.bit_w, lanes_in=self.lanes_in, lanes_out=self.lanes_out,
                                layers=self.layers)
-        inverse = HaarInverseSpec(channels=cfg.channels_out, lanes=self.lanes_out, in_bits=mac.acc_bits,
-                                  banks=HAAR_BANKS, **geometry)
+        inverse = KeptHaarInverseSpec(padded_height=cfg.padded_height, padded_width=cfg.padded_width,
+                                      channels=cfg.channels_out, lanes=self.lanes_out, value_bits=mac.acc_bits,
+                                      word_bits=self.lanes_in * cfg.bit_a, keep=cfg.keep, levels=cfg.levels)
         return {
             "haar_forward": HaarForwardSpec(channels=cfg.channels_in, lanes=self.lanes_in, in_bits=cfg.in_bits,
                                             banks=HAAR_BANKS, **geometry),
@@ -253,15 +253,15 @@ class WccLayerSpec:
             "unpacker": UnpackerSpec(**compressed, banks=2),
             "reader": KeptReaderSpec(**compressed),
             "mac": mac,
-            "scatter": ScatterSpec(padded_height=cfg.padded_height, padded_width=cfg.padded_width,
-                                   channels=cfg.channels_out, lanes=self.lanes_out, value_bits=mac.acc_bits,
-                                   word_bits=self.lanes_in * cfg.bit_a, keep=cfg.keep),
             "haar_inverse": inverse,
             "requantizer": RequantizerSpec(channels=cfg.channels_out, lanes=self.lanes_out,
                                            value_bits=inverse.out_bits, out_bits=cfg.out_bits,
                                            multipliers=self._stacked("out_multiplier"),
                                            shifts=self._stacked("out_shift"), biases=self._stacked("out_bias"),
-                                           out_min=bundle.out_min, out_max=bundle.out_max, layers=self.layers),
+                                           out_min=bundle.out_min, out_max=bundle.out_max, layers=self.layers,
+                                           group_run=inverse.block_pixels),
+            "reorder": RasterReorderSpec(channels=cfg.channels_out, lanes=self.lanes_out, bits=cfg.out_bits,
+                                         **geometry),
         }
 
     def part(self, name):
@@ -293,8 +293,8 @@ class WccLayerSpec:
             # The unpacker takes a frame's words into one bank while the array reads the other.
             "unpacker": parts["unpacker"].receive_cycles,
             "mac": cfg.keep * parts["mac"].cycles_per_vector,
-            "scatter": parts["scatter"].beats,
-            "haar_inverse": parts["haar_inverse"].cycles_per_frame,
+            "haar_inverse": parts["haar_inverse"].beats,
+            "reorder": max(parts["reorder"].beats_in, parts["reorder"].beats_out),
         }
 
     @property
@@ -318,10 +318,13 @@ class WccLayer(SpecComponent):
     Compute: an :class:`Unpacker` stores and checks each compressed frame
     (two banks: the next frame arrives while this one is read); a
     :class:`KeptReader` feeds its kept vectors to the :class:`PointwiseMAC`
-    and copies its bitmap to a :class:`ScatterBuffer`, which holds two
-    frames of sums and scatters the older one back into a full frame while
-    the array fills the other; :class:`HaarInverse` and :class:`Requantizer`
-    (bias, batch-norm, activation, clamp) make the output pixels. Stages
+    and copies its bitmap to a :class:`KeptInverseBuffer`, which holds two
+    frames of sums and inverse-transforms the older one straight from its
+    kept sums (no full coefficient frame is stored) while the array fills the
+    other. Its pixels leave in block order; the :class:`Requantizer` (bias,
+    batch-norm, activation, clamp) makes them output pixels, and a
+    :class:`RasterReorder` returns them to raster order, a band of blocks at
+    a time. Stages
     overlap across frames: while one frame is inverse-transformed the next is
     multiplied and further ones compressed. Every stream between two blocks
     crosses a :class:`StreamRelay` (a register slice, one cycle).
@@ -392,9 +395,9 @@ class WccLayer(SpecComponent):
         m.submodules.unpacker = unpacker = Unpacker(specs["unpacker"])
         m.submodules.reader = reader = KeptReader(specs["reader"])
         m.submodules.mac = mac = PointwiseMAC(specs["mac"])
-        m.submodules.scatter = scatter = ScatterBuffer(specs["scatter"])
-        m.submodules.haar_inverse = inverse = HaarInverse(specs["haar_inverse"])
+        m.submodules.haar_inverse = inverse = KeptInverseBuffer(specs["haar_inverse"])
         m.submodules.requantizer = requantizer = Requantizer(specs["requantizer"])
+        m.submodules.reorder = reorder = RasterReorder(specs["reorder"])
         compressors = [Compressor(specs["compressor"]) for _ in range(self.compressors)]
         for index, compressor in enumerate(compressors):
             m.submodules["compressor" if index == 0 else f"compressor{index}"] = compressor
@@ -422,14 +425,14 @@ class WccLayer(SpecComponent):
             compressed = merger.frames
         relay(compressed, unpacker.words, tap="compressed")
         relay(reader.codes, mac.codes, tap="codes")
-        relay(mac.sums, scatter.sums, tap="sums")
-        relay(scatter.values, inverse.coefficients, tap="scattered")
+        relay(mac.sums, inverse.sums, tap="sums")
         relay(inverse.pixels, requantizer.values, tap="inverse")
-        wiring.connect(m, requantizer.pixels, wiring.flipped(self.output))
+        relay(requantizer.pixels, reorder.blocks)
+        wiring.connect(m, reorder.pixels, wiring.flipped(self.output))
 
-        # A stored frame is read out once, when the scatter buffer has a bank for its sums.
+        # A stored frame is read out once, when the inverse's buffer has a bank for its sums.
         started = Signal(name="started")
-        m.d.comb += [reader.start.eq(unpacker.stored & ~started & scatter.free), scatter.claim.eq(reader.start),
+        m.d.comb += [reader.start.eq(unpacker.stored & ~started & inverse.free), inverse.claim.eq(reader.start),
                      unpacker.release.eq(reader.done)]
         with m.If(reader.start):
             m.d.sync += started.eq(1)
@@ -438,7 +441,7 @@ class WccLayer(SpecComponent):
         # The reader reads the stored frame through the unpacker's memory ports and copies its bitmap.
         wiring.connect(m, reader.mask_read, unpacker.mask_read)
         wiring.connect(m, reader.code_read, unpacker.code_read)
-        wiring.connect(m, reader.copy_write, scatter.copy_write)
+        wiring.connect(m, reader.copy_write, inverse.copy_write)
 
         assert relay.tapped == {tap.name for tap in TAPS}
         return m

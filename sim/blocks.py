@@ -22,7 +22,8 @@ from ..hw.requantizer import Requantizer
 from ..hw.wcc_layer import WccLayer, signature_taps
 from ..hw.zero_flag_decoder import ZeroFlagDecoder
 from ..hw.zero_flag_encoder import ZeroFlagEncoder
-from .streams import FixedWidthByteStream, FrameStream, HuffmanByteStream, VectorStream, WordStream, ZeroFlagByteStream
+from .streams import (BlockOrderStream, FixedWidthByteStream, FrameStream, HuffmanByteStream, VectorStream, WordStream,
+                      ZeroFlagByteStream)
 
 __all__ = ["BLOCKS", "BlockSpec", "Tap", "signature_watch_points"]
 
@@ -38,7 +39,8 @@ class Tap:
 
 
 #: How the beats of a watched stream make a frame, by the tap's ``framing``.
-FRAMINGS = {"frame": FrameStream, "vectors": VectorStream, "words": lambda lanes: WordStream(),
+FRAMINGS = {"frame": FrameStream, "blocks": BlockOrderStream, "vectors": VectorStream,
+            "words": lambda lanes: WordStream(),
             "tci_bytes": lambda lanes: HuffmanByteStream(), "dctcm_bytes": lambda lanes: ZeroFlagByteStream(),
             "cap_bytes": lambda lanes: FixedWidthByteStream()}
 

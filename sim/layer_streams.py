@@ -2,6 +2,7 @@
 frame."""
 
 from ..golden.codec_layer import codec_layer
+from ..golden.haar_inverse import haar_inverse
 from ..golden.wcc_layer import wcc_layer
 from .streams import bytes_to_words
 
@@ -25,8 +26,8 @@ def layer_expectation(layer, frames, index=0):
         "compressed": [bytes_to_words(t.stream, compressor.word_bits, compressor.words_per_frame) for t in traces],
         "codes": [t.codes for t in traces],
         "sums": [t.accumulators for t in traces],
-        "scattered": [t.scattered for t in traces],
-        "inverse": [t.inverse for t in traces],
+        # The inverse of the padded frame: the layer crops once back in raster order.
+        "inverse": [haar_inverse(t.scattered, layer.config.levels) for t in traces],
     }
     return traces, [t.output for t in traces], taps
 

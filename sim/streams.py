@@ -1,7 +1,9 @@
 """How a block's stream carries a frame: beats to and from the arrays the golden model uses.
 
 Three kinds of stream exist. A :class:`FrameStream` carries a ``(C, H, W)``
-frame of signed values, ``lanes`` channels per beat, in raster order. A
+frame of signed values, ``lanes`` channels per beat, in raster order (a
+:class:`BlockOrderStream` in block order, square blocks in raster order, each
+once per channel group, its pixels in Morton order). A
 :class:`VectorStream` carries a ``(C, k)`` frame of kept vectors the same
 way, vector after vector. A :class:`WordStream` carries a compressed frame as raw words: a ``(words,
 bytes_per_word)`` uint8 array, each row one word little-endian, so any word
@@ -12,11 +14,12 @@ width and any (even corrupt) length fit. Beats are arrays, as
 import numpy as np
 
 from ..golden.huffman import decode, symbol_lengths
+from ..golden.kept_haar_inverse import block_order, morton_offsets
 from .compare import frame_mismatch
 from .frames import beats_to_frame, frame_to_beats
 
-__all__ = ["ByteStream", "FixedWidthByteStream", "FrameStream", "HuffmanByteStream", "VectorStream", "WordStream",
-           "ZeroFlagByteStream", "bytes_to_words", "words_to_bytes"]
+__all__ = ["BlockOrderStream", "ByteStream", "FixedWidthByteStream", "FrameStream", "HuffmanByteStream", "VectorStream",
+           "WordStream", "ZeroFlagByteStream", "bytes_to_words", "words_to_bytes"]
 
 
 class FrameStream:
@@ -42,6 +45,28 @@ class FrameStream:
 
     def mismatch(self, block, index, want, got, facts):
         return frame_mismatch(block, index, want, got)
+
+
+class BlockOrderStream(FrameStream):
+    """A stream of ``frame_beat`` payloads carrying a padded ``(C, H', W')`` frame in block order
+    (:func:`~wccgen.golden.kept_haar_inverse.block_order`), over the ``levels`` of the block's spec."""
+
+    def beats(self, facts, frame):
+        return block_order(frame, facts.levels, getattr(facts, self.lanes))
+
+    def frame(self, facts, beats, want):
+        channels, height, width = np.shape(want)
+        lanes, side = getattr(facts, self.lanes), 1 << facts.levels
+        rows, cols = morton_offsets(facts.levels)
+        beats = np.asarray(beats, dtype=np.int64).reshape(height // side, width // side, channels // lanes,
+                                                          side * side, lanes)
+        out = np.empty((channels, height, width), dtype=np.int64)
+        for top in range(height // side):
+            for left in range(width // side):
+                for group in range(channels // lanes):
+                    out[group * lanes:(group + 1) * lanes, top * side + rows, left * side + cols] = \
+                        beats[top, left, group].T
+        return out
 
 
 class VectorStream(FrameStream):

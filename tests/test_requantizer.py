@@ -10,13 +10,14 @@ import pytest
 from wccgen.gen.lint import lint_verilog
 from wccgen.gen.synth import map_cells
 from wccgen.golden import calibrated_layer, requantize
+from wccgen.golden.kept_haar_inverse import block_order
 from wccgen.hw.requantizer import Requantizer, RequantizerSpec
 from wccgen.hw.verilog import emit_verilog
 from wccgen.sim.harness import run_block
 from wccgen.sim.simulators import simulation_models
 from wccgen.spec.fixed_point import quantize_multiplier
 
-from helpers import assert_exact
+from helpers import assert_exact, simulate, stream_collector, stream_sender
 
 
 def exact_round_half_up(numerator, shift):
@@ -88,6 +89,26 @@ def test_requantizer_random(tmp_path, channels, lanes, value_bits, activation, t
         assert report["cycles_per_frame"] == 5 * 7 * unit.groups  # one beat per clock
 
 
+@pytest.mark.parametrize("levels,lanes,backpressure", [(1, 2, 0.0), (2, 3, 0.4)])
+def test_requantizer_in_block_order(rng, levels, lanes, backpressure):
+    """Beats in block order (``group_run`` ``4**levels``: a block's pixels for one channel group, then the next
+    group): each run takes its group's factors; a frame's ``first`` restarts the run."""
+    params = random_params(rng, 6, lanes, 14, activation="relu")
+    side = 1 << levels
+    frames = random_values(rng, params, 2 * side, 3 * side, count=2)
+    dut = Requantizer(**params, group_run=4 ** levels)
+    sent, expected = [], []
+    for frame in frames:
+        for beats, into in ((block_order(frame, levels, lanes), sent),
+                            (block_order(golden(params, frame), levels, lanes), expected)):
+            into += [{"data": [int(v) for v in beat], "first": int(n == 0), "last": int(n == len(beats) - 1)}
+                     for n, beat in enumerate(beats)]
+    received = []
+    simulate(dut, stream_sender(dut.values, sent, idle=0.2, seed=levels),
+             stream_collector(dut.pixels, len(expected), received, backpressure=backpressure, seed=lanes))
+    assert received == expected
+
+
 def test_requantizer_extremes(tmp_path):
     """The widest values, the largest multipliers of both signs, the largest shift, ties at the rounding half."""
     value_bits = 20
@@ -148,6 +169,7 @@ def test_requantizer_verilog_lints_maps_to_hard_multipliers_and_is_deterministic
     (dict(multipliers=[1 << 15, 1, 1]), "multipliers"), (dict(shifts=[0, 1, 1]), "shifts"),
     (dict(shifts=[63, 1, 1]), "shifts"), (dict(biases=[1 << 62, 0, 0]), "biases"),
     (dict(out_min=5, out_max=4), "out_min"), (dict(out_max=128), "out_max"), (dict(channels=0), "channels"),
+    (dict(group_run=0), "group_run"),
 ])
 def test_requantizer_invalid_parameters(bad, message):
     params = dict(channels=3, lanes=3, value_bits=20, out_bits=8, multipliers=[1, 2, 3], shifts=[1, 2, 3],

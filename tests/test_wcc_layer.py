@@ -142,7 +142,7 @@ def test_stage_cycles_follow_the_parts():
     assert two["compressor"] == -(-stages["compressor"] // 2)
     assert stages["compressor"] == layer.part("compressor").cycles_per_frame
     assert stages["haar_forward"] == 16 * 16 * 2
-    assert stages["haar_inverse"] == stages["scatter"] == 16 * 16 * 4  # 16 channels, lanes_out = pe = 4
+    assert stages["haar_inverse"] == stages["reorder"] == 16 * 16 * 4  # 16 channels, lanes_out = pe = 4
     assert layer.mac_bound == stages["mac"] == 64 * 2 * 4  # keep 64, ceil(8/4) * ceil(16/4)
     # The unpacker's frame: 8 bitmap words and 64 * 2 code words, then the check.
     unpacker = layer.part("unpacker")
