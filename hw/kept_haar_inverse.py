@@ -77,8 +77,8 @@ class KeptHaarInverseSpec(ScatterSpec):
 
     @property
     def rank_bits(self):
-        """Width of a kept position's rank (and of a bitmap word's base rank)."""
-        return ceil_log2(self.positions + 1)
+        """Width of a kept position's rank (and of a bitmap word's base rank): at most ``keep``."""
+        return ceil_log2(self.keep + 1)
 
     @property
     def mask_entry_bits(self):

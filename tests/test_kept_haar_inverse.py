@@ -163,4 +163,4 @@ def test_kept_haar_inverse_spec_refuses_frames_not_made_of_blocks():
                             keep=4, levels=0)
     spec = KeptHaarInverseSpec(padded_height=16, padded_width=16, channels=64, lanes=8, value_bits=20,
                                word_bits=32, keep=64, levels=3)
-    assert spec.out_bits == 25 and spec.mask_entry_bits == 32 + 9 and spec.quads == 16
+    assert spec.out_bits == 25 and spec.mask_entry_bits == 32 + 7 and spec.quads == 16

@@ -92,6 +92,6 @@ def test_generate_records_the_block_ram_its_verilog_instantiates(tmp_path):
     verilog = (tmp_path / "layer" / manifest["verilog"]).read_text()
     assert block_ram["dp16kd"] == len(re.findall(r"^\s*DP16KD #\(", verilog, re.M)) > 0
     assert block_ram["dp16kd"] == sum(block["dp16kd"] for block in block_ram["by_block"].values())
-    assert {"haar_forward", "haar_inverse", "scatter", "unpacker"} <= set(block_ram["by_block"])
+    assert {"haar_forward", "haar_inverse", "reorder", "unpacker"} <= set(block_ram["by_block"])
     generic = generate(layer_from_bundle(tmp_path / "bundle"), tmp_path / "generic", device="generic")
     assert generic["block_ram"] is None  # the synthesis tool chooses
