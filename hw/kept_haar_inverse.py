@@ -21,9 +21,10 @@ __all__ = ["KeptHaarInverseSpec", "KeptHaarInverse", "constant_product"]
 
 #: Bits of a bitmap word counted in one stage (each count is a function of this many bits).
 COUNT_CHUNK = 8
-#: Coefficient sets each level's queue holds (LUT RAM: 16 words cost what one word does). The reads run ahead
-#: of the pixels by their depth and a block's first ``3 * levels + 1`` coefficients, a few quads (4 sets lose
-#: a quarter of the pace at 3 levels). A power of two: the queue pointers wrap by themselves.
+#: Coefficient sets each level's queue holds (LUT RAM: 16 words cost what one word does), the one the pixels
+#: use included. The reads run ahead of the pixels by their depth and a block's first ``3 * levels + 1``
+#: coefficients, a few quads (4 sets lose a quarter of the pace at 3 levels). A power of two: the queue
+#: pointers wrap by themselves.
 QUEUE_SETS = 16
 assert QUEUE_SETS & (QUEUE_SETS - 1) == 0
 
@@ -210,16 +211,23 @@ class KeptHaarInverse(SpecComponent):
                 "head": Signal(range(QUEUE_SETS), name=f"queue_{name}_head"),
                 "ready": Signal(range(QUEUE_SETS + 1), name=f"queue_{name}_ready"),
                 "reserved": Signal(range(QUEUE_SETS + 1), name=f"queue_{name}_reserved"),
+                # Flags of the counts, registered: the pixel's and the read's decisions meet no comparator.
+                "available": Signal(name=f"queue_{name}_available"),
+                "room": Signal(name=f"queue_{name}_room", init=1),
+                # The set the pixels use: popped, so it is not counted, but its slot is not written.
+                "current": Signal(range(QUEUE_SETS), name=f"queue_{name}_current"),
                 "filled": Signal(name=f"queue_{name}_filled"), "pop": Signal(name=f"queue_{name}_pop"),
                 "reserve": Signal(name=f"queue_{name}_reserve"),
             })
         for queue in queues:
-            m.d.sync += [queue["ready"].eq(queue["ready"] + queue["filled"] - queue["pop"]),
-                         queue["reserved"].eq(queue["reserved"] + queue["reserve"] - queue["pop"])]
+            ready = queue["ready"] + queue["filled"] - queue["pop"]
+            reserved = queue["reserved"] + queue["reserve"] - queue["pop"]
+            m.d.sync += [queue["ready"].eq(ready), queue["available"].eq(ready != 0),
+                         queue["reserved"].eq(reserved), queue["room"].eq(reserved < QUEUE_SETS - 1)]
             with m.If(queue["filled"]):
                 m.d.sync += queue["tail"].eq(queue["tail"] + 1)
             with m.If(queue["pop"]):
-                m.d.sync += queue["head"].eq(queue["head"] + 1)
+                m.d.sync += [queue["head"].eq(queue["head"] + 1), queue["current"].eq(queue["head"])]
         return queues
 
     # -- coefficient reads, in the order the pixels need them ---------------------------------------------------------
@@ -239,7 +247,7 @@ class KeptHaarInverse(SpecComponent):
 
         queue_index = Mux(ll, 0, level)
         starts_set = ll | (slot == 0)
-        room = Array(queue["reserved"] != QUEUE_SETS for queue in queues)[queue_index]
+        room = Array(queue["room"] for queue in queues)[queue_index]
         m.d.comb += go.eq(running & (~starts_set | room))
         for index, queue in enumerate(queues):
             m.d.comb += queue["reserve"].eq(go & starts_set & (queue_index == index))
@@ -375,9 +383,16 @@ class KeptHaarInverse(SpecComponent):
         row_last = block_row == self.block_rows - 1
 
         # The sets this pixel starts: level l's at every 4**l pixels, LL's with the block.
-        needs = [pixel == 0] + [pixel[:2 * level] == 0 for level in range(1, levels + 1)]
         issue = Signal(name="px_issue")
-        m.d.comb += issue.eq(queue.room & Cat(~need | (q["ready"] != 0) for need, q in zip(needs, queues)).all())
+        # Registers, set a pixel ahead: the issue decision is an AND of flags.
+        following = Mux(pixel_last, 0, pixel + 1)
+        needs = []
+        for index in range(levels + 1):
+            need = Signal(name=f"px_needs_{queues[index]['name']}", init=1)
+            with m.If(issue):
+                m.d.sync += need.eq((following == 0) if index == 0 else (following[:2 * index] == 0))
+            needs.append(need)
+        m.d.comb += issue.eq(queue.room & Cat(~need | q["available"] for need, q in zip(needs, queues)).all())
         m.d.comb += queue.issue.eq(issue)
         with m.If(issue):
             m.d.sync += pixel.eq(Mux(pixel_last, 0, pixel + 1))
@@ -388,19 +403,17 @@ class KeptHaarInverse(SpecComponent):
                     with m.If(col_last):
                         m.d.sync += block_row.eq(Mux(row_last, 0, block_row + 1))
 
-        # Stage 1: the sets started here are taken into the held coefficients.
+        # Stage 1: a set started here becomes its queue's current one. Its
+        # coefficients are read from the LUT RAM at that pointer: a pop moves a
+        # few pointer bits, not an enable of every held coefficient.
         held = []
         for need, q in zip(needs, queues):
-            pop = issue & need
-            m.d.comb += q["pop"].eq(pop)
+            m.d.comb += q["pop"].eq(issue & need)
             sets = []
-            for slot, memory in enumerate(q["slots"]):
+            for memory in q["slots"]:
                 read = memory.read_port(domain="comb")
-                m.d.comb += read.addr.eq(q["head"])
-                register = Signal(len(read.data), name=f"px_held_{q['name']}_{slot}")
-                with m.If(pop):
-                    m.d.sync += register.eq(read.data)
-                sets.append(register)
+                m.d.comb += read.addr.eq(q["current"])
+                sets.append(read.data)
             held.append(sets)
         # Bits 2l-1 and 2l-2 of the pixel index: its row and column are odd within its level-l block.
         odd_rows = Signal(levels, name="px_odd_rows")
