@@ -449,18 +449,10 @@ class KeptHaarInverse(SpecComponent):
                               ((valid, "valid"), (first, "first"), (last, "last")))
 
         # Add pairs: one register stage per level of the tree.
-        for stage in range(self.adder_stages):
-            lane_terms = [[self._register_sum(m, terms[i:i + 2], wide, f"px_sum{stage}_lane{lane}_{i // 2}")
-                           for i in range(0, len(terms), 2)] for lane, terms in enumerate(lane_terms)]
-            valid, first, last = (delay(m, value, 1, f"px_sum{stage}_{n}") for value, n in
-                                  ((valid, "valid"), (first, "first"), (last, "last")))
+        sums = [sum_tree(m, terms, wide, f"px_sum_lane{lane}_") for lane, terms in enumerate(lane_terms)]
+        valid, first, last = (delay(m, value, self.adder_stages, f"px_sum_{n}") for value, n in
+                              ((valid, "valid"), (first, "first"), (last, "last")))
         m.d.comb += [queue.push.valid.eq(valid), queue.push.payload.first.eq(first),
                      queue.push.payload.last.eq(last)]
         for lane in range(lanes):
-            m.d.comb += queue.push.payload.data[lane].eq(lane_terms[lane][0])
-
-    @staticmethod
-    def _register_sum(m, operands, shape, name):
-        total = Signal(shape, name=name)
-        m.d.sync += total.eq(sum(operands[1:], operands[0]))
-        return total
+            m.d.comb += queue.push.payload.data[lane].eq(sums[lane])
