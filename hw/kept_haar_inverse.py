@@ -114,8 +114,8 @@ class KeptHaarInverseSpec(ScatterSpec):
 
     @property
     def pixel_depth(self):
-        """Cycles from issuing a pixel to its sum: held coefficients and signs, signed terms, their relays, adder
-        tree."""
+        """Cycles from issuing a pixel to its sum: the queues' current sets and the signs, signed terms, their
+        relays, adder tree."""
         return 3 + self.adder_stages
 
     @property
