@@ -121,8 +121,9 @@ class KeptHaarInverseSpec(ScatterSpec):
     @property
     def latency(self):
         """Cycles from ``start`` to the first pixel on ``pixels`` (no stalls): the first block's coefficients,
-        ``3 * levels + 1`` of them, then the pixel pipeline and the output queue."""
-        return 3 * self.levels + self.read_depth + 1 + self.pixel_depth + OutputQueue.push_latency(relay_push=True)
+        ``3 * levels + 1`` reads, the last one's value, its set counted and flagged available (two registers),
+        then the pixel pipeline and the output queue."""
+        return 3 * self.levels + self.read_depth + 2 + self.pixel_depth + OutputQueue.push_latency(relay_push=True)
 
 
 class KeptHaarInverse(SpecComponent):

@@ -133,9 +133,18 @@ def test_kept_haar_inverse_block_equals_kept_haar_inverse(rng, height, width, ch
     bases = np.cumsum([0] + [bin(word).count("1") for word in words[:-1]])
     dut = KeptHaarInverse(spec)
     frames, received, marks = 2, [], []
+    clock, started, first_out = [0], [], []
+
+    async def watch(ctx):
+        while True:
+            if ctx.get(dut.pixels.valid) and not first_out:
+                first_out.append(clock[0])
+            clock[0] += 1
+            await ctx.tick()
 
     async def run(ctx):
         for _ in range(frames):
+            started.append(clock[0])
             ctx.set(dut.start, 1)
             await ctx.tick()
             ctx.set(dut.start, 0)
@@ -150,8 +159,9 @@ def test_kept_haar_inverse_block_equals_kept_haar_inverse(rng, height, width, ch
                                  BlockRAM.LATENCY),
                 read_port_server(dut.value_read, code_entries(values, lanes, value_bits), BlockRAM.LATENCY)]
     simulate(dut, run, stream_collector(dut.pixels, frames * beats_per_frame(spec), received,
-                                        backpressure=backpressure), background=memories)
+                                        backpressure=backpressure), background=[*memories, watch])
     assert received == expected * frames and marks == [True] * frames
+    assert first_out[0] - started[0] == spec.latency
 
 
 def test_kept_haar_inverse_spec_refuses_frames_not_made_of_blocks():
