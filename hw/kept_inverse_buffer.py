@@ -1,12 +1,8 @@
 """Two frames of kept sums and their bitmaps, inverse-transformed in block order (golden: ``kept_haar_inverse``)."""
 
 from amaranth.hdl import Cat, Mux, Signal
-from amaranth.lib import stream
-from amaranth.lib.wiring import In, Out
 
-from .frame_beat import frame_beat
 from .kept_haar_inverse import COUNT_CHUNK, KeptHaarInverse, KeptHaarInverseSpec
-from .memory_ports import write_port
 from .pipeline import delay, sum_tree, sum_tree_depth
 from .scatter_buffer import ScatterBuffer
 
@@ -57,16 +53,6 @@ class KeptInverseBuffer(ScatterBuffer):
         """The reader turns to the next frame as soon as its last read is issued: the addresses in flight keep
         their bank (``*_address_lag``), and the queues carry the pixels on without a gap."""
         return reader.issued
-
-    @classmethod
-    def members(cls, spec):
-        return {
-            "claim": In(1),
-            "free": Out(1),
-            "copy_write": In(write_port(spec.mask_words, spec.word_bits)),
-            "sums": In(stream.Signature(frame_beat(spec.value_bits, spec.lanes), always_ready=True)),
-            "pixels": Out(stream.Signature(frame_beat(spec.out_bits, spec.lanes))),
-        }
 
     def copy_bitmap(self, m, masks, address):
         """Each word with its base rank: the word's kept bits counted in chunks, summed, added to a running total

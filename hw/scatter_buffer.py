@@ -64,7 +64,8 @@ class ScatterBuffer(SpecComponent):
             "free": Out(1),
             "copy_write": In(write_port(spec.mask_words, spec.word_bits)),
             "sums": In(stream.Signature(frame_beat(spec.value_bits, spec.lanes), always_ready=True)),
-            "values": Out(stream.Signature(frame_beat(spec.value_bits, spec.lanes))),
+            # The reader's output stream, as the reader has it.
+            cls.output: cls.reader.members(spec)[cls.output],
         }
 
     #: Cycles from the reader's turn to a new frame to its first address into the new bank, for each memory.
