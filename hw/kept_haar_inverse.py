@@ -223,8 +223,14 @@ class KeptHaarInverse(SpecComponent):
         for queue in queues:
             ready = queue["ready"] + queue["filled"] - queue["pop"]
             reserved = queue["reserved"] + queue["reserve"] - queue["pop"]
-            m.d.sync += [queue["ready"].eq(ready), queue["available"].eq(ready != 0),
-                         queue["reserved"].eq(reserved), queue["room"].eq(reserved < QUEUE_SETS - 1)]
+            m.d.sync += [queue["ready"].eq(ready), queue["reserved"].eq(reserved)]
+            # The flags of the new counts, as comparisons of the old ones chosen by the step: no adder before them.
+            filled, pop, reserve = queue["filled"], queue["pop"], queue["reserve"]
+            m.d.sync += [
+                queue["available"].eq(Mux(filled == pop, queue["ready"] != 0, filled | (queue["ready"] != 1))),
+                queue["room"].eq(Mux(reserve == pop, queue["reserved"] < QUEUE_SETS - 1,
+                                     Mux(pop, queue["reserved"] < QUEUE_SETS, queue["reserved"] < QUEUE_SETS - 2))),
+            ]
             with m.If(queue["filled"]):
                 m.d.sync += queue["tail"].eq(queue["tail"] + 1)
             with m.If(queue["pop"]):
@@ -247,11 +253,12 @@ class KeptHaarInverse(SpecComponent):
         block_row = Signal(range(max(self.block_rows, 2)), name="rd_block_row")
 
         queue_index = Mux(ll, 0, level)
-        starts_set = ll | (slot == 0)
-        room = Array(queue["room"] for queue in queues)[queue_index]
-        m.d.comb += go.eq(running & (~starts_set | room))
+        # The queue whose set this coefficient starts, one-hot (none inside a set), registered with the
+        # position it describes: ``go`` is an AND of flags, with no mux of the position before it.
+        starts = Signal(levels + 1, name="rd_starts", init=1)
+        m.d.comb += go.eq(running & ~(starts & ~Cat(queue["room"] for queue in queues)).any())
         for index, queue in enumerate(queues):
-            m.d.comb += queue["reserve"].eq(go & starts_set & (queue_index == index))
+            m.d.comb += queue["reserve"].eq(go & starts[index])
 
         quad_last = quad == self.quads - 1
         group_last = group == groups - 1
@@ -274,13 +281,14 @@ class KeptHaarInverse(SpecComponent):
             m.d.sync += running.eq(1)
         with m.If(go):
             with m.If(~set_last):
-                m.d.sync += slot.eq(slot + 1)
+                m.d.sync += [slot.eq(slot + 1), starts.eq(0)]
             with m.Elif(ll):
-                m.d.sync += [ll.eq(0), slot.eq(0)]
+                m.d.sync += [ll.eq(0), slot.eq(0), starts.eq(1 << level)]
             with m.Elif(level != 1):
-                m.d.sync += [level.eq(level - 1), slot.eq(0)]
+                m.d.sync += [level.eq(level - 1), slot.eq(0), starts.eq((C(1, 1) << level) >> 1)]
             with m.Else():
-                m.d.sync += [level.eq(top), ll.eq(quad_last), slot.eq(0), quad.eq(next_quad)]
+                m.d.sync += [level.eq(top), ll.eq(quad_last), slot.eq(0), quad.eq(next_quad),
+                             starts.eq(Mux(quad_last, 1, 1 << top))]
                 with m.If(quad_last):
                     m.d.sync += group.eq(Mux(group_last, 0, group + 1))
                     with m.If(group_last):
