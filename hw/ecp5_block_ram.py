@@ -7,7 +7,7 @@ from amaranth.utils import ceil_log2
 from .block_ram import RAM_PORT
 
 __all__ = ["DP16KD_MODES", "dp16kd_mode", "ecp5_block_ram", "DENSE_DEPTH", "LUT_RAM", "LUT_RAM_WORDS",
-           "SMALL_DEPTH"]
+           "NARROW_WIDTH", "SMALL_DEPTH", "is_lut_ram"]
 
 #: DP16KD data widths and the depth each gives (18 kbit per block). The 36-bit
 #: mode is pseudo-dual-port: port A writes the whole word, port B reads it.
@@ -21,6 +21,10 @@ SMALL_DEPTH = 16
 #: such memories (the forward Haar's level-3 subbands and level-2 line
 #: buffer) took 10 DP16KD, and take 132 TRELLIS_DPR16X4 (docs/hardware.md).
 LUT_RAM_WORDS = 32
+#: The widest memory that is LUT RAM at up to twice ``lut_ram_words`` deep: one DP16KD wide, which it
+#: would fill to an eighth or less (the compressors' histogram copies, 36 x 64, took ten DP16KD of the
+#: default layer's 49, and take 360 TRELLIS_DPR16X4).
+NARROW_WIDTH = 36
 #: The most a design short of block RAM may leave to LUT RAM: four
 #: TRELLIS_DPR16X4 deep (a level-3 subband of a 16x16 frame, 64 channels at 8
 #: lanes, is 64 words of 168 bits: five DP16KD at 12 % use, or 168
@@ -30,15 +34,21 @@ DENSE_DEPTH = 64
 LUT_RAM = {"ram_style": "distributed"}
 
 
+def is_lut_ram(width, depth, lut_ram_words=LUT_RAM_WORDS):
+    """Whether a ``width`` x ``depth`` memory is LUT RAM: at most ``lut_ram_words`` deep, or at most twice that
+    and ``NARROW_WIDTH`` wide."""
+    return depth <= lut_ram_words or (depth <= 2 * lut_ram_words and width <= NARROW_WIDTH)
+
+
 def dp16kd_mode(width, depth, lut_ram_words=LUT_RAM_WORDS):
     """The DP16KD data width for a ``width`` x ``depth`` memory, or ``None`` when it is not built from DP16KD
-    (at most ``lut_ram_words`` deep, or deeper than a block).
+    (LUT RAM, see :func:`is_lut_ram`, or deeper than a block).
 
     The mode that needs the fewest blocks side by side wins (so no
     multiplexer follows the RAM, and a wide shallow memory spreads over as few
     tiles as it can); among equals, the narrowest.
     """
-    if depth <= lut_ram_words or depth > DP16KD_MODES[-1][1]:
+    if is_lut_ram(width, depth, lut_ram_words) or depth > DP16KD_MODES[-1][1]:
         return None
     fits = [mode for mode, mode_depth in DP16KD_MODES if mode_depth >= depth]
     return min(fits, key=lambda mode: (-(-width // mode), mode))
@@ -52,16 +62,17 @@ def ecp5_block_ram(ram, read_data, lut_ram_words=LUT_RAM_WORDS):
     output register as the second read stage, driving ``read_data``. In the
     36-bit mode a word is written on ``{DIB, DIA}`` with port A's clock
     enable and read on ``{DOB, DOA}``, as Yosys's own 36-bit mapping wires it;
-    both halves' output registers are on. Memories of at most
-    ``lut_ram_words`` are LUT RAM; deeper-than-16K ones use the generic
+    both halves' output registers are on. Shallow memories
+    (:func:`is_lut_ram`) are LUT RAM; deeper-than-16K ones use the generic
     implementation too.
     """
     width = Shape.cast(ram.shape).width
     mode = dp16kd_mode(width, ram.depth, lut_ram_words)
     if mode is None:
-        if SMALL_DEPTH < ram.depth <= lut_ram_words:
+        lut_ram = is_lut_ram(width, ram.depth, lut_ram_words)
+        if lut_ram and ram.depth > SMALL_DEPTH:
             return _lut_ram_slices(ram, read_data)
-        return ram.elaborate_generic(read_data, attrs=LUT_RAM if ram.depth <= lut_ram_words else None)
+        return ram.elaborate_generic(read_data, attrs=LUT_RAM if lut_ram else None)
     # Word address bits sit above the byte enables (x36: four, x18: two) or the unused low bits.
     shift = 14 - ceil_log2(dict(DP16KD_MODES)[mode])
     byte_enables = {36: 4, 18: 2}.get(mode, 0)

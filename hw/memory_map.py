@@ -89,8 +89,9 @@ def _memory_use(path, memory):
 def memory_map(component, lut_ram_words=LUT_RAM_WORDS):
     """Every memory of ``component`` as the ECP5 Verilog builds it, in design order.
 
-    The design is elaborated for the ``ecp5`` target with memories of at most
-    ``lut_ram_words`` entries in LUT RAM, as ``wccgen generate`` builds it. A
+    The design is elaborated for the ``ecp5`` target with shallow memories
+    (:func:`~wccgen.hw.ecp5_block_ram.is_lut_ram` with ``lut_ram_words``) in
+    LUT RAM, as ``wccgen generate`` builds it. A
     ``BlockRAM`` takes the DP16KD mode :func:`~wccgen.hw.ecp5_block_ram.dp16kd_mode`
     gives it, or LUT RAM; other memories are LUT RAM when marked so, or
     read-only tables that Yosys builds from logic.

@@ -10,7 +10,8 @@ from amaranth.sim import Simulator
 
 from wccgen.golden import align_levels, haar_forward, haar_inverse, photograph_codes
 from wccgen.hw.block_ram import BlockRAM
-from wccgen.hw.ecp5_block_ram import DENSE_DEPTH, DP16KD_MODES, LUT_RAM_WORDS, SMALL_DEPTH, dp16kd_mode
+from wccgen.hw.ecp5_block_ram import (DENSE_DEPTH, DP16KD_MODES, LUT_RAM_WORDS, NARROW_WIDTH, SMALL_DEPTH,
+                                      dp16kd_mode)
 from wccgen.hw.targets import ECP5Primitives
 from wccgen.hw.verilog import emit_verilog
 from wccgen.sim.harness import run_block, toplevel_name
@@ -30,14 +31,29 @@ def fewest_blocks_mode(width, depth):
 
 
 @pytest.mark.parametrize("width", [1, 4, 9, 17, 32, 48, 72])
-@pytest.mark.parametrize("depth", [LUT_RAM_WORDS + 1, 270, 512, 513, 2048, 4097, 16384])
+@pytest.mark.parametrize("depth", [2 * LUT_RAM_WORDS + 1, 270, 512, 513, 2048, 4097, 16384])
 def test_dp16kd_mode_takes_the_fewest_blocks_then_the_narrowest(width, depth):
     assert dp16kd_mode(width, depth) == fewest_blocks_mode(width, depth)
 
 
+@pytest.mark.parametrize("width", [NARROW_WIDTH + 1, 48, 72, 168])
+@pytest.mark.parametrize("depth", [LUT_RAM_WORDS + 1, 2 * LUT_RAM_WORDS])
+def test_a_wide_memory_past_lut_ram_words_is_dp16kd(width, depth):
+    assert dp16kd_mode(width, depth) == fewest_blocks_mode(width, depth)
+
+
+@pytest.mark.parametrize("width", [1, 8, NARROW_WIDTH, 48])
 @pytest.mark.parametrize("depth", [1, SMALL_DEPTH, LUT_RAM_WORDS, 16385])
-def test_shallow_and_very_deep_memories_are_not_dp16kd(depth):
-    assert dp16kd_mode(8, depth) is None
+def test_shallow_and_very_deep_memories_are_not_dp16kd(width, depth):
+    assert dp16kd_mode(width, depth) is None
+
+
+@pytest.mark.parametrize("width", [1, 10, NARROW_WIDTH])
+@pytest.mark.parametrize("depth", [LUT_RAM_WORDS + 1, 2 * LUT_RAM_WORDS])
+def test_a_narrow_memory_up_to_twice_lut_ram_words_is_not_dp16kd(width, depth):
+    """Such a memory (36 x 64: a compressor's histogram copy) would fill one DP16KD to an eighth or less."""
+    assert dp16kd_mode(width, depth) is None
+    assert dp16kd_mode(width, depth, lut_ram_words=SMALL_DEPTH) == fewest_blocks_mode(width, depth)
 
 
 @pytest.mark.parametrize("width,depth,blocks", [(48, 270, 2), (8, 1000, 1), (36, 512, 1), (5, 16, 0)])
@@ -99,10 +115,12 @@ def test_a_shallow_block_ram_is_lut_ram(depth, lut_ram_words, lut_ram):
     assert ('ram_style = "distributed"' in text) == lut_ram
 
 
-@pytest.mark.parametrize("depth", [SMALL_DEPTH + 1, 40, DENSE_DEPTH])
-def test_lut_ram_deeper_than_a_cell_reads_what_was_written(depth):
+@pytest.mark.parametrize("depth,lut_ram_words", [(SMALL_DEPTH + 1, DENSE_DEPTH), (40, DENSE_DEPTH),
+                                                   (DENSE_DEPTH, DENSE_DEPTH), (2 * LUT_RAM_WORDS, LUT_RAM_WORDS)])
+def test_lut_ram_deeper_than_a_cell_reads_what_was_written(depth, lut_ram_words):
     """A LUT RAM of several 16-word slices, simulated as the ECP5 Verilog builds it, against a list: a read sees
-    every write requested before it, ``BlockRAM.LATENCY`` cycles later."""
+    every write requested before it, ``BlockRAM.LATENCY`` cycles later. The last case is a narrow memory at the
+    default threshold."""
     ram = BlockRAM(shape=20, depth=depth)
     rng = np.random.default_rng(depth)
     model, reads = [0] * depth, []
@@ -122,9 +140,9 @@ def test_lut_ram_deeper_than_a_cell_reads_what_was_written(depth):
             if cycle >= BlockRAM.LATENCY - 1:
                 assert ctx.get(ram.read_data) == reads[cycle - BlockRAM.LATENCY + 1], f"cycle {cycle}"
 
-    simulator = Simulator(Fragment.get(ram, ECP5Primitives(DENSE_DEPTH)))
+    simulator = Simulator(Fragment.get(ram, ECP5Primitives(lut_ram_words)))
     simulator.add_clock(1e-6)
     simulator.add_testbench(bench)
     simulator.run()
-    text = emit_verilog(BlockRAM(shape=20, depth=depth), "ram", {}, target="ecp5", lut_ram_words=DENSE_DEPTH)
+    text = emit_verilog(BlockRAM(shape=20, depth=depth), "ram", {}, target="ecp5", lut_ram_words=lut_ram_words)
     assert text.count('ram_style = "distributed"') == -(-depth // SMALL_DEPTH) and "DP16KD " not in text

@@ -19,8 +19,8 @@ from wccgen.hw.verilog import emit_verilog
 from wccgen.hw.wcc_layer import WccLayer, WccLayerSpec
 from wccgen.spec.wcc_config import WccConfig
 
-#: A layer with block RAM of several modes (9- and 36-bit), LUT RAM and read-only tables.
-CONFIG = WccConfig(height=16, width=16, channels_in=8, channels_out=16, levels=2, rate=0.25)
+#: A layer with block RAM of several modes (18- and 36-bit), LUT RAM and read-only tables.
+CONFIG = WccConfig(height=16, width=16, channels_in=16, channels_out=16, levels=2, rate=0.25)
 
 
 def test_the_inverse_transforms_subband_memories_hold_the_bits_its_spec_counts():
