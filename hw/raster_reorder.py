@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from amaranth.hdl import Module, Mux, Signal
+from amaranth.hdl import Array, Cat, Module, Mux, Signal
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -18,6 +18,9 @@ from .spec_component import SpecComponent
 
 __all__ = ["RasterReorderSpec", "RasterReorder"]
 
+
+def _power_of_two(value):
+    return value & (value - 1) == 0
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,48 @@ class RasterReorderSpec(FrameGeometry):
         return self.side * self.padded_width * self.groups
 
     @property
+    def in_place(self):
+        """Whether one band of memory serves (the groups and the blocks of a band are powers of two; see
+        :class:`RasterReorder`), else two."""
+        return _power_of_two(self.groups) and _power_of_two(self.padded_width // self.side)
+
+    @property
+    def memory_entries(self):
+        """Entries of the memory: a band in place, else two."""
+        return self.band_entries * (1 if self.in_place else 2)
+
+    @property
+    def address_bits(self):
+        """Bits of an entry's index within a band, with ``in_place``."""
+        return (self.band_entries - 1).bit_length()
+
+    @property
+    def block_order_sources(self):
+        """For each bit of a band entry's block-order index (LSB first), the bit of its raster index it is.
+
+        Raster index: group, column in the block, block, row (LSB first); block-order index: Morton pixel
+        (column bit, then row bit, per level), group, block. ``in_place`` only.
+        """
+        levels, group_bits = self.levels, (self.groups - 1).bit_length()
+        block_bits = (self.padded_width // self.side - 1).bit_length()
+        col, block, row = group_bits, group_bits + levels, group_bits + levels + block_bits
+        morton = [bit for t in range(levels) for bit in (col + t, row + t)]
+        return tuple(morton + list(range(group_bits)) + [block + t for t in range(block_bits)])
+
+    @property
+    def address_phases(self):
+        """The bit sources of the block-order permutation's powers ``sigma**k``, ``k = 0, 1, ...`` up to its
+        order: band ``k``'s raster entry ``j`` sits at ``sigma**k(j)``, whose bit ``q`` is bit ``phases[k][q]``
+        of ``j``. ``in_place`` only."""
+        sources = self.block_order_sources
+        phases = [tuple(range(len(sources)))]
+        while True:
+            following = tuple(phases[-1][bit] for bit in sources)
+            if following == phases[0]:
+                return tuple(phases)
+            phases.append(following)
+
+    @property
     def beats_in(self):
         return self.padded_height * self.padded_width * self.groups
 
@@ -55,8 +100,8 @@ class RasterReorderSpec(FrameGeometry):
 
     @property
     def latency(self):
-        """Cycles from a frame's first beat in to its first beat out (no stalls): a band's beats, the band's full
-        flag, the read, the output queue."""
+        """Cycles from a frame's first beat in to its first beat out (no stalls, the memory free): a band's beats,
+        the band's full flag, the read, the output queue."""
         return self.band_entries + 1 + BlockRAM.LATENCY + OutputQueue.LATENCY
 
 
@@ -66,10 +111,15 @@ class RasterReorder(SpecComponent):
     The input is a padded frame as :class:`~wccgen.hw.kept_haar_inverse.KeptHaarInverse`
     emits it: ``2**levels`` square blocks in raster order, each once per
     channel group, its pixels in Morton order. A band (a row of blocks) is
-    written into one half of a block RAM while the band before is read out of
-    the other half in raster order, ``channels / lanes`` beats per pixel,
-    skipping the padding. Reads never stall: they are issued only with room
-    in the output queue.
+    read out in raster order, ``channels / lanes`` beats per pixel, skipping
+    the padding, while the next band is written. When the channel groups and
+    the blocks of a band are powers of two, the memory holds one band: each
+    beat is written into the slot the band before freed, in the order they
+    were freed, at an address whose bits are a permutation of the beat's
+    index, a different one per band (``address_phases``); at most two cycles
+    a band are lost to the hand-over. Otherwise it holds two bands, one
+    written while the other is read. Reads never stall: they are issued only
+    with room in the output queue.
 
     Parameters
     ----------
@@ -95,6 +145,82 @@ class RasterReorder(SpecComponent):
         }
 
     def elaborate(self, platform):
+        return self._in_place() if self.in_place else self._two_bands()
+
+    def _in_place(self):
+        """One band of memory: each band's beats are written where the band before was read, in the order it
+        was read. Band ``k`` reads its raster entry ``j`` at ``sigma**k(j)`` and writes its ``i``-th beat at
+        ``sigma**(k-1)(i)``, ``sigma`` taking a raster index to the block-order one; with the groups and the
+        blocks of a band powers of two, ``sigma`` moves bits only, and its powers are a choice of wiring."""
+        m = Module()
+        levels, groups, side = self.levels, self.groups, self.side
+        entries, bits, phases = self.band_entries, self.address_bits, self.address_phases
+        group_bits, block_bits = (groups - 1).bit_length(), (self.padded_width // side - 1).bit_length()
+        m.submodules.memory = memory = BlockRAM(shape=len(self.blocks.payload.data.as_value()), depth=entries)
+
+        def permuted(index, phase):
+            return Array(Cat(index[source] for source in sources) for sources in phases)[phase]
+
+        # Slots read and not yet written again, in the order they were read (all of them at first); a register,
+        # so a write lands a cycle after the read of its slot at least.
+        free = Signal(range(entries + 1), name="free", init=entries)
+        # The band written in full and not yet read (the next band's last write needs its last read).
+        full = Signal(name="band_full")
+
+        # -- write side: a band's blocks, in block order ---------------------------------------------------------
+        pixel = Signal(2 * levels, name="in_pixel")
+        group = Signal(range(max(groups, 2)), name="in_group")
+        block = Signal(range(max(self.padded_width // side, 2)), name="in_block")
+        write_phase = Signal(range(len(phases)), name="write_phase", init=len(phases) - 1)
+        accept = Signal(name="accept")
+        m.d.comb += [self.blocks.ready.eq(free != 0), accept.eq(self.blocks.valid & self.blocks.ready)]
+        index = Cat(pixel, group[:group_bits], block[:block_bits])
+        band_written = accept & (index == entries - 1)
+        with m.If(accept):
+            m.d.sync += pixel.eq(pixel + 1)
+            with m.If(pixel == 4 ** levels - 1):
+                m.d.sync += group.eq(Mux(group == groups - 1, 0, group + 1))
+                with m.If(group == groups - 1):
+                    m.d.sync += block.eq(Mux(block == self.padded_width // side - 1, 0, block + 1))
+        with m.If(band_written):
+            m.d.sync += write_phase.eq(Mux(write_phase == len(phases) - 1, 0, write_phase + 1))
+        address = Signal(bits, name="write_address")
+        m.d.sync += address.eq(permuted(index, write_phase))
+        in_valid, in_data = (delay(m, value, 1, f"in_{name}") for value, name in
+                             ((accept, "valid"), (self.blocks.payload.data.as_value(), "data")))
+        m.d.comb += [memory.write_addr.eq(address), memory.write_data.eq(in_data), memory.write_en.eq(in_valid)]
+        written = delay(m, band_written, 1, "band_written")
+
+        # -- read side: every entry of the band in raster order, the padding not emitted --------------------------
+        queue = OutputQueue(self.pixels.payload.shape(), BlockRAM.LATENCY)
+        m.submodules.queue = queue
+        wiring.connect(m, queue.o, wiring.flipped(self.pixels))
+        issue = Signal(name="issue")
+        out = raster_position(m, issue, self.padded_height, self.padded_width, groups, "out")
+        real = (out.row < self.height) & (out.col < self.width)
+        # A padding entry is read (its slot freed) but not emitted: it takes no place in the queue.
+        m.d.comb += [issue.eq(queue.room & full), queue.issue.eq(issue & real)]
+        read_phase = Signal(range(len(phases)), name="read_phase")
+        band_done = issue & out.row_last & (out.row[:levels] == side - 1)
+        with m.If(band_done):
+            m.d.sync += read_phase.eq(Mux(read_phase == len(phases) - 1, 0, read_phase + 1))
+        m.d.comb += memory.read_addr.eq(permuted(Cat(out.group[:group_bits], out.col, out.row[:levels]),
+                                                 read_phase))
+        m.d.sync += free.eq(free + issue - accept)
+        with m.If(written):
+            m.d.sync += full.eq(1)
+        with m.If(band_done):
+            m.d.sync += full.eq(0)
+
+        last = ((out.row == self.height - 1) & (out.col == self.width - 1) & out.group_last)
+        valid, first, last = (delay(m, value, BlockRAM.LATENCY, f"read_{name}") for value, name in
+                              ((issue & real, "valid"), (out.first, "first"), (last, "last")))
+        m.d.comb += [queue.push.valid.eq(valid), queue.push.payload.first.eq(first),
+                     queue.push.payload.last.eq(last), queue.push.payload.data.eq(memory.read_data)]
+        return m
+
+    def _two_bands(self):
+        """Two bands of memory: one written while the other is read."""
         m = Module()
         levels, groups, side = self.levels, self.groups, self.side
         entries = self.band_entries
