@@ -13,7 +13,7 @@ from .block_ram import BlockRAM
 from .frame_beat import frame_beat
 from .memory_ports import read_port
 from .output_queue import OutputQueue
-from .pipeline import delay, sum_tree, sum_tree_depth
+from .pipeline import RELAY, delay, sum_tree, sum_tree_depth
 from .scatter import ScatterSpec
 from .spec_component import SpecComponent
 
@@ -197,15 +197,21 @@ class KeptHaarInverse(SpecComponent):
     # -- queues ------------------------------------------------------------------------------------------------------
     def _queues(self, m):
         """Per queue: its slot memories, write and read pointers, sets ready, sets reserved."""
-        lane_bits = self.lanes * self.value_bits
         queues = []
         for index in range(self.levels + 1):
             name = "ll" if index == 0 else f"l{index}"
+            # A memory per slot and lane, each with copies of the pointers of its own (relays): a pointer that
+            # reached all of a slot's cells spread over the device was the layer's critical path.
             slots = []
             for slot in range(1 if index == 0 else 3):
-                memory = Memory(shape=lane_bits, depth=QUEUE_SETS, init=[], attrs={"ram_style": "distributed"})
-                m.submodules[f"queue_{name}_{slot}"] = memory
-                slots.append(memory)
+                slot_lanes = []
+                for lane in range(self.lanes):
+                    memory = Memory(shape=self.value_bits, depth=QUEUE_SETS, init=[],
+                                    attrs={"ram_style": "distributed"})
+                    m.submodules[f"queue_{name}_{slot}_lane{lane}"] = memory
+                    slot_lanes.append((memory, *(Signal(range(QUEUE_SETS), name=f"queue_{name}_{slot}_lane{lane}_{n}",
+                                                   attrs=RELAY) for n in ("tail", "current"))))
+                slots.append(slot_lanes)
             queues.append({
                 "name": name, "slots": slots,
                 "tail": Signal(range(QUEUE_SETS), name=f"queue_{name}_tail"),
@@ -231,10 +237,13 @@ class KeptHaarInverse(SpecComponent):
                 queue["room"].eq(Mux(reserve == pop, queue["reserved"] < QUEUE_SETS - 1,
                                      Mux(pop, queue["reserved"] < QUEUE_SETS, queue["reserved"] < QUEUE_SETS - 2))),
             ]
+            copies = [copy for slot_lanes in queue["slots"] for copy in slot_lanes]
             with m.If(queue["filled"]):
-                m.d.sync += queue["tail"].eq(queue["tail"] + 1)
+                m.d.sync += [queue["tail"].eq(queue["tail"] + 1),
+                             *(tail.eq(queue["tail"] + 1) for _, tail, _ in copies)]
             with m.If(queue["pop"]):
-                m.d.sync += [queue["head"].eq(queue["head"] + 1), queue["current"].eq(queue["head"])]
+                m.d.sync += [queue["head"].eq(queue["head"] + 1), queue["current"].eq(queue["head"]),
+                             *(current.eq(queue["head"]) for _, _, current in copies)]
         return queues
 
     # -- coefficient reads, in the order the pixels need them ---------------------------------------------------------
@@ -367,10 +376,11 @@ class KeptHaarInverse(SpecComponent):
         value = Mux(tags["kept"], self.value_read.data, 0)
         for index, queue in enumerate(queues):
             here = tags["valid"] & (tags["queue"] == index)
-            for slot_index, memory in enumerate(queue["slots"]):
-                write = memory.write_port()
-                m.d.comb += [write.addr.eq(queue["tail"]), write.data.eq(value),
-                             write.en.eq(here & (tags["slot"] == slot_index))]
+            for slot_index, slot_lanes in enumerate(queue["slots"]):
+                for lane, (memory, tail, _) in enumerate(slot_lanes):
+                    write = memory.write_port()
+                    m.d.comb += [write.addr.eq(tail), write.en.eq(here & (tags["slot"] == slot_index)),
+                                 write.data.eq(value[lane * self.value_bits:(lane + 1) * self.value_bits])]
             m.d.comb += queue["filled"].eq(here & tags["set_done"])
         m.d.comb += self.done.eq(tags["frame_done"])
 
@@ -419,10 +429,13 @@ class KeptHaarInverse(SpecComponent):
         for need, q in zip(needs, queues):
             m.d.comb += q["pop"].eq(issue & need)
             sets = []
-            for memory in q["slots"]:
-                read = memory.read_port(domain="comb")
-                m.d.comb += read.addr.eq(q["current"])
-                sets.append(read.data)
+            for slot_lanes in q["slots"]:
+                reads = []
+                for memory, _, current in slot_lanes:
+                    read = memory.read_port(domain="comb")
+                    m.d.comb += read.addr.eq(current)
+                    reads.append(read.data)
+                sets.append(Cat(reads))
             held.append(sets)
         # Bits 2l-1 and 2l-2 of the pixel index: its row and column are odd within its level-l block.
         odd_rows = Signal(levels, name="px_odd_rows")
