@@ -21,8 +21,8 @@ SMALL_DEPTH = 16
 #: such memories (the forward Haar's level-3 subbands and level-2 line
 #: buffer) took 10 DP16KD, and take 132 TRELLIS_DPR16X4 (docs/hardware.md).
 LUT_RAM_WORDS = 32
-#: The widest memory that is LUT RAM at up to twice ``lut_ram_words`` deep: one DP16KD wide, which it
-#: would fill to an eighth or less (the compressors' histogram copies, 36 x 64, took ten DP16KD of the
+#: The widest memory that is LUT RAM at up to twice ``lut_ram_words`` deep (64 words at most): one DP16KD
+#: wide, which it would fill to an eighth or less (the compressors' histogram copies, 36 x 64, took ten DP16KD of the
 #: default layer's 49, and take 360 TRELLIS_DPR16X4).
 NARROW_WIDTH = 36
 #: The most a design short of block RAM may leave to LUT RAM: four
@@ -35,9 +35,10 @@ LUT_RAM = {"ram_style": "distributed"}
 
 
 def is_lut_ram(width, depth, lut_ram_words=LUT_RAM_WORDS):
-    """Whether a ``width`` x ``depth`` memory is LUT RAM: at most ``lut_ram_words`` deep, or at most twice that
-    and ``NARROW_WIDTH`` wide."""
-    return depth <= lut_ram_words or (depth <= 2 * lut_ram_words and width <= NARROW_WIDTH)
+    """Whether a ``width`` x ``depth`` memory is LUT RAM: at most ``lut_ram_words`` deep, or at most
+    ``NARROW_WIDTH`` wide and twice ``lut_ram_words`` deep, ``DENSE_DEPTH`` at most."""
+    narrow_depth = min(2 * lut_ram_words, DENSE_DEPTH)
+    return depth <= lut_ram_words or (depth <= narrow_depth and width <= NARROW_WIDTH)
 
 
 def dp16kd_mode(width, depth, lut_ram_words=LUT_RAM_WORDS):

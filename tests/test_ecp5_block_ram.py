@@ -56,6 +56,14 @@ def test_a_narrow_memory_up_to_twice_lut_ram_words_is_not_dp16kd(width, depth):
     assert dp16kd_mode(width, depth, lut_ram_words=SMALL_DEPTH) == fewest_blocks_mode(width, depth)
 
 
+@pytest.mark.parametrize("width", [1, NARROW_WIDTH])
+def test_the_narrow_rule_stops_at_64_words(width):
+    """A design short of block RAM (64-word threshold) keeps narrow memories past it in DP16KD, as before."""
+    assert dp16kd_mode(width, DENSE_DEPTH, lut_ram_words=DENSE_DEPTH) is None
+    assert dp16kd_mode(width, DENSE_DEPTH + 1, lut_ram_words=DENSE_DEPTH) == fewest_blocks_mode(width, 65)
+    assert dp16kd_mode(width, 2 * DENSE_DEPTH, lut_ram_words=DENSE_DEPTH) == fewest_blocks_mode(width, 128)
+
+
 @pytest.mark.parametrize("width,depth,blocks", [(48, 270, 2), (8, 1000, 1), (36, 512, 1), (5, 16, 0)])
 def test_a_block_ram_becomes_its_dp16kds(width, depth, blocks):
     text = emit_verilog(BlockRAM(shape=width, depth=depth), "ram", {}, target="ecp5")
