@@ -200,8 +200,9 @@ class KeptHaarInverse(SpecComponent):
         queues = []
         for index in range(self.levels + 1):
             name = "ll" if index == 0 else f"l{index}"
-            # A memory per slot and lane, each with copies of the pointers of its own (relays): a pointer that
-            # reached all of a slot's cells spread over the device was the layer's critical path.
+            # A memory per slot and lane, each with its own write pointer and read pointer (relays: the set the
+            # pixels use, popped, so not counted, but its slot not written). One pointer that reached all of a
+            # slot's cells, spread over the device, was the layer's critical path.
             slots = []
             for slot in range(1 if index == 0 else 3):
                 slot_lanes = []
@@ -214,15 +215,12 @@ class KeptHaarInverse(SpecComponent):
                 slots.append(slot_lanes)
             queues.append({
                 "name": name, "slots": slots,
-                "tail": Signal(range(QUEUE_SETS), name=f"queue_{name}_tail"),
                 "head": Signal(range(QUEUE_SETS), name=f"queue_{name}_head"),
                 "ready": Signal(range(QUEUE_SETS + 1), name=f"queue_{name}_ready"),
                 "reserved": Signal(range(QUEUE_SETS + 1), name=f"queue_{name}_reserved"),
                 # Flags of the counts, registered: the pixel's and the read's decisions meet no comparator.
                 "available": Signal(name=f"queue_{name}_available"),
                 "room": Signal(name=f"queue_{name}_room", init=1),
-                # The set the pixels use: popped, so it is not counted, but its slot is not written.
-                "current": Signal(range(QUEUE_SETS), name=f"queue_{name}_current"),
                 "filled": Signal(name=f"queue_{name}_filled"), "pop": Signal(name=f"queue_{name}_pop"),
                 "reserve": Signal(name=f"queue_{name}_reserve"),
             })
@@ -239,10 +237,9 @@ class KeptHaarInverse(SpecComponent):
             ]
             copies = [copy for slot_lanes in queue["slots"] for copy in slot_lanes]
             with m.If(queue["filled"]):
-                m.d.sync += [queue["tail"].eq(queue["tail"] + 1),
-                             *(tail.eq(queue["tail"] + 1) for _, tail, _ in copies)]
+                m.d.sync += [tail.eq(tail + 1) for _, tail, _ in copies]
             with m.If(queue["pop"]):
-                m.d.sync += [queue["head"].eq(queue["head"] + 1), queue["current"].eq(queue["head"]),
+                m.d.sync += [queue["head"].eq(queue["head"] + 1),
                              *(current.eq(queue["head"]) for _, _, current in copies)]
         return queues
 

@@ -156,7 +156,8 @@ class RasterReorder(SpecComponent):
         levels, groups, side = self.levels, self.groups, self.side
         entries, bits, phases = self.band_entries, self.address_bits, self.address_phases
         group_bits, block_bits = (groups - 1).bit_length(), (self.padded_width // side - 1).bit_length()
-        m.submodules.memory = memory = BlockRAM(shape=len(self.blocks.payload.data.as_value()), depth=entries)
+        m.submodules.memory = memory = BlockRAM(shape=len(self.blocks.payload.data.as_value()),
+                                                depth=self.memory_entries)
 
         def permuted(index, phase):
             return Array(Cat(index[source] for source in sources) for sources in phases)[phase]
@@ -224,7 +225,8 @@ class RasterReorder(SpecComponent):
         m = Module()
         levels, groups, side = self.levels, self.groups, self.side
         entries = self.band_entries
-        m.submodules.memory = memory = BlockRAM(shape=len(self.blocks.payload.data.as_value()), depth=2 * entries)
+        m.submodules.memory = memory = BlockRAM(shape=len(self.blocks.payload.data.as_value()),
+                                                depth=self.memory_entries)
         # A band's half is full from its last write until its last read.
         full = [Signal(name=f"band{half}_full") for half in range(2)]
 

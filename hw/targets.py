@@ -32,7 +32,7 @@ TARGET_PLATFORMS = {"generic": None, "ecp5": ECP5Primitives()}
 
 def platform_for(target, lut_ram_words=None):
     """The platform object of ``target`` (``None`` for generic); on ECP5, memories of at most ``lut_ram_words``
-    (default ``LUT_RAM_WORDS``), or twice that if narrow, are LUT RAM."""
+    (default ``LUT_RAM_WORDS``), or narrow ones up to twice that (``ecp5_block_ram.is_lut_ram``), are LUT RAM."""
     if target not in TARGET_PLATFORMS:
         raise ValueError(f"target: unknown target {target!r}; choose one of {', '.join(TARGET_PLATFORMS)}")
     if target == "ecp5" and lut_ram_words is not None:
