@@ -114,9 +114,9 @@ class KeptHaarInverseSpec(ScatterSpec):
 
     @property
     def pixel_depth(self):
-        """Cycles from issuing a pixel to its sum: the queues' current sets and the signs, signed terms, their
-        relays, adder tree."""
-        return 3 + self.adder_stages
+        """Cycles from issuing a pixel to its sum: the queues' current sets, their lane copies and the signs,
+        signed terms, their relays, adder tree."""
+        return 4 + self.adder_stages
 
     @property
     def latency(self):
@@ -236,11 +236,15 @@ class KeptHaarInverse(SpecComponent):
                                      Mux(pop, queue["reserved"] < QUEUE_SETS, queue["reserved"] < QUEUE_SETS - 2))),
             ]
             copies = [copy for slot_lanes in queue["slots"] for copy in slot_lanes]
+            # The set the pixels use: popped, so it is not counted, but its slot is not written.
+            current_set = Signal(range(QUEUE_SETS), name=f"queue_{queue['name']}_current")
             with m.If(queue["filled"]):
                 m.d.sync += [tail.eq(tail + 1) for _, tail, _ in copies]
             with m.If(queue["pop"]):
-                m.d.sync += [queue["head"].eq(queue["head"] + 1),
-                             *(current.eq(queue["head"]) for _, _, current in copies)]
+                m.d.sync += [queue["head"].eq(queue["head"] + 1), current_set.eq(queue["head"])]
+            # The lanes' pointers follow a cycle later, without an enable: the pop reaches the counts and one
+            # pointer, not every lane's (the pixel side reads its sets a cycle later to match).
+            m.d.sync += [current.eq(current_set) for _, _, current in copies]
         return queues
 
     # -- coefficient reads, in the order the pixels need them ---------------------------------------------------------
@@ -419,9 +423,10 @@ class KeptHaarInverse(SpecComponent):
                     with m.If(col_last):
                         m.d.sync += block_row.eq(Mux(row_last, 0, block_row + 1))
 
-        # Stage 1: a set started here becomes its queue's current one. Its
-        # coefficients are read from the LUT RAM at that pointer: a pop moves a
-        # few pointer bits, not an enable of every held coefficient.
+        # Stage 1: a set started here becomes its queue's current one, and a
+        # cycle later each lane's copy of that pointer. Its coefficients are
+        # read from the LUT RAM there: a pop moves a few pointer bits, not an
+        # enable of every held coefficient.
         held = []
         for need, q in zip(needs, queues):
             m.d.comb += q["pop"].eq(issue & need)
@@ -435,13 +440,12 @@ class KeptHaarInverse(SpecComponent):
                 sets.append(Cat(reads))
             held.append(sets)
         # Bits 2l-1 and 2l-2 of the pixel index: its row and column are odd within its level-l block.
-        odd_rows = Signal(levels, name="px_odd_rows")
-        odd_cols = Signal(levels, name="px_odd_cols")
-        m.d.sync += [odd_rows.eq(Cat(pixel[2 * level + 1] for level in range(levels))),
-                     odd_cols.eq(Cat(pixel[2 * level] for level in range(levels)))]
+        # They wait a cycle with the set's pointer, and one more for the lanes' copies of it.
+        odd_rows = delay(m, Cat(pixel[2 * level + 1] for level in range(levels)), 2, "px_odd_rows")
+        odd_cols = delay(m, Cat(pixel[2 * level] for level in range(levels)), 2, "px_odd_cols")
         first = (pixel == 0) & (group == 0) & (block_col == 0) & (block_row == 0)
         last = pixel_last & group_last & col_last & row_last
-        valid, first, last = (delay(m, value, 1, f"px_{n}") for value, n in
+        valid, first, last = (delay(m, value, 2, f"px_{n}") for value, n in
                               ((issue, "valid"), (first, "first"), (last, "last")))
 
         # Stage 2: signed terms. A negated term is its ones' complement plus one:
