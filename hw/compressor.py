@@ -10,6 +10,7 @@ from ..spec.checks import check_bits, check_rate, set_validated
 from ..spec.frame import CompressedWords, FrameGeometry, keep_count
 from ..spec.wcc_config import ENERGY_MODES
 from .block_ram import BlockRAM
+from .emission_order import emission_position, emission_walker
 from .frame_beat import frame_beat, word_beat
 from .layer_tables import check_layers, split_layers
 from .output_queue import OutputQueue
@@ -17,9 +18,7 @@ from .packer import Packer
 from .pipeline import delay, wrapping_counter
 from .position_energy import PositionEnergy, PositionEnergySpec
 from .quantizer import Quantizer, QuantizerSpec
-from .raster import raster_position
 from .spec_component import SpecComponent
-from .subbands import mallat_region, subbands
 from .topk_selector import TopKSelector, TopKSelectorSpec
 
 __all__ = ["Compressor", "CompressorSpec"]
@@ -117,9 +116,11 @@ class Compressor(SpecComponent):
     """Selects, quantizes and packs one coefficient frame at a time into the compressed stream.
 
     Coefficients arrive as :class:`~wccgen.hw.haar_forward.HaarForward`
-    emits them. While a frame arrives, each beat is quantized (per-level
-    multiplier and shift) into a code memory, and each position's energy
-    goes to the :class:`~wccgen.hw.topk_selector.TopKSelector`. Once the
+    emits them, in its emission order; counters of the same order give each
+    beat's level and Mallat position. While a frame arrives, each beat is
+    quantized (per-level multiplier and shift) into a code memory at its
+    position, and each position's energy goes to the
+    :class:`~wccgen.hw.topk_selector.TopKSelector` with its position. Once the
     frame is in, the selector finds the threshold; the mask pass then emits
     the bitmap and lists the kept positions, and the values pass reads their
     codes back in ascending position order. The output words are
@@ -194,24 +195,30 @@ class Compressor(SpecComponent):
         arrived = Signal(name="arrived")
         m.d.comb += [self.coefficients.ready.eq(accepting & ~arrived), beat.eq(self.coefficients.ready &
                                                                                self.coefficients.valid)]
-        inp = raster_position(m, beat, self.padded_height, self.padded_width, groups, "in")
+        inp = emission_walker(m, beat, self.padded_height, self.padded_width, groups, self.levels, "in")
         m.d.sync += arrived.eq(beat & inp.frame_last)
-        where = mallat_region(m, beat, inp, self.padded_height, self.padded_width, self.levels, "in")
-        level = Signal(range(self.levels + 1), name="in_level")
-        m.d.comb += level.eq(sum(Mux(where[lv, name], lv, 0) for lv, name in subbands(self.levels)))
-        # One input register: the beat, its level and its flags.
+        # One input register: the beat, its level, its flags, and where its codes go.
         in_valid, in_data, in_level, in_group_last = (
             delay(m, v, 1, f"in_{n}") for v, n in
-            ((beat, "valid"), (self.coefficients.payload.data, "data"), (level, "level"),
+            ((beat, "valid"), (self.coefficients.payload.data, "data"), (inp.level, "level"),
              (inp.group_last, "group_last")))
+        in_position = Signal(range(positions), name="in_position")
+        in_code_addr = Signal(range(positions * groups), name="in_code_addr")
+        position = emission_position(inp, self.padded_height, self.padded_width, self.levels)
+        m.d.sync += [in_position.eq(position), in_code_addr.eq(position * groups + inp.group)]
         m.d.comb += [
             quantizer.coefficients.valid.eq(in_valid), quantizer.coefficients.payload.level.eq(in_level),
             quantizer.coefficients.payload.data.eq(in_data),
             energy.coefficients.valid.eq(in_valid), energy.coefficients.payload.group_last.eq(in_group_last),
             energy.coefficients.payload.data.eq(in_data), energy.coefficients.payload.gain.eq(self.levels - in_level),
         ]
-        wiring.connect(m, energy.energies, selector.energies)
-        code_addr, _ = wrapping_counter(m, quantizer.codes.valid, positions * groups, "code_write_addr")
+        # A position's energy leaves its pipeline `latency` cycles after the position's last beat, and a
+        # beat's codes the quantizer's latency after it: their addresses follow in registers.
+        m.d.comb += [selector.energies.valid.eq(energy.energies.valid),
+                     selector.energies.payload.energy.eq(energy.energies.payload),
+                     selector.energies.payload.position.eq(delay(m, in_position, self.position_energy.latency,
+                                                                 "energy_position"))]
+        code_addr = delay(m, in_code_addr, self.quantizer.latency, "code_write_addr")
         m.d.comb += [codes.write_addr.eq(code_addr), codes.write_en.eq(quantizer.codes.valid),
                      codes.write_data.eq(Cat(code[:self.bit_a] for code in quantizer.codes.payload))]
 

@@ -2,32 +2,32 @@
 
 from dataclasses import dataclass
 
-from amaranth.hdl import Cat, Module, Mux, Signal, signed
+from amaranth.hdl import Cat, Module, Mux, Signal, Value, signed
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from ..spec.checks import check_bits, set_validated
-from ..spec.frame import BankedFrame
+from ..spec.frame import FrameGeometry
 from .block_ram import BlockRAM
+from .emission_order import emission_walker
 from .frame_beat import frame_beat
 from .output_queue import OutputQueue
-from .pipeline import RELAY, delay, or_tree, or_tree_depth
+from .pipeline import delay, or_tree, or_tree_depth
 from .raster import raster_position
 from .spec_component import SpecComponent
-from .subbands import (DETAILS, bank_flags, bank_gate, mallat_region, next_bank, read_bank_control, read_registered,
-                       subband_memory, write_in_order)
+from .subbands import DETAILS, read_registered
 
 __all__ = ["HaarForwardSpec", "HaarForward"]
 
 # Pipeline depth of one level: line buffer read, vertical sums, pair buffer read, horizontal sums.
 LEVEL_DEPTH = 2 * BlockRAM.LATENCY + 2
-# Registers between the read-out's issue logic and the memories' address counters: the registered
-# issue, the strobe (issue AND region) beside it, and a relay of each strobe bit beside its counter.
-STROBE_DEPTH = 3
+# Entries reserved at most while one passes a level's pipeline (the input register, the level, the ready
+# flag): level-1 blocks complete on every other pixel at most, one entry per beat.
+QUEUE_SLACK = -(-(LEVEL_DEPTH + 2) // 2)
 
 
 @dataclass(frozen=True, kw_only=True)
-class HaarForwardSpec(BankedFrame):
+class HaarForwardSpec(FrameGeometry):
     """Parameters of a :class:`HaarForward` (see there), validated, and the facts derived from them."""
 
     in_bits: int = 8
@@ -56,15 +56,18 @@ class HaarForwardSpec(BankedFrame):
         """Clock cycles per frame when pixels and the sink never stall: one per padded beat."""
         return self.beats_out
 
+    def queue_depth(self, level):
+        """Entries of level ``level``'s queue: a row of the level's blocks, ``groups`` entries each, and room
+        for the entries reserved while they pass the level's pipeline (whole blocks)."""
+        in_flight = -(-QUEUE_SLACK // self.groups) * self.groups
+        return (self.padded_width >> level) * self.groups + in_flight
+
     @property
     def latency(self):
-        """Cycles from the last pixel beat of a frame to its first coefficient beat (no stalls)."""
-        padding_after = ((self.padded_width - self.width)
-                         + (self.padded_height - self.height) * self.padded_width) * self.groups
-        # + input register, write relay, frame written, completion flag, its read side copy, read gate, the
-        # read pipeline, the output queue
-        return (padding_after + 1 + LEVEL_DEPTH * self.levels + 5 + self.read_depth
-                + OutputQueue.push_latency(relay_push=True))
+        """Cycles from the pixel beat that completes the frame's first block (its last group) to the first
+        coefficient beat, when nothing waits."""
+        # input register, the level's pipeline, the ready flag (set as the write lands), the read pipeline, the queue
+        return 1 + LEVEL_DEPTH + 1 + self.read_depth + OutputQueue.push_latency(relay_push=True)
 
     @property
     def mux_depth(self):
@@ -73,35 +76,39 @@ class HaarForwardSpec(BankedFrame):
 
     @property
     def read_depth(self):
-        """Cycles from issuing a position to its coefficient: strobe, block RAM read, multiplexer, payload."""
-        return STROBE_DEPTH + BlockRAM.LATENCY + self.mux_depth + 1
+        """Cycles from issuing a beat to its coefficient: the address register, the queue memory's read, the
+        multiplexer, the payload."""
+        return 1 + BlockRAM.LATENCY + self.mux_depth + 1
 
     @property
     def memory_bits(self):
-        """Bits of all subband memories and line buffers."""
-        bits = self.banks * self.subband_depth(self.levels) * self.lanes * self.coef_bits
+        """Bits of all level queues and line buffers."""
+        bits = 0
         for level in range(1, self.levels + 1):
             width = self.in_bits + 2 * level
-            bits += 3 * self.banks * self.subband_depth(level) * self.lanes * width
+            subbands = 4 if level == self.levels else 3
+            bits += self.queue_depth(level) * subbands * self.lanes * width
             bits += (self.padded_width >> (level - 1)) * self.groups * self.lanes * (width - 2)
         return bits
 
 
 class HaarForward(SpecComponent):
-    """Multi-level 2-D Haar transform of a pixel stream, emitted in Mallat order.
+    """Multi-level 2-D Haar transform of a pixel stream, each coefficient sent once its block is complete.
 
     Pixels arrive in raster order, ``lanes`` channels of one pixel per beat
     (``channels / lanes`` beats per pixel, channel group 0 first). The unit
     pads the frame with zero beats at the bottom and right on its own (the
-    pixel stream is not ready meanwhile), runs one pipelined level per Haar
-    level with a line buffer each, and writes every subband into its own
-    memory of ``banks`` frames. Once a frame is complete it is read out in the
-    coefficient order of docs/numerics.md: raster order over the Mallat layout
-    of the padded frame, ``channels / lanes`` beats per position. While one
-    frame is read out the next ones are transformed; with three frame banks
-    (a frame is held from its first pixel until its last coefficient leaves)
-    the unit sustains one beat per clock. No multipliers: every level is adds
-    and subtracts.
+    pixel stream is not ready meanwhile) and runs one pipelined level per
+    Haar level with a line buffer each. A level's details of a block (and
+    the coarsest level's LL) go into that level's queue, a row of the
+    level's blocks deep; the output walks the emission order of
+    ``golden.haar_forward.emission_order`` (level-1 blocks in raster order,
+    after each the coarser levels' blocks it completes), the channel groups
+    of a position in consecutive beats. No frame is stored: a beat that will
+    complete a block enters only while each level it completes has a free
+    queue entry, and the queues empty as fast as pixels arrive, so the unit
+    sustains one beat per clock. No multipliers: every level is adds and
+    subtracts.
 
     Parameters
     ----------
@@ -115,9 +122,6 @@ class HaarForward(SpecComponent):
         Haar levels, 1..6.
     in_bits : int
         Width of a pixel value (signed).
-    banks : int
-        Frames the subband memories hold (2 halves the memory but stalls the
-        input for about the latency every frame; 3 sustains one beat per clock).
 
     Attributes
     ----------
@@ -125,7 +129,7 @@ class HaarForward(SpecComponent):
         Input pixels. ``first``/``last`` are not needed: frames are delimited
         by the geometry.
     coefficients : Out(stream.Signature(frame_beat(coef_bits, lanes)))
-        Coefficients, level-``l`` ones exactly ``2**l`` times orthonormal.
+        Coefficients in emission order, level-``l`` ones exactly ``2**l`` times orthonormal.
     """
 
     Spec = HaarForwardSpec
@@ -140,101 +144,109 @@ class HaarForward(SpecComponent):
     # -- hardware -----------------------------------------------------------
     def elaborate(self, platform):
         m = Module()
-        groups, lanes, levels, banks = self.groups, self.lanes, self.levels, self.banks
+        groups, lanes, levels = self.groups, self.lanes, self.levels
         padded_height, padded_width = self.padded_height, self.padded_width
-
-        # Frame banks: `loaded` from a frame's first pixel, `complete` once its
-        # last coefficient is in memory; both clear when it has been read out.
-        loaded, complete = bank_flags(banks)
 
         # -- input: pixels plus generated zero padding -----------------------
         beat_valid = Signal()
         beat_data = Signal(data.ArrayLayout(signed(self.in_bits), lanes))
         inp = raster_position(m, beat_valid, padded_height, padded_width, groups, "in")
-        in_bank = Signal(range(banks))
-        go = bank_gate(m, beat_valid, inp, loaded, in_bank, banks, "in")
+        # Which levels' blocks the next beat completes, a register set from the counter's next position.
+        completes = Signal(levels, name="in_completes")
+        with m.If(beat_valid):
+            m.d.sync += completes.eq(Cat((inp.next_row[:lv] == (1 << lv) - 1) & (inp.next_col[:lv] == (1 << lv) - 1)
+                                         for lv in range(1, levels + 1)))
+        # Per level, the queue entries neither reserved nor in use; `room` is a register of it being nonzero.
+        free = [Signal(range(self.queue_depth(lv) + 1), init=self.queue_depth(lv), name=f"l{lv}_free")
+                for lv in range(1, levels + 1)]
+        room = [Signal(init=1, name=f"l{lv}_room") for lv in range(1, levels + 1)]
+        go = Cat(~completes[lv - 1] | room[lv - 1] for lv in range(1, levels + 1)).all()
         real = self._inside_frame(m, beat_valid, inp)
         m.d.comb += [
             self.pixels.ready.eq(go & real),
             beat_valid.eq(go & (~real | self.pixels.valid)),
             beat_data.eq(Mux(real, self.pixels.payload.data.as_value(), 0)),
         ]
-        with m.If(beat_valid & inp.first):
-            m.d.sync += loaded[in_bank].eq(1)
-        with m.If(beat_valid & inp.frame_last):
-            m.d.sync += in_bank.eq(next_bank(in_bank, banks))
 
-        # -- one pipelined stage per level; each subband in its own memory ---
-        memories = []
-        level_valid, level_data = delay(m, beat_valid, 1, "beat_valid"), delay(m, beat_data, 1, "beat_data")
-        width = self.in_bits
-        for level in range(1, levels + 1):
-            level_valid_out, ll, details = self._level(m, level, level_valid, level_data, width)
-            width += 2
-            for name, value in zip(DETAILS, details):
-                memory = subband_memory(m, f"l{level}_{name}", width, lanes, self.subband_depth(level), banks)
-                write_in_order(m, memory, level_valid_out, value, f"l{level}_{name}")
-                memories.append((memory, level, name))
-            level_valid, level_data = level_valid_out, ll
-        ll_depth = self.subband_depth(levels)
-        ll_memory = subband_memory(m, f"l{levels}_ll", width, lanes, ll_depth, banks)
-        ll_count, ll_written = write_in_order(m, ll_memory, level_valid, level_data, f"l{levels}_ll")
-        memories.append((ll_memory, levels, "ll"))
-        # The deepest LL is written last: its last entry of a bank completes the
-        # frame. That is found beside the LL memory, then flagged a cycle later.
-        write_bank = Signal(range(banks))
-        frame_written = Signal(name="frame_written")
-        m.d.sync += frame_written.eq(ll_written & Cat(ll_count == (b + 1) * ll_depth - 1 for b in range(banks)).any())
-        with m.If(frame_written):
-            m.d.sync += [write_bank.eq(next_bank(write_bank, banks)), complete[write_bank].eq(1)]
-
-        # -- read-out in Mallat raster order ----------------------------------
-        # The read pipeline never stalls: a position is issued only when the
-        # output queue has room for it, and reaches the queue READ_DEPTH cycles
-        # later (block RAM read, then the multiplexer's register).
+        # -- output: the emission order over the level queues ---------------------
         queue = OutputQueue(self.coefficients.payload.shape(), self.read_depth, relay_push=True)
         m.submodules.queue = queue
         wiring.connect(m, queue.o, wiring.flipped(self.coefficients))
         issue = Signal()
-        out = raster_position(m, issue, padded_height, padded_width, groups, "out")
-        can_read = read_bank_control(m, issue & out.frame_last, banks, loaded, complete)
-        m.d.comb += [issue.eq(queue.room & can_read), queue.issue.eq(issue)]
-        where = mallat_region(m, issue, out, padded_height, padded_width, levels, "out")
-        region = Cat(where[level, name] for _, level, name in memories)
-        # Which memory reads travels to the memories' counters through
-        # registers: the memories are spread over the device. `issue` itself
-        # reaches only one flip-flop of it (it also steps the counters here),
-        # and that flip-flop only the strobe's first register, beside it.
-        issued, issued_region = delay(m, issue, 1, "rd_issued"), delay(m, region, 1, "rd_region")
-        strobe = delay(m, Mux(issued, issued_region, 0), STROBE_DEPTH - 1, "rd_strobe")
-        read = []
-        for index, (memory, level, name) in enumerate(memories):
-            # Each memory is read in its own raster order: a counter is its address.
-            count = Signal(range(memory.depth), name=f"rd_l{level}_{name}")
-            with m.If(strobe[index]):
-                m.d.sync += count.eq(Mux(count == memory.depth - 1, 0, count + 1))
-            read.append(read_registered(m, memory, count))
-        valid, first, last = (delay(m, value, STROBE_DEPTH + BlockRAM.LATENCY, f"rd_{n}") for value, n in
-                              ((issue, "valid"), (out.first, "first"), (out.frame_last, "last")))
-        # The select's last register is one per lane: a memory this wide spans
-        # several block RAM tiles, and each lane's mask sits beside its own.
-        select = delay(m, issued_region, STROBE_DEPTH + BlockRAM.LATENCY - 2, "rd_select")
-        # The multiplexer in registered steps: each subband's data, sign-extended
-        # and masked by its select bit next to its RAM, then a registered OR tree.
+        out = emission_walker(m, issue, padded_height, padded_width, groups, levels, "out")
+        segment_start = (out.subband == 0) & (out.group == 0)
+        # Per level, a register: the queue holds the current block's `groups` entries (all written).
+        ready = [Signal(name=f"l{lv}_ready") for lv in range(1, levels + 1)]
+        block_ready = Cat((out.level == lv) & ready[lv - 1] for lv in range(1, levels + 1)).any()
+        m.d.comb += [issue.eq(queue.room & (~segment_start | block_ready)), queue.issue.eq(issue)]
+        released = [issue & out.segment_last & (out.level == lv) for lv in range(1, levels + 1)]
+
+        # -- one pipelined stage per level, its details (and the last LL) into its queue --
+        level_valid, level_data = delay(m, beat_valid, 1, "beat_valid"), delay(m, beat_data, 1, "beat_data")
+        width = self.in_bits
+        queues = []
+        for level in range(1, levels + 1):
+            level_valid, ll, details = self._level(m, level, level_valid, level_data, width)
+            width += 2
+            depth, index = self.queue_depth(level), level - 1
+            entry = dict(zip(DETAILS, details))
+            if level == levels:
+                entry["ll"] = ll
+            # A memory per lane: a lane's subbands are one narrow word, and each memory
+            # has its own address registers beside it.
+            layout = data.StructLayout({name: signed(width) for name in entry})
+            write = Signal(range(depth), name=f"l{level}_write")
+            with m.If(level_valid):
+                m.d.sync += write.eq(Mux(write == depth - 1, 0, write + 1))
+            memories = []
+            for lane in range(lanes):
+                memory = BlockRAM(shape=layout, depth=depth)
+                m.submodules[f"l{level}_queue_lane{lane}"] = memory
+                m.d.comb += [memory.write_addr.eq(write), memory.write_en.eq(level_valid),
+                             memory.write_data.eq(Cat(*(value[lane] for value in entry.values())))]
+                memories.append(memory)
+            # Written entries not yet released, and the ready flag from their next count.
+            written = Signal(range(depth + 1), name=f"l{level}_written")
+            written_next = written + level_valid - Mux(released[index], groups, 0)
+            m.d.sync += [written.eq(written_next), ready[index].eq(written_next >= groups)]
+            reserved = beat_valid & completes[index]
+            free_next = free[index] - reserved + Mux(released[index], groups, 0)
+            m.d.sync += [free[index].eq(free_next), room[index].eq(free_next != 0)]
+            head = Signal(range(depth), name=f"l{level}_head")
+            with m.If(released[index]):
+                m.d.sync += head.eq(Mux(head == depth - groups, 0, head + groups))
+            queues.append((memories, head))
+            level_data = ll
+
+        # -- read-out: the issued beat's entry, then its subband -------------------
+        # The address is a register per memory; the entry's subband is chosen by
+        # masks beside the memories and a registered OR tree.
+        choice = Cat(out.level == lv for lv in range(1, levels + 1))
+        subband = delay(m, out.subband, 1, "rd_subband")
+        for (memories, head), level in zip(queues, range(1, levels + 1)):
+            for lane, memory in enumerate(memories):
+                address = Signal(range(memory.depth), name=f"l{level}_read_lane{lane}")
+                m.d.sync += address.eq(head + out.group)
+                read_registered(m, memory, address)
+        chosen = delay(m, Mux(issue, choice, 0), 1, "rd_level")
+        chosen = delay(m, chosen, BlockRAM.LATENCY, "rd_level_at_data")
+        subband = delay(m, subband, BlockRAM.LATENCY, "rd_subband_at_data")
         word = self.coefficients.payload.data.shape()
         lane_bits = word.elem_shape.width
         masked = []
-        for index, data_read in enumerate(read):
-            register = Signal(word.size, name=f"rd_masked{index}")
-            for lane in range(lanes):
-                chosen = Signal(name=f"rd_select{index}_relay_{lane}", attrs=RELAY)
-                m.d.sync += [chosen.eq(select[index]),
-                             register[lane * lane_bits:(lane + 1) * lane_bits].eq(
-                                 Mux(chosen, data_read[lane], 0))]
-            masked.append(register)
+        for (memories, _), level in zip(queues, range(1, levels + 1)):
+            names = DETAILS + (("ll",) if level == levels else ())
+            for number, name in enumerate(names):
+                register = Signal(word.size, name=f"rd_l{level}_{name}")
+                selected = Signal(name=f"rd_l{level}_{name}_selected")
+                m.d.comb += selected.eq(chosen[level - 1] & (subband == number))
+                for lane, memory in enumerate(memories):
+                    m.d.sync += register[lane * lane_bits:(lane + 1) * lane_bits].eq(
+                        Mux(selected, getattr(memory.read_data, name), 0))
+                masked.append(register)
         merged = or_tree(m, masked, "rd_or")
-        valid, first, last = (delay(m, value, self.mux_depth, f"rd_{n}_mux") for value, n in
-                              ((valid, "valid"), (first, "first"), (last, "last")))
+        valid, first, last = (delay(m, value, 1 + BlockRAM.LATENCY + self.mux_depth, f"rd_{n}") for value, n in
+                              ((issue, "valid"), (out.first, "first"), (out.frame_last, "last")))
         payload = Signal.like(queue.push.payload)
         m.d.sync += [payload.data.eq(merged), payload.first.eq(first), payload.last.eq(last),
                      queue.push.valid.eq(valid)]

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 
 from amaranth.hdl import Cat, Const, Module, Mux, Signal
-from amaranth.lib import stream
+from amaranth.lib import data, stream
 from amaranth.lib.wiring import In, Out
 
 from ..spec.checks import check_keep, check_positive_int, set_validated
@@ -83,8 +83,8 @@ class TopKSelectorSpec:
 class TopKSelector(SpecComponent):
     """Keep the ``keep`` largest of ``positions`` energies; among equal energies the lower index.
 
-    Energies arrive in position order (``energies``, at most one per cycle)
-    and are stored. The threshold ``T``, the ``keep``-th largest
+    Energies arrive in any order, each with its position (``energies``, at
+    most one per cycle), and are stored at their positions. The threshold ``T``, the ``keep``-th largest
     energy, is found digit by digit from the top (radix select): a histogram
     of the first digit is counted as the energies arrive; each later digit's
     histogram takes one pass over the stored energies, counting only those
@@ -116,7 +116,9 @@ class TopKSelector(SpecComponent):
         Low for a while after reset, until the histogram memories are clear;
         energies may arrive once it is high, and then again after each mask
         pass.
-    energies : In(stream.Signature(energy_bits, always_ready=True))
+    energies : In(stream.Signature(StructLayout({"energy": energy_bits, "position": range(positions)}),
+    always_ready=True))
+        Every position once per frame.
     done : Out(1)
         The threshold is known; the mask pass may run.
     step : In(1)
@@ -133,7 +135,9 @@ class TopKSelector(SpecComponent):
     def members(cls, spec):
         return {
             "ready": Out(1),
-            "energies": In(stream.Signature(spec.energy_bits, always_ready=True)),
+            "energies": In(stream.Signature(data.StructLayout({"energy": spec.energy_bits,
+                                                               "position": range(spec.positions)}),
+                                            always_ready=True)),
             "done": Out(1),
             "step": In(1),
             "verdicts": Out(stream.Signature(1, always_ready=True)),
@@ -148,9 +152,11 @@ class TopKSelector(SpecComponent):
         m.submodules.energies = energies = BlockRAM(shape=self.energy_bits, depth=positions)
 
         # -- arrival: store each energy; it also feeds the first histogram ----
-        arrive_valid, arrive_energy = (delay(m, v, 1, f"arrive_{n}") for v, n in
-                                       ((self.energies.valid, "valid"), (self.energies.payload, "energy")))
-        arrive_addr, arrive_last = wrapping_counter(m, arrive_valid, positions, "arrive_addr")
+        arrive_valid, arrive_energy, arrive_addr = (
+            delay(m, v, 1, f"arrive_{n}") for v, n in
+            ((self.energies.valid, "valid"), (self.energies.payload.energy, "energy"),
+             (self.energies.payload.position, "position")))
+        _, arrive_last = wrapping_counter(m, arrive_valid, positions, "arrive_count")
         m.d.comb += [energies.write_addr.eq(arrive_addr), energies.write_data.eq(arrive_energy),
                      energies.write_en.eq(arrive_valid)]
         arrived = Signal(name="arrived")  # the last energy of the frame is in

@@ -62,7 +62,7 @@ class TapSignature(wiring.Signature):
 #: The layer's internal streams a testbench can watch, in data path order (the one list of them: the layer's
 #: signature, the testbench's comparisons and the manifest all come from it).
 TAPS = (
-    Tap("coefficients", "HaarForward", "haar_forward", HaarForward, "coefficients", "frame"),
+    Tap("coefficients", "HaarForward", "haar_forward", HaarForward, "coefficients", "emission"),
     Tap("compressed", "Compressor", "compressor", Compressor, "compressed", "words"),
     Tap("codes", "Unpacker", "reader", KeptReader, "codes", "vectors"),
     Tap("sums", "PointwiseMAC", "mac", PointwiseMAC, "sums", "vectors", "lanes_out"),
@@ -83,8 +83,6 @@ def _payload_shape(component, spec, port):
 
 #: Narrowest radix digit tried for the selector: below it the passes over the energies dominate any frame.
 MIN_DIGIT_BITS = 4
-#: Frames the forward Haar unit holds: the compressors pace it, so two suffice.
-HAAR_BANKS = 2
 
 
 def _check_bundles(bundle, bundles):
@@ -247,7 +245,7 @@ class WccLayerSpec:
                                       word_bits=self.lanes_in * cfg.bit_a, keep=cfg.keep, levels=cfg.levels)
         return {
             "haar_forward": HaarForwardSpec(channels=cfg.channels_in, lanes=self.lanes_in, in_bits=cfg.in_bits,
-                                            banks=HAAR_BANKS, **geometry),
+                                            **geometry),
             "compressor": self._compressor(self.digit_bits),
             # Two banks: the next compressed frame arrives while the array works on this one.
             "unpacker": UnpackerSpec(**compressed, banks=2),

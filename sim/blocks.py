@@ -22,7 +22,7 @@ from ..hw.requantizer import Requantizer
 from ..hw.wcc_layer import WccLayer, signature_taps
 from ..hw.zero_flag_decoder import ZeroFlagDecoder
 from ..hw.zero_flag_encoder import ZeroFlagEncoder
-from .streams import (BlockOrderStream, FixedWidthByteStream, FrameStream, HuffmanByteStream, VectorStream, WordStream,
+from .streams import (BlockOrderStream, EmissionOrderStream, FixedWidthByteStream, FrameStream, HuffmanByteStream, VectorStream, WordStream,
                       ZeroFlagByteStream)
 
 __all__ = ["BLOCKS", "BlockSpec", "Tap", "signature_watch_points"]
@@ -39,7 +39,8 @@ class Tap:
 
 
 #: How the beats of a watched stream make a frame, by the tap's ``framing``.
-FRAMINGS = {"frame": FrameStream, "blocks": BlockOrderStream, "vectors": VectorStream,
+FRAMINGS = {"frame": FrameStream, "blocks": BlockOrderStream, "emission": EmissionOrderStream,
+            "vectors": VectorStream,
             "words": lambda lanes: WordStream(),
             "tci_bytes": lambda lanes: HuffmanByteStream(), "dctcm_bytes": lambda lanes: ZeroFlagByteStream(),
             "cap_bytes": lambda lanes: FixedWidthByteStream()}
@@ -94,12 +95,13 @@ class BlockSpec:
 
 BLOCKS = {
     "ChannelDCT": BlockSpec(ChannelDCT, source="pixels", sink="sums"),
-    "HaarForward": BlockSpec(HaarForward, source="pixels", sink="coefficients"),
+    "HaarForward": BlockSpec(HaarForward, source="pixels", sink="coefficients", sink_stream=EmissionOrderStream()),
     "HaarInverse": BlockSpec(HaarInverse, source="coefficients", sink="pixels"),
     "CodecLayer": BlockSpec(CodecLayer, source="pixels", sink="output", source_stream=FrameStream("lanes_in"),
                             sink_stream=FrameStream("lanes_out"), sink_block="Requantizer",
                             status=("refused_frames", "last_error")),
-    "Compressor": BlockSpec(Compressor, source="coefficients", sink="compressed", sink_stream=WordStream()),
+    "Compressor": BlockSpec(Compressor, source="coefficients", sink="compressed",
+                            source_stream=EmissionOrderStream(), sink_stream=WordStream()),
     "Decompressor": BlockSpec(Decompressor, source="compressed", sink="coefficients", source_stream=WordStream(),
                               status=("refused_frames",)),
     "FixedWidthDecoder": BlockSpec(FixedWidthDecoder, source="stream", sink="codes", source_stream=WordStream(),

@@ -3,7 +3,8 @@
 Three kinds of stream exist. A :class:`FrameStream` carries a ``(C, H, W)``
 frame of signed values, ``lanes`` channels per beat, in raster order (a
 :class:`BlockOrderStream` in block order, square blocks in raster order, each
-once per channel group, its pixels in Morton order). A
+once per channel group, its pixels in Morton order; an :class:`EmissionOrderStream` a
+coefficient frame in the forward transform's emission order). A
 :class:`VectorStream` carries a ``(C, k)`` frame of kept vectors the same
 way, vector after vector. A :class:`WordStream` carries a compressed frame as raw words: a ``(words,
 bytes_per_word)`` uint8 array, each row one word little-endian, so any word
@@ -14,11 +15,12 @@ width and any (even corrupt) length fit. Beats are arrays, as
 import numpy as np
 
 from ..golden.huffman import decode, symbol_lengths
+from ..golden.haar_forward import emission_order
 from ..golden.kept_haar_inverse import block_order, morton_offsets
 from .compare import frame_mismatch
 from .frames import beats_to_frame, frame_to_beats
 
-__all__ = ["BlockOrderStream", "ByteStream", "FixedWidthByteStream", "FrameStream", "HuffmanByteStream", "VectorStream",
+__all__ = ["BlockOrderStream", "ByteStream", "EmissionOrderStream", "FixedWidthByteStream", "FrameStream", "HuffmanByteStream", "VectorStream",
            "WordStream", "ZeroFlagByteStream", "bytes_to_words", "words_to_bytes"]
 
 
@@ -67,6 +69,26 @@ class BlockOrderStream(FrameStream):
                     out[group * lanes:(group + 1) * lanes, top * side + rows, left * side + cols] = \
                         beats[top, left, group].T
         return out
+
+
+class EmissionOrderStream(FrameStream):
+    """A stream of ``frame_beat`` payloads carrying a padded ``(C, H', W')`` coefficient frame in the order
+    :func:`~wccgen.golden.haar_forward.emission_order` gives for the ``levels`` of the block's spec: position
+    after position, ``C / lanes`` beats each."""
+
+    def beats(self, facts, frame):
+        frame = np.asarray(frame, dtype=np.int64)
+        channels, height, width = frame.shape
+        order = emission_order(height, width, facts.levels)
+        return super().beats(facts, frame.reshape(channels, 1, -1)[:, :, order])
+
+    def frame(self, facts, beats, want):
+        channels, height, width = np.shape(want)
+        order = emission_order(height, width, facts.levels)
+        ordered = super().frame(facts, beats, np.empty((channels, 1, height * width)))
+        out = np.empty((channels, height * width), dtype=np.int64)
+        out[:, order] = ordered[:, 0, :]
+        return out.reshape(channels, height, width)
 
 
 class VectorStream(FrameStream):

@@ -9,8 +9,8 @@ and a sequence of steps:
   ends when all are taken;
 - ``{"reset": cycles, "delay": d}``: wait ``d`` cycles, then hold the
   block's reset for ``cycles`` cycles;
-- ``{"expect": {port: n}}``: wait until each recorder has ``n`` transfers, then
-  ``drain_cycles`` more (anything extra shows up there).
+- ``{"expect": {port: n}}``: wait until each recorder has ``n`` transfers since
+  the last reset ended, then ``drain_cycles`` more (anything extra shows up there).
 
 The run record (``run.json``) gives the cycles at which resets ended, the
 counts of every stream and, when the watchdog fired, where things stalled.
@@ -56,9 +56,13 @@ async def _steps(dut, job, record):
             dut.rst.value = 0
             await RisingEdge(dut.clk)
             record["resets"][-1]["end"] = int(dut.cycle.value)
+            # A block may send beats of the cut frame before the reset: those are not counted.
+            recorded = {port: int(getattr(dut, f"{port}_count").value) for port in job["recorders"]}
+            record["resets"][-1]["recorded"] = recorded
         elif "expect" in step:
+            before = record["resets"][-1]["recorded"] if record["resets"] else {}
             for port, count in step["expect"].items():
-                getattr(dut, f"{port}_expect").value = count
+                getattr(dut, f"{port}_expect").value = count + before.get(port, 0)
             for port in step["expect"]:
                 await _until(dut, f"{port}_done")
             await ClockCycles(dut.clk, job.get("drain_cycles", 20))

@@ -266,7 +266,7 @@ HAAR_BAD_PARAMETERS = [
     (dict(lanes=3), r"^lanes: must divide channels \(4\), got 3"),
     (dict(lanes=0), "^lanes"), (dict(height=0), "^height"), (dict(width=-1), "^width"),
     (dict(channels=0), "^channels"), (dict(levels=0), "^levels"), (dict(levels=7), "^levels"),
-    (dict(in_bits=1), "^in_bits"), (dict(banks=1), "^banks"),
+    (dict(in_bits=1), "^in_bits"),
 ]
 
 

