@@ -48,6 +48,7 @@ CONFIGS = [
     ("wcc25", "blocks.0.project", 16, 16, None, None),
     ("wcc50", "blocks.0.expand", 16, 16, None, None),
     ("wcc12", "blocks.0.expand", 16, 16, None, None),
+    ("wcc25", "blocks.0.expand", 32, 32, None, None),  # a 32x32 tile: four times the memories' frames
 ]
 
 

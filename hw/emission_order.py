@@ -1,4 +1,4 @@
-"""The forward transform's emission order in hardware: a walker over it (golden: ``golden.haar_forward.emission_order``)."""
+"""A walker over the forward transform's emission order (golden: ``golden.emission_order``)."""
 
 from dataclasses import dataclass
 
@@ -23,7 +23,7 @@ class EmissionPosition:
 
 
 def emission_walker(m, step, padded_height, padded_width, groups, levels, name):
-    """Count beats in emission order (``golden.haar_forward.emission_order``), advancing with ``step``.
+    """Count beats in emission order (``golden.emission_order.emission_order``), advancing with ``step``.
 
     The level-1 blocks are walked in raster order. At each, a segment per
     level: its top-right, bottom-left and bottom-right details (and at the

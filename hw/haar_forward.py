@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from amaranth.hdl import Cat, Module, Mux, Signal, Value, signed
+from amaranth.hdl import Cat, Module, Mux, Signal, signed
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -63,8 +63,14 @@ class HaarForwardSpec(FrameGeometry):
         return (self.padded_width >> level) * self.groups + in_flight
 
     @property
+    def first_block_beat(self):
+        """Index in the padded frame's beats of the one that completes the first block: row 1, column 1, the
+        last group."""
+        return (self.padded_width + 1) * self.groups + self.groups - 1
+
+    @property
     def latency(self):
-        """Cycles from the pixel beat that completes the frame's first block (its last group) to the first
+        """Cycles from the beat that completes the frame's first block (``first_block_beat``) to the first
         coefficient beat, when nothing waits."""
         # input register, the level's pipeline, the ready flag (set as the write lands), the read pipeline, the queue
         return 1 + LEVEL_DEPTH + 1 + self.read_depth + OutputQueue.push_latency(relay_push=True)
@@ -102,7 +108,7 @@ class HaarForward(SpecComponent):
     Haar level with a line buffer each. A level's details of a block (and
     the coarsest level's LL) go into that level's queue, a row of the
     level's blocks deep; the output walks the emission order of
-    ``golden.haar_forward.emission_order`` (level-1 blocks in raster order,
+    ``golden.emission_order.emission_order`` (level-1 blocks in raster order,
     after each the coarser levels' blocks it completes), the channel groups
     of a position in consecutive beats. No frame is stored: a beat that will
     complete a block enters only while each level it completes has a free

@@ -22,8 +22,8 @@ from ..hw.requantizer import Requantizer
 from ..hw.wcc_layer import WccLayer, signature_taps
 from ..hw.zero_flag_decoder import ZeroFlagDecoder
 from ..hw.zero_flag_encoder import ZeroFlagEncoder
-from .streams import (BlockOrderStream, EmissionOrderStream, FixedWidthByteStream, FrameStream, HuffmanByteStream, VectorStream, WordStream,
-                      ZeroFlagByteStream)
+from .streams import (BlockOrderStream, EmissionOrderStream, FixedWidthByteStream, FrameStream, HuffmanByteStream,
+                      VectorStream, WordStream, ZeroFlagByteStream)
 
 __all__ = ["BLOCKS", "BlockSpec", "Tap", "signature_watch_points"]
 

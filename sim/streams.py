@@ -15,13 +15,13 @@ width and any (even corrupt) length fit. Beats are arrays, as
 import numpy as np
 
 from ..golden.huffman import decode, symbol_lengths
-from ..golden.haar_forward import emission_order
+from ..golden.emission_order import emission_order
 from ..golden.kept_haar_inverse import block_order, morton_offsets
 from .compare import frame_mismatch
 from .frames import beats_to_frame, frame_to_beats
 
-__all__ = ["BlockOrderStream", "ByteStream", "EmissionOrderStream", "FixedWidthByteStream", "FrameStream", "HuffmanByteStream", "VectorStream",
-           "WordStream", "ZeroFlagByteStream", "bytes_to_words", "words_to_bytes"]
+__all__ = ["BlockOrderStream", "ByteStream", "EmissionOrderStream", "FixedWidthByteStream", "FrameStream",
+           "HuffmanByteStream", "VectorStream", "WordStream", "ZeroFlagByteStream", "bytes_to_words", "words_to_bytes"]
 
 
 class FrameStream:
@@ -73,7 +73,7 @@ class BlockOrderStream(FrameStream):
 
 class EmissionOrderStream(FrameStream):
     """A stream of ``frame_beat`` payloads carrying a padded ``(C, H', W')`` coefficient frame in the order
-    :func:`~wccgen.golden.haar_forward.emission_order` gives for the ``levels`` of the block's spec: position
+    :func:`~wccgen.golden.emission_order.emission_order` gives for the ``levels`` of the block's spec: position
     after position, ``C / lanes`` beats each."""
 
     def beats(self, facts, frame):

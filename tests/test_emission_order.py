@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from amaranth.hdl import Module, Signal
 
-from wccgen.golden.haar_forward import emission_order
+from wccgen.golden.emission_order import emission_order
 from wccgen.hw.emission_order import emission_position, emission_walker
 
 from helpers import simulate

@@ -97,10 +97,9 @@ def test_forward_random(tmp_path, height, width, channels, lanes, levels, traffi
     assert_exact(report)
     if traffic == (0.0, 0.0):
         unit = HaarForwardSpec(**params)
-        # The beat that completes the first block (row 1, column 1, the last group), counting the padding beats
-        # the unit makes itself, one per cycle like the pixels.
-        completing = (unit.padded_width + 1) * unit.groups + unit.groups - 1
-        assert report["first_out_cycles"][0] - report["first_in_cycle"] - completing == unit.latency
+        # Beats enter one per cycle, the padding beats the unit makes itself among them.
+        first_block = report["first_in_cycle"] + unit.first_block_beat
+        assert report["first_out_cycles"][0] - first_block == unit.latency
         assert report["cycles_per_frame"] == unit.cycles_per_frame  # one beat per clock, sustained
 
 
