@@ -40,9 +40,11 @@ def emission_walker(m, step, padded_height, padded_width, groups, levels, name):
     block_row = Signal(range(rows), name=f"{name}_block_row")
     block_col = Signal(range(cols), name=f"{name}_block_col")
     group_last = Signal(init=groups == 1, name=f"{name}_group_last")
+    # At the segment's last subband, a register set one subband ahead: the
+    # segment's end, which frees queue entries, is then an AND of two flip-flops.
+    subband_last = Signal(name=f"{name}_subband_last")
     first = Signal(init=1, name=f"{name}_first")
     top = level == levels
-    subband_last = Mux(top, subband == 3, subband == 2)
     segment_last = group_last & subband_last
     # The walk climbs from `level` when bit level - 1 of both coordinates is one.
     climb = Cat((level == lv) & block_row[lv - 1] & block_col[lv - 1] for lv in range(1, levels)).any()
@@ -55,7 +57,8 @@ def emission_walker(m, step, padded_height, padded_width, groups, levels, name):
             first.eq(frame_last),
         ]
         with m.If(group_last):
-            m.d.sync += subband.eq(Mux(subband_last, 0, subband + 1))
+            m.d.sync += [subband.eq(Mux(subband_last, 0, subband + 1)),
+                         subband_last.eq(~subband_last & Mux(top, subband == 2, subband == 1))]
         with m.If(segment_last):
             with m.If(climb):
                 m.d.sync += level.eq(level + 1)
