@@ -84,11 +84,11 @@ class TopKSelector(SpecComponent):
     """Keep the ``keep`` largest of ``positions`` energies; among equal energies the lower index.
 
     Energies arrive in any order, each with its position (``energies``, at
-    most one per cycle), and are stored at their positions. The threshold ``T``, the ``keep``-th largest
-    energy, is found digit by digit from the top (radix select): a histogram
-    of the first digit is counted as the energies arrive; each later digit's
-    histogram takes one pass over the stored energies, counting only those
-    whose higher digits equal ``T``'s. Each histogram scan also yields how
+    most one per cycle), and are stored at their positions. The threshold
+    ``T``, the ``keep``-th largest energy, is found digit by digit from the
+    top (radix select): a histogram of the first digit is counted as the
+    energies arrive; each later digit's histogram takes one pass over the
+    stored energies, counting only those whose higher digits equal ``T``'s. Each histogram scan also yields how
     many positions equal to ``T`` are still to keep, ``ties``. The mask pass
     then keeps every energy above ``T`` and the first ``ties`` equal to it,
     in index order: exactly the stable sort of docs/numerics.md.
