@@ -1,9 +1,10 @@
 """The Mallat layout in hardware: which subband a position is in, and subband memories.
 
-Every subband of every level lives in its own memory, holding ``banks``
-frames back to back. Both the forward and the inverse transform visit each
-subband's positions in its own raster order, so a free-running counter that
-wraps over all banks is each memory's address.
+In ``HaarInverse`` every subband of every level lives in its own memory,
+holding ``banks`` frames back to back. Each subband's positions are visited
+in its own raster order, so a free-running counter that wraps over all
+banks is each memory's address. (``HaarForward`` keeps no subband memory:
+it sends each coefficient once its block is complete, ``hw/emission_order.py``.)
 """
 
 from amaranth.hdl import Array, Cat, Mux, Signal, signed
