@@ -12,11 +12,13 @@ class EmissionPosition:
     """Signals of an emission walker; the counters and flags are registers."""
 
     level: Signal  #: the coefficient's level, ``1 .. levels``
+    at_level: Signal  #: the same level, one-hot: bit ``level - 1``
     subband: Signal  #: 0 top-right, 1 bottom-left, 2 bottom-right, 3 the coarsest LL
     group: Signal  #: the beat's channel group
     block_row: Signal  #: the level-1 block whose completion emits this beat, its row ...
     block_col: Signal  #: ... and column
     first: Signal  #: at the first beat of a frame
+    segment_start: Signal  #: at the first beat of a level's coefficients of this block
     group_last: Signal  #: at the last group of a position
     segment_last: Value  #: at the last beat of a level's coefficients of this block
     frame_last: Value  #: at the last beat of a frame
@@ -35,6 +37,7 @@ def emission_walker(m, step, padded_height, padded_width, groups, levels, name):
     """
     rows, cols = padded_height // 2, padded_width // 2
     level = Signal(range(1, levels + 1), init=1, name=f"{name}_level")
+    at_level = Signal(levels, init=1, name=f"{name}_at_level")
     subband = Signal(range(4), name=f"{name}_subband")
     group = Signal(range(groups), name=f"{name}_group")
     block_row = Signal(range(rows), name=f"{name}_block_row")
@@ -44,10 +47,12 @@ def emission_walker(m, step, padded_height, padded_width, groups, levels, name):
     # segment's end, which frees queue entries, is then an AND of two flip-flops.
     subband_last = Signal(name=f"{name}_subband_last")
     first = Signal(init=1, name=f"{name}_first")
-    top = level == levels
+    # A register, so that a consumer's test for a segment's start is one flip-flop.
+    segment_start = Signal(init=1, name=f"{name}_segment_start")
+    top = at_level[levels - 1]
     segment_last = group_last & subband_last
     # The walk climbs from `level` when bit level - 1 of both coordinates is one.
-    climb = Cat((level == lv) & block_row[lv - 1] & block_col[lv - 1] for lv in range(1, levels)).any()
+    climb = Cat(at_level[lv - 1] & block_row[lv - 1] & block_col[lv - 1] for lv in range(1, levels)).any()
     col_last, row_last = block_col == cols - 1, block_row == rows - 1
     frame_last = segment_last & top & col_last & row_last
     with m.If(step):
@@ -55,18 +60,20 @@ def emission_walker(m, step, padded_height, padded_width, groups, levels, name):
             group.eq(Mux(group_last, 0, group + 1)),
             group_last.eq(Mux(group_last, groups == 1, group == groups - 2)),
             first.eq(frame_last),
+            segment_start.eq(segment_last),
         ]
         with m.If(group_last):
             m.d.sync += [subband.eq(Mux(subband_last, 0, subband + 1)),
                          subband_last.eq(~subband_last & Mux(top, subband == 2, subband == 1))]
         with m.If(segment_last):
             with m.If(climb):
-                m.d.sync += level.eq(level + 1)
+                m.d.sync += [level.eq(level + 1), at_level.eq(at_level << 1)]
             with m.Else():
-                m.d.sync += [level.eq(1), block_col.eq(Mux(col_last, 0, block_col + 1))]
+                m.d.sync += [level.eq(1), at_level.eq(1), block_col.eq(Mux(col_last, 0, block_col + 1))]
                 with m.If(col_last):
                     m.d.sync += block_row.eq(Mux(row_last, 0, block_row + 1))
-    return EmissionPosition(level, subband, group, block_row, block_col, first, group_last, segment_last, frame_last)
+    return EmissionPosition(level, at_level, subband, group, block_row, block_col, first, segment_start, group_last,
+                            segment_last, frame_last)
 
 
 def emission_position(walk, padded_height, padded_width, levels):
@@ -80,7 +87,7 @@ def emission_position(walk, padded_height, padded_width, levels):
     row, col = walk.block_row, walk.block_col
     row_offset, col_offset = padded_height >> 1, padded_width >> 1
     for lv in range(2, levels + 1):
-        chosen = walk.level == lv
+        chosen = walk.at_level[lv - 1]
         row = Mux(chosen, walk.block_row >> (lv - 1), row)
         col = Mux(chosen, walk.block_col >> (lv - 1), col)
         row_offset = Mux(chosen, padded_height >> lv, row_offset)

@@ -180,12 +180,11 @@ class HaarForward(SpecComponent):
         wiring.connect(m, queue.o, wiring.flipped(self.coefficients))
         issue = Signal()
         out = emission_walker(m, issue, padded_height, padded_width, groups, levels, "out")
-        segment_start = (out.subband == 0) & (out.group == 0)
         # Per level, a register: the queue holds the current block's `groups` entries (all written).
         ready = [Signal(name=f"l{lv}_ready") for lv in range(1, levels + 1)]
-        block_ready = Cat((out.level == lv) & ready[lv - 1] for lv in range(1, levels + 1)).any()
-        m.d.comb += [issue.eq(queue.room & (~segment_start | block_ready)), queue.issue.eq(issue)]
-        released = [issue & out.segment_last & (out.level == lv) for lv in range(1, levels + 1)]
+        block_ready = (out.at_level & Cat(ready)).any()
+        m.d.comb += [issue.eq(queue.room & (~out.segment_start | block_ready)), queue.issue.eq(issue)]
+        released = [issue & out.segment_last & out.at_level[lv - 1] for lv in range(1, levels + 1)]
 
         # -- one pipelined stage per level, its details (and the last LL) into its queue --
         level_valid, level_data = delay(m, beat_valid, 1, "beat_valid"), delay(m, beat_data, 1, "beat_data")
@@ -211,13 +210,17 @@ class HaarForward(SpecComponent):
                 m.d.comb += [memory.write_addr.eq(write), memory.write_en.eq(level_valid),
                              memory.write_data.eq(Cat(*(value[lane] for value in entry.values())))]
                 memories.append(memory)
-            # Written entries not yet released, and the ready flag from their next count.
+            # Written entries not yet released, and the ready flag from their next count. A release comes from
+            # the output's `issue`, late in the cycle: both next counts and flags are computed from registers
+            # alone, and the release only chooses between them.
             written = Signal(range(depth + 1), name=f"l{level}_written")
-            written_next = written + level_valid - Mux(released[index], groups, 0)
-            m.d.sync += [written.eq(written_next), ready[index].eq(written_next >= groups)]
+            kept = written + level_valid
+            m.d.sync += [written.eq(Mux(released[index], kept - groups, kept)),
+                         ready[index].eq(Mux(released[index], kept >= 2 * groups, kept >= groups))]
             reserved = beat_valid & completes[index]
-            free_next = free[index] - reserved + Mux(released[index], groups, 0)
-            m.d.sync += [free[index].eq(free_next), room[index].eq(free_next != 0)]
+            left = free[index] - reserved
+            m.d.sync += [free[index].eq(Mux(released[index], left + groups, left)),
+                         room[index].eq(released[index] | (left != 0))]
             head = Signal(range(depth), name=f"l{level}_head")
             with m.If(released[index]):
                 m.d.sync += head.eq(Mux(head == depth - groups, 0, head + groups))
@@ -227,16 +230,14 @@ class HaarForward(SpecComponent):
         # -- read-out: the issued beat's entry, then its subband -------------------
         # The address is a register per memory; the entry's subband is chosen by
         # masks beside the memories and a registered OR tree.
-        choice = Cat(out.level == lv for lv in range(1, levels + 1))
-        subband = delay(m, out.subband, 1, "rd_subband")
         for (memories, head), level in zip(queues, range(1, levels + 1)):
             for lane, memory in enumerate(memories):
                 address = Signal(range(memory.depth), name=f"l{level}_read_lane{lane}")
                 m.d.sync += address.eq(head + out.group)
                 read_registered(m, memory, address)
-        chosen = delay(m, Mux(issue, choice, 0), 1, "rd_level")
-        chosen = delay(m, chosen, BlockRAM.LATENCY, "rd_level_at_data")
-        subband = delay(m, subband, BlockRAM.LATENCY, "rd_subband_at_data")
+        # The level and subband wait for the data: the address register, then the memory's read.
+        chosen = delay(m, Mux(issue, out.at_level, 0), 1 + BlockRAM.LATENCY, "rd_level")
+        subband = delay(m, out.subband, 1 + BlockRAM.LATENCY, "rd_subband")
         word = self.coefficients.payload.data.shape()
         lane_bits = word.elem_shape.width
         masked = []

@@ -12,22 +12,25 @@ from helpers import simulate
 SHAPES = [(2, 2, 1), (4, 4, 2), (8, 4, 2), (8, 8, 3), (16, 8, 3), (8, 24, 3), (16, 16, 4), (12, 6, 1)]
 
 
+def mallat_place(row, col, height, width, levels):
+    """``(level, subband, block_row, block_col)`` of a Mallat position: subband 0 top-right, 1 bottom-left,
+    2 bottom-right, 3 the coarsest LL."""
+    for level in range(1, levels + 1):  # the finest quadrant that holds the position
+        rows, cols = height >> level, width >> level
+        below, right = row >= rows, col >= cols
+        if below or right or level == levels:
+            subband = 3 if not (below or right) else {(False, True): 0, (True, False): 1, (True, True): 2}[
+                below, right]
+            return level, subband, row - rows * below, col - cols * right
+
+
 def brute_force_order(height, width, levels):
     """Each Mallat position, sorted by when the transform can send it: the raster index of the pixel that
     completes its block, then its level, then its subband (top-right, bottom-left, bottom-right, LL)."""
     keys = []
     for row in range(height):
         for col in range(width):
-            for level in range(levels, 0, -1):  # the coarsest quadrant that holds the position
-                rows, cols = height >> level, width >> level
-                if row < 2 * rows and col < 2 * cols:
-                    break
-            below, right = row >= rows, col >= cols
-            if not (below or right) and level != levels:
-                continue  # an LL of a finer level lies inside a coarser quadrant: found there
-            subband = 3 if not (below or right) else {(False, True): 0, (True, False): 1, (True, True): 2}[
-                below, right]
-            block_row, block_col = row - rows * below, col - cols * right
+            level, subband, block_row, block_col = mallat_place(row, col, height, width, levels)
             # The block covers pixels (block_row << level) ... and is complete at its bottom-right one.
             last_row, last_col = ((block_row + 1) << level) - 1, ((block_col + 1) << level) - 1
             keys.append((last_row * width + last_col, level, subband, row * width + col))
@@ -55,7 +58,8 @@ def test_emission_walker_follows_the_golden_order(height, width, groups, levels)
     walk = emission_walker(m, step, height, width, groups, levels, "out")
     position = Signal(range(height * width), name="seen_position")
     m.d.comb += position.eq(emission_position(walk, height, width, levels))
-    flags = {name: Signal(name=f"seen_{name}") for name in ("first", "group_last", "frame_last")}
+    names = ("first", "group_last", "frame_last", "segment_start", "segment_last")
+    flags = {name: Signal(name=f"seen_{name}") for name in names}
     for name, signal in flags.items():
         m.d.comb += signal.eq(getattr(walk, name))
     steps = np.random.default_rng(height * width * groups).random(3 * height * width * groups + 10) < 0.8
@@ -65,15 +69,20 @@ def test_emission_walker_follows_the_golden_order(height, width, groups, levels)
         for stepping in steps:
             ctx.set(step, int(stepping))
             if stepping:
-                observed.append((ctx.get(position), ctx.get(walk.group), ctx.get(flags["first"]),
-                                 ctx.get(flags["group_last"]), ctx.get(flags["frame_last"])))
+                observed.append((ctx.get(position), ctx.get(walk.group), ctx.get(walk.level), ctx.get(walk.at_level),
+                                 *(ctx.get(flags[name]) for name in names)))
             await ctx.tick()
 
     simulate(m, bench)
     order = emission_order(height, width, levels).tolist()
     beats = len(order) * groups
-    expected = [(p, g, int(i == 0 and g == 0), int(g == groups - 1), int(i == len(order) - 1 and g == groups - 1))
-                for i, p in enumerate(order) for g in range(groups)]
+    places = [mallat_place(p // width, p % width, height, width, levels) for p in order]
+    # A segment: one block's top-right, bottom-left and bottom-right details, and at the coarsest level its LL.
+    ends = [subband == 3 or (subband == 2 and level != levels) for level, subband, _, _ in places]
+    expected = [(p, g, level, 1 << (level - 1), int(i == 0 and g == 0), int(g == groups - 1),
+                 int(i == len(order) - 1 and g == groups - 1), int(subband == 0 and g == 0),
+                 int(end and g == groups - 1))
+                for i, (p, (level, subband, _, _), end) in enumerate(zip(order, places, ends)) for g in range(groups)]
     frames = -(-len(observed) // beats)
     assert len(observed) > 2 * beats  # the walker wraps into a third frame
     assert observed == (expected * frames)[:len(observed)]
