@@ -12,7 +12,7 @@ from .block_ram import BlockRAM
 from .emission_order import emission_walker
 from .frame_beat import frame_beat
 from .output_queue import OutputQueue
-from .pipeline import delay, or_tree, or_tree_depth
+from .pipeline import delay, or_tree, or_tree_depth, wrapping_counter
 from .raster import raster_position
 from .spec_component import SpecComponent
 from .subbands import DETAILS, read_registered
@@ -210,17 +210,25 @@ class HaarForward(SpecComponent):
                 m.d.comb += [memory.write_addr.eq(write), memory.write_en.eq(level_valid),
                              memory.write_data.eq(Cat(*(value[lane] for value in entry.values())))]
                 memories.append(memory)
-            # Written entries not yet released, and the ready flag from their next count. A release comes from
-            # the output's `issue`, late in the cycle: both next counts and flags are computed from registers
-            # alone, and the release only chooses between them.
-            written = Signal(range(depth + 1), name=f"l{level}_written")
-            kept = written + level_valid
-            m.d.sync += [written.eq(Mux(released[index], kept - groups, kept)),
-                         ready[index].eq(Mux(released[index], kept >= 2 * groups, kept >= groups))]
+            # Whole blocks written and not yet released (a block's entries are consecutive writes), and the ready
+            # flag from their next count. A release comes from the output's `issue`, late in the cycle: every
+            # candidate is computed from registers without a carry chain, and the release only chooses.
+            _, group_last = wrapping_counter(m, level_valid, groups, f"l{level}_write_group")
+            written = level_valid & group_last
+            blocks = Signal(range(depth // groups + 1), name=f"l{level}_blocks")
+            m.d.sync += [
+                blocks.eq(Mux(released[index], Mux(written, blocks, blocks - 1), Mux(written, blocks + 1, blocks))),
+                ready[index].eq(Mux(released[index], blocks[1:].any() | (written & (blocks == 1)),
+                                    blocks.any() | written)),
+            ]
+            # Free entries the same way: the reservation comes from the input's handshake.
             reserved = beat_valid & completes[index]
-            left = free[index] - reserved
-            m.d.sync += [free[index].eq(Mux(released[index], left + groups, left)),
-                         room[index].eq(released[index] | (left != 0))]
+            vacant = free[index]
+            m.d.sync += [
+                vacant.eq(Mux(released[index], Mux(reserved, vacant + groups - 1, vacant + groups),
+                              Mux(reserved, vacant - 1, vacant))),
+                room[index].eq(released[index] | Mux(reserved, vacant[1:].any(), vacant.any())),
+            ]
             head = Signal(range(depth), name=f"l{level}_head")
             with m.If(released[index]):
                 m.d.sync += head.eq(Mux(head == depth - groups, 0, head + groups))

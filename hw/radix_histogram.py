@@ -52,8 +52,8 @@ class RadixHistogramSpec:
 
     @property
     def scan_latency(self):
-        """Cycles from ``scan`` to ``scan_done``."""
-        return self.entries + self.verdict_depth + 1
+        """Cycles from ``scan`` to ``scan_done``: the request's relay, the entries, the verdict."""
+        return 1 + self.entries + self.verdict_depth + 1
 
     @property
     def update_latency(self):
@@ -129,10 +129,14 @@ class RadixHistogram(SpecComponent):
             m.submodules[f"copy{index}"] = ram
 
         # -- scan counter (a reset starts a scan: it clears the memories) -------
+        # The request and its `need` reach the scan's registers (many, spread with the copies) through relays.
+        scan = Signal(name="scan_relay", attrs=RELAY)
+        need = Signal.like(self.need, name="need_relay", attrs=RELAY)
+        m.d.sync += [scan.eq(self.scan), need.eq(self.need)]
         scanning = Signal(name="scanning", init=1)
         scan_entry = Signal(range(self.entries), name="scan_entry", init=self.entries - 1)
         scan_end = Signal(init=self.entries == 1, name="scan_end")  # at entry 0, from a register
-        with m.If(self.scan):
+        with m.If(scan):
             m.d.sync += [scanning.eq(1), scan_entry.eq(self.entries - 1), scan_end.eq(self.entries == 1)]
         with m.Elif(scanning):
             m.d.sync += [scan_entry.eq(scan_entry - 1), scan_end.eq(scan_entry == 1)]
@@ -157,7 +161,7 @@ class RadixHistogram(SpecComponent):
         clear_valid, clear_entry = (delay(m, v, 2, f"clear_{n}") for v, n in ((scanning, "valid"), (scan_entry, "entry")))
         # Ready once the last clear is visible to an update's read.
         clear_landed = delay(m, clear_valid, 1, "clear_landed")
-        m.d.sync += self.ready.eq(~(self.scan | scanning | clear_valid | clear_landed))
+        m.d.sync += self.ready.eq(~(self.scan | scan | scanning | clear_valid | clear_landed))
         for index, ram in enumerate(rams):
             incremented = Signal(entry_shape, name=f"incremented{index}")
             copy_hit = Signal(bins, name=f"upd_bin_relay_{index}", attrs=RELAY)
@@ -184,7 +188,7 @@ class RadixHistogram(SpecComponent):
         # entry to entry; the comparisons with `need` are pipelined after it.
         before = Signal(count, name="before")
         reached = Signal(entry_shape, name="reached")  # before + running
-        with m.If(self.scan):
+        with m.If(scan):
             m.d.sync += before.eq(0)
         with m.Elif(running_valid):
             m.d.sync += before.eq(before + running[bins - 1])
@@ -198,12 +202,12 @@ class RadixHistogram(SpecComponent):
         # how many would remain.
         crossing = Signal(bins, name="crossing")
         remain = Signal(entry_shape, name="remain")
-        width = len(self.need)
+        width = len(need)
         for j in range(bins):
             # Each bin compares with its own copy of `need` (it also feeds the subtractions).
             bin_need = Signal(count, name=f"need_relay_{j}", attrs=RELAY)
-            with m.If(self.scan):
-                m.d.sync += bin_need.eq(self.need)
+            with m.If(scan):
+                m.d.sync += bin_need.eq(need)
             reaches = Const(1)  # the pieces below reach theirs (nothing below the lowest)
             for piece, low in enumerate(range(0, width, COMPARE_BITS)):
                 high = min(low + COMPARE_BITS, width)
@@ -221,7 +225,7 @@ class RadixHistogram(SpecComponent):
         # the first crossing bin's, found without a priority chain.
         first = [crossing[j] & ~crossing[j - 1] if j else crossing[j] for j in range(bins)]
         found = Signal(name="found_flag")
-        with m.If(self.scan):
+        with m.If(scan):
             m.d.sync += found.eq(0)
         with m.Elif(verdict_valid & ~found & crossing[bins - 1]):
             m.d.sync += [
