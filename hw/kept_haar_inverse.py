@@ -121,9 +121,10 @@ class KeptHaarInverseSpec(ScatterSpec):
     @property
     def latency(self):
         """Cycles from ``start`` to the first pixel on ``pixels`` (no stalls): the first block's coefficients,
-        ``3 * levels + 1`` reads, the last one's value, its set counted and flagged available (two registers),
+        ``3 * levels + 1`` reads, the last one's value, its write through two registers, its set counted and
+        flagged available (two registers),
         then the pixel pipeline and the output queue."""
-        return 3 * self.levels + self.read_depth + 2 + self.pixel_depth + OutputQueue.push_latency(relay_push=True)
+        return 3 * self.levels + self.read_depth + 4 + self.pixel_depth + OutputQueue.push_latency(relay_push=True)
 
 
 class KeptHaarInverse(SpecComponent):
@@ -373,16 +374,23 @@ class KeptHaarInverse(SpecComponent):
         m.d.sync += self.value_read.addr.eq(constant_product(rank, groups) + tags["group"])
         tags = later(tags, 1 + BlockRAM.LATENCY, "value")
 
-        # Stage 7: the value (zero where not kept) into its queue's slot.
-        value = Mux(tags["kept"], self.value_read.data, 0)
+        # Stage 7: the value (zero where not kept) and its slot's write enable, registered. Stage 8: each lane's
+        # memory takes them from relays of its own (one enable reaching every lane's LUT RAM crossed the device),
+        # and its set counts as filled when the write lands.
+        value = Signal.like(self.value_read.data, name="wr_value")
+        m.d.sync += value.eq(Mux(tags["kept"], self.value_read.data, 0))
+        lane_values = [delay(m, value[lane * self.value_bits:(lane + 1) * self.value_bits], 1,
+                             f"wr_value_lane{lane}", relay=True) for lane in range(self.lanes)]
         for index, queue in enumerate(queues):
             here = tags["valid"] & (tags["queue"] == index)
             for slot_index, slot_lanes in enumerate(queue["slots"]):
+                enable = Signal(name=f"wr_{queue['name']}_{slot_index}_en")
+                m.d.sync += enable.eq(here & (tags["slot"] == slot_index))
                 for lane, (memory, tail, _) in enumerate(slot_lanes):
                     write = memory.write_port()
-                    m.d.comb += [write.addr.eq(tail), write.en.eq(here & (tags["slot"] == slot_index)),
-                                 write.data.eq(value[lane * self.value_bits:(lane + 1) * self.value_bits])]
-            m.d.comb += queue["filled"].eq(here & tags["set_done"])
+                    lane_enable = delay(m, enable, 1, f"wr_{queue['name']}_{slot_index}_lane{lane}_en", relay=True)
+                    m.d.comb += [write.addr.eq(tail), write.en.eq(lane_enable), write.data.eq(lane_values[lane])]
+            m.d.comb += queue["filled"].eq(delay(m, here & tags["set_done"], 2, f"wr_{queue['name']}_filled"))
         m.d.comb += self.done.eq(tags["frame_done"])
 
     # -- pixels ------------------------------------------------------------------------------------------------------
@@ -440,9 +448,9 @@ class KeptHaarInverse(SpecComponent):
                 sets.append(Cat(reads))
             held.append(sets)
         # Bits 2l-1 and 2l-2 of the pixel index: its row and column are odd within its level-l block.
-        # They wait a cycle with the set's pointer, and one more for the lanes' copies of it.
-        odd_rows = delay(m, Cat(pixel[2 * level + 1] for level in range(levels)), 2, "px_odd_rows")
-        odd_cols = delay(m, Cat(pixel[2 * level] for level in range(levels)), 2, "px_odd_cols")
+        # They wait a cycle with the set's pointer, and one more in each lane's copies of them.
+        odd_rows = delay(m, Cat(pixel[2 * level + 1] for level in range(levels)), 1, "px_odd_rows")
+        odd_cols = delay(m, Cat(pixel[2 * level] for level in range(levels)), 1, "px_odd_cols")
         first = (pixel == 0) & (group == 0) & (block_col == 0) & (block_row == 0)
         last = pixel_last & group_last & col_last & row_last
         valid, first, last = (delay(m, value, 2, f"px_{n}") for value, n in
@@ -451,16 +459,20 @@ class KeptHaarInverse(SpecComponent):
         # Stage 2: signed terms. A negated term is its ones' complement plus one:
         # the ones are added in the tree as a count (two per level away from its block's top left).
         count = Signal(range(2 * levels + 1), name="px_negated")
-        odd = odd_rows | odd_cols
+        odd = delay(m, odd_rows | odd_cols, 1, "px_odd")
         m.d.sync += count.eq(Array(2 * bin(pattern).count("1") for pattern in range(2 ** levels))[odd])
         lane_terms = []
         for lane in range(lanes):
+            # Each lane's signs come from copies of its own (one register reached every lane's terms).
+            lane_odd_rows, lane_odd_cols = (delay(m, value, 1, f"px_{n}_lane{lane}", relay=True) for value, n in
+                                            ((odd_rows, "odd_rows"), (odd_cols, "odd_cols")))
             part = slice(lane * self.value_bits, (lane + 1) * self.value_bits)
             ll = Signal(wide, name=f"px_term_lane{lane}_ll")
             m.d.sync += ll.eq(held[0][0][part].as_signed())
             terms = [ll, count]
             for level in range(1, levels + 1):
-                negatives = (odd_rows[level - 1], odd_cols[level - 1], odd_rows[level - 1] ^ odd_cols[level - 1])
+                row, col = lane_odd_rows[level - 1], lane_odd_cols[level - 1]
+                negatives = (row, col, row ^ col)
                 for slot, negative in enumerate(negatives):
                     term = Signal(wide, name=f"px_term_lane{lane}_l{level}_{slot}")
                     shifted = Signal(wide, name=f"px_shifted_lane{lane}_l{level}_{slot}")
