@@ -22,8 +22,9 @@ __all__ = ["HaarForwardSpec", "HaarForward"]
 # Pipeline depth of one level: line buffer read, vertical sums, pair buffer read, horizontal sums.
 LEVEL_DEPTH = 2 * BlockRAM.LATENCY + 2
 # Entries reserved at most while one passes a level's pipeline (the input register, the level, the ready
-# flag): level-1 blocks complete on every other pixel at most, one entry per beat.
-QUEUE_SLACK = -(-(LEVEL_DEPTH + 2) // 2)
+# flag) and while a release reaches the free count (a relay): level-1 blocks complete on every other pixel at
+# most, one entry per beat.
+QUEUE_SLACK = -(-(LEVEL_DEPTH + 3) // 2)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -171,7 +172,7 @@ class HaarForward(SpecComponent):
         m.d.comb += [
             self.pixels.ready.eq(go & real),
             beat_valid.eq(go & (~real | self.pixels.valid)),
-            beat_data.eq(Mux(real, self.pixels.payload.data.as_value(), 0)),
+            beat_data.eq(self.pixels.payload.data.as_value()),
         ]
 
         # -- output: the emission order over the level queues ---------------------
@@ -187,7 +188,11 @@ class HaarForward(SpecComponent):
         released = [issue & out.segment_last & out.at_level[lv - 1] for lv in range(1, levels + 1)]
 
         # -- one pipelined stage per level, its details (and the last LL) into its queue --
-        level_valid, level_data = delay(m, beat_valid, 1, "beat_valid"), delay(m, beat_data, 1, "beat_data")
+        # A padding beat's zeros are chosen after the input register: the flag is a register beside the data,
+        # not the input's handshake logic (which sits by the input) reaching every bit's reset.
+        level_valid, registered = delay(m, beat_valid, 1, "beat_valid"), delay(m, beat_data, 1, "beat_data")
+        level_data = Signal.like(beat_data, name="beat_data_padded")
+        m.d.comb += level_data.eq(Mux(delay(m, ~real, 1, "beat_padding"), 0, registered))
         width = self.in_bits
         queues = []
         for level in range(1, levels + 1):
@@ -221,13 +226,15 @@ class HaarForward(SpecComponent):
                 ready[index].eq(Mux(released[index], blocks[1:].any() | (written & (blocks == 1)),
                                     blocks.any() | written)),
             ]
-            # Free entries the same way: the reservation comes from the input's handshake.
+            # Free entries the same way: the reservation comes from the input's handshake, which sits by the
+            # input; the release reaches it a cycle later through a relay (QUEUE_SLACK counts that cycle).
             reserved = beat_valid & completes[index]
+            freed = delay(m, released[index], 1, f"l{level}_freed", relay=True)
             vacant = free[index]
             m.d.sync += [
-                vacant.eq(Mux(released[index], Mux(reserved, vacant + groups - 1, vacant + groups),
+                vacant.eq(Mux(freed, Mux(reserved, vacant + groups - 1, vacant + groups),
                               Mux(reserved, vacant - 1, vacant))),
-                room[index].eq(released[index] | Mux(reserved, vacant[1:].any(), vacant.any())),
+                room[index].eq(freed | Mux(reserved, vacant[1:].any(), vacant.any())),
             ]
             head = Signal(range(depth), name=f"l{level}_head")
             with m.If(released[index]):
