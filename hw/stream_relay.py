@@ -1,8 +1,10 @@
 """A register slice for a stream: every signal across it comes from a flip-flop."""
 
-from amaranth.hdl import Module, Signal
+from amaranth.hdl import Module, Signal, Value
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
+
+from .pipeline import RELAY
 
 __all__ = ["LayerRelays", "StreamRelay"]
 
@@ -30,6 +32,9 @@ class StreamRelay(wiring.Component):
     #: Cycles from a beat on ``i`` to the same beat on ``o`` (``o`` ready).
     LATENCY = 1
 
+    #: Payload bits per slice with flags of its own.
+    CHUNK_BITS = 32
+
     def __init__(self, payload_shape):
         super().__init__({
             "i": In(stream.Signature(payload_shape)),
@@ -38,22 +43,38 @@ class StreamRelay(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        skid_valid = Signal(name="skid_valid")
-        skid_payload = Signal.like(self.i.payload, name="skid_payload")
+        payload_in, payload_out = Value.cast(self.i.payload), Value.cast(self.o.payload)
+        width = len(payload_in)
+        # A wide payload is a set of slices of CHUNK_BITS, each a complete skid buffer of its own (flags and
+        # registers) in lockstep with the others: one `skid_valid` choosing every bit of a wide payload reached
+        # slices across the device. Only `i.valid`, `i.payload` and `o.ready` reach all slices.
+        flags = [self._slice(m, index, payload_in[low:low + self.CHUNK_BITS], payload_out[low:low + self.CHUNK_BITS])
+                 for index, low in enumerate(range(0, max(width, 1), self.CHUNK_BITS))]
+        skid_valid, out_valid = flags[0]
         # `ready` is the skid register's emptiness: from a flip-flop, never from `o.ready`.
-        m.d.comb += self.i.ready.eq(~skid_valid)
+        m.d.comb += [self.i.ready.eq(~skid_valid), self.o.valid.eq(out_valid)]
+        return m
+
+    def _slice(self, m, index, payload_in, payload_out):
+        """One slice of the payload with its own flags; its ``(skid_valid, out_valid)``."""
+        suffix, attrs = (f"_relay_{index}", RELAY) if index else ("", {})
+        skid_valid = Signal(name=f"skid_valid{suffix}", attrs=attrs)
+        out_valid = Signal(name=f"out_valid{suffix}", attrs=attrs)
+        skid_payload = Signal(len(payload_in), name=f"skid_payload{suffix}")
+        out_payload = Signal(len(payload_out), name=f"out_payload{suffix}")
+        m.d.comb += payload_out.eq(out_payload)
         # While empty the skid register takes every payload offered, so its enable is its own emptiness: no
         # path from either side's handshake reaches the payload's flip-flops.
         with m.If(~skid_valid):
-            m.d.sync += skid_payload.eq(self.i.payload)
-        with m.If(~self.o.valid | self.o.ready):
+            m.d.sync += skid_payload.eq(payload_in)
+        with m.If(~out_valid | self.o.ready):
             with m.If(skid_valid):
-                m.d.sync += [self.o.valid.eq(1), self.o.payload.eq(skid_payload), skid_valid.eq(0)]
+                m.d.sync += [out_valid.eq(1), out_payload.eq(skid_payload), skid_valid.eq(0)]
             with m.Else():
-                m.d.sync += [self.o.valid.eq(self.i.valid), self.o.payload.eq(self.i.payload)]
+                m.d.sync += [out_valid.eq(self.i.valid), out_payload.eq(payload_in)]
         with m.Elif(self.i.valid & ~skid_valid):
             m.d.sync += skid_valid.eq(1)
-        return m
+        return skid_valid, out_valid
 
 
 class LayerRelays:

@@ -8,10 +8,10 @@ from wccgen.hw.stream_relay import StreamRelay
 from helpers import simulate
 
 
-def run_relay(beats, idle, stall):
-    """Drive a StreamRelay; return the (cycle, payload) received and the cycles where ``i.ready`` changed with
-    ``o.ready``."""
-    relay = StreamRelay(8)
+def run_relay(beats, idle, stall, width=8):
+    """Drive a StreamRelay of a ``width``-bit payload; return the (cycle, payload) received and the cycles where
+    ``i.ready`` changed with ``o.ready``."""
+    relay = StreamRelay(width)
     received, combinational = [], []
 
     async def bench(ctx):
@@ -37,13 +37,14 @@ def run_relay(beats, idle, stall):
     return received, combinational
 
 
+@pytest.mark.parametrize("width", [8, 2 * StreamRelay.CHUNK_BITS + 7])  # one slice, three slices
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_stream_relay_passes_every_beat_in_order(seed):
-    """Random idle and backpressure: the beats come out in order, none lost or doubled, and ``i.ready`` never
-    follows ``o.ready`` within a cycle."""
+def test_stream_relay_passes_every_beat_in_order(seed, width):
+    """Random idle and backpressure: the beats come out in order, none lost or doubled (each slice of a wide
+    payload in step with the others), and ``i.ready`` never follows ``o.ready`` within a cycle."""
     rng = np.random.default_rng(seed)
-    beats = [int(v) for v in rng.integers(0, 256, size=150)]
-    received, combinational = run_relay(beats, rng.random(600) < 0.3, rng.random(600) < 0.4)
+    beats = [int.from_bytes(rng.bytes(-(-width // 8)), "little") % (1 << width) for _ in range(150)]
+    received, combinational = run_relay(beats, rng.random(600) < 0.3, rng.random(600) < 0.4, width)
     assert [payload for _, payload in received] == beats
     assert combinational == []
 
