@@ -5,6 +5,7 @@ from amaranth.lib.memory import Memory
 from amaranth.utils import ceil_log2
 
 from .block_ram import RAM_PORT
+from .pipeline import RELAY
 
 __all__ = ["DP16KD_MODES", "dp16kd_mode", "ecp5_block_ram", "DENSE_DEPTH", "LUT_RAM", "LUT_RAM_WORDS",
            "NARROW_WIDTH", "SMALL_DEPTH", "is_lut_ram"]
@@ -30,6 +31,8 @@ NARROW_WIDTH = 36
 #: lanes, is 64 words of 168 bits: five DP16KD at 12 % use, or 168
 #: TRELLIS_DPR16X4), at a cost in clock rate (docs/hardware.md).
 DENSE_DEPTH = 64
+#: Bits of a LUT RAM's word behind one register of the slice choice.
+CHOICE_BITS = 18
 #: Yosys's attribute that keeps such a memory out of block RAM.
 LUT_RAM = {"ram_style": "distributed"}
 
@@ -137,6 +140,11 @@ def _lut_ram_slices(ram, read_data):
         m.d.comb += [write.addr.eq(write_addr[:4]), write.data.eq(ram.ram_write_data), write.en.eq(enable),
                      read.addr.eq(read_addr[:4])]
         words.append(read.data)
-    chosen = Signal.like(read_addr[4:], name="slice_chosen")
-    m.d.sync += [chosen.eq(read_addr[4:]), Value.cast(read_data).eq(Array(words)[chosen])]
+    # The choice is a register per CHOICE_BITS of the word (one register choosing every bit of a wide word
+    # reached cells across the device).
+    output = Value.cast(read_data)
+    for piece, low in enumerate(range(0, width, CHOICE_BITS)):
+        high = min(low + CHOICE_BITS, width)
+        chosen = Signal.like(read_addr[4:], name=f"slice_chosen{piece}", attrs=RELAY if piece else {})
+        m.d.sync += [chosen.eq(read_addr[4:]), output[low:high].eq(Array(word[low:high] for word in words)[chosen])]
     return m

@@ -206,7 +206,8 @@ class TopKSelector(SpecComponent):
         reset_frame = [digit_index.eq(0), prefix.eq(0), known.eq(0), rem.eq(self.keep)]
         m.d.sync += histogram.scan.eq(0)
         finish = Signal(name="select_finish")
-        m.d.sync += finish.eq(0)
+        restart = Signal(name="select_restart")
+        m.d.sync += [finish.eq(0), restart.eq(0)]
         # The mask pass's last step, a cycle later (off the path from `step`).
         mask_finished = Signal(name="mask_finished")
         m.d.sync += mask_finished.eq(self.step & read_last)
@@ -241,8 +242,12 @@ class TopKSelector(SpecComponent):
                     m.next = "SETTLE"
             with m.State("DONE"):
                 with m.If(mask_finished):
-                    m.d.sync += reset_frame + [self.done.eq(0)]
+                    m.d.sync += [restart.eq(1), self.done.eq(0)]
                     m.next = "ARRIVE"
+        # The next frame's counts are cleared a cycle into ARRIVE, from a register: the state logic does not
+        # reach their enables (the next frame's energies come after the compressor has drained and sent this one).
+        with m.If(restart):
+            m.d.sync += reset_frame
 
         # -- the mask pass: above the threshold, or equal and among the first `ties` --
         # The comparison in bytes, then combined from the most significant
