@@ -78,7 +78,9 @@ class Packer(SpecComponent):
         m = Module()
         w, tail = self.word_bits, self.tail_bits
         held = Signal(w, name="held")  # bits gathered, not yet pushed
-        fill = Signal(range(w), name="fill")  # bitmap bits in `held`
+        # The place of the next bitmap bit, one-hot: its bit's enable and the
+        # full word's push are single gates, with no count to decode.
+        place = Signal(w, name="place", init=1)
         first = Signal(init=1, name="first")
         out, bit, chunk = self.words, self.bits.payload, self.chunks.payload
         m.d.sync += out.valid.eq(0)
@@ -88,11 +90,12 @@ class Packer(SpecComponent):
                          out.payload.last.eq(self.final), first.eq(self.final), out.payload.bitmap.eq(bitmap)]
 
         with m.If(self.bits.valid):
-            with m.If(fill == w - 1):
+            m.d.sync += place.eq(place.rotate_left(1))
+            with m.If(place[w - 1]):
                 push(Cat(held[:w - 1], bit), bitmap=1)
-                m.d.sync += fill.eq(0)
-            with m.Else():
-                m.d.sync += [held.bit_select(fill, 1).eq(bit), fill.eq(fill + 1)]
+            for n in range(w - 1):
+                with m.If(place[n]):
+                    m.d.sync += held[n].eq(bit)
         with m.If(self.chunks.valid):
             push(Cat(held[:tail], chunk)[:w])
             if tail:
@@ -100,5 +103,5 @@ class Packer(SpecComponent):
         with m.If(self.flush):
             push(held[:tail] if tail else 0)
         with m.If(self.final):
-            m.d.sync += [fill.eq(0), held.eq(0)]
+            m.d.sync += [place.eq(1), held.eq(0)]
         return m

@@ -207,7 +207,8 @@ class TopKSelector(SpecComponent):
         m.d.sync += histogram.scan.eq(0)
         finish = Signal(name="select_finish")
         restart = Signal(name="select_restart")
-        m.d.sync += [finish.eq(0), restart.eq(0)]
+        take = Signal(name="select_take")
+        m.d.sync += [finish.eq(0), restart.eq(0), take.eq(0)]
         # The mask pass's last step, a cycle later (off the path from `step`).
         mask_finished = Signal(name="mask_finished")
         m.d.sync += mask_finished.eq(self.step & read_last)
@@ -223,18 +224,12 @@ class TopKSelector(SpecComponent):
                     m.next = "SCAN"
             with m.State("SCAN"):
                 with m.If(histogram.scan_done):
-                    shift = Mux(digit_index == 0, (digits - 1) * digit_bits, 0)
-                    for index in range(1, digits):
-                        shift = Mux(digit_index == index, (digits - 1 - index) * digit_bits, shift)
-                    m.d.sync += [prefix.eq(prefix | (histogram.found << shift)), rem.eq(histogram.remaining),
-                                 known.eq(known | (((1 << digit_bits) - 1) << shift))]
+                    m.d.sync += take.eq(1)
                     with m.If(digit_index == digits - 1):
-                        # The mask pass's copies are taken a cycle later, from
-                        # `prefix` and `rem` (its first verdict is further off).
-                        m.d.sync += [finish.eq(1), self.done.eq(1)]
+                        m.d.sync += self.done.eq(1)
                         m.next = "DONE"
                     with m.Else():
-                        m.d.sync += [digit_index.eq(digit_index + 1), pass_issue.eq(1)]
+                        m.d.sync += pass_issue.eq(1)
                         m.next = "PASS"
             with m.State("PASS"):
                 with m.If(read_last):
@@ -244,6 +239,21 @@ class TopKSelector(SpecComponent):
                 with m.If(mask_finished):
                     m.d.sync += [restart.eq(1), self.done.eq(0)]
                     m.next = "ARRIVE"
+        # The scan's digit is taken a cycle after `scan_done`, from a register: the state logic does not reach
+        # the enables of `rem`, `prefix` and `known` (`found` and `remaining` hold until the next scan, and the
+        # next pass's first energy reaches the digit stage after BlockRAM.LATENCY more cycles).
+        with m.If(take):
+            shift = Mux(digit_index == 0, (digits - 1) * digit_bits, 0)
+            for index in range(1, digits):
+                shift = Mux(digit_index == index, (digits - 1 - index) * digit_bits, shift)
+            m.d.sync += [prefix.eq(prefix | (histogram.found << shift)), rem.eq(histogram.remaining),
+                         known.eq(known | (((1 << digit_bits) - 1) << shift))]
+            with m.If(digit_index == digits - 1):
+                # The mask pass's copies are taken a cycle later, from `prefix`
+                # and `rem` (its first verdict is further off).
+                m.d.sync += finish.eq(1)
+            with m.Else():
+                m.d.sync += digit_index.eq(digit_index + 1)
         # The next frame's counts are cleared a cycle into ARRIVE, from a register: the state logic does not
         # reach their enables (the next frame's energies come after the compressor has drained and sent this one).
         with m.If(restart):
