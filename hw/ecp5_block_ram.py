@@ -128,16 +128,18 @@ def _lut_ram_slices(ram, read_data):
     the cycle of the read."""
     m = Module()
     width = Shape.cast(ram.shape).width
-    write_addr, read_addr = Value.cast(ram.ram_write_addr), Value.cast(ram.ram_read_addr)
+    read_addr = Value.cast(ram.ram_read_addr)
     words = []
     for index in range(-(-ram.depth // SMALL_DEPTH)):
         m.submodules[f"slice{index}"] = memory = Memory(shape=width, depth=SMALL_DEPTH, init=[], attrs=LUT_RAM)
         write, read = memory.write_port(), memory.read_port()
-        # Each slice's write enable is a register of its own beside the port registers (no decode between it
-        # and the many cells it reaches).
+        # Each slice's write enable and address are registers of its own beside its cells (no decode between
+        # them and the cells, and no one address register reaching slices across the device).
         enable = Signal(name=f"slice{index}_write_en", attrs=RAM_PORT)
-        m.d.sync += enable.eq(ram.write_en & (Value.cast(ram.write_addr)[4:] == index))
-        m.d.comb += [write.addr.eq(write_addr[:4]), write.data.eq(ram.ram_write_data), write.en.eq(enable),
+        address = Signal(range(SMALL_DEPTH), name=f"slice{index}_write_addr", attrs=RAM_PORT)
+        m.d.sync += [enable.eq(ram.write_en & (Value.cast(ram.write_addr)[4:] == index)),
+                     address.eq(Value.cast(ram.write_addr)[:4])]
+        m.d.comb += [write.addr.eq(address), write.data.eq(ram.ram_write_data), write.en.eq(enable),
                      read.addr.eq(read_addr[:4])]
         words.append(read.data)
     # The choice is a register per CHOICE_BITS of the word (one register choosing every bit of a wide word
