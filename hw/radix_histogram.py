@@ -10,7 +10,7 @@ from amaranth.lib.wiring import In, Out
 
 from ..spec.checks import check_positive_int, set_validated
 from .block_ram import BlockRAM
-from .pipeline import RELAY, delay, prefix_sums, prefix_sums_depth, sum_tree, sum_tree_depth
+from .pipeline import RELAY, delay, prefix_sums, prefix_sums_depth
 from .spec_component import SpecComponent
 
 __all__ = ["RadixHistogramSpec", "RadixHistogram"]
@@ -36,13 +36,13 @@ class RadixHistogramSpec:
 
     @property
     def entries(self):
-        """Memory entries per copy."""
+        """Memory entries."""
         return (1 << self.digit_bits) // RadixHistogram.ENTRY_BINS
 
     @property
     def _sum_depth(self):
-        # The copies' sum tree, then the prefix sums over the entry's bins.
-        return sum_tree_depth(RadixHistogram.COPIES) + prefix_sums_depth(RadixHistogram.ENTRY_BINS)
+        # The prefix sums over the entry's bins.
+        return prefix_sums_depth(RadixHistogram.ENTRY_BINS)
 
     @property
     def verdict_depth(self):
@@ -67,10 +67,12 @@ class RadixHistogram(SpecComponent):
     Counts live in block RAM, ``ENTRY_BINS`` adjacent bins per entry, so a
     scan takes ``2**digit_bits / ENTRY_BINS`` cycles. An update reads its
     bin's entry and writes it back incremented ``BlockRAM.LATENCY`` cycles
-    later; so that updates one per clock never meet a write still in
-    flight, the counts are spread over ``COPIES`` memories taken in turn.
-    The scan sums the copies bin by bin from the largest digit down and
-    clears every entry behind it, so the histogram is empty when it ends.
+    later. Its read misses the writes of the ``BlockRAM.LATENCY`` updates
+    just before it (still in flight), so it adds, besides its own count,
+    one for each of those that counted the same digit: every write is then
+    the bin's whole count so far, and the last write of a bin wins. The
+    scan reads the bins from the largest digit down and clears every entry
+    behind it, so the histogram is empty when it ends.
     A reset starts such a scan too (memories keep their contents through a
     reset); ``ready`` is low until it has cleared them.
 
@@ -100,8 +102,8 @@ class RadixHistogram(SpecComponent):
 
     #: Bins per memory entry: bins scanned per cycle.
     ENTRY_BINS = 4
-    #: Memories updated in turn: an entry is read again only after its write is visible.
-    COPIES = BlockRAM.LATENCY + 1
+    #: Updates before an update whose writes its read misses (their counts are forwarded to it).
+    IN_FLIGHT = BlockRAM.LATENCY
 
     Spec = RadixHistogramSpec
 
@@ -120,16 +122,14 @@ class RadixHistogram(SpecComponent):
 
     def elaborate(self, platform):
         m = Module()
-        bins, copies = self.ENTRY_BINS, self.COPIES
+        bins, in_flight = self.ENTRY_BINS, self.IN_FLIGHT
         count = range(self.max_count + 1)
         entry_shape = data.ArrayLayout(count, bins)
         select = (bins - 1).bit_length()
-        rams = [BlockRAM(shape=entry_shape, depth=self.entries) for _ in range(copies)]
-        for index, ram in enumerate(rams):
-            m.submodules[f"copy{index}"] = ram
+        m.submodules.counts = ram = BlockRAM(shape=entry_shape, depth=self.entries)
 
-        # -- scan counter (a reset starts a scan: it clears the memories) -------
-        # The request and its `need` reach the scan's registers (many, spread with the copies) through relays.
+        # -- scan counter (a reset starts a scan: it clears the memory) --------
+        # The request and its `need` reach the scan's registers through relays.
         scan = Signal(name="scan_relay", attrs=RELAY)
         need = Signal.like(self.need, name="need_relay", attrs=RELAY)
         m.d.sync += [scan.eq(self.scan), need.eq(self.need)]
@@ -144,41 +144,51 @@ class RadixHistogram(SpecComponent):
                 m.d.sync += scanning.eq(0)
 
         # -- updates: read the entry, write it back incremented ----------------
-        copy = Signal(range(copies), name="update_copy")
-        with m.If(self.update):
-            m.d.sync += copy.eq(Mux(copy == copies - 1, 0, copy + 1))
         entry = self.digit[select:]
-        for ram in rams:
-            m.d.comb += ram.read_addr.eq(Mux(scanning, scan_entry, entry))
+        m.d.comb += ram.read_addr.eq(Mux(scanning, scan_entry, entry))
         latency = BlockRAM.LATENCY
-        upd_valid, upd_entry, upd_copy = (
-            delay(m, v, latency, f"upd_{n}") for v, n in
-            ((self.update, "valid"), (entry, "entry"), (copy, "copy")))
-        # The bin travels decoded (one bit per bin, straight into the adders'
-        # carry-in), its last register one per copy, beside that copy's memory.
-        hit = delay(m, Cat(self.digit[:select] == b for b in range(bins)), latency - 1, "upd_bin")
+        upd_valid, upd_entry = (delay(m, v, latency, f"upd_{n}") for v, n in ((self.update, "valid"), (entry, "entry")))
+        # The last updates, newest first: the one issued a cycle ago, then the
+        # `in_flight` before it, whose writes its read missed.
+        recent = [(self.update, self.digit)]
+        for age in range(in_flight + 1):
+            valid, digit = recent[-1]
+            recent.append((delay(m, valid, 1, f"recent{age}_valid"), delay(m, digit, 1, f"recent{age}_digit")))
+        recent = recent[1:]
+        # Its write holds its entry's every bin, so each bin adds the updates in
+        # flight to that bin of the same entry (and the update itself, in its bin).
+        same = Signal(in_flight, name="upd_same_entry")
+        m.d.sync += same.eq(Cat(valid & (digit[select:] == recent[0][1][select:]) for valid, digit in recent[1:]))
+        onehot = [Signal(bins, name=f"upd_bin{age}") for age in range(in_flight + 1)]
+        m.d.sync += [onehot[age].eq(Cat(digit[:select] == b for b in range(bins))) for age, (_, digit) in
+                     enumerate(recent)]
+        # Bins x (itself, then the updates in flight).
+        matches = Signal(bins * (in_flight + 1), name="upd_matches")
+        m.d.sync += matches.eq(Cat(Cat(onehot[0][b], *(same[k] & onehot[k + 1][b] for k in range(in_flight)))
+                                   for b in range(bins)))
+        add = Signal(entry_shape, name="upd_add")
+        m.d.sync += [add[b].eq(sum(matches[b * (in_flight + 1) + k] for k in range(in_flight + 1)))
+                     for b in range(bins)]
+        # `add` is ready 4 cycles after the update, `read_data` after `latency`.
+        assert latency >= 4
+        add = delay(m, add, latency - 4, "upd_add_relay", relay=True)
         # Entries are cleared two cycles after the scan reads them (after the read, never beside it).
         clear_valid, clear_entry = (delay(m, v, 2, f"clear_{n}") for v, n in ((scanning, "valid"), (scan_entry, "entry")))
         # Ready once the last clear is visible to an update's read.
         clear_landed = delay(m, clear_valid, 1, "clear_landed")
         m.d.sync += self.ready.eq(~(self.scan | scan | scanning | clear_valid | clear_landed))
-        for index, ram in enumerate(rams):
-            incremented = Signal(entry_shape, name=f"incremented{index}")
-            copy_hit = Signal(bins, name=f"upd_bin_relay_{index}", attrs=RELAY)
-            m.d.sync += copy_hit.eq(hit)
-            for b in range(bins):
-                m.d.comb += incremented[b].eq(ram.read_data[b] + copy_hit[b])
-            m.d.comb += [
-                ram.write_en.eq(clear_valid | (upd_valid & (upd_copy == index))),
-                ram.write_addr.eq(Mux(clear_valid, clear_entry, upd_entry)),
-                ram.write_data.eq(Mux(clear_valid, 0, incremented.as_value())),
-            ]
+        incremented = Signal(entry_shape, name="incremented")
+        m.d.comb += [incremented[b].eq(ram.read_data[b] + add[b]) for b in range(bins)]
+        m.d.comb += [
+            ram.write_en.eq(clear_valid | upd_valid),
+            ram.write_addr.eq(Mux(clear_valid, clear_entry, upd_entry)),
+            ram.write_data.eq(Mux(clear_valid, 0, incremented.as_value())),
+        ]
 
         # -- scan verdict --------------------------------------------------------
         read_valid, read_entry = (delay(m, v, latency, f"read_{n}") for v, n in
                                   ((scanning, "valid"), (scan_entry, "entry")))
-        # The copies' sum of each bin, two at a time.
-        totals = [sum_tree(m, [ram.read_data[b] for ram in rams], count, f"total{b}_") for b in range(bins)]
+        totals = [ram.read_data[b] for b in range(bins)]
         # Counts from the entry's largest bin down to each bin, inclusive, as
         # sums of sums of pairs (one adder per stage).
         running = prefix_sums(m, totals[::-1], count, "running")

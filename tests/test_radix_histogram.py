@@ -62,6 +62,7 @@ def test_radix_histogram_finds_the_kth_largest_digit(digit_bits, max_count, idle
     for digits in (rng.integers(0, top, size=max_count),  # spread
                    np.full(max_count, top - 1),  # one full bin, at the top
                    rng.integers(0, 2, size=max_count // 2 + 1),  # two bins at the bottom
+                   np.arange(max_count) % min(top, 8),  # two entries' bins in turn, each in flight at the next
                    np.array([top - 1, 0])):  # a lone digit in each extreme bin
         for need in sorted({1, len(digits), int(rng.integers(1, len(digits) + 1))}):
             rounds.append((digits, need))
