@@ -123,13 +123,14 @@ def main(argv=None):
     parser.add_argument("--seeds", type=int, default=3, help="placer seeds 1..N per layer (default 3)")
     args = parser.parse_args(argv)
     configs = [CONFIGS[i] for i in args.only] if args.only else CONFIGS
-    # Rows of another run stay (each carries its own date) unless this run measures them again.
-    kept = json.loads(args.out.read_text())["results"] if args.only and args.out.exists() else []
     results = []
     for config in configs:
         row = {**measure(config, args.workdir, args.seeds), "measured": time.strftime("%Y-%m-%d")}
         results.append(row)
-        kept = [old for old in kept if _row_key(old) != _row_key(row)]
+        # Rows of another run stay (each carries its own date) unless this run measures them again; the file is
+        # read again here, so that runs of other rows side by side keep each other's.
+        kept = json.loads(args.out.read_text())["results"] if args.only and args.out.exists() else []
+        kept = [old for old in kept if all(_row_key(old) != _row_key(new) for new in results)]
         # Written after each configuration: a long run leaves what it has measured.
         write_summary(args.out, "layer",
                       f"layers of the shipped default model, fed the activations it gives them on held-out "

@@ -68,9 +68,10 @@ class RadixHistogram(SpecComponent):
     scan takes ``2**digit_bits / ENTRY_BINS`` cycles. An update reads its
     bin's entry and writes it back incremented ``BlockRAM.LATENCY`` cycles
     later. Its read misses the writes of the ``BlockRAM.LATENCY`` updates
-    just before it (still in flight), so it adds, besides its own count,
-    one for each of those that counted the same digit: every write is then
-    the bin's whole count so far, and the last write of a bin wins. The
+    just before it (still in flight), so it adds to each bin of its entry,
+    besides its own count, one for each of those that counted that bin:
+    every write then holds the entry's whole counts so far, and the last
+    write of an entry wins. The
     scan reads the bins from the largest digit down and clears every entry
     behind it, so the histogram is empty when it ends.
     A reset starts such a scan too (memories keep their contents through a
