@@ -130,7 +130,8 @@ def main(argv=None):
         # Rows of another run stay (each carries its own date) unless this run measures them again; the file is
         # read again here, so that runs of other rows side by side keep each other's.
         kept = json.loads(args.out.read_text())["results"] if args.only and args.out.exists() else []
-        kept = [old for old in kept if all(_row_key(old) != _row_key(new) for new in results)]
+        measured = {_row_key(new) for new in results}
+        kept = [old for old in kept if _row_key(old) not in measured]
         # Written after each configuration: a long run leaves what it has measured.
         write_summary(args.out, "layer",
                       f"layers of the shipped default model, fed the activations it gives them on held-out "

@@ -71,11 +71,10 @@ class RadixHistogram(SpecComponent):
     just before it (still in flight), so it adds to each bin of its entry,
     besides its own count, one for each of those that counted that bin:
     every write then holds the entry's whole counts so far, and the last
-    write of an entry wins. The
-    scan reads the bins from the largest digit down and clears every entry
-    behind it, so the histogram is empty when it ends.
-    A reset starts such a scan too (memories keep their contents through a
-    reset); ``ready`` is low until it has cleared them.
+    write of an entry wins. The scan reads the bins from the largest digit
+    down and clears every entry behind it, so the histogram is empty when
+    it ends. A reset starts such a scan too (memories keep their contents
+    through a reset); ``ready`` is low until it has cleared them.
 
     Parameters
     ----------
