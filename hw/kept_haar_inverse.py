@@ -13,7 +13,7 @@ from .block_ram import BlockRAM
 from .frame_beat import frame_beat
 from .memory_ports import read_port
 from .output_queue import OutputQueue
-from .pipeline import RELAY, delay, sum_tree, sum_tree_depth
+from .pipeline import RELAY, delay, stepped_count, sum_tree, sum_tree_depth
 from .scatter import ScatterSpec
 from .spec_component import SpecComponent
 
@@ -226,9 +226,10 @@ class KeptHaarInverse(SpecComponent):
                 "reserve": Signal(name=f"queue_{name}_reserve"),
             })
         for queue in queues:
-            ready = queue["ready"] + queue["filled"] - queue["pop"]
-            reserved = queue["reserved"] + queue["reserve"] - queue["pop"]
-            m.d.sync += [queue["ready"].eq(ready), queue["reserved"].eq(reserved)]
+            # (The steps choose among counts computed from the registers: ``reserve`` comes from the reads'
+            # decision over every queue's room and would otherwise enter an adder's carry chain.)
+            m.d.sync += [queue["ready"].eq(stepped_count(queue["ready"], queue["filled"], queue["pop"])),
+                         queue["reserved"].eq(stepped_count(queue["reserved"], queue["reserve"], queue["pop"]))]
             # The flags of the new counts, as comparisons of the old ones chosen by the step: no adder before them.
             filled, pop, reserve = queue["filled"], queue["pop"], queue["reserve"]
             m.d.sync += [

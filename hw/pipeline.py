@@ -6,8 +6,7 @@ import operator
 from amaranth.hdl import Const, Mux, Signal
 
 __all__ = ["RELAY", "compare_constant", "delay", "or_tree", "or_tree_depth", "prefix_sums", "prefix_sums_depth",
-           "sum_tree", "sum_tree_depth",
-           "wrapping_counter"]
+           "stepped_count", "sum_tree", "sum_tree_depth", "wrapping_counter"]
 
 #: Attributes of a relay: a register that copies a value for one far-away user. Synthesis keeps every register
 #: so marked (``gen/synth.py``); otherwise registers that hold the same value would be merged back into one.
@@ -134,6 +133,16 @@ def wrapping_counter(m, step, count, name, next_last=False, relay=False):
         m.d.sync += [value.eq(Mux(at_last, 0, value + 1)), at_last.eq(after_step),
                      before_last.eq(Mux(at_last, count == 2, value == count - 3))]
     return value, at_last, Mux(step, after_step, at_last)
+
+
+def stepped_count(count, up, down):
+    """``count + up - down`` with the steps choosing among values computed from ``count`` alone.
+
+    The sum Yosys builds is a carry chain that the steps enter at its start;
+    here the steps (often the late signals) only drive a multiplexer in
+    front of the register.
+    """
+    return Mux(up == down, count, Mux(up, count + 1, count - 1))
 
 
 def compare_constant(value, constant):

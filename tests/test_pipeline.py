@@ -1,5 +1,5 @@
 """The pipeline helpers the blocks share, in Amaranth's simulator against plain Python: delays, trees of sums and
-ORs, running sums, the wrapping counter, the constant comparison."""
+ORs, running sums, the wrapping counter, the stepped count, the constant comparison."""
 
 import numpy as np
 import pytest
@@ -7,7 +7,7 @@ from amaranth.hdl import Module, Signal, signed
 from amaranth.sim import Simulator
 
 from wccgen.hw.pipeline import (compare_constant, delay, or_tree, or_tree_depth, prefix_sums, prefix_sums_depth,
-                                sum_tree, sum_tree_depth, wrapping_counter)
+                                stepped_count, sum_tree, sum_tree_depth, wrapping_counter)
 
 from helpers import simulate
 
@@ -129,6 +129,31 @@ def test_compare_constant_against_every_value(width):
             for constant, less, greater in flags:
                 if (ctx.get(less), ctx.get(greater)) != (int(x < constant), int(x > constant)):
                     wrong.append((x, constant))
+
+    sim = Simulator(m)
+    sim.add_testbench(bench)
+    sim.run()
+    assert wrong == []
+
+
+@pytest.mark.parametrize("width", [1, 3])
+def test_stepped_count_against_every_value_and_step(width):
+    """``count + up - down``, exhaustively against Python's, wrapping at the register's width as the sum would."""
+    count, up, down = Signal(width), Signal(), Signal()
+    result = Signal(width)
+    m = Module()
+    m.d.comb += result.eq(stepped_count(count, up, down))
+    wrong = []
+
+    async def bench(ctx):
+        for value in range(1 << width):
+            for u in (0, 1):
+                for d in (0, 1):
+                    ctx.set(count, value)
+                    ctx.set(up, u)
+                    ctx.set(down, d)
+                    if ctx.get(result) != (value + u - d) % (1 << width):
+                        wrong.append((value, u, d))
 
     sim = Simulator(m)
     sim.add_testbench(bench)
