@@ -222,10 +222,13 @@ class KeptHaarInverse(SpecComponent):
                 # Flags of the counts, registered: the pixel's and the read's decisions meet no comparator.
                 "available": Signal(name=f"queue_{name}_available"),
                 "room": Signal(name=f"queue_{name}_room", init=1),
-                "filled": Signal(name=f"queue_{name}_filled"), "pop": Signal(name=f"queue_{name}_pop"),
+                "filling": Signal(name=f"queue_{name}_filling"), "pop": Signal(name=f"queue_{name}_pop"),
                 "reserve": Signal(name=f"queue_{name}_reserve"),
             })
         for queue in queues:
+            # A set is filled the cycle after ``filling``: the counts see it from one register, each lane's tail
+            # from a relay of its own (one register reaching every lane's memory crossed the device).
+            queue["filled"] = delay(m, queue["filling"], 1, f"queue_{queue['name']}_filled")
             # (The steps choose among counts computed from the registers: ``reserve`` comes from the reads'
             # decision over every queue's room and would otherwise enter an adder's carry chain.)
             m.d.sync += [queue["ready"].eq(stepped_count(queue["ready"], queue["filled"], queue["pop"])),
@@ -240,8 +243,9 @@ class KeptHaarInverse(SpecComponent):
             copies = [copy for slot_lanes in queue["slots"] for copy in slot_lanes]
             # The set the pixels use: popped, so it is not counted, but its slot is not written.
             current_set = Signal(range(QUEUE_SETS), name=f"queue_{queue['name']}_current")
-            with m.If(queue["filled"]):
-                m.d.sync += [tail.eq(tail + 1) for _, tail, _ in copies]
+            for _, tail, _ in copies:
+                with m.If(delay(m, queue["filling"], 1, f"{tail.name}_step", relay=True)):
+                    m.d.sync += tail.eq(tail + 1)
             with m.If(queue["pop"]):
                 m.d.sync += [queue["head"].eq(queue["head"] + 1), current_set.eq(queue["head"])]
             # The lanes' pointers follow a cycle later, without an enable: the pop reaches the counts and one
@@ -391,7 +395,7 @@ class KeptHaarInverse(SpecComponent):
                     write = memory.write_port()
                     lane_enable = delay(m, enable, 1, f"wr_{queue['name']}_{slot_index}_lane{lane}_en", relay=True)
                     m.d.comb += [write.addr.eq(tail), write.en.eq(lane_enable), write.data.eq(lane_values[lane])]
-            m.d.comb += queue["filled"].eq(delay(m, here & tags["set_done"], 2, f"wr_{queue['name']}_filled"))
+            m.d.comb += queue["filling"].eq(delay(m, here & tags["set_done"], 1, f"wr_{queue['name']}_filling"))
         m.d.comb += self.done.eq(tags["frame_done"])
 
     # -- pixels ------------------------------------------------------------------------------------------------------
