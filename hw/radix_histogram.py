@@ -173,7 +173,8 @@ class RadixHistogram(SpecComponent):
         assert latency >= 4
         add = delay(m, add, latency - 4, "upd_add_relay", relay=True)
         # Entries are cleared two cycles after the scan reads them (after the read, never beside it).
-        clear_valid, clear_entry = (delay(m, v, 2, f"clear_{n}") for v, n in ((scanning, "valid"), (scan_entry, "entry")))
+        clear_valid, clear_entry = (delay(m, v, 2, f"clear_{n}")
+                                    for v, n in ((scanning, "valid"), (scan_entry, "entry")))
         # Ready once the last clear is visible to an update's read.
         clear_landed = delay(m, clear_valid, 1, "clear_landed")
         m.d.sync += self.ready.eq(~(self.scan | scan | scanning | clear_valid | clear_landed))
