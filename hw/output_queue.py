@@ -1,11 +1,11 @@
 """Output queue of a fixed-latency pipeline: the pipeline never stalls, the queue absorbs backpressure."""
 
-from amaranth.hdl import Cat, Module, Mux, Signal
+from amaranth.hdl import Cat, Module, Signal
 from amaranth.lib import stream, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-from .pipeline import RELAY, stepped_count, wrapping_counter
+from .pipeline import RELAY, wrapping_counter
 
 __all__ = ["OutputQueue"]
 
@@ -125,7 +125,6 @@ class OutputQueue(wiring.Component):
             push_relay = Signal(len(push_data), name=f"push_data_relay_{index}", attrs=RELAY)
             m.d.sync += [push_valid.eq(self.push.valid), push_relay.eq(push_data)]
         # (Counters with registered wrap flags: no comparator before a pointer's register.)
-        attrs = RELAY if relay else {}
         advance = Signal(name=f"advance{suffix}")
         write_pointer, _ = wrapping_counter(m, push_valid, entries, f"write_pointer{suffix}", relay=relay)
         read_pointer, _ = wrapping_counter(m, advance, entries, f"read_pointer{suffix}", relay=relay)
@@ -135,20 +134,9 @@ class OutputQueue(wiring.Component):
         write, read = storage.write_port(), storage.read_port(domain="comb")
         m.d.comb += [write.addr.eq(write_pointer), write.data.eq(push_relay), write.en.eq(push_valid),
                      read.addr.eq(read_pointer)]
-        out_valid = Signal(name=f"out_valid{suffix}", attrs=attrs)
-        out_data = Signal(len(push_data), name=f"out_data{suffix}", attrs=attrs)
-        # Entries stored, with its flags "at least one" and "at least two" as registers: `advance`, which
-        # reaches every register of the read pointer, is one gate of flip-flops. (A comparison of the two
-        # pointers in front of it was the layer's critical path: the write pointer sits by the producer.)
-        level = Signal(range(entries + 1), name=f"level{suffix}", attrs=attrs)
-        stored = Signal(name=f"stored{suffix}", attrs=attrs)
-        several = Signal(name=f"several{suffix}", attrs=attrs)
-        m.d.sync += [
-            level.eq(stepped_count(level, push_valid, advance)),
-            stored.eq(push_valid | Mux(advance, several, stored)),
-            several.eq(Mux(push_valid == advance, several, Mux(push_valid, stored, level >= 3))),
-        ]
-        load = ~out_valid | self.o.ready
+        out_valid = Signal(name=f"out_valid{suffix}", attrs=RELAY if relay else {})
+        out_data = Signal(len(push_data), name=f"out_data{suffix}", attrs=RELAY if relay else {})
+        load, stored = ~out_valid | self.o.ready, write_pointer != read_pointer
         m.d.comb += advance.eq(load & stored)
         with m.If(load):
             m.d.sync += [out_valid.eq(stored), out_data.eq(read.data)]
