@@ -229,8 +229,8 @@ class KeptHaarInverse(SpecComponent):
             # A set is filled the cycle after ``filling``: the counts see it from one register, each lane's tail
             # from a relay of its own (one register reaching every lane's memory crossed the device).
             queue["filled"] = delay(m, queue["filling"], 1, f"queue_{queue['name']}_filled")
-            # (The steps choose among counts computed from the registers: ``reserve`` comes from the reads'
-            # decision over every queue's room and would otherwise enter an adder's carry chain.)
+            # (The steps choose among counts computed from the registers: ``reserve`` and ``pop`` are the reads'
+            # and the pixels' decisions over every queue's flags and would otherwise enter an adder's carry chain.)
             m.d.sync += [queue["ready"].eq(stepped_count(queue["ready"], queue["filled"], queue["pop"])),
                          queue["reserved"].eq(stepped_count(queue["reserved"], queue["reserve"], queue["pop"]))]
             # The flags of the new counts, as comparisons of the old ones chosen by the step: no adder before them.
