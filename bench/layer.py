@@ -13,19 +13,23 @@ wider side's activations, in DP16KD), and the MAC array busy >= 0.9 of the
 frame interval (multiplies needed over the array's multipliers x cycles).
 Each layer is placed with placer seeds 1..N (``--seeds``, default 3): the
 JSON holds every seed's Fmax and reports the fastest placement, as
-``wccgen synth --seeds N`` does. Each row records the date it was measured
-(``measured``); a run with ``--only`` replaces its rows in the file and
-keeps the others.
+``wccgen synth --seeds N`` does. Each block of the layer is also placed
+alone from the layer's Verilog, with the same seeds (``blocks_alone``):
+the slowest block alone says how much of the layer's gap to the target is
+in its blocks, the rest is in placing them together. Each row records the
+date it was measured (``measured``); a run with ``--only`` replaces its
+rows in the file and keeps the others.
 """
 
 import argparse
 import json
+import re
 import sys
 import time
 from pathlib import Path
 
 from wccgen.gen.layer import default_checkpoint, generate, layer_from_checkpoint, simulate
-from wccgen.gen.synth import synthesize
+from wccgen.gen.synth import child_modules, synthesize
 from wccgen.spec.wcc_config import WccConfig
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -73,6 +77,7 @@ def measure(config, workdir, seeds=3):
                        seeds=range(1, seeds + 1))
     progress(f"{name}: {synth['luts']} LUT, {synth['dsps']} DSP, {synth['brams']} DP16KD, {synth['fmax_mhz']} MHz "
              f"(by seed: {synth['fmax_by_seed']})")
+    blocks_alone = measure_blocks(out / manifest["verilog"], manifest["top"], out / "synth" / "blocks", seeds)
     cfg = manifest["parameters"]["config"]
     first_in, last_out = sim["first_in_cycle"], sim["last_out_cycles"]
     # The tile's 8-bit activations on the wider side of the layer, in DP16KD: what a frame buffer must hold.
@@ -97,7 +102,7 @@ def measure(config, workdir, seeds=3):
         "max_float_difference_lsb": sim["max_float_difference_lsb"],
         **{key: synth[key] for key in ("luts", "ffs", "dsps", "brams", "lutrams", "lut_multipliers", "fmax_mhz",
                                        "seed", "fmax_by_seed")},
-        "fmax_mhz_seed1": fmax_seed1, "payload_brams": round(payload_brams, 2),
+        "fmax_mhz_seed1": fmax_seed1, "blocks_alone": blocks_alone, "payload_brams": round(payload_brams, 2),
         "brams_over_payload": round(synth["brams"] / payload_brams, 2),
         # Where they go (the manifest's memory map, which counts what the Verilog instantiates).
         "brams_by_block": {block: use["dp16kd"] for block, use in manifest["block_ram"]["by_block"].items()
@@ -109,6 +114,27 @@ def measure(config, workdir, seeds=3):
         "bram_target_met": synth["brams"] <= BRAM_TARGET * payload_brams,
         "mac_busy_target_met": mac_busy >= MAC_BUSY_TARGET,
     }
+
+
+def measure_blocks(verilog, top, workdir, seeds):
+    """Each block of the layer placed alone, from the layer's own Verilog, with the same seeds.
+
+    A block's Fmax alone is about the most the layer can reach; the layer's
+    own Fmax below its slowest block's is what placing them together costs.
+    The stream relays between blocks (``relay<n>``) are left out: a register
+    slice each, no logic of a block's.
+    """
+    inner = f"{top}.inner"
+    names = [name for name in child_modules(verilog, inner) or child_modules(verilog, top)
+             if not re.fullmatch(r"relay\d+", name.rsplit(".", 1)[1])]
+    blocks = {}
+    for module in names:
+        block = module.rsplit(".", 1)[1]
+        synth = synthesize(verilog, module, workdir / block, target="ecp5-85f", seeds=range(1, seeds + 1))
+        blocks[block] = {"fmax_mhz_seed1": synth["fmax_by_seed"].get("1"), "fmax_by_seed": synth["fmax_by_seed"],
+                         **{key: synth[key] for key in ("luts", "ffs", "lutrams", "brams", "dsps")}}
+        progress(f"  {block} alone: {synth['fmax_by_seed']} MHz by seed, {synth['luts']} LUT")
+    return blocks
 
 
 def _row_key(row):

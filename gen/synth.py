@@ -10,6 +10,7 @@ and more between seeds); several seeds can be placed and the best kept.
 import json
 import math
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -21,8 +22,8 @@ from ..hw.block_ram import RAM_PORT
 from ..hw.pipeline import RELAY
 from .devices import DEVICES, SYNTHESIS_DEVICES, device
 
-__all__ = ["DoesNotFit", "TARGETS", "SynthesisError", "TOOL_TIMEOUT_MINUTES", "check_fit", "map_cells", "seeds_text",
-           "synthesize", "synthesize_generated", "tool_timeout_minutes"]
+__all__ = ["DoesNotFit", "TARGETS", "SynthesisError", "TOOL_TIMEOUT_MINUTES", "check_fit", "child_modules", "map_cells",
+           "seeds_text", "synthesize", "synthesize_generated", "tool_timeout_minutes"]
 
 #: nextpnr's router. The older router1 failed to converge on a shipped layer (an hour and more on 30 wires that
 #: stayed overused); router2 routed the same placement in five minutes.
@@ -134,6 +135,23 @@ def map_cells(verilog_path, top, workdir, target="ecp5-85f"):
     rtl_cells = json.loads(rtl_stat_path.read_text())["design"]["num_cells_by_type"]
     cells = json.loads(stat_path.read_text())["design"]["num_cells_by_type"]
     return netlist, rtl_cells, cells
+
+
+def child_modules(verilog_path, parent):
+    """The modules directly below ``parent`` in Verilog written from Amaranth, in the file's order.
+
+    Amaranth names a submodule's module ``<parent>.<name>`` (an escaped
+    identifier); each can be synthesized alone, as ``top``, with
+    :func:`synthesize`: its ports are then free, out of context.
+
+    Returns
+    -------
+    list of str
+        Full module names, ``parent`` and a dot before each.
+    """
+    text = Path(verilog_path).read_text()
+    names = re.findall(rf"^module \\?({re.escape(parent)}\.[^.\s(]+)[\s(]", text, flags=re.MULTILINE)
+    return list(dict.fromkeys(names))
 
 
 def _port_bits(netlist, top):

@@ -13,7 +13,7 @@ from .block_ram import BlockRAM
 from .frame_beat import frame_beat
 from .memory_ports import read_port
 from .output_queue import OutputQueue
-from .pipeline import RELAY, delay, stepped_count, sum_tree, sum_tree_depth
+from .pipeline import RELAY, compare_constant, delay, stepped_count, sum_tree, sum_tree_depth
 from .scatter import ScatterSpec
 from .spec_component import SpecComponent
 
@@ -114,9 +114,9 @@ class KeptHaarInverseSpec(ScatterSpec):
 
     @property
     def pixel_depth(self):
-        """Cycles from issuing a pixel to its sum: the queues' current sets, their lane copies and the signs,
-        signed terms, their relays, adder tree."""
-        return 4 + self.adder_stages
+        """Cycles from issuing a pixel to its sum: the queues' current sets, their relays, their lane copies and
+        the signs, signed terms, their relays, adder tree."""
+        return 5 + self.adder_stages
 
     @property
     def latency(self):
@@ -233,24 +233,31 @@ class KeptHaarInverse(SpecComponent):
             # and the pixels' decisions over every queue's flags and would otherwise enter an adder's carry chain.)
             m.d.sync += [queue["ready"].eq(stepped_count(queue["ready"], queue["filled"], queue["pop"])),
                          queue["reserved"].eq(stepped_count(queue["reserved"], queue["reserve"], queue["pop"]))]
-            # The flags of the new counts, as comparisons of the old ones chosen by the step: no adder before them.
+            # The flags of the new counts, as comparisons of the old ones chosen by the step: no adder before them,
+            # and no carry chain (a comparison Yosys builds is one, slow for a constant; these are LUT lookups).
             filled, pop, reserve = queue["filled"], queue["pop"], queue["reserve"]
+            reserved = Cat(queue["reserved"], C(0, 1)).as_signed()
             m.d.sync += [
                 queue["available"].eq(Mux(filled == pop, queue["ready"] != 0, filled | (queue["ready"] != 1))),
-                queue["room"].eq(Mux(reserve == pop, queue["reserved"] < QUEUE_SETS - 1,
-                                     Mux(pop, queue["reserved"] < QUEUE_SETS, queue["reserved"] < QUEUE_SETS - 2))),
+                queue["room"].eq(Mux(reserve == pop, compare_constant(reserved, QUEUE_SETS - 1)[0],
+                                     Mux(pop, compare_constant(reserved, QUEUE_SETS)[0],
+                                         compare_constant(reserved, QUEUE_SETS - 2)[0]))),
             ]
-            copies = [copy for slot_lanes in queue["slots"] for copy in slot_lanes]
             # The set the pixels use: popped, so it is not counted, but its slot is not written.
             current_set = Signal(range(QUEUE_SETS), name=f"queue_{queue['name']}_current")
-            for _, tail, _ in copies:
+            for _, tail, _ in (copy for slot_lanes in queue["slots"] for copy in slot_lanes):
                 with m.If(delay(m, queue["filling"], 1, f"{tail.name}_step", relay=True)):
                     m.d.sync += tail.eq(tail + 1)
             with m.If(queue["pop"]):
                 m.d.sync += [queue["head"].eq(queue["head"] + 1), current_set.eq(queue["head"])]
-            # The lanes' pointers follow a cycle later, without an enable: the pop reaches the counts and one
-            # pointer, not every lane's (the pixel side reads its sets a cycle later to match).
-            m.d.sync += [current.eq(current_set) for _, _, current in copies]
+            # The lanes' pointers follow two cycles later, without an enable: the pop reaches the counts and one
+            # pointer, not every lane's (the pixel side reads its sets two cycles later to match). The pointer
+            # reaches each half of the lanes through a relay of its own: one register reaching every lane's
+            # copy, the lanes spread over the device, was the block's critical path.
+            half = (self.lanes + 1) // 2
+            for part, lanes in enumerate((range(half), range(half, self.lanes))):
+                relay = delay(m, current_set, 1, f"queue_{queue['name']}_current_half{part}", relay=True)
+                m.d.sync += [slot_lanes[lane][2].eq(relay) for slot_lanes in queue["slots"] for lane in lanes]
         return queues
 
     # -- coefficient reads, in the order the pixels need them ---------------------------------------------------------
@@ -357,11 +364,14 @@ class KeptHaarInverse(SpecComponent):
         m.d.comb += self.mask_read.addr.eq(word)
         tags = later({**tags, "bit": bit}, 1 + BlockRAM.LATENCY, "word")
         tags["bit"] = delay(m, bit, BlockRAM.LATENCY, "rd_bit_word")
+        # The positions below the bit, decoded while the word is read: one register per position (the bit's few
+        # registers reaching every position's decoder and count was the layer's critical path).
+        below_mask = delay(m, (~(Const(-1, w) << bit))[:w], BlockRAM.LATENCY, "rd_below_mask")
 
         # Stage 4: the kept bit, and the kept bits below it counted in chunks.
         bitmap, base = self.mask_read.data[:w], self.mask_read.data[w:]
         below = Signal(w, name="rd_below")
-        m.d.comb += below.eq(bitmap & ~(Const(-1, w) << tags["bit"]))
+        m.d.comb += below.eq(bitmap & below_mask)
         counts = []
         for chunk in range(self.chunks):
             count = Signal(range(COUNT_CHUNK + 1), name=f"rd_count{chunk}")
@@ -436,8 +446,8 @@ class KeptHaarInverse(SpecComponent):
                     with m.If(col_last):
                         m.d.sync += block_row.eq(Mux(row_last, 0, block_row + 1))
 
-        # Stage 1: a set started here becomes its queue's current one, and a
-        # cycle later each lane's copy of that pointer. Its coefficients are
+        # Stage 1: a set started here becomes its queue's current one, and two
+        # cycles later each lane's copy of that pointer. Its coefficients are
         # read from the LUT RAM there: a pop moves a few pointer bits, not an
         # enable of every held coefficient.
         held = []
@@ -453,12 +463,12 @@ class KeptHaarInverse(SpecComponent):
                 sets.append(Cat(reads))
             held.append(sets)
         # Bits 2l-1 and 2l-2 of the pixel index: its row and column are odd within its level-l block.
-        # They wait a cycle with the set's pointer, and one more in each lane's copies of them.
-        odd_rows = delay(m, Cat(pixel[2 * level + 1] for level in range(levels)), 1, "px_odd_rows")
-        odd_cols = delay(m, Cat(pixel[2 * level] for level in range(levels)), 1, "px_odd_cols")
+        # They wait two cycles with the set's pointer and its relays, and one more in each lane's copies of them.
+        odd_rows = delay(m, Cat(pixel[2 * level + 1] for level in range(levels)), 2, "px_odd_rows")
+        odd_cols = delay(m, Cat(pixel[2 * level] for level in range(levels)), 2, "px_odd_cols")
         first = (pixel == 0) & (group == 0) & (block_col == 0) & (block_row == 0)
         last = pixel_last & group_last & col_last & row_last
-        valid, first, last = (delay(m, value, 2, f"px_{n}") for value, n in
+        valid, first, last = (delay(m, value, 3, f"px_{n}") for value, n in
                               ((issue, "valid"), (first, "first"), (last, "last")))
 
         # Stage 2: signed terms. A negated term is its ones' complement plus one:

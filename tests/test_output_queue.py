@@ -64,8 +64,8 @@ def run_queue(width, latency, burst, relay_push, ready_probability, issue_probab
 @pytest.mark.parametrize("width,latency,burst,relay_push", [
     (8, 1, 1, False),
     (8, 5, 1, True),
-    (40, 3, 1, False),  # two slices of storage in lockstep
-    (70, 9, 4, True),  # three slices, bursts
+    (40, 3, 1, False),  # three slices of storage in lockstep, the last one narrower
+    (70, 9, 4, True),  # five slices, bursts
 ])
 @pytest.mark.parametrize("ready_probability", [1.0, 0.5, 0.1])
 def test_the_queue_is_a_fifo_that_never_loses_a_beat(width, latency, burst, relay_push, ready_probability):

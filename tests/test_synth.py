@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from wccgen.gen.synth import TARGETS, DoesNotFit, SynthesisError, check_fit, seeds_text, synthesize
+from wccgen.gen.synth import TARGETS, DoesNotFit, SynthesisError, check_fit, child_modules, seeds_text, synthesize
 
 
 def test_a_design_at_capacity_fits_and_one_more_cell_does_not():
@@ -50,6 +50,38 @@ def test_several_seeds_report_the_fastest_placement(tmp_path):
     assert single["seed"] == 1 and list(single["fmax_by_seed"]) == ["1"] and seeds_text(single) == ""
     # The router the result names is the one that routed (router1 fails to converge on some layers).
     assert single["router"] == "router2" and "Router2 time" in (tmp_path / "one" / "nextpnr.log").read_text()
+
+
+# Amaranth's naming: a submodule's module is its parent's name, a dot and its own, as an escaped identifier.
+NESTED = COUNTER.replace("module counter(", "module \\top.inner.counter (") + """
+module \\top.inner.counter.deep (input clk, output reg q);
+  always @(posedge clk) q <= ~q;
+endmodule
+module \\top.inner (input clk, input en, output [11:0] count);
+  \\top.inner.counter  counter (.clk(clk), .en(en), .count(count));
+endmodule
+module \\top.innermost (input clk, output reg q);
+  always @(posedge clk) q <= ~q;
+endmodule
+module top(input clk, input en, output [11:0] count);
+  \\top.inner  inner (.clk(clk), .en(en), .count(count));
+endmodule
+"""
+
+
+def test_a_block_of_a_layer_is_placed_alone_by_its_module_name(tmp_path):
+    """The children of a module are those one dot below it (not deeper, not a sibling sharing its prefix); one of
+    them places alone, out of context, under its dotted name."""
+    verilog = tmp_path / "top.v"
+    verilog.write_text(NESTED)
+    assert child_modules(verilog, "top") == ["top.inner", "top.innermost"]
+    assert child_modules(verilog, "top.inner") == ["top.inner.counter"]
+    assert child_modules(verilog, "top.inner.counter") == ["top.inner.counter.deep"]
+    assert child_modules(verilog, "top.outer") == []
+    alone = synthesize(verilog, "top.inner.counter", tmp_path / "alone", target="ecp5-85f", clock_mhz=100)
+    whole = synthesize(verilog, "top", tmp_path / "whole", target="ecp5-85f", clock_mhz=100)
+    # The counter is the whole design's only logic: alone it maps to the same flip-flops.
+    assert alone["ffs"] == whole["ffs"] == 12 and alone["fmax_mhz"] > 100
 
 
 @pytest.mark.parametrize("seeds", [(), (1, 1)])
