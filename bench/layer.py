@@ -124,8 +124,8 @@ def measure_blocks(verilog, top, workdir, seeds):
     The stream relays between blocks (``relay<n>``) are left out: a register
     slice each, no logic of a block's.
     """
-    inner = f"{top}.inner"
-    names = [name for name in child_modules(verilog, inner) or child_modules(verilog, top)
+    # AXI4-Stream ports wrap the layer as `inner`; with its native ports the blocks sit under the top itself.
+    names = [name for name in child_modules(verilog, f"{top}.inner") or child_modules(verilog, top)
              if not re.fullmatch(r"relay\d+", name.rsplit(".", 1)[1])]
     blocks = {}
     for module in names:

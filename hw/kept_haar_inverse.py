@@ -255,7 +255,8 @@ class KeptHaarInverse(SpecComponent):
             # reaches each half of the lanes through a relay of its own: one register reaching every lane's
             # copy, the lanes spread over the device, was the block's critical path.
             half = (self.lanes + 1) // 2
-            for part, lanes in enumerate((range(half), range(half, self.lanes))):
+            halves = [lanes for lanes in (range(half), range(half, self.lanes)) if lanes]  # one with a single lane
+            for part, lanes in enumerate(halves):
                 relay = delay(m, current_set, 1, f"queue_{queue['name']}_current_half{part}", relay=True)
                 m.d.sync += [slot_lanes[lane][2].eq(relay) for slot_lanes in queue["slots"] for lane in lanes]
         return queues
