@@ -250,9 +250,11 @@ class HaarForward(SpecComponent):
                 address = Signal(range(memory.depth), name=f"l{level}_read_lane{lane}")
                 m.d.sync += address.eq(head + out.group)
                 read_registered(m, memory, address)
-        # The level and subband wait for the data: the address register, then the memory's read.
-        chosen = delay(m, Mux(issue, out.at_level, 0), 1 + BlockRAM.LATENCY, "rd_level")
-        subband = delay(m, out.subband, 1 + BlockRAM.LATENCY, "rd_subband")
+        # The level and subband wait for the data (the address register, then the memory's read); a
+        # subband's choice is a register per lane, beside the lane's memory and its masking registers (one
+        # choice register reached the reset of every lane's bits, across the block).
+        chosen = delay(m, Mux(issue, out.at_level, 0), BlockRAM.LATENCY, "rd_level")
+        subband = delay(m, out.subband, BlockRAM.LATENCY, "rd_subband")
         word = self.coefficients.payload.data.shape()
         lane_bits = word.elem_shape.width
         masked = []
@@ -260,9 +262,9 @@ class HaarForward(SpecComponent):
             names = DETAILS + (("ll",) if level == levels else ())
             for number, name in enumerate(names):
                 register = Signal(word.size, name=f"rd_l{level}_{name}")
-                selected = Signal(name=f"rd_l{level}_{name}_selected")
-                m.d.comb += selected.eq(chosen[level - 1] & (subband == number))
+                choice = chosen[level - 1] & (subband == number)
                 for lane, memory in enumerate(memories):
+                    selected = delay(m, choice, 1, f"rd_l{level}_{name}_lane{lane}_selected", relay=True)
                     m.d.sync += register[lane * lane_bits:(lane + 1) * lane_bits].eq(
                         Mux(selected, getattr(memory.read_data, name), 0))
                 masked.append(register)

@@ -229,13 +229,19 @@ class KeptHaarInverse(SpecComponent):
             # A set is filled the cycle after ``filling``: the counts see it from one register, each lane's tail
             # from a relay of its own (one register reaching every lane's memory crossed the device).
             queue["filled"] = delay(m, queue["filling"], 1, f"queue_{queue['name']}_filled")
+            # The counts see a pop a cycle late, through a relay: the pixels' decision sits by the pixels, the
+            # counts by the reads (the pop's route across the block was the layer's critical path). The pixels
+            # look at a queue's `available` again no sooner than four issues after popping it (a level-l set
+            # serves 4**l pixels, an LL set a block), when the flag has caught up; the room a pop frees is seen a
+            # cycle later, which only waits.
+            pop = delay(m, queue["pop"], 1, f"queue_{queue['name']}_popped", relay=True)
             # (The steps choose among counts computed from the registers: ``reserve`` and ``pop`` are the reads'
             # and the pixels' decisions over every queue's flags and would otherwise enter an adder's carry chain.)
-            m.d.sync += [queue["ready"].eq(stepped_count(queue["ready"], queue["filled"], queue["pop"])),
-                         queue["reserved"].eq(stepped_count(queue["reserved"], queue["reserve"], queue["pop"]))]
+            m.d.sync += [queue["ready"].eq(stepped_count(queue["ready"], queue["filled"], pop)),
+                         queue["reserved"].eq(stepped_count(queue["reserved"], queue["reserve"], pop))]
             # The flags of the new counts, as comparisons of the old ones chosen by the step: no adder before them,
             # and no carry chain (a comparison Yosys builds is one, slow for a constant; these are LUT lookups).
-            filled, pop, reserve = queue["filled"], queue["pop"], queue["reserve"]
+            filled, reserve = queue["filled"], queue["reserve"]
             reserved = Cat(queue["reserved"], C(0, 1)).as_signed()
             m.d.sync += [
                 queue["available"].eq(Mux(filled == pop, queue["ready"] != 0, filled | (queue["ready"] != 1))),

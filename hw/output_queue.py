@@ -1,11 +1,11 @@
 """Output queue of a fixed-latency pipeline: the pipeline never stalls, the queue absorbs backpressure."""
 
-from amaranth.hdl import Cat, Module, Signal
+from amaranth.hdl import Cat, Module, Mux, Signal
 from amaranth.lib import stream, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-from .pipeline import RELAY, wrapping_counter
+from .pipeline import RELAY, stepped_count, wrapping_counter
 
 __all__ = ["OutputQueue"]
 
@@ -136,10 +136,18 @@ class OutputQueue(wiring.Component):
         write, read = storage.write_port(), storage.read_port(domain="comb")
         m.d.comb += [write.addr.eq(write_pointer), write.data.eq(push_relay), write.en.eq(push_valid),
                      read.addr.eq(read_pointer)]
-        out_valid = Signal(name=f"out_valid{suffix}", attrs=RELAY if relay else {})
-        out_data = Signal(len(push_data), name=f"out_data{suffix}", attrs=RELAY if relay else {})
-        load, stored = ~out_valid | self.o.ready, write_pointer != read_pointer
+        attrs = RELAY if relay else {}
+        out_valid = Signal(name=f"out_valid{suffix}", attrs=attrs)
+        out_data = Signal(len(push_data), name=f"out_data{suffix}", attrs=attrs)
+        # Entries stored and not yet loaded, and a register of whether there is one: the sink's `ready` reaches
+        # the read pointer's enable through one gate (a comparison of the two pointers was a block's critical
+        # path). `stored` is `held != 0` by induction: a push leaves at least one, an advance only from one.
+        held = Signal(range(entries + 1), name=f"held{suffix}", attrs=attrs)
+        stored = Signal(name=f"stored{suffix}", attrs=attrs)
+        load = ~out_valid | self.o.ready
         m.d.comb += advance.eq(load & stored)
+        m.d.sync += [held.eq(stepped_count(held, push_valid, advance)),
+                     stored.eq(push_valid | Mux(advance, held != 1, stored))]
         with m.If(load):
             m.d.sync += [out_valid.eq(stored), out_data.eq(read.data)]
         return out_valid, out_data

@@ -103,8 +103,8 @@ class RequantizerSpec:
 
     @property
     def latency(self):
-        """Cycles from an accepted beat to its pixels entering the output queue: group copy and table read,
-        product, bias sum, shift, range test, bound tests, clamp."""
+        """Cycles from an accepted beat to its pixels entering the output queue: group copy, table read and its
+        relay, product, bias sum, shift, range test, bound tests, clamp."""
         return Requantizer.TABLE_LATENCY + self.product_latency + 5
 
 
@@ -154,8 +154,9 @@ class Requantizer(SpecComponent):
     layer : In(range(layers)), with several layers only
     """
 
-    #: Cycles from an accepted beat to its table entries: the lanes' group copies, the tables' read registers.
-    TABLE_LATENCY = 2
+    #: Cycles from an accepted beat to its table entries: the lanes' group copies, the tables' read registers,
+    #: their relays by the multipliers.
+    TABLE_LATENCY = 3
 
     Spec = RequantizerSpec
 
@@ -232,6 +233,9 @@ class Requantizer(SpecComponent):
             m.d.sync += [address.eq(at_group), entry.eq(read.data)]
             m.d.comb += read.addr.eq(layer_read_address(m, self.layer if self.layers > 1 else None, address,
                                                          self.groups, f"layer_relay_{lane}"))
+            # The entry crosses to the lane's multiplier in a cycle of its own: the table sits by its relay, the
+            # hard multiplier where the device has one (the read and that route in one cycle took 27 columns).
+            entry = delay(m, entry, 1, f"entry{lane}_relay", relay=True)
             sliced, offset = [], 0
             for bits in fields:
                 sliced.append(entry[offset:offset + bits])
