@@ -235,8 +235,8 @@ class KeptHaarInverse(SpecComponent):
             # serves 4**l pixels, an LL set a block), when the flag has caught up; the room a pop frees is seen a
             # cycle later, which only waits.
             pop = delay(m, queue["pop"], 1, f"queue_{queue['name']}_popped", relay=True)
-            # (The steps choose among counts computed from the registers: ``reserve`` and ``pop`` are the reads'
-            # and the pixels' decisions over every queue's flags and would otherwise enter an adder's carry chain.)
+            # (The steps choose among counts computed from the registers: ``reserve`` is the reads' decision over
+            # every queue's flags, late in the cycle, and would otherwise enter an adder's carry chain.)
             m.d.sync += [queue["ready"].eq(stepped_count(queue["ready"], queue["filled"], pop)),
                          queue["reserved"].eq(stepped_count(queue["reserved"], queue["reserve"], pop))]
             # The flags of the new counts, as comparisons of the old ones chosen by the step: no adder before them,
